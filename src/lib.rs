@@ -1,0 +1,14 @@
+//! teamsync: keep SaaS team, group and campaign membership equal to YAML in git.
+//!
+//! Arrows point one way: `cli → {config, plan, apply, render, import} → model`;
+//! `providers → model, diag`; `sandbox` imports nothing of ours but `diag`-free helpers,
+//! so that it can disagree with the clients. `model` and `diag` import nothing of ours.
+
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod model;
+pub mod plan;
+pub mod providers;
+pub mod render;
+pub mod sandbox;

@@ -1,0 +1,19 @@
+//! Provider-neutral types shared by the desired state (from config), the live state (from
+//! providers) and the plan. This module imports nothing else of ours and knows no URL or
+//! wire field: it is the contract every other module speaks.
+
+mod change;
+mod email;
+mod key;
+mod state;
+
+pub use change::{FieldChange, MemberAction, MemberChange, ResourceAction, ResourceChange, Risk};
+pub use email::{Email, EmailError};
+pub use key::{ParseKeyError, ProviderKind, ResourceKey, ResourceKind};
+pub use state::{
+    AccountKind, DesiredMember, DesiredResource, DesiredState, Endpoint, LiveMember, LiveResource,
+    LiveState, MemberKey, MemberRef, Mode, OrgOptions, Policy, ProviderSettings, Role,
+};
+
+/// Free-form per-member attributes (PixieBrix campaign `data`), sorted for determinism.
+pub type Data = std::collections::BTreeMap<String, serde_json::Value>;

@@ -1,0 +1,285 @@
+//! Desired state (what the config says) and live state (what a provider read), in the same
+//! provider-neutral vocabulary, so that the diff compares like with like.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Data, Email, ProviderKind, ResourceKey, ResourceKind};
+
+/// A membership role. One enum for every provider; which values a provider accepts for a
+/// resource kind is `Role::valid_for`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Ordinary member (PixieBrix organization, GitBook team).
+    Member,
+    /// PixieBrix organization admin.
+    Admin,
+    /// PixieBrix organization developer.
+    Developer,
+    /// PixieBrix organization restricted member.
+    Restricted,
+    /// PixieBrix organization manager.
+    Manager,
+    /// GitBook team owner: can manage the team's members.
+    Owner,
+}
+
+impl Role {
+    /// The roles a provider accepts on a resource kind (empty: roles are not managed there).
+    pub fn valid_for(provider: ProviderKind, kind: ResourceKind) -> &'static [Role] {
+        match (provider, kind) {
+            (ProviderKind::Pixiebrix, ResourceKind::Organization) => &[
+                Role::Member,
+                Role::Admin,
+                Role::Developer,
+                Role::Restricted,
+                Role::Manager,
+            ],
+            (ProviderKind::Gitbook, ResourceKind::Team) => &[Role::Owner, Role::Member],
+            _ => &[],
+        }
+    }
+
+    /// Whether moving to this role grants management rights a reviewer should notice.
+    pub fn is_privileged(self) -> bool {
+        matches!(self, Role::Admin | Role::Owner)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Admin => "admin",
+            Role::Developer => "developer",
+            Role::Restricted => "restricted",
+            Role::Manager => "manager",
+            Role::Owner => "owner",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `exact` removes live members nobody listed; `additive` only ever adds.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Remove members who are not listed (the default).
+    #[default]
+    Exact,
+    /// Only add members; never remove anyone.
+    Additive,
+}
+
+/// What sort of account a live member is; `organization.keep` names the kinds never removed.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountKind {
+    /// A person.
+    #[default]
+    Human,
+    /// An API-only service account.
+    ServiceAccounts,
+    /// A deployment-key account.
+    DeploymentKeys,
+}
+
+/// Where a provider's API lives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Endpoint {
+    /// The kind's public base URL.
+    Default,
+    /// An explicit base URL (HTTPS, or HTTP on loopback only).
+    Url(String),
+    /// `sandbox:FILE`: an in-process emulator seeded from FILE (resolved against the config).
+    Sandbox(PathBuf),
+}
+
+/// One configured provider, as the providers module needs it. The token itself is never
+/// stored here: only the name of the environment variable that holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderSettings {
+    /// The name the config gives it (`docs`, `cms`, …).
+    pub name: String,
+    pub kind: ProviderKind,
+    /// PixieBrix organization UUID, GitBook organization id, Contentful organization id.
+    pub organization: String,
+    pub endpoint: Endpoint,
+    /// Environment variable holding the token. `None` only for sandbox endpoints.
+    pub token_env: Option<String>,
+}
+
+/// The repository-wide policy block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Lower-case domains; empty means no restriction.
+    pub allowed_email_domains: BTreeSet<String>,
+    /// Removals above this in one apply need `--allow-removals`.
+    pub max_removals: Option<u64>,
+}
+
+/// How a member is identified. Desired members from the roster are known by email; a config
+/// may also name a raw provider user id.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberKey {
+    Email(Email),
+    UserId(String),
+}
+
+impl fmt::Display for MemberKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MemberKey::Email(e) => write!(f, "{e}"),
+            MemberKey::UserId(id) => write!(f, "user_id:{id}"),
+        }
+    }
+}
+
+/// A member as the config wants it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredMember {
+    /// The roster handle it came from, for display.
+    pub handle: Option<String>,
+    /// `None`: the role is not managed for this member.
+    pub role: Option<Role>,
+    /// Campaign data (roster attributes overlaid with per-campaign overrides); empty elsewhere.
+    pub data: Data,
+}
+
+/// Organization-only options (`organization:` in the config).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgOptions {
+    /// Account kinds never removed as leavers.
+    pub keep: BTreeSet<AccountKind>,
+    /// Invite listed people who are not in the organization yet.
+    pub invite: bool,
+}
+
+/// One resource the config declares.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredResource {
+    pub key: ResourceKey,
+    /// Earlier names: if one exists live and `key.name` does not, the plan renames it.
+    pub previously: Vec<String>,
+    pub mode: Mode,
+    pub members: BTreeMap<MemberKey, DesiredMember>,
+    /// Set only for `ResourceKind::Organization`.
+    pub organization: Option<OrgOptions>,
+}
+
+/// Everything the config declares, across providers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DesiredState {
+    pub resources: BTreeMap<ResourceKey, DesiredResource>,
+    /// (provider name, kind) pairs whose undeclared live resources are deleted.
+    pub prune: BTreeSet<(String, ResourceKind)>,
+}
+
+/// A member as a provider reported it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveMember {
+    /// The provider's user id (PixieBrix user UUID, GitBook user id, Contentful user id).
+    pub user_id: Option<String>,
+    pub email: Option<Email>,
+    /// Display name, when the API gives one.
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub data: Data,
+    pub account: AccountKind,
+    /// The id of the membership record itself, when removing needs it (PixieBrix
+    /// organization membership id or group membership UUID, Contentful team membership id,
+    /// Contentful organization membership id for team adds).
+    pub membership_id: Option<String>,
+}
+
+impl LiveMember {
+    /// The key the diff matches desired members by: email when known, else user id.
+    pub fn key(&self) -> Option<MemberKey> {
+        match (&self.email, &self.user_id) {
+            (Some(e), _) => Some(MemberKey::Email(e.clone())),
+            (None, Some(id)) => Some(MemberKey::UserId(id.clone())),
+            (None, None) => None,
+        }
+    }
+}
+
+/// A resource as a provider reported it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveResource {
+    pub key: ResourceKey,
+    /// The provider's id of the container (organization, group, campaign or team id).
+    pub id: String,
+    /// Sorted by `LiveMember::key` for determinism.
+    pub members: Vec<LiveMember>,
+    /// Organizations only: emails with an open invitation.
+    pub pending_invites: BTreeSet<Email>,
+}
+
+/// What providers read: the resources the config touches (found by current or earlier
+/// name), plus every resource of the kinds being pruned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LiveState {
+    pub resources: BTreeMap<ResourceKey, LiveResource>,
+}
+
+/// A member as a change names it: enough to address it on the API and to show it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MemberRef {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Roster handle, for display.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handle: Option<String>,
+    /// Provider membership-record id (see `LiveMember::membership_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub membership_id: Option<String>,
+}
+
+impl fmt::Display for MemberRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.email, &self.user_id) {
+            (Some(e), _) => write!(f, "{e}"),
+            (None, Some(id)) => write!(f, "user_id:{id}"),
+            (None, None) => f.write_str("(unknown member)"),
+        }
+    }
+}

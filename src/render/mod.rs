@@ -1,0 +1,1 @@
+//! Plan → text | markdown | json. Pure functions: no I/O, no clock, no environment.

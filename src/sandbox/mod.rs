@@ -1,0 +1,142 @@
+//! The sandbox: an in-repo emulator of the PixieBrix, GitBook and Contentful APIs, written
+//! from `shared/providers/API_NOTES.md`, never from our clients' types, so the two can
+//! disagree. It imports nothing from the rest of the crate.
+//!
+//! Contract between the core (this file and its siblings) and the per-API modules:
+//! - each API module owns its slice of the state file (`World`) and its routes;
+//! - it implements [`Api`] so the core can answer with that API's own error, throttling
+//!   and rate-limit headers when it injects faults or enforces limits;
+//! - all mutation goes through [`AppState::write`], which records an event and persists.
+
+pub mod contentful;
+pub mod gitbook;
+pub mod pixiebrix;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+/// The whole emulated world; this is also the state file's format (see `docs/sandbox.md`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct World {
+    #[serde(default)]
+    pub pixiebrix: pixiebrix::World,
+    #[serde(default)]
+    pub gitbook: gitbook::World,
+    #[serde(default)]
+    pub contentful: contentful::World,
+}
+
+/// One change the sandbox made, in order: the introspection log tests assert on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: u64,
+    pub api: String,
+    pub action: String,
+    pub detail: serde_json::Value,
+}
+
+struct Shared {
+    world: Mutex<World>,
+    events: Mutex<Vec<Event>>,
+    rng: Mutex<StdRng>,
+}
+
+/// Shared handler state. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A handler that panicked mid-update cannot leave the world half-written in a way a
+    // later reader could not cope with, so recovering from poisoning is safe here.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl AppState {
+    pub fn new(world: World, seed: u64) -> Self {
+        AppState(Arc::new(Shared {
+            world: Mutex::new(world),
+            events: Mutex::new(Vec::new()),
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+        }))
+    }
+
+    /// Reads the world.
+    pub fn read<R>(&self, f: impl FnOnce(&World) -> R) -> R {
+        f(&lock(&self.0.world))
+    }
+
+    /// Mutates the world. Call [`AppState::event`] for each change made.
+    pub fn write<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        f(&mut lock(&self.0.world))
+    }
+
+    /// Records one change in the event log.
+    pub fn event(&self, api: &str, action: &str, detail: serde_json::Value) {
+        let mut events = lock(&self.0.events);
+        let seq = events.len() as u64 + 1;
+        events.push(Event {
+            seq,
+            api: api.to_string(),
+            action: action.to_string(),
+            detail,
+        });
+    }
+
+    pub fn events(&self) -> Vec<Event> {
+        lock(&self.0.events).clone()
+    }
+
+    /// A random (seeded, so reproducible) RFC 4122 version-4 UUID.
+    pub fn new_uuid(&self) -> String {
+        let bytes: [u8; 16] = lock(&self.0.rng).random();
+        let mut b = bytes;
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
+    }
+
+    /// A random alphanumeric id of `len` characters (GitBook and Contentful style ids).
+    pub fn new_id(&self, len: usize) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut rng = lock(&self.0.rng);
+        (0..len)
+            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+            .collect()
+    }
+
+    /// The current time as RFC 3339, second precision.
+    pub fn now(&self) -> String {
+        humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+    }
+}
+
+/// What the core needs from each emulated API.
+pub trait Api {
+    /// Short name used in stats and events: `pixiebrix`, `gitbook`, `contentful`.
+    const NAME: &'static str;
+    /// The routes of this API, with their full paths (for example `/api/…`, `/v1/…`).
+    fn routes() -> Router<AppState>;
+    /// Whether a request path belongs to this API.
+    fn owns_path(path: &str) -> bool;
+    /// This API's error body for a status (used for injected 5xx faults).
+    fn error_response(status: StatusCode, message: &str) -> Response;
+    /// This API's 429 answer, including its own retry headers.
+    fn throttled(retry_after_secs: u64, limit: u32) -> Response;
+    /// Adds this API's rate-limit headers (if it has any) to a normal response.
+    fn rate_limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset_secs: u64);
+}
