@@ -1,9 +1,12 @@
-//! Command-line definitions and dispatch. Flags live here and only here.
+//! Command-line definitions and dispatch. Flags live here and only here; the work is in
+//! `commands`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
 
 /// Keep SaaS team, group and campaign membership equal to YAML files in git.
 #[derive(Debug, Parser)]
@@ -13,13 +16,20 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `--config`, shared by every command that reads a configuration.
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArg {
+    /// A root file, or a folder holding teamsync.yaml.
+    #[arg(long, default_value = "teamsync.yaml", value_name = "PATH")]
+    pub config: PathBuf,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the configuration offline: schema and semantic rules, every problem at once.
     Validate {
-        /// A root file, or a folder holding teamsync.yaml.
-        #[arg(long, default_value = "teamsync.yaml")]
-        config: PathBuf,
+        #[command(flatten)]
+        config: ConfigArg,
     },
     /// Print the JSON Schema of the configuration files.
     Schema,
@@ -28,20 +38,9 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Validate { config } => match crate::config::load(&config) {
-            Ok(_) => ExitCode::SUCCESS,
-            Err(diags) => {
-                for d in diags {
-                    eprintln!("{d}");
-                }
-                ExitCode::from(1)
-            }
-        },
+        Command::Validate { config } => commands::validate(&config.config),
         Command::Schema => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&crate::config::schema()).unwrap_or_default()
-            );
+            print!("{}", crate::config::schema_text());
             ExitCode::SUCCESS
         }
     }

@@ -5,6 +5,7 @@
 //! so that it can disagree with the clients. `model` and `diag` import nothing of ours.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod diag;
 pub mod model;

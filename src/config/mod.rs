@@ -1,11 +1,29 @@
-//! What the user wrote → desired state + diagnostics. Syntax, then schema, then semantics;
-//! every problem located. Makes no network call.
+//! What the user wrote → desired state + diagnostics. Stages, as taplo does them: syntax
+//! (`yaml`), then schema (`schema`), then meaning (`semantic`); each error points at the
+//! exact text, and every problem in every file is reported at once. No network call.
+
+mod load;
+pub mod report;
+mod schema;
+mod semantic;
+pub mod types;
+mod yaml;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::diag::Diagnostic;
 use crate::model::{DesiredState, Policy, ProviderSettings};
+
+pub use load::MAX_FILE_BYTES;
+pub use schema::schema;
+
+/// The schema as `teamsync schema` prints it and `schemas/teamsync.schema.json` holds it.
+pub fn schema_text() -> String {
+    let mut text = serde_json::to_string_pretty(&schema()).unwrap_or_default();
+    text.push('\n');
+    text
+}
 
 /// A checked configuration.
 #[derive(Clone, Debug)]
@@ -14,6 +32,8 @@ pub struct Loaded {
     pub root: PathBuf,
     /// The folder holding the root file; `include` globs and `sandbox:` paths are relative to it.
     pub base_dir: PathBuf,
+    /// Every file read, root first.
+    pub files: Vec<PathBuf>,
     pub providers: BTreeMap<String, ProviderSettings>,
     pub policy: Policy,
     pub desired: DesiredState,
@@ -21,16 +41,46 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// The candidate a reader most likely meant by `found`, for "did you mean" hints: within
+/// one edit, or a third of the longer word.
+pub(crate) fn closest(found: &str, candidates: &[String]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(found, c), c))
+        .filter(|(d, c)| *d <= 1.max(found.len().max(c.len()) / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.clone())
+}
+
 /// Loads and checks a configuration: `path` is a root file or a folder holding `teamsync.yaml`.
 /// Returns every error found, not just the first.
 pub fn load(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
-    Err(vec![Diagnostic::error(format!(
-        "config loading is not implemented yet ({})",
-        path.display()
-    ))])
-}
-
-/// The JSON Schema (draft 2020-12) every config file is checked against.
-pub fn schema() -> serde_json::Value {
-    serde_json::json!({})
+    let root_path = load::root_path(path).map_err(|d| vec![*d])?;
+    let base_dir = root_path
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let root = load::read_file(&root_path, true)?;
+    let (includes, mut errors) = load::expand_includes(&root, &base_dir);
+    let mut files = vec![root];
+    for path in includes {
+        match load::read_file(&path, false) {
+            Ok(f) => files.push(f),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let checked = semantic::check(&files, &base_dir)?;
+    Ok(Loaded {
+        root: root_path,
+        base_dir,
+        files: files.into_iter().map(|f| f.path).collect(),
+        providers: checked.providers,
+        policy: checked.policy,
+        desired: checked.desired,
+        warnings: Vec::new(),
+    })
 }

@@ -1,0 +1,92 @@
+//! The commands behind the CLI: each turns parsed arguments into work and an exit code.
+//! Printing happens here, at the edge; everything below returns values.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::config::{self, Loaded};
+
+/// Terraform's exit codes.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_CHANGES: u8 = 2;
+
+/// When to colour terminal output.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and `NO_COLOR` is unset.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour what goes to stdout.
+    pub fn for_stdout(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
+/// Loads the configuration, printing every diagnostic; `Err` carries the exit code.
+pub fn load_config(path: &Path) -> Result<Loaded, ExitCode> {
+    match config::load(path) {
+        Ok(loaded) => {
+            if !loaded.warnings.is_empty() {
+                eprint!("{}", config::report::render(&loaded.warnings));
+            }
+            Ok(loaded)
+        }
+        Err(diags) => {
+            eprint!("{}", config::report::render(&diags));
+            Err(ExitCode::from(EXIT_ERROR))
+        }
+    }
+}
+
+/// `teamsync validate`: every problem at once, exit 1 on any error.
+pub fn validate(path: &Path) -> ExitCode {
+    match load_config(path) {
+        Ok(loaded) => {
+            let files = loaded.files.len();
+            let resources = loaded.desired.resources.len();
+            eprintln!(
+                "{} is valid: {files} file{}, {} provider{}, {resources} resource{}.",
+                loaded.root.display(),
+                if files == 1 { "" } else { "s" },
+                loaded.providers.len(),
+                if loaded.providers.len() == 1 { "" } else { "s" },
+                if resources == 1 { "" } else { "s" },
+            );
+            ExitCode::from(EXIT_OK)
+        }
+        Err(code) => code,
+    }
+}
+
+/// A multi-threaded runtime for the network commands.
+pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::from(EXIT_ERROR)
+        })
+}
+
+/// Prints errors one per line, prefixed like every other teamsync error.
+pub fn report_errors<E: std::fmt::Display>(errors: &[E]) -> ExitCode {
+    for e in errors {
+        eprintln!("error: {e}");
+    }
+    ExitCode::from(EXIT_ERROR)
+}

@@ -1,0 +1,259 @@
+//! Finding and reading the files: the root, then its `include` globs (inside the root's
+//! folder only), each read with a size cap, checked as UTF-8, parsed with positions and
+//! validated against the schema. Produces the typed files for the semantic stage.
+
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::Value;
+
+use super::schema;
+use super::types::File;
+use super::yaml::{self, Parsed};
+use crate::diag::{Diagnostic, Location, Position};
+
+/// Largest config file read; a bigger one is refused before it is read into memory.
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// One file that passed syntax and schema checks.
+pub struct SourceFile {
+    /// As shown in messages: relative to the current folder when possible.
+    pub path: PathBuf,
+    pub parsed: Parsed,
+    pub typed: File,
+    pub is_root: bool,
+}
+
+impl SourceFile {
+    pub fn at(&self, pointer: &str) -> Location {
+        Location {
+            file: self.path.clone(),
+            position: self.parsed.position(pointer),
+        }
+    }
+    pub fn key_at(&self, pointer: &str) -> Location {
+        Location {
+            file: self.path.clone(),
+            position: self.parsed.key_position(pointer),
+        }
+    }
+}
+
+fn whole_file(path: &Path) -> Location {
+    Location {
+        file: path.to_path_buf(),
+        position: None,
+    }
+}
+
+/// `path` is a root file or a folder holding `teamsync.yaml`.
+pub fn root_path(path: &Path) -> Result<PathBuf, Box<Diagnostic>> {
+    if path.is_dir() {
+        let root = path.join("teamsync.yaml");
+        if root.is_file() {
+            return Ok(root);
+        }
+        return Err(Box::new(
+            Diagnostic::error(format!("{} holds no teamsync.yaml", path.display())).with_hint(
+                "pass --config with the root file, or a folder that holds teamsync.yaml",
+            ),
+        ));
+    }
+    if path.is_file() {
+        return Ok(path.to_path_buf());
+    }
+    Err(Box::new(
+        Diagnostic::error(format!("configuration not found: {}", path.display()))
+            .with_hint("pass --config PATH (a root file, or a folder holding teamsync.yaml), or run from the repository's folder"),
+    ))
+}
+
+/// Reads, size-checks, decodes and parses one file, then checks it against the schema.
+pub fn read_file(path: &Path, is_root: bool) -> Result<SourceFile, Vec<Diagnostic>> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        vec![Diagnostic::error(format!("cannot read {}: {e}", path.display())).at(whole_file(path))]
+    })?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(vec![
+            Diagnostic::error(format!(
+                "file is {} MiB, larger than the 10 MiB a config file may be",
+                meta.len() / (1024 * 1024)
+            ))
+            .at(whole_file(path))
+            .with_hint("split it into several files listed under `include`"),
+        ]);
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        vec![Diagnostic::error(format!("cannot read {}: {e}", path.display())).at(whole_file(path))]
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..valid];
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        vec![
+            Diagnostic::error("the file is not valid UTF-8")
+                .at(Location {
+                    file: path.to_path_buf(),
+                    position: Some(Position { line, column }),
+                })
+                .with_hint("save the file as UTF-8"),
+        ]
+    })?;
+    let parsed = yaml::parse(&text).map_err(|e| {
+        vec![
+            Diagnostic::error(format!("invalid YAML: {}", e.message))
+                .at(Location {
+                    file: path.to_path_buf(),
+                    position: e.position,
+                })
+                .with_hint(yaml_hint(&e.message)),
+        ]
+    })?;
+    let mut parsed = parsed;
+    if parsed.value.is_null() {
+        parsed.value = Value::Object(Default::default());
+    }
+    if !parsed.value.is_object() {
+        return Err(vec![
+            Diagnostic::error(
+                "a teamsync file must be a mapping of keys such as `people:` or `groups:`",
+            )
+            .at(Location {
+                file: path.to_path_buf(),
+                position: parsed.position(""),
+            })
+            .with_hint("start the file with a key, for example `groups:`"),
+        ]);
+    }
+    let errors = schema::check(path, &parsed);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut for_types = parsed.value.clone();
+    if let Some(map) = for_types.as_object_mut() {
+        map.retain(|k, _| !k.starts_with("x-"));
+    }
+    let typed: File = serde_path_to_error::deserialize(for_types).map_err(|e| {
+        let pointer = format!(
+            "/{}",
+            e.path()
+                .to_string()
+                .replace(['.', '['], "/")
+                .replace(']', "")
+        );
+        vec![Diagnostic::error(e.inner().to_string()).at(Location {
+            file: path.to_path_buf(),
+            position: parsed.position(&pointer),
+        })]
+    })?;
+    Ok(SourceFile {
+        path: path.to_path_buf(),
+        parsed,
+        typed,
+        is_root,
+    })
+}
+
+fn yaml_hint(message: &str) -> String {
+    let m = message.to_lowercase();
+    if m.contains("budget") || m.contains("depth") || m.contains("alias") || m.contains("nodes") {
+        "the file nests too deeply or expands too many aliases; a config needs neither".into()
+    } else if m.contains("document") {
+        "keep one YAML document per file (no `---` separators between documents)".into()
+    } else if m.contains("tag") {
+        "remove the `!tag`: teamsync files use plain YAML values".into()
+    } else {
+        "check the indentation and quoting around this position".into()
+    }
+}
+
+/// Expands the root's `include` globs into files inside `base_dir`, sorted and unique.
+/// Each problem is located at its `include` entry.
+pub fn expand_includes(root: &SourceFile, base_dir: &Path) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let Some(patterns) = &root.typed.include else {
+        return (files, errors);
+    };
+    let canonical_base = base_dir
+        .canonicalize()
+        .unwrap_or_else(|_| base_dir.to_path_buf());
+    let canonical_root = root
+        .path
+        .canonicalize()
+        .unwrap_or_else(|_| root.path.clone());
+    for (i, pattern) in patterns.iter().enumerate() {
+        let at = root.at(&format!("/include/{i}"));
+        let escapes = Path::new(pattern).is_absolute()
+            || Path::new(pattern).components().any(|c| {
+                matches!(
+                    c,
+                    Component::ParentDir | Component::RootDir | Component::Prefix(_)
+                )
+            });
+        if escapes {
+            errors.push(
+                Diagnostic::error(format!(
+                    "include pattern `{pattern}` reaches outside the repository"
+                ))
+                .at(at)
+                .with_hint("use a path relative to the root file's folder, without `..`"),
+            );
+            continue;
+        }
+        let full = base_dir.join(pattern);
+        let Ok(paths) = glob::glob(&full.to_string_lossy()) else {
+            errors.push(
+                Diagnostic::error(format!("include pattern `{pattern}` is not a valid glob"))
+                    .at(at)
+                    .with_hint("use `*`, `?`, `[abc]` or `**` only"),
+            );
+            continue;
+        };
+        let mut matched = 0;
+        for entry in paths.flatten() {
+            if !entry.is_file() {
+                continue;
+            }
+            let canonical = entry.canonicalize().unwrap_or_else(|_| entry.clone());
+            if !canonical.starts_with(&canonical_base) {
+                errors.push(
+                    Diagnostic::error(format!("`{}` (from include `{pattern}`) is outside the repository", entry.display()))
+                        .at(at.clone())
+                        .with_hint("a symbolic link may point outside; include only files inside the root file's folder"),
+                );
+                continue;
+            }
+            matched += 1;
+            if canonical == canonical_root {
+                errors.push(
+                    Diagnostic::error(format!(
+                        "include cycle: `{pattern}` matches the root file itself"
+                    ))
+                    .at(at.clone())
+                    .with_hint("narrow the pattern so that it does not match teamsync.yaml"),
+                );
+                continue;
+            }
+            if !files.contains(&entry) {
+                files.push(entry);
+            }
+        }
+        if matched == 0 {
+            errors.push(
+                Diagnostic::error(format!("include pattern `{pattern}` matches no file"))
+                    .at(at)
+                    .with_hint("fix the pattern or remove it; paths are relative to the root file's folder"),
+            );
+        }
+    }
+    files.sort();
+    (files, errors)
+}

@@ -1,0 +1,73 @@
+//! Renders diagnostics for a person: `file:line:col: error: message`, the source line with
+//! a caret under the column, related places, and the hint. Reads only the lines it shows.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+
+use crate::diag::{Diagnostic, Location};
+
+fn source_line(loc: &Location) -> Option<(usize, String)> {
+    let pos = loc.position?;
+    let meta = std::fs::metadata(&loc.file).ok()?;
+    if meta.len() > super::MAX_FILE_BYTES {
+        return None;
+    }
+    let file = std::fs::File::open(&loc.file).ok()?;
+    let line = BufReader::new(file)
+        .lines()
+        .nth(pos.line.checked_sub(1)?)?
+        .ok()?;
+    Some((pos.column, line))
+}
+
+fn snippet(out: &mut String, loc: &Location) {
+    if let Some((column, line)) = source_line(loc) {
+        let shown: String = line.chars().take(200).collect();
+        let pad: String = shown
+            .chars()
+            .take(column.saturating_sub(1))
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        let _ = writeln!(out, "   | {shown}\n   | {pad}^");
+    }
+}
+
+/// All diagnostics, each followed by a blank line, then a count.
+pub fn render(diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let level = match d.severity {
+            crate::diag::Severity::Error => "error",
+            crate::diag::Severity::Warning => "warning",
+        };
+        match &d.location {
+            Some(loc) => {
+                let _ = writeln!(out, "{loc}: {level}: {}", d.message);
+                snippet(&mut out, loc);
+            }
+            None => {
+                let _ = writeln!(out, "{level}: {}", d.message);
+            }
+        }
+        for (loc, note) in &d.related {
+            let _ = writeln!(out, "  {loc}: note: {note}");
+            snippet(&mut out, loc);
+        }
+        if let Some(hint) = &d.hint {
+            let _ = writeln!(out, "  hint: {hint}");
+        }
+        out.push('\n');
+    }
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == crate::diag::Severity::Error)
+        .count();
+    if errors > 0 {
+        let _ = writeln!(
+            out,
+            "{errors} error{} found.",
+            if errors == 1 { "" } else { "s" }
+        );
+    }
+    out
+}

@@ -1,0 +1,209 @@
+//! The configuration files as the user writes them: serde + schemars types whose doc
+//! comments become the JSON Schema's descriptions (editor hover help). Plain types: no
+//! `flatten`, no `untagged`; unknown keys are errors. Checked meaning lives in `semantic`.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+use crate::model::{AccountKind, Mode, ProviderKind, ResourceKind, Role};
+
+/// A teamsync configuration file. The root file (`teamsync.yaml`) holds `version`,
+/// `providers`, `policy` and `include`; any file may declare `people`, `groups`,
+/// `campaigns`, `organization` and `teams`. Top-level keys starting with `x-` are ignored,
+/// so they can hold YAML anchors.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "teamsync configuration",
+    extend("$id" = "https://teamsync.dev/schemas/teamsync.schema.json"),
+    extend("patternProperties" = {"^x-": {"description": "Ignored: a place for YAML anchors."}})
+)]
+pub struct File {
+    /// Configuration format version. Only `1` exists. Root file only.
+    #[schemars(range(min = 1, max = 1), example = 1)]
+    pub version: Option<u32>,
+    /// The SaaS organizations to manage, by a name of your choice (referenced as
+    /// `provider:`). Root file only.
+    pub providers: Option<BTreeMap<String, Provider>>,
+    /// Repository-wide safety rules. Root file only.
+    pub policy: Option<PolicyConfig>,
+    /// Glob patterns, relative to the root file's folder, of the other files to read.
+    /// They must stay inside that folder. Root file only.
+    #[schemars(example = ["people.yaml", "pixiebrix/*.yaml", "teams/*.yaml"])]
+    pub include: Option<Vec<String>>,
+    /// The roster: every person, by a short handle used everywhere else.
+    pub people: Option<BTreeMap<String, Person>>,
+    /// PixieBrix groups.
+    pub groups: Option<Vec<Container>>,
+    /// PixieBrix campaigns; members may carry `data`.
+    pub campaigns: Option<Vec<Container>>,
+    /// The PixieBrix organization roster: who belongs to the organization at all.
+    pub organization: Option<Organization>,
+    /// GitBook or Contentful teams.
+    pub teams: Option<Vec<Container>>,
+}
+
+/// One SaaS organization teamsync manages.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    /// Which API this is: `pixiebrix`, `gitbook` or `contentful`.
+    pub kind: ProviderKind,
+    /// The organization's id: a PixieBrix organization UUID, a GitBook organization id, a
+    /// Contentful organization id.
+    #[schemars(length(min = 1))]
+    pub organization: String,
+    /// Base URL of the API; each kind has its default. `https://` anywhere, `http://` only
+    /// on loopback, or `sandbox:FILE` for the in-process emulator seeded from FILE
+    /// (relative to the root file).
+    #[schemars(example = &"https://app.pixiebrix.com", example = &"sandbox:live-state.json")]
+    pub endpoint: Option<String>,
+    /// Name of the environment variable that holds the API token. Secrets never go in
+    /// these files. Optional only for `sandbox:` endpoints.
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"), example = &"PIXIEBRIX_TOKEN")]
+    pub token_env: Option<String>,
+    /// Resource kinds whose live resources that no file declares are deleted. Off by default.
+    #[serde(default)]
+    pub prune: Vec<ResourceKind>,
+}
+
+/// Repository-wide safety rules.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Only addresses in these domains may be granted access. Empty: no restriction.
+    #[serde(default)]
+    #[schemars(example = ["acme.com"])]
+    pub allowed_email_domains: Vec<String>,
+    /// More member removals than this in one apply need `--allow-removals`.
+    #[schemars(example = 20)]
+    pub max_removals: Option<u64>,
+}
+
+/// A person in the roster.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    /// Email address; compared case-insensitively.
+    #[schemars(example = "alice@acme.com")]
+    pub email: String,
+    /// Attributes that feed PixieBrix campaign member data.
+    #[serde(default)]
+    #[schemars(example = serde_json::json!({"Location": "New York, NY"}))]
+    pub data: BTreeMap<String, serde_json::Value>,
+}
+
+/// A group, campaign or team and who belongs to it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Container {
+    /// The name, unique per provider and kind.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Which configured provider it lives in. May be left out when exactly one configured
+    /// provider supports this kind of resource.
+    pub provider: Option<String>,
+    /// Earlier names. When one exists live and `name` does not, the plan renames it
+    /// instead of creating a new one.
+    #[serde(default)]
+    pub previously: Vec<String>,
+    /// `exact` (default): members not listed are removed. `additive`: only add.
+    #[serde(default)]
+    pub mode: Mode,
+    /// Who belongs: a person's handle, an email, or a mapping.
+    #[serde(default)]
+    pub members: Vec<MemberEntry>,
+}
+
+/// The PixieBrix organization roster.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    /// Which configured PixieBrix provider. May be left out when there is exactly one.
+    pub provider: Option<String>,
+    /// `exact`: members of the live organization who are neither in `people` nor in
+    /// `members` are removed (leavers). `additive` (default): nobody is removed.
+    #[serde(default = "additive")]
+    pub roster: Mode,
+    /// Account kinds never removed as leavers.
+    #[serde(default)]
+    pub keep: Vec<AccountKind>,
+    /// Invite listed people who are not in the organization yet (otherwise the plan
+    /// reports them).
+    #[serde(default)]
+    pub invite: bool,
+    /// Members beyond the roster, and organization roles (member, admin, developer,
+    /// restricted, manager) for people who need one.
+    #[serde(default)]
+    pub members: Vec<MemberEntry>,
+}
+
+fn additive() -> Mode {
+    Mode::Additive
+}
+
+/// A member written as a mapping: exactly one of `person`, `email`, `user_id`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberDetail {
+    /// A handle from `people`.
+    pub person: Option<String>,
+    /// An email address (for someone not in `people`).
+    pub email: Option<String>,
+    /// A provider user id, for accounts without a usable email.
+    pub user_id: Option<String>,
+    /// Role: `owner` or `member` on GitBook teams; `member`, `admin`, `developer`,
+    /// `restricted` or `manager` in the PixieBrix organization.
+    pub role: Option<Role>,
+    /// Campaign member data, overriding the roster's `data` field by field.
+    pub data: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+/// A member: a handle (`alice`), an email (`alice@acme.com`), or a mapping.
+#[derive(Debug)]
+pub enum MemberEntry {
+    /// A handle, or an email when it contains `@`.
+    Name(String),
+    Detail(MemberDetail),
+}
+
+impl<'de> Deserialize<'de> for MemberEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = MemberEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a handle, an email, or a mapping with person, email or user_id")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<MemberEntry, E> {
+                Ok(MemberEntry::Name(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MemberEntry, A::Error> {
+                MemberDetail::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(MemberEntry::Detail)
+            }
+        }
+        d.deserialize_any(EntryVisitor)
+    }
+}
+
+impl JsonSchema for MemberEntry {
+    fn schema_name() -> Cow<'static, str> {
+        "Member".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let detail = generator.subschema_for::<MemberDetail>();
+        json_schema!({
+            "description": "A member: a person's handle, an email, or a mapping with exactly one of person, email or user_id.",
+            "anyOf": [
+                {"type": "string", "minLength": 1, "description": "A handle from `people`, or an email address."},
+                detail
+            ]
+        })
+    }
+}

@@ -1,0 +1,282 @@
+//! The only module that names the YAML crate (serde-saphyr): parses one file into a
+//! `serde_json::Value` plus an index from JSON pointer to the 1-based line and column of
+//! each node and of each mapping key, so every later stage can point at the exact text.
+//!
+//! Hardening: YAML 1.2 scalars (`no` stays a string, `0755` stays a string), unsupported
+//! tags rejected, and a budget on depth, aliases and nodes, so alias bombs and deep nesting
+//! end with a located error instead of exhausting memory or the stack.
+
+use std::collections::HashMap;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::{Budget, Options, Spanned};
+
+use crate::diag::Position;
+
+/// Deepest nesting accepted; configuration never needs more than a handful of levels.
+pub const MAX_DEPTH: usize = 32;
+
+/// Stack for the parser thread: deserialising nested nodes recurses, and callers (test
+/// threads, async workers) may have small stacks. With `MAX_DEPTH` this is ample.
+const PARSER_STACK: usize = 16 * 1024 * 1024;
+
+/// A parsed file: its value and where every node and key stands.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub value: serde_json::Value,
+    /// JSON pointer → position of the node.
+    pub nodes: HashMap<String, Position>,
+    /// JSON pointer of a mapping entry → position of its key.
+    pub keys: HashMap<String, Position>,
+}
+
+impl Parsed {
+    /// The position of `pointer`, or of its nearest ancestor that has one.
+    pub fn position(&self, pointer: &str) -> Option<Position> {
+        let mut p = pointer;
+        loop {
+            if let Some(pos) = self.nodes.get(p) {
+                return Some(*pos);
+            }
+            match p.rfind('/') {
+                Some(i) => p = &p[..i],
+                None => return None,
+            }
+        }
+    }
+
+    /// The position of the key of the entry at `pointer`, falling back to the node.
+    pub fn key_position(&self, pointer: &str) -> Option<Position> {
+        self.keys
+            .get(pointer)
+            .copied()
+            .or_else(|| self.position(pointer))
+    }
+}
+
+/// A YAML syntax or budget error with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    pub message: String,
+    pub position: Option<Position>,
+}
+
+enum Node {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<Node>>),
+    Map(Vec<(Spanned<String>, Spanned<Node>)>),
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        Node::deserialize(d)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node, E> {
+        Ok(Node::UInt(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::Float(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Str(v.to_string()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Node, E> {
+        Ok(Node::Str(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Spanned<Node>>()? {
+            items.push(item);
+        }
+        Ok(Node::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry::<Spanned<String>, Spanned<Node>>()? {
+            entries.push(entry);
+        }
+        Ok(Node::Map(entries))
+    }
+}
+
+fn options() -> Options {
+    let mut budget = Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.max_aliases = 10_000;
+    budget.max_anchors = 10_000;
+    // Large enough for a 100,000-person roster (several nodes a person).
+    budget.max_nodes = 5_000_000;
+    budget.max_documents = 1;
+    let mut o = Options::default();
+    o.budget = Some(budget);
+    o.strict_booleans = true;
+    o.leading_zero_numbers_as_strings = true;
+    o.underscored_numbers_as_strings = true;
+    o.reject_unsupported_tags = true;
+    o.with_snippet = false;
+    o
+}
+
+fn position(loc: &serde_saphyr::Location) -> Option<Position> {
+    let (line, column) = (loc.line(), loc.column());
+    (line > 0).then_some(Position {
+        line: line as usize,
+        column: column.max(1) as usize,
+    })
+}
+
+/// Escapes a mapping key for a JSON pointer (RFC 6901).
+pub fn escape_pointer(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Parses one YAML document. An empty document is `null`. Runs on a thread of its own so
+/// that the recursion bounded by `MAX_DEPTH` never depends on the caller's stack size.
+pub fn parse(text: &str) -> Result<Parsed, YamlError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("yaml-parser".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || parse_here(text))
+            .map_err(|e| YamlError {
+                message: format!("cannot start the parser: {e}"),
+                position: None,
+            })?
+            .join()
+            .unwrap_or_else(|_| {
+                Err(YamlError {
+                    message: "the YAML parser failed on this input".into(),
+                    position: None,
+                })
+            })
+    })
+}
+
+fn parse_here(text: &str) -> Result<Parsed, YamlError> {
+    if text.trim().is_empty() {
+        return Ok(Parsed {
+            value: serde_json::Value::Null,
+            ..Parsed::default()
+        });
+    }
+    let root: Spanned<Node> =
+        serde_saphyr::from_str_with_options(text, options()).map_err(|e| {
+            let message = e.to_string();
+            let message = message
+                .lines()
+                .next()
+                .unwrap_or("invalid YAML")
+                .trim()
+                .to_string();
+            YamlError {
+                message,
+                position: e.location().as_ref().and_then(position),
+            }
+        })?;
+    let mut parsed = Parsed::default();
+    parsed.value = walk(root, String::new(), &mut parsed);
+    Ok(parsed)
+}
+
+fn walk(node: Spanned<Node>, pointer: String, parsed: &mut Parsed) -> serde_json::Value {
+    use serde_json::Value;
+    if let Some(pos) = position(&node.referenced) {
+        parsed.nodes.insert(pointer.clone(), pos);
+    }
+    match node.value {
+        Node::Null => Value::Null,
+        Node::Bool(b) => Value::Bool(b),
+        Node::Int(i) => Value::from(i),
+        Node::UInt(u) => Value::from(u),
+        Node::Float(f) => serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or_else(|| Value::String(f.to_string())),
+        Node::Str(s) => Value::String(s),
+        Node::Seq(items) => Value::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| walk(item, format!("{pointer}/{i}"), parsed))
+                .collect(),
+        ),
+        Node::Map(entries) => {
+            let mut map = serde_json::Map::new();
+            for (key, value) in entries {
+                let child = format!("{pointer}/{}", escape_pointer(&key.value));
+                if let Some(pos) = position(&key.referenced) {
+                    parsed.keys.insert(child.clone(), pos);
+                }
+                let v = walk(value, child, parsed);
+                map.insert(key.value, v);
+            }
+            Value::Object(map)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_1_2_scalars_stay_strings() {
+        let p = parse("name: no\nmode: 0755\nn: 1_000\nyes: true\n").unwrap();
+        assert_eq!(p.value["name"], "no");
+        assert_eq!(p.value["mode"], "0755");
+        assert_eq!(p.value["n"], "1_000");
+        assert_eq!(p.value["yes"], true);
+    }
+
+    #[test]
+    fn positions_of_nodes_and_keys() {
+        let p = parse("groups:\n  - name: Sales\n    members: [a, b]\n").unwrap();
+        assert_eq!(
+            p.position("/groups/0/members/1"),
+            Some(Position {
+                line: 3,
+                column: 18
+            })
+        );
+        assert_eq!(
+            p.key_position("/groups/0/members"),
+            Some(Position { line: 3, column: 5 })
+        );
+        assert_eq!(
+            p.position("/groups/0/name/nothing"),
+            Some(Position {
+                line: 2,
+                column: 11
+            })
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! `teamsync validate` and `teamsync schema` through the binary: exit codes and output.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn teamsync() -> Command {
+    Command::cargo_bin("teamsync").unwrap()
+}
+
+#[test]
+fn validate_passes_on_the_bundled_example() {
+    teamsync()
+        .args(["validate", "--config", "examples/acme"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "is valid: 6 files, 3 providers, 10 resources.",
+        ));
+}
+
+#[test]
+fn validate_shows_every_problem_with_source_line_caret_and_hint_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("teamsync.yaml"),
+        "version: 1\nproviders:\n  pb: {kind: pixiebrix, organization: o, token_env: T}\ninclude: [g.yaml]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("g.yaml"),
+        "people:\n  al: {email: al@x.com}\ngroups:\n  - name: G\n    members: [al, bo]\n",
+    )
+    .unwrap();
+    let out = teamsync()
+        .args(["validate", "--config"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    let g = dir.path().join("g.yaml").display().to_string();
+    assert!(
+        stderr.contains(&format!("{g}:5:19: error: unknown person `bo`\n   |     members: [al, bo]\n   |                   ^\n  hint: add `bo` under `people:` with an email, or write the email itself")),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with("1 error found.\n"), "{stderr}");
+}
+
+#[test]
+fn schema_prints_the_committed_schema() {
+    let committed = std::fs::read_to_string("schemas/teamsync.schema.json").unwrap();
+    teamsync().arg("schema").assert().code(0).stdout(committed);
+}

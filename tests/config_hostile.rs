@@ -1,0 +1,558 @@
+//! Hostile and broken input: every case gets a clear, located error (message and
+//! file:line:column asserted), bounded memory, and no panic.
+
+use std::io::Write;
+use std::path::Path;
+
+use teamsync::config;
+use teamsync::diag::Diagnostic;
+
+const ROOT: &str = "version: 1
+providers:
+  pb: {kind: pixiebrix, organization: o1, token_env: PB_TOKEN}
+  docs: {kind: gitbook, organization: acme, token_env: GB_TOKEN}
+  cms: {kind: contentful, organization: c1, token_env: CF_TOKEN}
+policy:
+  allowed_email_domains: [acme.com]
+include: [\"more.yaml\"]
+";
+
+const PEOPLE: &str = "people:
+  alice: {email: alice@acme.com}
+  bob: {email: bob@acme.com}
+";
+
+struct Case {
+    name: &'static str,
+    files: Vec<(&'static str, String)>,
+    /// (file, line, column, message fragment)
+    expect: (&'static str, usize, usize, &'static str),
+}
+
+fn case(
+    name: &'static str,
+    more: &str,
+    expect: (&'static str, usize, usize, &'static str),
+) -> Case {
+    Case {
+        name,
+        files: vec![
+            ("teamsync.yaml", ROOT.to_string()),
+            ("more.yaml", more.to_string()),
+        ],
+        expect,
+    }
+}
+
+fn root_case(
+    name: &'static str,
+    root: &str,
+    expect: (&'static str, usize, usize, &'static str),
+) -> Case {
+    Case {
+        name,
+        files: vec![
+            ("teamsync.yaml", root.to_string()),
+            ("more.yaml", PEOPLE.to_string()),
+        ],
+        expect,
+    }
+}
+
+fn nested(depth: usize) -> String {
+    let mut s = String::from("x-deep: ");
+    s.push_str(&"[".repeat(depth));
+    s.push_str(&"]".repeat(depth));
+    s.push('\n');
+    s
+}
+
+fn alias_bomb() -> String {
+    let mut s = String::from("x-a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..12 {
+        let prev = i - 1;
+        s.push_str(&format!("x-a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"));
+    }
+    s
+}
+
+fn cases() -> Vec<Case> {
+    let p = PEOPLE;
+    vec![
+        case(
+            "malformed yaml",
+            "groups:\n  - name: [unclosed\n",
+            ("more.yaml", 2, 11, "invalid YAML: unclosed bracket"),
+        ),
+        case(
+            "wrong type for a list",
+            "groups: {name: x}\n",
+            (
+                "more.yaml",
+                1,
+                9,
+                "`groups` must be a list, found a mapping",
+            ),
+        ),
+        case(
+            "typo in a key",
+            "groups:\n  - name: X\n    membres: [a]\n",
+            ("more.yaml", 3, 5, "unknown key `membres`"),
+        ),
+        case(
+            "unknown top-level key",
+            "team: []\n",
+            ("more.yaml", 1, 1, "unknown key `team`"),
+        ),
+        case(
+            "alias bomb",
+            &alias_bomb(),
+            ("more.yaml", 0, 0, "invalid YAML"),
+        ),
+        case(
+            "200-level nesting",
+            &nested(200),
+            ("more.yaml", 1, 0, "invalid YAML"),
+        ),
+        case(
+            "name must be a string",
+            "groups:\n  - name: 12\n",
+            (
+                "more.yaml",
+                2,
+                11,
+                "`groups[0].name` must be a string, found a number",
+            ),
+        ),
+        case(
+            "unknown person",
+            &format!("{p}groups:\n  - name: G\n    members: [alice, bobb]\n"),
+            ("more.yaml", 6, 22, "unknown person `bobb`"),
+        ),
+        case(
+            "unknown provider",
+            &format!("{p}teams:\n  - name: T\n    provider: dcos\n"),
+            ("more.yaml", 6, 15, "unknown provider `dcos`"),
+        ),
+        case(
+            "provider without that kind",
+            &format!("{p}groups:\n  - name: G\n    provider: docs\n"),
+            (
+                "more.yaml",
+                6,
+                15,
+                "provider `docs` is gitbook, which has no groups",
+            ),
+        ),
+        case(
+            "ambiguous provider",
+            &format!("{p}teams:\n  - name: T\n    members: [alice]\n"),
+            ("more.yaml", 5, 5, "more than one provider manages teams"),
+        ),
+        case(
+            "invalid email",
+            "people:\n  zed: {email: zed@@acme.com}\n",
+            (
+                "more.yaml",
+                2,
+                16,
+                "`zed@@acme.com` is not a valid email address",
+            ),
+        ),
+        case(
+            "email outside allowed domains",
+            "people:\n  zed: {email: zed@evil.com}\n",
+            (
+                "more.yaml",
+                2,
+                16,
+                "zed@evil.com is outside the allowed email domains (acme.com)",
+            ),
+        ),
+        case(
+            "raw email outside allowed domains",
+            "groups:\n  - name: G\n    members: [eve@evil.com]\n",
+            (
+                "more.yaml",
+                3,
+                15,
+                "eve@evil.com is outside the allowed email domains",
+            ),
+        ),
+        case(
+            "gitbook role that does not exist there",
+            &format!(
+                "{p}teams:\n  - name: T\n    provider: docs\n    members: [{{person: alice, role: admin}}]\n"
+            ),
+            (
+                "more.yaml",
+                7,
+                37,
+                "role `admin` is not valid for a gitbook team",
+            ),
+        ),
+        case(
+            "role on a contentful team",
+            &format!(
+                "{p}teams:\n  - name: T\n    provider: cms\n    members:\n      - {{person: alice, role: owner}}\n"
+            ),
+            (
+                "more.yaml",
+                8,
+                31,
+                "role `owner` is not valid for a contentful team",
+            ),
+        ),
+        case(
+            "data on a group member",
+            &format!(
+                "{p}groups:\n  - name: G\n    members:\n      - {{person: alice, data: {{a: 1}}}}\n"
+            ),
+            ("more.yaml", 7, 31, "`data` is only for campaign members"),
+        ),
+        case(
+            "two identities in one member",
+            &format!(
+                "{p}groups:\n  - name: G\n    members:\n      - {{person: alice, email: alice@acme.com}}\n"
+            ),
+            ("more.yaml", 7, 9, "exactly one of person, email, user_id"),
+        ),
+        case(
+            "empty member mapping",
+            &format!("{p}groups:\n  - name: G\n    members:\n      - {{}}\n"),
+            ("more.yaml", 7, 9, "needs `person`, `email` or `user_id`"),
+        ),
+        case(
+            "member listed twice",
+            &format!("{p}groups:\n  - name: G\n    members: [alice, alice@acme.com]\n"),
+            ("more.yaml", 6, 22, "alice@acme.com is listed twice"),
+        ),
+        case(
+            "same email for two handles",
+            "people:\n  a: {email: x@acme.com}\n  b: {email: X@Acme.com}\n",
+            (
+                "more.yaml",
+                3,
+                14,
+                "`b` and `a` have the same email x@acme.com",
+            ),
+        ),
+        case(
+            "unknown role value",
+            &format!(
+                "{p}teams:\n  - name: T\n    provider: docs\n    members: [{{person: alice, role: owenr}}]\n"
+            ),
+            (
+                "more.yaml",
+                7,
+                37,
+                "`teams[0].members[0].role` must be one of member, admin, developer, restricted, manager, owner, found `owenr`",
+            ),
+        ),
+        case(
+            "unknown mode",
+            "groups:\n  - name: G\n    mode: exactly\n",
+            (
+                "more.yaml",
+                3,
+                11,
+                "`groups[0].mode` must be one of exact, additive, found `exactly`",
+            ),
+        ),
+        case(
+            "multiple documents",
+            "people: {}\n---\ngroups: []\n",
+            ("more.yaml", 2, 1, "invalid YAML"),
+        ),
+        case(
+            "unsupported tag",
+            "groups: !!python/object:os.system [x]\n",
+            ("more.yaml", 1, 35, "invalid YAML: unsupported tag"),
+        ),
+        case(
+            "a list instead of a mapping",
+            "- a\n- b\n",
+            ("more.yaml", 1, 1, "must be a mapping"),
+        ),
+        case(
+            "version in an included file",
+            "version: 1\n",
+            (
+                "more.yaml",
+                1,
+                1,
+                "`version` is only allowed in the root file",
+            ),
+        ),
+        case(
+            "include in an included file",
+            "include: [\"x.yaml\"]\n",
+            (
+                "more.yaml",
+                1,
+                1,
+                "`include` is only allowed in the root file",
+            ),
+        ),
+        root_case(
+            "provider kind typo",
+            &ROOT.replace("kind: gitbook", "kind: gitbok"),
+            ("teamsync.yaml", 4, 16, "unknown provider kind `gitbok`"),
+        ),
+        root_case(
+            "unsupported version",
+            &ROOT.replace("version: 1", "version: 2"),
+            ("teamsync.yaml", 1, 10, "version"),
+        ),
+        root_case(
+            "missing version",
+            &ROOT.replace("version: 1\n", ""),
+            ("teamsync.yaml", 1, 1, "the root file has no `version`"),
+        ),
+        root_case(
+            "plain http to a remote host",
+            &ROOT.replace(
+                "token_env: PB_TOKEN",
+                "token_env: PB_TOKEN, endpoint: http://pixiebrix.example.com",
+            ),
+            (
+                "teamsync.yaml",
+                3,
+                74,
+                "plain http to a host that is not loopback",
+            ),
+        ),
+        root_case(
+            "missing sandbox file",
+            &ROOT.replace("token_env: PB_TOKEN", "endpoint: sandbox:nope.json"),
+            (
+                "teamsync.yaml",
+                3,
+                53,
+                "sandbox state file `nope.json` does not exist",
+            ),
+        ),
+        root_case(
+            "missing token_env",
+            &ROOT.replace(", token_env: GB_TOKEN", ""),
+            ("teamsync.yaml", 4, 3, "provider `docs` has no `token_env`"),
+        ),
+        root_case(
+            "include escapes the root",
+            &ROOT.replace("[\"more.yaml\"]", "[\"more.yaml\", \"../outside.yaml\"]"),
+            ("teamsync.yaml", 8, 24, "reaches outside the repository"),
+        ),
+        root_case(
+            "absolute include",
+            &ROOT.replace("[\"more.yaml\"]", "[\"more.yaml\", \"/etc/passwd\"]"),
+            ("teamsync.yaml", 8, 24, "reaches outside the repository"),
+        ),
+        root_case(
+            "include matches nothing",
+            &ROOT.replace("[\"more.yaml\"]", "[\"more.yaml\", \"teams/*.yaml\"]"),
+            ("teamsync.yaml", 8, 24, "matches no file"),
+        ),
+        root_case(
+            "include cycle",
+            &ROOT.replace("[\"more.yaml\"]", "[\"*.yaml\"]"),
+            ("teamsync.yaml", 8, 11, "include cycle"),
+        ),
+        root_case(
+            "prune a kind the provider lacks",
+            &ROOT.replace("token_env: GB_TOKEN", "token_env: GB_TOKEN, prune: [group]"),
+            ("teamsync.yaml", 4, 74, "gitbook does not manage groups"),
+        ),
+        root_case(
+            "allowed domain written as an email",
+            &ROOT.replace("[acme.com]", "[\"@acme.com\"]"),
+            ("teamsync.yaml", 7, 27, "`@acme.com` is not a domain"),
+        ),
+    ]
+}
+
+fn write_files(dir: &Path, files: &[(&str, String)]) {
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+fn matches(
+    d: &Diagnostic,
+    dir: &Path,
+    (file, line, col, fragment): (&str, usize, usize, &str),
+) -> bool {
+    let Some(loc) = &d.location else { return false };
+    let file_ok = loc.file == dir.join(file);
+    let pos_ok = match (loc.position, line) {
+        (_, 0) => true,
+        (Some(p), l) => p.line == l && (col == 0 || p.column == col),
+        (None, _) => false,
+    };
+    file_ok && pos_ok && d.message.contains(fragment) && d.hint.is_some()
+}
+
+#[test]
+fn corpus_of_broken_configs_gives_located_errors() {
+    let mut failures = Vec::new();
+    let all = cases();
+    assert!(all.len() >= 30, "the corpus keeps at least 30 cases");
+    for c in all {
+        let dir = tempfile::tempdir().unwrap();
+        write_files(dir.path(), &c.files);
+        match config::load(&dir.path().join("teamsync.yaml")) {
+            Ok(_) => failures.push(format!("{}: loaded without error", c.name)),
+            Err(diags) => {
+                if !diags.iter().any(|d| matches(d, dir.path(), c.expect)) {
+                    failures.push(format!(
+                        "{}: expected {:?}, got:\n{}",
+                        c.name,
+                        c.expect,
+                        config::report::render(&diags)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn a_50_mb_file_is_refused_without_reading_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("teamsync.yaml", ROOT.to_string())]);
+    let big = std::fs::File::create(dir.path().join("more.yaml")).unwrap();
+    big.set_len(50 * 1024 * 1024).unwrap();
+    let diags = config::load(&dir.path().join("teamsync.yaml")).unwrap_err();
+    assert!(
+        diags[0]
+            .message
+            .contains("file is 50 MiB, larger than the 10 MiB"),
+        "{diags:?}"
+    );
+    assert_eq!(
+        diags[0].location.as_ref().unwrap().file,
+        dir.path().join("more.yaml")
+    );
+}
+
+#[test]
+fn invalid_utf8_is_located() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("teamsync.yaml", ROOT.to_string())]);
+    let mut f = std::fs::File::create(dir.path().join("more.yaml")).unwrap();
+    f.write_all(b"people:\n  al\xffice: {email: a@acme.com}\n")
+        .unwrap();
+    let diags = config::load(&dir.path().join("teamsync.yaml")).unwrap_err();
+    let pos = diags[0].location.as_ref().unwrap().position.unwrap();
+    assert_eq!(
+        (diags[0].message.as_str(), pos.line, pos.column),
+        ("the file is not valid UTF-8", 2, 5)
+    );
+}
+
+#[test]
+fn a_missing_root_or_a_folder_without_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = config::load(&dir.path().join("nope.yaml")).unwrap_err();
+    assert!(
+        missing[0].message.starts_with("configuration not found:"),
+        "{missing:?}"
+    );
+    let folder = config::load(dir.path()).unwrap_err();
+    assert!(
+        folder[0].message.ends_with("holds no teamsync.yaml"),
+        "{folder:?}"
+    );
+}
+
+#[test]
+fn a_duplicate_resource_names_both_places() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = ROOT.replace("[\"more.yaml\"]", "[\"a.yaml\", \"b.yaml\"]");
+    write_files(
+        dir.path(),
+        &[
+            ("teamsync.yaml", root),
+            ("a.yaml", "groups:\n  - name: Sales\n".into()),
+            ("b.yaml", "\ngroups:\n  - name: Sales\n".into()),
+        ],
+    );
+    let diags = config::load(&dir.path().join("teamsync.yaml")).unwrap_err();
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let d = &diags[0];
+    assert_eq!(d.message, "pb.group[\"Sales\"] is declared twice");
+    assert_eq!(
+        d.location.as_ref().unwrap().to_string(),
+        format!("{}:3:11", dir.path().join("b.yaml").display())
+    );
+    assert_eq!(
+        d.related[0].0.to_string(),
+        format!("{}:2:11", dir.path().join("a.yaml").display())
+    );
+}
+
+#[test]
+fn every_problem_in_every_file_is_reported_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = ROOT.replace("[\"more.yaml\"]", "[\"a.yaml\", \"b.yaml\"]");
+    write_files(
+        dir.path(),
+        &[
+            ("teamsync.yaml", root),
+            ("a.yaml", "groups:\n  - nam: X\n".into()),
+            (
+                "b.yaml",
+                "people:\n  z: {email: nope}\ngroups:\n  - name: G\n    members: [ghost, z]\n"
+                    .into(),
+            ),
+        ],
+    );
+    let diags = config::load(&dir.path().join("teamsync.yaml")).unwrap_err();
+    let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+    assert!(
+        messages.iter().any(|m| m.contains("unknown key `nam`")),
+        "{messages:?}"
+    );
+    // b.yaml is schema-valid, so its semantic errors are only found once a.yaml is fixed;
+    // schema errors from all files come together.
+    let dir2 = tempfile::tempdir().unwrap();
+    write_files(
+        dir2.path(),
+        &[
+            ("teamsync.yaml", ROOT.to_string()),
+            (
+                "more.yaml",
+                "people:\n  z: {email: nope}\ngroups:\n  - name: G\n    members: [ghost, z]\n"
+                    .into(),
+            ),
+        ],
+    );
+    let diags = config::load(&dir2.path().join("teamsync.yaml")).unwrap_err();
+    let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages[0].contains("`nope` is not a valid email address"));
+    assert!(messages[1].contains("unknown person `ghost`"));
+}
+
+#[test]
+fn yaml_1_1_booleans_do_not_turn_names_into_false_and_x_keys_hold_anchors() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("teamsync.yaml", ROOT.to_string()),
+            ("more.yaml", "x-team: &members [alice]\npeople:\n  alice: {email: alice@acme.com}\ngroups:\n  - name: no\n    members: *members\n".into()),
+        ],
+    );
+    let loaded = config::load(&dir.path().join("teamsync.yaml"))
+        .unwrap_or_else(|e| panic!("{}", config::report::render(&e)));
+    let names: Vec<&str> = loaded
+        .desired
+        .resources
+        .keys()
+        .map(|k| k.name.as_str())
+        .collect();
+    assert_eq!(names, vec!["no"]);
+}
