@@ -1,1 +1,147 @@
-//! diff(desired, live) → Plan; safety checks; the saved-plan file and its fingerprints.
+//! diff(desired, live) → `Plan`; the safety facts a reviewer needs (risks, removal limit);
+//! fingerprints of the live state a plan saw, so a saved plan can refuse to go stale.
+//! Pure: no I/O, no HTTP, no clock.
+
+mod diff;
+mod fingerprint;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{MemberAction, ResourceAction, ResourceChange, Risk};
+
+pub use diff::{DiffInput, diff};
+pub use fingerprint::{ABSENT, fingerprint};
+
+/// The version of the saved/JSON plan format (see `docs/plan-format.md`).
+pub const FORMAT_VERSION: &str = "1";
+
+/// A plan: data first, rendered three ways, saved as JSON by `--out`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: String,
+    /// The teamsync version that made the plan.
+    pub teamsync_version: String,
+    /// Per-resource changes, sorted by key; resources with nothing to do are left out.
+    pub changes: Vec<ResourceChange>,
+    /// Key (display form) → fingerprint of the live resource seen, or `ABSENT`. Covers every
+    /// resource the plan touches, including the old name of a rename.
+    pub fingerprints: BTreeMap<String, String>,
+    /// Things a reviewer must know that are not changes (for example people who are not in
+    /// the organization while invitations are off).
+    pub notes: Vec<PlanNote>,
+    pub summary: Summary,
+    /// Plan-wide risks (display only).
+    pub risks: Vec<Risk>,
+}
+
+/// A reviewer-facing remark tied to a resource.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PlanNote {
+    pub resource: String,
+    pub message: String,
+}
+
+/// Counts for the summary line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
+    pub add: usize,
+    pub remove: usize,
+    pub role_changes: usize,
+    pub data_changes: usize,
+    pub invites: usize,
+}
+
+impl Summary {
+    pub fn of(changes: &[ResourceChange]) -> Summary {
+        let mut s = Summary::default();
+        for change in changes {
+            match change.action {
+                ResourceAction::Create => s.create += 1,
+                ResourceAction::Rename { .. } | ResourceAction::Update => s.update += 1,
+                ResourceAction::Delete => s.delete += 1,
+            }
+            for m in &change.members {
+                match m.action {
+                    MemberAction::Add { .. } => s.add += 1,
+                    MemberAction::Remove => s.remove += 1,
+                    MemberAction::SetRole { .. } => s.role_changes += 1,
+                    MemberAction::SetData { .. } => s.data_changes += 1,
+                    MemberAction::Invite { .. } => s.invites += 1,
+                }
+            }
+        }
+        s
+    }
+
+    /// `Plan: 1 to create, 3 to update, 0 to delete; 12 members to add, 4 to remove.`
+    pub fn line(&self) -> String {
+        let mut extra = Vec::new();
+        if self.role_changes > 0 {
+            extra.push(plural(self.role_changes, "role change", "role changes"));
+        }
+        if self.data_changes > 0 {
+            extra.push(plural(self.data_changes, "data change", "data changes"));
+        }
+        if self.invites > 0 {
+            extra.push(plural(self.invites, "invitation", "invitations"));
+        }
+        let extra = if extra.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", extra.join(", "))
+        };
+        format!(
+            "Plan: {} to create, {} to update, {} to delete; {} members to add, {} to remove{extra}.",
+            self.create, self.update, self.delete, self.add, self.remove
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Summary::default()
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// Member removals in the plan (leavers included); what `policy.max_removals` limits.
+    pub fn removals(&self) -> usize {
+        self.summary.remove
+    }
+
+    /// Keeps only the changes (and fingerprints) of the given keys: `--target`.
+    pub fn retain_targets(&mut self, targets: &[crate::model::ResourceKey]) {
+        if targets.is_empty() {
+            return;
+        }
+        self.changes.retain(|c| targets.contains(&c.key));
+        let kept: Vec<String> = self
+            .changes
+            .iter()
+            .flat_map(|c| {
+                let mut keys = vec![c.key.to_string()];
+                if let ResourceAction::Rename { from } = &c.action {
+                    let mut old = c.key.clone();
+                    old.name = from.clone();
+                    keys.push(old.to_string());
+                }
+                keys
+            })
+            .collect();
+        self.fingerprints.retain(|k, _| kept.contains(k));
+        self.notes
+            .retain(|n| targets.iter().any(|t| t.to_string() == n.resource));
+        self.summary = Summary::of(&self.changes);
+    }
+}

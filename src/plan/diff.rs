@@ -1,0 +1,364 @@
+//! The diff: desired and live state in, a sorted, deterministic `Plan` out.
+//!
+//! Rules (DESIGN.md): containers are matched by name, then by `previously` (a rename keeps
+//! identity); members by email, else by user id; `exact` removes the unlisted, `additive`
+//! never removes; the organization roster removes leavers except the kinds it keeps, and
+//! invites missing people only when asked; undeclared containers are deleted only for the
+//! (provider, kind) pairs with pruning on.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::model::{
+    Data, DesiredMember, DesiredResource, DesiredState, FieldChange, LiveMember, LiveResource,
+    LiveState, MemberAction, MemberChange, MemberKey, MemberRef, Mode, Policy, ProviderKind,
+    ProviderSettings, ResourceAction, ResourceChange, ResourceKey, ResourceKind, Risk, Role,
+};
+
+use super::{ABSENT, FORMAT_VERSION, Plan, PlanNote, Summary, fingerprint};
+
+/// Everything the diff reads.
+#[derive(Clone, Copy, Debug)]
+pub struct DiffInput<'a> {
+    pub desired: &'a DesiredState,
+    pub live: &'a LiveState,
+    pub providers: &'a BTreeMap<String, ProviderSettings>,
+    pub policy: &'a Policy,
+}
+
+/// Computes the plan. Same input, same plan, byte for byte.
+pub fn diff(input: DiffInput<'_>) -> Plan {
+    let mut changes = Vec::new();
+    let mut fingerprints = BTreeMap::new();
+    let mut notes = Vec::new();
+    let mut claimed: BTreeSet<&ResourceKey> = BTreeSet::new();
+
+    for desired in input.desired.resources.values() {
+        let provider_kind = input.providers.get(&desired.key.provider).map(|p| p.kind);
+        let (live, action) = match_live(desired, input.live);
+        if let Some(l) = live {
+            claimed.insert(&l.key);
+        }
+        let members = diff_members(desired, live, provider_kind, &mut notes);
+        let needs_change = !members.is_empty() || !matches!(action, ResourceAction::Update);
+        if !needs_change {
+            continue;
+        }
+        fingerprints.insert(
+            desired.key.to_string(),
+            match (&action, live) {
+                (ResourceAction::Rename { .. }, _) | (_, None) => ABSENT.to_string(),
+                (_, Some(l)) => fingerprint(l),
+            },
+        );
+        if let (ResourceAction::Rename { .. }, Some(l)) = (&action, live) {
+            fingerprints.insert(l.key.to_string(), fingerprint(l));
+        }
+        let risks = resource_risks(&members);
+        changes.push(ResourceChange {
+            key: desired.key.clone(),
+            action,
+            live_id: live.map(|l| l.id.clone()),
+            mode: desired.mode,
+            members,
+            risks,
+        });
+    }
+
+    for live in input.live.resources.values() {
+        let pruned = input
+            .desired
+            .prune
+            .contains(&(live.key.provider.clone(), live.key.kind));
+        if !pruned || claimed.contains(&live.key) || input.desired.resources.contains_key(&live.key)
+        {
+            continue;
+        }
+        fingerprints.insert(live.key.to_string(), fingerprint(live));
+        changes.push(ResourceChange {
+            key: live.key.clone(),
+            action: ResourceAction::Delete,
+            live_id: Some(live.id.clone()),
+            mode: Mode::Exact,
+            members: Vec::new(),
+            risks: vec![Risk::Prune],
+        });
+    }
+
+    changes.sort_by(|a, b| a.key.cmp(&b.key));
+    notes.sort();
+    notes.dedup();
+    let summary = Summary::of(&changes);
+    let mut risks: BTreeSet<Risk> = changes
+        .iter()
+        .flat_map(|c| c.risks.iter().copied())
+        .collect();
+    if input
+        .policy
+        .max_removals
+        .is_some_and(|max| summary.remove as u64 > max)
+    {
+        risks.insert(Risk::OverRemovalLimit);
+    }
+    Plan {
+        format_version: FORMAT_VERSION.to_string(),
+        teamsync_version: env!("CARGO_PKG_VERSION").to_string(),
+        changes,
+        fingerprints,
+        notes,
+        summary,
+        risks: risks.into_iter().collect(),
+    }
+}
+
+/// The live resource a desired one corresponds to, and what must happen to the container.
+fn match_live<'a>(
+    desired: &DesiredResource,
+    live: &'a LiveState,
+) -> (Option<&'a LiveResource>, ResourceAction) {
+    if let Some(l) = live.resources.get(&desired.key) {
+        return (Some(l), ResourceAction::Update);
+    }
+    for old in &desired.previously {
+        let old_key = ResourceKey {
+            name: old.clone(),
+            ..desired.key.clone()
+        };
+        if let Some(l) = live.resources.get(&old_key) {
+            return (Some(l), ResourceAction::Rename { from: old.clone() });
+        }
+    }
+    (None, ResourceAction::Create)
+}
+
+/// The role teamsync manages for a member, if any. GitBook team membership always has a
+/// role, so an unstated one means `member`; elsewhere an unstated role is left alone.
+fn managed_role(
+    provider: Option<ProviderKind>,
+    kind: ResourceKind,
+    role: Option<Role>,
+) -> Option<Role> {
+    match (provider, kind) {
+        (Some(ProviderKind::Gitbook), ResourceKind::Team) => Some(role.unwrap_or(Role::Member)),
+        _ => role,
+    }
+}
+
+struct LiveIndex<'a> {
+    by_email: HashMap<&'a str, usize>,
+    by_user: HashMap<&'a str, usize>,
+}
+
+impl<'a> LiveIndex<'a> {
+    fn new(members: &'a [LiveMember]) -> Self {
+        let mut by_email = HashMap::new();
+        let mut by_user = HashMap::new();
+        for (i, m) in members.iter().enumerate() {
+            if let Some(e) = &m.email {
+                by_email.entry(e.as_str()).or_insert(i);
+            }
+            if let Some(u) = &m.user_id {
+                by_user.entry(u.as_str()).or_insert(i);
+            }
+        }
+        LiveIndex { by_email, by_user }
+    }
+
+    fn find(&self, key: &MemberKey) -> Option<usize> {
+        match key {
+            MemberKey::Email(e) => self.by_email.get(e.as_str()).copied(),
+            MemberKey::UserId(u) => self.by_user.get(u.as_str()).copied(),
+        }
+    }
+}
+
+fn diff_members(
+    desired: &DesiredResource,
+    live: Option<&LiveResource>,
+    provider: Option<ProviderKind>,
+    notes: &mut Vec<PlanNote>,
+) -> Vec<MemberChange> {
+    let kind = desired.key.kind;
+    let empty = Vec::new();
+    let live_members = live.map(|l| &l.members).unwrap_or(&empty);
+    let index = LiveIndex::new(live_members);
+    let mut matched = vec![false; live_members.len()];
+    let mut out = Vec::new();
+
+    for (key, want) in &desired.members {
+        let role = managed_role(provider, kind, want.role);
+        match index.find(key) {
+            Some(i) => {
+                matched[i] = true;
+                let have = &live_members[i];
+                let member = member_ref(Some(key), Some(want), Some(have));
+                if let Some(to) = role.filter(|r| have.role != Some(*r)) {
+                    let risks = if to.is_privileged() {
+                        vec![Risk::PrivilegeRaised]
+                    } else {
+                        vec![]
+                    };
+                    out.push(MemberChange {
+                        member: member.clone(),
+                        action: MemberAction::SetRole {
+                            from: have.role,
+                            to,
+                        },
+                        risks,
+                    });
+                }
+                if kind == ResourceKind::Campaign && want.data != have.data {
+                    out.push(MemberChange {
+                        member,
+                        action: MemberAction::SetData {
+                            data: want.data.clone(),
+                            fields: field_changes(&have.data, &want.data),
+                        },
+                        risks: vec![],
+                    });
+                }
+            }
+            None if kind == ResourceKind::Organization => {
+                missing_from_organization(desired, live, key, want, role, notes, &mut out);
+            }
+            None => {
+                let risks = match role {
+                    Some(r) if r.is_privileged() => vec![Risk::PrivilegeRaised],
+                    _ => vec![],
+                };
+                out.push(MemberChange {
+                    member: member_ref(Some(key), Some(want), None),
+                    action: MemberAction::Add {
+                        role,
+                        data: want.data.clone(),
+                    },
+                    risks,
+                });
+            }
+        }
+    }
+
+    if desired.mode == Mode::Exact {
+        let keep = desired.organization.as_ref().map(|o| &o.keep);
+        for (i, have) in live_members.iter().enumerate() {
+            if matched[i] || keep.is_some_and(|k| k.contains(&have.account)) {
+                continue;
+            }
+            let risks = if kind == ResourceKind::Organization {
+                vec![Risk::Removal, Risk::Leaver]
+            } else {
+                vec![Risk::Removal]
+            };
+            out.push(MemberChange {
+                member: member_ref(None, None, Some(have)),
+                action: MemberAction::Remove,
+                risks,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        a.member
+            .cmp(&b.member)
+            .then_with(|| action_rank(&a.action).cmp(&action_rank(&b.action)))
+    });
+    out
+}
+
+/// A person the roster lists who is not in the live organization: invite, or say why not.
+fn missing_from_organization(
+    desired: &DesiredResource,
+    live: Option<&LiveResource>,
+    key: &MemberKey,
+    want: &DesiredMember,
+    role: Option<Role>,
+    notes: &mut Vec<PlanNote>,
+    out: &mut Vec<MemberChange>,
+) {
+    let resource = desired.key.to_string();
+    let invite = desired.organization.as_ref().is_some_and(|o| o.invite);
+    let MemberKey::Email(email) = key else {
+        notes.push(PlanNote {
+            resource,
+            message: format!(
+                "{key} is not a member of the organization and cannot be invited by user id"
+            ),
+        });
+        return;
+    };
+    if live.is_some_and(|l| l.pending_invites.contains(email)) {
+        notes.push(PlanNote {
+            resource,
+            message: format!("{email} has a pending invitation"),
+        });
+    } else if invite {
+        let role = role.unwrap_or(Role::Member);
+        let risks = if role.is_privileged() {
+            vec![Risk::PrivilegeRaised]
+        } else {
+            vec![]
+        };
+        out.push(MemberChange {
+            member: member_ref(Some(key), Some(want), None),
+            action: MemberAction::Invite { role },
+            risks,
+        });
+    } else {
+        notes.push(PlanNote {
+            resource,
+            message: format!(
+                "{email} is not a member of the organization; set `organization.invite: true` to invite them"
+            ),
+        });
+    }
+}
+
+fn action_rank(action: &MemberAction) -> u8 {
+    match action {
+        MemberAction::Add { .. } => 0,
+        MemberAction::Invite { .. } => 1,
+        MemberAction::SetRole { .. } => 2,
+        MemberAction::SetData { .. } => 3,
+        MemberAction::Remove => 4,
+    }
+}
+
+fn member_ref(
+    key: Option<&MemberKey>,
+    want: Option<&DesiredMember>,
+    have: Option<&LiveMember>,
+) -> MemberRef {
+    let (email, user_id) = match key {
+        Some(MemberKey::Email(e)) => (Some(e.clone()), have.and_then(|h| h.user_id.clone())),
+        Some(MemberKey::UserId(u)) => (have.and_then(|h| h.email.clone()), Some(u.clone())),
+        None => (
+            have.and_then(|h| h.email.clone()),
+            have.and_then(|h| h.user_id.clone()),
+        ),
+    };
+    MemberRef {
+        email,
+        user_id,
+        handle: want.and_then(|w| w.handle.clone()),
+        membership_id: have.and_then(|h| h.membership_id.clone()),
+    }
+}
+
+fn field_changes(before: &Data, after: &Data) -> Vec<FieldChange> {
+    let fields: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    fields
+        .into_iter()
+        .filter(|f| before.get(*f) != after.get(*f))
+        .map(|f| FieldChange {
+            field: f.clone(),
+            before: before.get(f).cloned(),
+            after: after.get(f).cloned(),
+        })
+        .collect()
+}
+
+fn resource_risks(members: &[MemberChange]) -> Vec<Risk> {
+    let set: BTreeSet<Risk> = members
+        .iter()
+        .flat_map(|m| m.risks.iter().copied())
+        .collect();
+    set.into_iter().collect()
+}

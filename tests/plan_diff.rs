@@ -1,0 +1,545 @@
+//! The diff as a specification: given desired and live state, exactly these changes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+use teamsync::model::*;
+use teamsync::plan::{ABSENT, DiffInput, Plan, diff};
+
+fn email(s: &str) -> Email {
+    Email::parse(s).unwrap()
+}
+
+fn providers() -> BTreeMap<String, ProviderSettings> {
+    [
+        ("pb", ProviderKind::Pixiebrix),
+        ("docs", ProviderKind::Gitbook),
+        ("cms", ProviderKind::Contentful),
+    ]
+    .into_iter()
+    .map(|(name, kind)| {
+        (
+            name.to_string(),
+            ProviderSettings {
+                name: name.to_string(),
+                kind,
+                organization: "org".into(),
+                endpoint: Endpoint::Default,
+                token_env: Some("T".into()),
+            },
+        )
+    })
+    .collect()
+}
+
+fn desired(
+    provider: &str,
+    kind: ResourceKind,
+    name: &str,
+    members: &[(&str, Option<Role>)],
+) -> DesiredResource {
+    DesiredResource {
+        key: ResourceKey::new(provider, kind, name),
+        previously: vec![],
+        mode: Mode::Exact,
+        members: members
+            .iter()
+            .map(|(e, role)| {
+                (
+                    MemberKey::Email(email(e)),
+                    DesiredMember {
+                        handle: None,
+                        role: *role,
+                        data: Data::new(),
+                    },
+                )
+            })
+            .collect(),
+        organization: None,
+    }
+}
+
+fn live_member(e: &str, role: Option<Role>) -> LiveMember {
+    LiveMember {
+        user_id: Some(format!("u-{}", e.split('@').next().unwrap())),
+        email: Some(email(e)),
+        role,
+        membership_id: Some(format!("m-{e}")),
+        ..LiveMember::default()
+    }
+}
+
+fn live(provider: &str, kind: ResourceKind, name: &str, members: Vec<LiveMember>) -> LiveResource {
+    LiveResource {
+        key: ResourceKey::new(provider, kind, name),
+        id: format!("id-{name}"),
+        members,
+        pending_invites: BTreeSet::new(),
+    }
+}
+
+fn plan_of(want: Vec<DesiredResource>, have: Vec<LiveResource>) -> Plan {
+    plan_with(want, have, BTreeSet::new(), Policy::default())
+}
+
+fn plan_with(
+    want: Vec<DesiredResource>,
+    have: Vec<LiveResource>,
+    prune: BTreeSet<(String, ResourceKind)>,
+    policy: Policy,
+) -> Plan {
+    let desired = DesiredState {
+        resources: want.into_iter().map(|d| (d.key.clone(), d)).collect(),
+        prune,
+    };
+    let live = LiveState {
+        resources: have.into_iter().map(|l| (l.key.clone(), l)).collect(),
+    };
+    diff(DiffInput {
+        desired: &desired,
+        live: &live,
+        providers: &providers(),
+        policy: &policy,
+    })
+}
+
+/// (member, action type) pairs of one change, for compact assertions.
+fn actions(change: &ResourceChange) -> Vec<(String, &'static str)> {
+    change
+        .members
+        .iter()
+        .map(|m| {
+            let t = match m.action {
+                MemberAction::Add { .. } => "add",
+                MemberAction::Remove => "remove",
+                MemberAction::SetRole { .. } => "role",
+                MemberAction::SetData { .. } => "data",
+                MemberAction::Invite { .. } => "invite",
+            };
+            (m.member.to_string(), t)
+        })
+        .collect()
+}
+
+#[test]
+fn exact_group_adds_the_missing_and_removes_the_unlisted() {
+    let plan = plan_of(
+        vec![desired(
+            "pb",
+            ResourceKind::Group,
+            "Sales",
+            &[("a@acme.com", None), ("b@acme.com", None)],
+        )],
+        vec![live(
+            "pb",
+            ResourceKind::Group,
+            "Sales",
+            vec![
+                live_member("b@acme.com", None),
+                live_member("c@acme.com", None),
+            ],
+        )],
+    );
+    assert_eq!(plan.changes.len(), 1);
+    let change = &plan.changes[0];
+    assert_eq!(change.action, ResourceAction::Update);
+    assert_eq!(change.live_id.as_deref(), Some("id-Sales"));
+    assert_eq!(
+        actions(change),
+        vec![
+            ("a@acme.com".into(), "add"),
+            ("c@acme.com".into(), "remove")
+        ]
+    );
+    let removal = &change.members[1];
+    assert_eq!(
+        removal.member.membership_id.as_deref(),
+        Some("m-c@acme.com"),
+        "removal carries the id apply needs"
+    );
+    assert_eq!(removal.risks, vec![Risk::Removal]);
+    assert_eq!(
+        plan.summary.line(),
+        "Plan: 0 to create, 1 to update, 0 to delete; 1 members to add, 1 to remove."
+    );
+}
+
+#[test]
+fn additive_mode_never_removes() {
+    let mut want = desired("pb", ResourceKind::Group, "Sales", &[("a@acme.com", None)]);
+    want.mode = Mode::Additive;
+    let plan = plan_of(
+        vec![want],
+        vec![live(
+            "pb",
+            ResourceKind::Group,
+            "Sales",
+            vec![live_member("c@acme.com", None)],
+        )],
+    );
+    assert_eq!(
+        actions(&plan.changes[0]),
+        vec![("a@acme.com".into(), "add")]
+    );
+}
+
+#[test]
+fn a_resource_equal_to_live_state_produces_no_change() {
+    let plan = plan_of(
+        vec![desired(
+            "pb",
+            ResourceKind::Group,
+            "Sales",
+            &[("A@Acme.com", None)],
+        )],
+        vec![live(
+            "pb",
+            ResourceKind::Group,
+            "Sales",
+            vec![live_member("a@acme.com", None)],
+        )],
+    );
+    assert!(
+        !plan.has_changes(),
+        "emails compare case-insensitively: {plan:?}"
+    );
+    assert!(plan.fingerprints.is_empty());
+}
+
+#[test]
+fn previously_renames_instead_of_creating() {
+    let mut want = desired(
+        "docs",
+        ResourceKind::Team,
+        "Writers",
+        &[("a@acme.com", None)],
+    );
+    want.previously = vec!["Authors".into()];
+    let plan = plan_of(
+        vec![want],
+        vec![live(
+            "docs",
+            ResourceKind::Team,
+            "Authors",
+            vec![live_member("a@acme.com", Some(Role::Member))],
+        )],
+    );
+    let change = &plan.changes[0];
+    assert_eq!(
+        change.action,
+        ResourceAction::Rename {
+            from: "Authors".into()
+        }
+    );
+    assert!(change.members.is_empty());
+    assert_eq!(
+        plan.fingerprints[r#"docs.team["Writers"]"#], ABSENT,
+        "the new name must still be free at apply"
+    );
+    assert!(plan.fingerprints[r#"docs.team["Authors"]"#].starts_with("sha256:"));
+}
+
+#[test]
+fn a_missing_resource_is_created_with_all_members() {
+    let plan = plan_of(
+        vec![desired(
+            "cms",
+            ResourceKind::Team,
+            "Editors",
+            &[("a@acme.com", None), ("b@acme.com", None)],
+        )],
+        vec![],
+    );
+    let change = &plan.changes[0];
+    assert_eq!(change.action, ResourceAction::Create);
+    assert_eq!(change.live_id, None);
+    assert_eq!(
+        actions(change),
+        vec![("a@acme.com".into(), "add"), ("b@acme.com".into(), "add")]
+    );
+    assert_eq!(plan.summary.create, 1);
+}
+
+#[test]
+fn gitbook_team_role_defaults_to_member_and_raising_to_owner_is_risky() {
+    let plan = plan_of(
+        vec![desired(
+            "docs",
+            ResourceKind::Team,
+            "W",
+            &[("a@acme.com", None), ("b@acme.com", Some(Role::Owner))],
+        )],
+        vec![live(
+            "docs",
+            ResourceKind::Team,
+            "W",
+            vec![
+                live_member("a@acme.com", Some(Role::Owner)),
+                live_member("b@acme.com", Some(Role::Member)),
+            ],
+        )],
+    );
+    let change = &plan.changes[0];
+    assert_eq!(
+        change
+            .members
+            .iter()
+            .map(|m| m.action.clone())
+            .collect::<Vec<_>>(),
+        vec![
+            MemberAction::SetRole {
+                from: Some(Role::Owner),
+                to: Role::Member
+            },
+            MemberAction::SetRole {
+                from: Some(Role::Member),
+                to: Role::Owner
+            },
+        ]
+    );
+    assert!(change.members[0].risks.is_empty());
+    assert_eq!(change.members[1].risks, vec![Risk::PrivilegeRaised]);
+    assert_eq!(plan.risks, vec![Risk::PrivilegeRaised]);
+}
+
+#[test]
+fn organization_roster_removes_leavers_but_keeps_service_accounts_and_invites_on_request() {
+    let mut want = desired(
+        "pb",
+        ResourceKind::Organization,
+        "org",
+        &[("a@acme.com", None), ("new@acme.com", Some(Role::Admin))],
+    );
+    want.organization = Some(OrgOptions {
+        keep: [AccountKind::ServiceAccounts].into(),
+        invite: true,
+    });
+    let mut bot = live_member("bot@acme.com", Some(Role::Admin));
+    bot.account = AccountKind::ServiceAccounts;
+    let plan = plan_of(
+        vec![want],
+        vec![live(
+            "pb",
+            ResourceKind::Organization,
+            "org",
+            vec![
+                live_member("a@acme.com", Some(Role::Member)),
+                bot,
+                live_member("gone@acme.com", Some(Role::Member)),
+            ],
+        )],
+    );
+    let change = &plan.changes[0];
+    assert_eq!(
+        actions(change),
+        vec![
+            ("gone@acme.com".into(), "remove"),
+            ("new@acme.com".into(), "invite")
+        ]
+    );
+    assert_eq!(change.members[0].risks, vec![Risk::Removal, Risk::Leaver]);
+    assert_eq!(
+        change.members[1].action,
+        MemberAction::Invite { role: Role::Admin }
+    );
+    assert_eq!(plan.summary.invites, 1);
+}
+
+#[test]
+fn organization_without_invite_reports_missing_people_and_skips_pending_invitations() {
+    let mut want = desired(
+        "pb",
+        ResourceKind::Organization,
+        "org",
+        &[("new@acme.com", None), ("pending@acme.com", None)],
+    );
+    want.organization = Some(OrgOptions::default());
+    let mut org = live("pb", ResourceKind::Organization, "org", vec![]);
+    org.pending_invites.insert(email("pending@acme.com"));
+    let plan = plan_of(vec![want], vec![org]);
+    assert!(!plan.has_changes());
+    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    assert_eq!(
+        notes,
+        vec![
+            "new@acme.com is not a member of the organization; set `organization.invite: true` to invite them",
+            "pending@acme.com has a pending invitation",
+        ]
+    );
+}
+
+#[test]
+fn campaign_data_changes_are_reported_per_field() {
+    let mut want = desired("pb", ResourceKind::Campaign, "Q3", &[("a@acme.com", None)]);
+    want.members.values_mut().for_each(|m| {
+        m.data = [
+            ("Location".to_string(), json!("Boston")),
+            ("Unit".to_string(), json!("Sales")),
+        ]
+        .into();
+    });
+    let mut have = live_member("a@acme.com", None);
+    have.data = [
+        ("Location".to_string(), json!("New York, NY")),
+        ("Old".to_string(), json!(1)),
+    ]
+    .into();
+    let plan = plan_of(
+        vec![want],
+        vec![live("pb", ResourceKind::Campaign, "Q3", vec![have])],
+    );
+    let MemberAction::SetData { fields, data } = &plan.changes[0].members[0].action else {
+        panic!("expected a data change: {plan:?}");
+    };
+    assert_eq!(data.len(), 2, "apply sends the whole new map");
+    let summary: Vec<(String, Option<serde_json::Value>, Option<serde_json::Value>)> = fields
+        .iter()
+        .map(|f| (f.field.clone(), f.before.clone(), f.after.clone()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                "Location".into(),
+                Some(json!("New York, NY")),
+                Some(json!("Boston"))
+            ),
+            ("Old".into(), Some(json!(1)), None),
+            ("Unit".into(), None, Some(json!("Sales"))),
+        ]
+    );
+}
+
+#[test]
+fn undeclared_resources_are_deleted_only_where_pruning_is_on() {
+    let have = vec![
+        live("pb", ResourceKind::Group, "Declared", vec![]),
+        live("pb", ResourceKind::Group, "Stray", vec![]),
+        live("pb", ResourceKind::Campaign, "Stray campaign", vec![]),
+    ];
+    let want = vec![desired("pb", ResourceKind::Group, "Declared", &[])];
+    let untouched = plan_of(want.clone(), have.clone());
+    assert!(!untouched.has_changes(), "no pruning unless asked");
+
+    let plan = plan_with(
+        want,
+        have,
+        [("pb".to_string(), ResourceKind::Group)].into(),
+        Policy::default(),
+    );
+    assert_eq!(plan.changes.len(), 1);
+    assert_eq!(
+        plan.changes[0].key,
+        ResourceKey::new("pb", ResourceKind::Group, "Stray")
+    );
+    assert_eq!(plan.changes[0].action, ResourceAction::Delete);
+    assert_eq!(plan.risks, vec![Risk::Prune]);
+}
+
+#[test]
+fn a_renamed_resource_is_not_pruned_under_its_old_name() {
+    let mut want = desired("pb", ResourceKind::Group, "New", &[]);
+    want.previously = vec!["Old".into()];
+    let plan = plan_with(
+        vec![want],
+        vec![live("pb", ResourceKind::Group, "Old", vec![])],
+        [("pb".to_string(), ResourceKind::Group)].into(),
+        Policy::default(),
+    );
+    assert_eq!(plan.changes.len(), 1);
+    assert_eq!(
+        plan.changes[0].action,
+        ResourceAction::Rename { from: "Old".into() }
+    );
+}
+
+#[test]
+fn members_named_by_user_id_match_live_user_ids() {
+    let mut want = desired("pb", ResourceKind::Group, "G", &[]);
+    want.members
+        .insert(MemberKey::UserId("u-a".into()), DesiredMember::default());
+    let plan = plan_of(
+        vec![want],
+        vec![live(
+            "pb",
+            ResourceKind::Group,
+            "G",
+            vec![live_member("a@acme.com", None)],
+        )],
+    );
+    assert!(!plan.has_changes(), "{plan:?}");
+}
+
+#[test]
+fn removals_over_the_policy_limit_are_flagged() {
+    let members: Vec<LiveMember> = (0..5)
+        .map(|i| live_member(&format!("p{i}@acme.com"), None))
+        .collect();
+    let policy = Policy {
+        max_removals: Some(3),
+        ..Policy::default()
+    };
+    let plan = plan_with(
+        vec![desired("pb", ResourceKind::Group, "G", &[])],
+        vec![live("pb", ResourceKind::Group, "G", members)],
+        BTreeSet::new(),
+        policy,
+    );
+    assert_eq!(plan.removals(), 5);
+    assert!(plan.risks.contains(&Risk::OverRemovalLimit));
+}
+
+#[test]
+fn the_same_input_gives_the_same_plan_byte_for_byte() {
+    let make = || {
+        plan_of(
+            vec![
+                desired(
+                    "pb",
+                    ResourceKind::Group,
+                    "B",
+                    &[("z@acme.com", None), ("a@acme.com", None)],
+                ),
+                desired(
+                    "docs",
+                    ResourceKind::Team,
+                    "A",
+                    &[("m@acme.com", Some(Role::Owner))],
+                ),
+            ],
+            vec![live(
+                "pb",
+                ResourceKind::Group,
+                "B",
+                vec![
+                    live_member("q@acme.com", None),
+                    live_member("b@acme.com", None),
+                ],
+            )],
+        )
+    };
+    let first = teamsync::render::json(&make());
+    assert_eq!(first, teamsync::render::json(&make()));
+    let plan = make();
+    let keys: Vec<String> = plan.changes.iter().map(|c| c.key.to_string()).collect();
+    assert_eq!(keys, vec![r#"docs.team["A"]"#, r#"pb.group["B"]"#]);
+}
+
+#[test]
+fn targeting_keeps_only_the_named_resources() {
+    let mut plan = plan_of(
+        vec![
+            desired("pb", ResourceKind::Group, "A", &[("a@acme.com", None)]),
+            desired("pb", ResourceKind::Group, "B", &[("b@acme.com", None)]),
+        ],
+        vec![],
+    );
+    plan.retain_targets(&["pb.group.B".parse().unwrap()]);
+    assert_eq!(plan.changes.len(), 1);
+    assert_eq!(plan.changes[0].key.name, "B");
+    assert_eq!(
+        plan.fingerprints.keys().collect::<Vec<_>>(),
+        vec![r#"pb.group["B"]"#]
+    );
+    assert_eq!(plan.summary.create, 1);
+}
