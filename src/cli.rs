@@ -30,15 +30,41 @@ pub enum Command {
     Validate {
         #[command(flatten)]
         config: ConfigArg,
+        /// How to report problems; `github` prints workflow commands that annotate the
+        /// files in a pull request (the default when GITHUB_ACTIONS is set).
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<commands::DiagnosticFormat>,
     },
     /// Print the JSON Schema of the configuration files.
     Schema,
+    /// Print a shell completion script (for example `teamsync completions bash > /etc/bash_completion.d/teamsync`).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), for example `teamsync man > teamsync.1`.
+    Man,
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Validate { config } => commands::validate(&config.config),
+        Command::Validate { config, format } => commands::validate(
+            &config.config,
+            format.unwrap_or_else(commands::DiagnosticFormat::from_env),
+        ),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "teamsync", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            match man.render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => commands::report_errors(&[format!("cannot write the man page: {e}")]),
+            }
+        }
         Command::Schema => {
             print!("{}", crate::config::schema_text());
             ExitCode::SUCCESS

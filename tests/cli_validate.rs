@@ -50,3 +50,48 @@ fn schema_prints_the_committed_schema() {
     let committed = std::fs::read_to_string("schemas/teamsync.schema.json").unwrap();
     teamsync().arg("schema").assert().code(0).stdout(committed);
 }
+
+#[test]
+fn inside_github_actions_validate_prints_one_annotation_per_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("teamsync.yaml"),
+        "version: 1\nproviders:\n  pb: {kind: pixiebrix, organization: o, token_env: T}\ngroups:\n  - name: G\n    membres: []\n  - name: H\n    members: [nobody@x.com, ghost]\n",
+    )
+    .unwrap();
+    let out = teamsync()
+        .current_dir(dir.path())
+        .arg("validate")
+        .env("GITHUB_ACTIONS", "true")
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert_eq!(
+        stdout,
+        "::error file=teamsync.yaml,line=6,col=5,title=teamsync validate::unknown key `membres`%0Ahint: did you mean `members`?\n"
+    );
+    let text = teamsync()
+        .current_dir(dir.path())
+        .args(["validate", "--format", "text"])
+        .env("GITHUB_ACTIONS", "true")
+        .assert()
+        .code(1);
+    assert!(
+        text.get_output().stdout.is_empty(),
+        "--format text overrides the environment"
+    );
+}
+
+#[test]
+fn completions_and_man_page_are_generated_from_the_cli_definition() {
+    teamsync()
+        .args(["completions", "bash"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("validate").and(predicate::str::contains("--config")));
+    teamsync()
+        .arg("man")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with(".ie").or(predicate::str::contains(".TH teamsync")));
+}

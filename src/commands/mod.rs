@@ -36,25 +36,61 @@ impl ColorChoice {
     }
 }
 
+/// How diagnostics are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiagnosticFormat {
+    /// For people: location, source line with a caret, hint.
+    Text,
+    /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::…`).
+    Github,
+}
+
+impl DiagnosticFormat {
+    /// `github` inside GitHub Actions, `text` elsewhere.
+    pub fn from_env() -> Self {
+        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+            DiagnosticFormat::Github
+        } else {
+            DiagnosticFormat::Text
+        }
+    }
+
+    fn render(self, diags: &[crate::diag::Diagnostic]) -> String {
+        match self {
+            DiagnosticFormat::Text => config::report::render(diags),
+            DiagnosticFormat::Github => config::report::github(diags),
+        }
+    }
+}
+
 /// Loads the configuration, printing every diagnostic; `Err` carries the exit code.
 pub fn load_config(path: &Path) -> Result<Loaded, ExitCode> {
+    load_config_as(path, DiagnosticFormat::from_env())
+}
+
+fn load_config_as(path: &Path, format: DiagnosticFormat) -> Result<Loaded, ExitCode> {
+    // Workflow commands are read from stdout; people read errors on stderr.
+    let emit = |text: String| match format {
+        DiagnosticFormat::Github => print!("{text}"),
+        DiagnosticFormat::Text => eprint!("{text}"),
+    };
     match config::load(path) {
         Ok(loaded) => {
             if !loaded.warnings.is_empty() {
-                eprint!("{}", config::report::render(&loaded.warnings));
+                emit(format.render(&loaded.warnings));
             }
             Ok(loaded)
         }
         Err(diags) => {
-            eprint!("{}", config::report::render(&diags));
+            emit(format.render(&diags));
             Err(ExitCode::from(EXIT_ERROR))
         }
     }
 }
 
 /// `teamsync validate`: every problem at once, exit 1 on any error.
-pub fn validate(path: &Path) -> ExitCode {
-    match load_config(path) {
+pub fn validate(path: &Path, format: DiagnosticFormat) -> ExitCode {
+    match load_config_as(path, format) {
         Ok(loaded) => {
             let files = loaded.files.len();
             let resources = loaded.desired.resources.len();

@@ -71,3 +71,39 @@ pub fn render(diags: &[Diagnostic]) -> String {
     }
     out
 }
+
+/// GitHub Actions workflow commands: one `::error …::message` line per problem, so the
+/// runner annotates the changed lines of a pull request.
+pub fn github(diags: &[Diagnostic]) -> String {
+    // Values escape %, CR and LF; properties also `:` and `,` (GitHub's toolkit rules).
+    fn data(s: &str) -> String {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    }
+    fn property(s: &str) -> String {
+        data(s).replace(':', "%3A").replace(',', "%2C")
+    }
+    let mut out = String::new();
+    for d in diags {
+        let level = match d.severity {
+            crate::diag::Severity::Error => "error",
+            crate::diag::Severity::Warning => "warning",
+        };
+        let mut props = Vec::new();
+        if let Some(loc) = &d.location {
+            props.push(format!("file={}", property(&loc.file.to_string_lossy())));
+            if let Some(p) = loc.position {
+                props.push(format!("line={}", p.line));
+                props.push(format!("col={}", p.column));
+            }
+        }
+        props.push("title=teamsync validate".to_string());
+        let mut message = d.message.clone();
+        if let Some(hint) = &d.hint {
+            message.push_str(&format!("\nhint: {hint}"));
+        }
+        let _ = writeln!(out, "::{level} {}::{}", props.join(","), data(&message));
+    }
+    out
+}
