@@ -23,6 +23,11 @@ pub enum Command {
     },
     /// Print the JSON Schema of the configuration files.
     Schema,
+    /// Run the local emulator of the PixieBrix, GitBook and Contentful APIs.
+    Sandbox {
+        #[command(subcommand)]
+        action: crate::sandbox::cli::SandboxCommand,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -37,6 +42,7 @@ pub fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Command::Sandbox { action } => crate::sandbox::cli::run(action),
         Command::Schema => {
             println!(
                 "{}",
