@@ -24,6 +24,9 @@
 //! - `require_campaign` on group PUT is accepted and ignored.
 //! - 429 body `Request was throttled. Expected available in N seconds.` + `Retry-After: N`; no headers on 2xx.
 //! - Deleting something already gone is 404.
+//! - Deleting a team membership also removes that user's group memberships (campaign members stay).
+//! - Unparseable filter values (`role=abc`) are ignored rather than answered with 400.
+//! - The core's rate limit counts every request carrying a token, before auth (DRF throttles after).
 
 // Helpers return a ready `Response` as their error, the way axum handlers answer.
 #![allow(clippy::result_large_err)]
