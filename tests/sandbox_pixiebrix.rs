@@ -480,3 +480,65 @@ async fn rate_limit_answers_drf_429() {
         format!("Request was throttled. Expected available in {retry} seconds.")
     );
 }
+
+#[tokio::test]
+async fn bad_json_bad_version_bad_page() {
+    let h = start(0, Knobs::default()).await;
+    let p = format!("/api/organizations/{ORG}/groups/");
+    let r = req(&h, M::POST, &p, V2)
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("send");
+    let (s, v) = body(r).await;
+    assert_eq!(s, 400);
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("JSON parse error")
+    );
+    let r = req(&h, M::GET, &p, "application/json; version=3.0")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.0, 406);
+    let r = req(&h, M::GET, &p, "application/json")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.0, 200, "no version is accepted");
+    let r = req(&h, M::GET, &format!("{p}?page=abc"), V2)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await, (404, json!({"detail": "Invalid page."})));
+    let r = req(&h, M::GET, "/api/organizations/nope/groups/", V2)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await, (404, json!({"detail": "Not found."})));
+}
+
+#[tokio::test]
+async fn rate_limit_is_per_token() {
+    let mut world = seed(0);
+    world.pixiebrix.tokens.push("other".into());
+    let knobs = Knobs {
+        rate_limit: 1,
+        ..Knobs::default()
+    };
+    let h = Sandbox::start(world, knobs, None).await.expect("start");
+    let url = format!("{}/api/organizations/", h.base_url());
+    let c = reqwest::Client::new();
+    let send = |tok: &'static str| {
+        c.get(&url)
+            .header("Authorization", format!("Token {tok}"))
+            .send()
+    };
+    assert_eq!(send("good").await.expect("send").status().as_u16(), 200);
+    assert_eq!(send("good").await.expect("send").status().as_u16(), 429);
+    assert_eq!(send("other").await.expect("send").status().as_u16(), 200);
+    assert_eq!(h.stats().throttled, 1);
+}
