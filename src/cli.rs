@@ -44,6 +44,11 @@ pub enum Command {
     },
     /// Print the man page (roff), for example `teamsync man > teamsync.1`.
     Man,
+    /// Run the local emulator of the PixieBrix, GitBook and Contentful APIs.
+    Sandbox {
+        #[command(subcommand)]
+        action: crate::sandbox::cli::SandboxCommand,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -65,6 +70,7 @@ pub fn main() -> ExitCode {
                 Err(e) => commands::report_errors(&[format!("cannot write the man page: {e}")]),
             }
         }
+        Command::Sandbox { action } => crate::sandbox::cli::run(action),
         Command::Schema => {
             print!("{}", crate::config::schema_text());
             ExitCode::SUCCESS

@@ -8,9 +8,15 @@
 //!   and rate-limit headers when it injects faults or enforces limits;
 //! - all mutation goes through [`AppState::write`], which records an event and persists.
 
+pub mod cli;
 pub mod contentful;
 pub mod gitbook;
 pub mod pixiebrix;
+mod server;
+
+pub use server::{
+    Faults, Knobs, Sandbox, SandboxError, SandboxHandle, Stats, load_state, serve_blocking,
+};
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -46,6 +52,7 @@ struct Shared {
     world: Mutex<World>,
     events: Mutex<Vec<Event>>,
     rng: Mutex<StdRng>,
+    max_page_size: Mutex<Option<usize>>,
 }
 
 /// Shared handler state. Cheap to clone.
@@ -64,7 +71,27 @@ impl AppState {
             world: Mutex::new(world),
             events: Mutex::new(Vec::new()),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
+            max_page_size: Mutex::new(None),
         }))
+    }
+
+    /// The `max_page_size` knob: when set, every API clamps its page size to at most this.
+    pub fn max_page_size(&self) -> Option<usize> {
+        *lock(&self.0.max_page_size)
+    }
+
+    pub(crate) fn set_max_page_size(&self, max: Option<usize>) {
+        *lock(&self.0.max_page_size) = max;
+    }
+
+    /// Replaces the whole world and clears the event log (used by reset).
+    pub(crate) fn replace(&self, world: World) {
+        *lock(&self.0.world) = world;
+        lock(&self.0.events).clear();
+    }
+
+    pub(crate) fn event_count(&self) -> usize {
+        lock(&self.0.events).len()
     }
 
     /// Reads the world.

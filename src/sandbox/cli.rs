@@ -1,0 +1,129 @@
+//! `teamsync sandbox …`: flags and dispatch for the emulator (kept here so `cli.rs` only
+//! names the subcommand).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use super::{Faults, Knobs, load_state, serve_blocking};
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Serve the three APIs from a state file until Ctrl-C.
+    Serve(ServeArgs),
+    /// Copy the seed state file over the working state file.
+    Reset {
+        /// The committed seed.
+        #[arg(long)]
+        seed: PathBuf,
+        /// The working copy to overwrite.
+        #[arg(long)]
+        state: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// JSON state file (see docs/sandbox.md).
+    #[arg(long)]
+    pub state: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub addr: SocketAddr,
+    /// Write the world back to --state after every change.
+    #[arg(long)]
+    pub persist: bool,
+    /// Fixed latency per API request, milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Random extra latency, 0..=N milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub jitter_ms: u64,
+    /// Maximum page size served by every API.
+    #[arg(long)]
+    pub page_size: Option<usize>,
+    /// At most N API requests at once; the rest wait.
+    #[arg(long)]
+    pub max_concurrency: Option<usize>,
+    /// Requests per token per API per window.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rate_limit: u32,
+    /// Rate-limit window, seconds.
+    #[arg(long, default_value_t = 60)]
+    pub rate_window: u64,
+    /// Injected fault probability, KIND=P, repeatable; KIND is 500, 502, 503, 429, reset or slow.
+    #[arg(long = "fault-rate", value_parser = parse_fault)]
+    pub fault_rate: Vec<(String, f64)>,
+    /// Seed for jitter, faults and ids.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+fn parse_fault(s: &str) -> Result<(String, f64), String> {
+    let (k, p) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected KIND=P, got {s:?}"))?;
+    let p: f64 = p.parse().map_err(|_| format!("bad probability {p:?}"))?;
+    if !(0.0..=1.0).contains(&p) {
+        return Err(format!("probability {p} is not within 0..=1"));
+    }
+    match k {
+        "500" | "502" | "503" | "429" | "reset" | "slow" => Ok((k.to_string(), p)),
+        _ => Err(format!(
+            "unknown fault kind {k:?} (expected 500, 502, 503, 429, reset or slow)"
+        )),
+    }
+}
+
+impl ServeArgs {
+    pub fn knobs(&self) -> Knobs {
+        let mut faults = Faults::default();
+        for (k, p) in &self.fault_rate {
+            match k.as_str() {
+                "500" => faults.status_500 = *p,
+                "502" => faults.status_502 = *p,
+                "503" => faults.status_503 = *p,
+                "429" => faults.status_429 = *p,
+                "reset" => faults.reset = *p,
+                _ => faults.slow_body = *p,
+            }
+        }
+        Knobs {
+            latency_ms: self.latency_ms,
+            jitter_ms: self.jitter_ms,
+            max_page_size: self.page_size,
+            max_concurrency: self.max_concurrency,
+            rate_limit: self.rate_limit,
+            rate_window_secs: self.rate_window,
+            faults,
+            seed: self.seed,
+            ..Knobs::default()
+        }
+    }
+}
+
+pub fn run(cmd: SandboxCommand) -> ExitCode {
+    let result = match cmd {
+        SandboxCommand::Serve(args) => {
+            let knobs = args.knobs();
+            serve_blocking(&args.state, args.addr, knobs, args.persist)
+        }
+        SandboxCommand::Reset { seed, state } => load_state(&seed).and_then(|_| {
+            std::fs::copy(&seed, &state)
+                .map(|_| ())
+                .map_err(|source| super::SandboxError::Write {
+                    path: state,
+                    source,
+                })
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,650 @@
+//! The sandbox core: knobs, the middleware that applies them (latency, concurrency,
+//! rate limit, faults, stats), introspection under `/_sandbox/`, state loading and
+//! persistence, and starting the server in-process or from the binary.
+//!
+//! Decisions: excess concurrent requests wait for a slot (they are never refused); the
+//! rate limit counts requests per (API, token) in a fixed window; a "connection reset"
+//! fault sends the status line and headers, then aborts the body, so a client sees an
+//! incomplete message (a body/decode error), not a status.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use tokio::sync::{Semaphore, oneshot};
+
+use super::contentful::Contentful;
+use super::gitbook::Gitbook;
+use super::pixiebrix::Pixiebrix;
+use super::{Api, AppState, Event, World};
+
+/// The sandbox's knobs. `Knobs::default()` disturbs nothing: no latency, no faults, a
+/// rate limit far above what tests send.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Knobs {
+    /// Fixed delay added to every API request, in milliseconds.
+    pub latency_ms: u64,
+    /// Extra random delay, uniform in `0..=jitter_ms` milliseconds (seeded).
+    pub jitter_ms: u64,
+    /// When set, every API serves at most this many items per page.
+    pub max_page_size: Option<usize>,
+    /// At most this many API requests are handled at once; the rest wait their turn.
+    pub max_concurrency: Option<usize>,
+    /// Requests allowed per token per API in each window; beyond it, that API's 429.
+    pub rate_limit: u32,
+    /// Length of the rate-limit window in seconds (PixieBrix documents one minute).
+    pub rate_window_secs: u64,
+    /// Probability (0.0–1.0) of each injected fault, per API request.
+    pub faults: Faults,
+    /// How long each chunk of a "slow body" fault waits, in milliseconds.
+    pub slow_body_ms: u64,
+    /// Seed for jitter, faults and generated ids.
+    pub seed: u64,
+}
+
+/// Probabilities of injected faults; their sum should not exceed 1.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Faults {
+    pub status_500: f64,
+    pub status_502: f64,
+    pub status_503: f64,
+    pub status_429: f64,
+    pub reset: f64,
+    pub slow_body: f64,
+}
+
+impl Default for Knobs {
+    fn default() -> Self {
+        Knobs {
+            latency_ms: 0,
+            jitter_ms: 0,
+            max_page_size: None,
+            max_concurrency: None,
+            rate_limit: 1_000_000,
+            rate_window_secs: 60,
+            faults: Faults::default(),
+            slow_body_ms: 50,
+            seed: 0,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot read sandbox state {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("bad sandbox state {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("cannot write sandbox state {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot start the sandbox runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// Request counters, as served by `GET /_sandbox/stats`.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests per `METHOD /route/template` (unmatched paths count as `METHOD <unmatched>`).
+    pub requests: BTreeMap<String, u64>,
+    pub total: u64,
+    pub peak_concurrency: usize,
+    /// Injected faults per kind.
+    pub faults: BTreeMap<String, u64>,
+    pub throttled: u64,
+}
+
+struct Core {
+    app: AppState,
+    seed: World,
+    knobs: Knobs,
+    persist: Option<PathBuf>,
+    stats: Mutex<Stats>,
+    in_flight: AtomicUsize,
+    slots: Option<Semaphore>,
+    rng: Mutex<StdRng>,
+    windows: Mutex<HashMap<(String, String), (Instant, u32)>>,
+}
+
+type Shared = Arc<Core>;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Reads a state file.
+pub fn load_state(path: &Path) -> Result<World, SandboxError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SandboxError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| SandboxError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn persist(path: &Path, world: &World) -> Result<(), SandboxError> {
+    let err = |source| SandboxError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let text = serde_json::to_string_pretty(world).map_err(|e| err(std::io::Error::other(e)))?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, text + "\n").map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}
+
+/// Namespace for starting the sandbox.
+pub struct Sandbox;
+
+/// A running sandbox. Dropping it (or calling [`SandboxHandle::shutdown`]) stops the server.
+pub struct SandboxHandle {
+    addr: SocketAddr,
+    core: Shared,
+    stop: Option<oneshot::Sender<()>>,
+    done: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Starts the sandbox on a random loopback port.
+    pub async fn start(
+        world: World,
+        knobs: Knobs,
+        persist: Option<PathBuf>,
+    ) -> Result<SandboxHandle, SandboxError> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), world, knobs, persist).await
+    }
+
+    /// Starts the sandbox on the given address.
+    pub async fn start_on(
+        addr: SocketAddr,
+        world: World,
+        knobs: Knobs,
+        persist: Option<PathBuf>,
+    ) -> Result<SandboxHandle, SandboxError> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| SandboxError::Bind { addr, source })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| SandboxError::Bind { addr, source })?;
+        let app = AppState::new(world.clone(), knobs.seed);
+        app.set_max_page_size(knobs.max_page_size);
+        let core = Arc::new(Core {
+            app: app.clone(),
+            seed: world,
+            slots: knobs.max_concurrency.map(|n| Semaphore::new(n.max(1))),
+            rng: Mutex::new(StdRng::seed_from_u64(knobs.seed ^ 0x5eed_fa17)),
+            knobs,
+            persist,
+            stats: Mutex::new(Stats::default()),
+            in_flight: AtomicUsize::new(0),
+            windows: Mutex::new(HashMap::new()),
+        });
+        let router = router(core.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let done = tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(SandboxHandle {
+            addr: bound,
+            core,
+            stop: Some(tx),
+            done: Some(done),
+        })
+    }
+}
+
+impl SandboxHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, no trailing slash. PixieBrix and Contentful live at this
+    /// root, GitBook at `{base_url}/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn stats(&self) -> Stats {
+        lock(&self.core.stats).clone()
+    }
+
+    pub fn events(&self) -> Vec<Event> {
+        self.core.app.events()
+    }
+
+    /// A copy of the current world.
+    pub fn world(&self) -> World {
+        self.core.app.read(|w| w.clone())
+    }
+
+    /// Back to the seed world; clears events and stats.
+    pub fn reset(&self) {
+        reset(&self.core);
+    }
+
+    /// Stops accepting connections and waits for in-flight requests.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(done) = self.done.take() {
+            let _ = done.await;
+        }
+    }
+
+    /// Runs until the server stops (for `teamsync sandbox serve`).
+    pub async fn wait(mut self) {
+        if let Some(done) = self.done.take() {
+            let _ = done.await;
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Runs `teamsync sandbox serve` until Ctrl-C: builds a runtime, starts, prints the URL.
+pub fn serve_blocking(
+    state: &Path,
+    addr: SocketAddr,
+    knobs: Knobs,
+    persist: bool,
+) -> Result<(), SandboxError> {
+    let world = load_state(state)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(SandboxError::Runtime)?;
+    rt.block_on(async {
+        let persist = persist.then(|| state.to_path_buf());
+        let handle = Sandbox::start_on(addr, world, knobs, persist).await?;
+        println!("sandbox listening on {}", handle.base_url());
+        println!("  pixiebrix:  {}", handle.base_url());
+        println!("  gitbook:    {}/v1", handle.base_url());
+        println!("  contentful: {}", handle.base_url());
+        let _ = tokio::signal::ctrl_c().await;
+        handle.shutdown().await;
+        Ok(())
+    })
+}
+
+fn reset(core: &Core) {
+    core.app.replace(core.seed.clone());
+    *lock(&core.stats) = Stats::default();
+    lock(&core.windows).clear();
+    if let Some(path) = &core.persist {
+        let _ = persist(path, &core.seed);
+    }
+}
+
+fn router(core: Shared) -> Router {
+    let apis: Router<AppState> = Router::new()
+        .merge(Pixiebrix::routes())
+        .merge(Gitbook::routes())
+        .merge(Contentful::routes())
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .route_layer(middleware::from_fn_with_state(core.clone(), apply_knobs));
+    let intro: Router<AppState> = Router::new()
+        .route("/_sandbox/stats", get(stats_handler))
+        .route("/_sandbox/events", get(events_handler))
+        .route("/_sandbox/reset", post(reset_handler))
+        .layer(axum::Extension(core.clone()));
+    apis.merge(intro)
+        .layer(middleware::from_fn_with_state(core.clone(), count))
+        .with_state(core.app.clone())
+}
+
+fn api_error(path: &str, status: StatusCode, message: &str) -> Response {
+    if Pixiebrix::owns_path(path) {
+        Pixiebrix::error_response(status, message)
+    } else if Gitbook::owns_path(path) {
+        Gitbook::error_response(status, message)
+    } else if Contentful::owns_path(path) {
+        Contentful::error_response(status, message)
+    } else {
+        (status, message.to_string()).into_response()
+    }
+}
+
+async fn not_found(uri: Uri) -> Response {
+    api_error(uri.path(), StatusCode::NOT_FOUND, "Not found.")
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    api_error(
+        uri.path(),
+        StatusCode::METHOD_NOT_ALLOWED,
+        &format!("Method \"{method}\" not allowed."),
+    )
+}
+
+async fn stats_handler(axum::Extension(core): axum::Extension<Shared>) -> Response {
+    axum::Json(lock(&core.stats).clone()).into_response()
+}
+
+async fn events_handler(axum::Extension(core): axum::Extension<Shared>) -> Response {
+    axum::Json(core.app.events()).into_response()
+}
+
+async fn reset_handler(axum::Extension(core): axum::Extension<Shared>) -> Response {
+    reset(&core);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Outermost layer: counts every request by route template, persists after changes.
+async fn count(State(core): State<Shared>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let before = core.app.event_count();
+    let resp = next.run(req).await;
+    let template = resp
+        .extensions()
+        .get::<RouteKey>()
+        .map(|k| k.0.clone())
+        .unwrap_or_else(|| "<unmatched>".to_string());
+    {
+        let mut stats = lock(&core.stats);
+        *stats
+            .requests
+            .entry(format!("{method} {template}"))
+            .or_insert(0) += 1;
+        stats.total += 1;
+    }
+    if core.app.event_count() != before
+        && let Some(path) = &core.persist
+    {
+        let world = core.app.read(|w| w.clone());
+        if let Err(e) = persist(path, &world) {
+            eprintln!("{e}");
+        }
+    }
+    resp
+}
+
+#[derive(Clone)]
+struct RouteKey(String);
+
+fn token_of(req: &Request) -> String {
+    req.headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' ').map(|(_, t)| t.trim().to_string()))
+        .unwrap_or_default()
+}
+
+enum Which {
+    Pixiebrix,
+    Gitbook,
+    Contentful,
+}
+
+fn which(path: &str) -> Option<Which> {
+    if Pixiebrix::owns_path(path) {
+        Some(Which::Pixiebrix)
+    } else if Gitbook::owns_path(path) {
+        Some(Which::Gitbook)
+    } else if Contentful::owns_path(path) {
+        Some(Which::Contentful)
+    } else {
+        None
+    }
+}
+
+impl Which {
+    fn name(&self) -> &'static str {
+        match self {
+            Which::Pixiebrix => Pixiebrix::NAME,
+            Which::Gitbook => Gitbook::NAME,
+            Which::Contentful => Contentful::NAME,
+        }
+    }
+    fn error(&self, status: StatusCode, message: &str) -> Response {
+        match self {
+            Which::Pixiebrix => Pixiebrix::error_response(status, message),
+            Which::Gitbook => Gitbook::error_response(status, message),
+            Which::Contentful => Contentful::error_response(status, message),
+        }
+    }
+    fn throttled(&self, retry: u64, limit: u32) -> Response {
+        match self {
+            Which::Pixiebrix => Pixiebrix::throttled(retry, limit),
+            Which::Gitbook => Gitbook::throttled(retry, limit),
+            Which::Contentful => Contentful::throttled(retry, limit),
+        }
+    }
+    fn headers(&self, resp: &mut Response, limit: u32, remaining: u32, reset: u64) {
+        let h = resp.headers_mut();
+        match self {
+            Which::Pixiebrix => Pixiebrix::rate_limit_headers(h, limit, remaining, reset),
+            Which::Gitbook => Gitbook::rate_limit_headers(h, limit, remaining, reset),
+            Which::Contentful => Contentful::rate_limit_headers(h, limit, remaining, reset),
+        }
+    }
+}
+
+struct InFlight<'a>(&'a AtomicUsize);
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+enum Fault {
+    Status(StatusCode),
+    Throttle,
+    Reset,
+    Slow,
+}
+
+fn draw_fault(core: &Core) -> Option<Fault> {
+    let f = &core.knobs.faults;
+    let total = f.status_500 + f.status_502 + f.status_503 + f.status_429 + f.reset + f.slow_body;
+    if total <= 0.0 {
+        return None;
+    }
+    let x: f64 = lock(&core.rng).random();
+    let mut acc = 0.0;
+    let kinds = [
+        (
+            f.status_500,
+            Fault::Status(StatusCode::INTERNAL_SERVER_ERROR),
+        ),
+        (f.status_502, Fault::Status(StatusCode::BAD_GATEWAY)),
+        (f.status_503, Fault::Status(StatusCode::SERVICE_UNAVAILABLE)),
+        (f.status_429, Fault::Throttle),
+        (f.reset, Fault::Reset),
+        (f.slow_body, Fault::Slow),
+    ];
+    for (p, kind) in kinds {
+        acc += p;
+        if x < acc {
+            return Some(kind);
+        }
+    }
+    None
+}
+
+fn fault_name(f: &Fault) -> String {
+    match f {
+        Fault::Status(s) => s.as_u16().to_string(),
+        Fault::Throttle => "429".into(),
+        Fault::Reset => "reset".into(),
+        Fault::Slow => "slow_body".into(),
+    }
+}
+
+/// Route layer: runs only for matched API routes, so `MatchedPath` is known.
+async fn apply_knobs(State(core): State<Shared>, req: Request, next: Next) -> Response {
+    let template = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "<unmatched>".to_string());
+    let mut resp = knobbed(&core, req, next).await;
+    resp.extensions_mut().insert(RouteKey(template));
+    resp
+}
+
+async fn knobbed(core: &Core, req: Request, next: Next) -> Response {
+    let Some(api) = which(req.uri().path()) else {
+        return next.run(req).await;
+    };
+    let _permit = match &core.slots {
+        Some(s) => s.acquire().await.ok(),
+        None => None,
+    };
+    let now = core.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    let _guard = InFlight(&core.in_flight);
+    {
+        let mut stats = lock(&core.stats);
+        stats.peak_concurrency = stats.peak_concurrency.max(now);
+    }
+    let k = &core.knobs;
+    let mut delay = k.latency_ms;
+    if k.jitter_ms > 0 {
+        delay += lock(&core.rng).random_range(0..=k.jitter_ms);
+    }
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+
+    // Rate limit per (api, token) in a fixed window.
+    let token = token_of(&req);
+    let (remaining, reset_secs, over) = {
+        let mut windows = lock(&core.windows);
+        let window = Duration::from_secs(k.rate_window_secs.max(1));
+        let entry = windows
+            .entry((api.name().to_string(), token))
+            .or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= window {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        let reset = window.saturating_sub(entry.0.elapsed()).as_secs().max(1);
+        (
+            k.rate_limit.saturating_sub(entry.1),
+            reset,
+            entry.1 > k.rate_limit,
+        )
+    };
+    if over {
+        lock(&core.stats).throttled += 1;
+        return api.throttled(reset_secs, k.rate_limit);
+    }
+
+    let fault = draw_fault(core);
+    if let Some(f) = &fault {
+        *lock(&core.stats).faults.entry(fault_name(f)).or_insert(0) += 1;
+    }
+    match fault {
+        Some(Fault::Status(s)) => {
+            return api.error(s, s.canonical_reason().unwrap_or("Server error"));
+        }
+        Some(Fault::Throttle) => return api.throttled(1, k.rate_limit),
+        Some(Fault::Reset) => {
+            let stream = futures_stream(vec![
+                Ok(Bytes::from_static(b"{\"partial\":")),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "sandbox: injected connection reset",
+                )),
+            ]);
+            let mut resp = Response::new(Body::from_stream(stream));
+            resp.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            return resp;
+        }
+        _ => {}
+    }
+    let mut resp = next.run(req).await;
+    api.headers(&mut resp, k.rate_limit, remaining, reset_secs);
+    if matches!(fault, Some(Fault::Slow)) {
+        let (parts, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        let pause = Duration::from_millis(k.slow_body_ms);
+        let chunks: Vec<Bytes> = bytes
+            .chunks(bytes.len().div_ceil(8).max(1))
+            .map(Bytes::copy_from_slice)
+            .collect();
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
+        tokio::spawn(async move {
+            for c in chunks {
+                tokio::time::sleep(pause).await;
+                if tx.send(Ok(c)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let mut parts = parts;
+        parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::from_stream(ReceiverStream(rx)));
+    }
+    resp
+}
+
+/// A tiny stream over a vector, to avoid a `futures` dependency.
+fn futures_stream(
+    items: Vec<Result<Bytes, std::io::Error>>,
+) -> ReceiverStream<Result<Bytes, std::io::Error>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(items.len().max(1));
+    for i in items {
+        let _ = tx.try_send(i);
+    }
+    ReceiverStream(rx)
+}
+
+struct ReceiverStream<T>(tokio::sync::mpsc::Receiver<T>);
+
+impl<T> futures_core::Stream for ReceiverStream<T> {
+    type Item = T;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<T>> {
+        self.0.poll_recv(cx)
+    }
+}

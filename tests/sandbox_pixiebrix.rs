@@ -1,0 +1,544 @@
+//! PixieBrix emulator over real HTTP on loopback; requests are built here, not by our client.
+
+use serde_json::{Value, json};
+use teamsync::sandbox::{Knobs, Sandbox, SandboxHandle, World};
+
+const V2: &str = "application/json; version=2.0";
+const V1: &str = "application/json; version=1.0";
+const ORG: &str = "11111111-1111-4111-8111-111111111111";
+const GROUP: &str = "22222222-2222-4222-8222-222222222222";
+const CAMPAIGN: &str = "44444444-4444-4444-8444-444444444444";
+
+fn seed(extra_members: usize) -> World {
+    let mut users = vec![
+        json!({"id": "00000000-0000-4000-8000-000000000001", "name": "Ada", "email": "ada@acme.test"}),
+        json!({"id": "00000000-0000-4000-8000-000000000002", "name": "Bot", "email": "bot@acme.test", "service_account": true}),
+    ];
+    let mut memberships = vec![
+        json!({"id": 1, "user": "00000000-0000-4000-8000-000000000001", "role": 2}),
+        json!({"id": 2, "user": "00000000-0000-4000-8000-000000000002", "role": 1}),
+    ];
+    for i in 0..extra_members {
+        let id = format!("10000000-0000-4000-8000-{i:012}");
+        users.push(json!({"id": id, "name": format!("U{i}"), "email": format!("u{i}@acme.test")}));
+        memberships.push(json!({"id": 100 + i, "user": id, "role": 1}));
+    }
+    serde_json::from_value(json!({"pixiebrix": {
+        "tokens": ["good"],
+        "organizations": [{
+            "id": ORG, "name": "Acme",
+            "verified_domains": ["partner.test"],
+            "users": users, "memberships": memberships,
+            "groups": [{"id": GROUP, "name": "Support",
+                        "members": [{"id": "33333333-3333-4333-8333-333333333333", "email": "ada@acme.test"}]}],
+            "campaigns": [{"id": CAMPAIGN, "name": "Q3", "members": []}]
+        }]
+    }}))
+    .expect("seed")
+}
+
+async fn start(extra: usize, knobs: Knobs) -> SandboxHandle {
+    Sandbox::start(seed(extra), knobs, None)
+        .await
+        .expect("start")
+}
+
+fn req(h: &SandboxHandle, m: reqwest::Method, path: &str, accept: &str) -> reqwest::RequestBuilder {
+    reqwest::Client::new()
+        .request(m, format!("{}{path}", h.base_url()))
+        .header("Authorization", "Token good")
+        .header("Accept", accept)
+}
+
+async fn body(r: reqwest::Response) -> (u16, Value) {
+    let s = r.status().as_u16();
+    let text = r.text().await.expect("body");
+    (s, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+use reqwest::Method as M;
+
+#[tokio::test]
+async fn auth_missing_wrong_and_scheme() {
+    let h = start(0, Knobs::default()).await;
+    let url = format!("{}/api/organizations/", h.base_url());
+    let c = reqwest::Client::new();
+    let r = c.get(&url).send().await.expect("send");
+    assert_eq!(r.headers()["www-authenticate"], "Token");
+    assert_eq!(
+        body(r).await,
+        (
+            401,
+            json!({"detail": "Authentication credentials were not provided."})
+        )
+    );
+    let r = c
+        .get(&url)
+        .header("Authorization", "Token bad")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await, (401, json!({"detail": "Invalid token."})));
+    let r = c
+        .get(&url)
+        .header("Authorization", "Bearer good")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.0, 401);
+    let r = req(&h, M::GET, "/api/organizations/", V2)
+        .send()
+        .await
+        .expect("send");
+    let (s, v) = body(r).await;
+    assert_eq!(s, 200);
+    assert_eq!(v[0]["name"], "Acme");
+}
+
+#[tokio::test]
+async fn version_406_404_405() {
+    let h = start(0, Knobs::default()).await;
+    let r = req(&h, M::GET, "/api/memberships/1/", V2)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        body(r).await,
+        (
+            406,
+            json!({"detail": "Invalid version in \"Accept\" header."})
+        )
+    );
+    let r = req(&h, M::GET, "/api/memberships/1/", V1)
+        .send()
+        .await
+        .expect("send");
+    let (s, v) = body(r).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["role"], 2);
+    assert_eq!(v["user"]["email"], "ada@acme.test");
+    let r = req(&h, M::GET, "/api/memberships/999/", V1)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await, (404, json!({"detail": "Not found."})));
+    let r = req(&h, M::GET, "/api/memberships/1", V1)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.0, 404, "slashless path");
+    let r = req(&h, M::POST, "/api/memberships/1/", V1)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        body(r).await,
+        (405, json!({"detail": "Method \"POST\" not allowed."}))
+    );
+}
+
+#[tokio::test]
+async fn memberships_filters_patch_delete() {
+    let h = start(0, Knobs::default()).await;
+    let p = format!("/api/organizations/{ORG}/memberships/");
+    let r = req(&h, M::GET, &format!("{p}?user__service_account=true"), V2)
+        .send()
+        .await
+        .expect("send");
+    let (_, v) = body(r).await;
+    assert_eq!(v.as_array().map(Vec::len), Some(1));
+    assert_eq!(v[0]["user"]["email"], "bot@acme.test");
+    let r = req(&h, M::GET, &format!("{p}?q=ADA"), V2)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.1[0]["id"], 1);
+    let r = req(&h, M::GET, &format!("{p}?role=2"), V2)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.1.as_array().map(Vec::len), Some(1));
+    let m = "/api/memberships/2/";
+    let r = req(&h, M::PATCH, m, V1)
+        .json(&json!({"role": 9}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.0, 400);
+    let r = req(&h, M::PATCH, m, V1)
+        .json(&json!({"role": 3}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.1["role"], 3);
+    let r = req(&h, M::PUT, m, V1)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        body(r).await,
+        (400, json!({"role": ["This field is required."]}))
+    );
+    let r = req(&h, M::DELETE, m, V1).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 204);
+    let r = req(&h, M::DELETE, m, V1).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 404);
+}
+
+fn next_link(link: &str) -> Option<String> {
+    link.split(", ")
+        .find(|l| l.ends_with("rel=\"next\""))
+        .and_then(|l| l.trim_start_matches('<').split('>').next())
+        .map(str::to_string)
+}
+
+#[tokio::test]
+async fn paging_across_pages_with_link_headers() {
+    let h = start(2_498, Knobs::default()).await;
+    let p = format!("/api/organizations/{ORG}/memberships/");
+    let mut url = format!("{}{p}?page_size=5000", h.base_url());
+    let (mut seen, mut pages) = (0, 0);
+    loop {
+        let r = reqwest::Client::new()
+            .get(&url)
+            .header("Authorization", "Token good")
+            .header("Accept", V2)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.headers()["x-total-count"], "2500");
+        let link = r
+            .headers()
+            .get("link")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let (_, v) = body(r).await;
+        pages += 1;
+        seen += v.as_array().map(Vec::len).unwrap_or(0);
+        if pages == 1 {
+            assert!(
+                !link.contains("rel=\"first\"") && !link.contains("rel=\"prev\""),
+                "{link}"
+            );
+        }
+        if pages == 2 {
+            let prev = format!("<{}{p}?page_size=5000>; rel=\"prev\"", h.base_url());
+            assert!(link.contains(&prev), "{link}");
+            assert!(link.contains("rel=\"first\""), "{link}");
+            assert!(link.contains("page=3>; rel=\"last\""), "{link}");
+        }
+        match next_link(&link) {
+            Some(n) => url = n,
+            None => break,
+        }
+    }
+    assert_eq!((pages, seen), (3, 2500));
+    let r = req(&h, M::GET, &format!("{p}?page=4&page_size=1000"), V2)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await, (404, json!({"detail": "Invalid page."})));
+    let r = req(&h, M::GET, &p, V2).send().await.expect("send");
+    assert_eq!(
+        body(r).await.1.as_array().map(Vec::len),
+        Some(100),
+        "default size"
+    );
+    let r = req(&h, M::GET, &p, V1).send().await.expect("send");
+    assert!(r.headers().get("link").is_none());
+    assert_eq!(
+        body(r).await.1.as_array().map(Vec::len),
+        Some(2500),
+        "v1 unpaged"
+    );
+}
+
+#[tokio::test]
+async fn single_page_has_no_link() {
+    let h = start(0, Knobs::default()).await;
+    let r = req(&h, M::GET, &format!("/api/organizations/{ORG}/groups/"), V2)
+        .send()
+        .await
+        .expect("send");
+    assert!(r.headers().get("link").is_none());
+    assert_eq!(r.headers()["x-total-count"], "1");
+}
+
+#[tokio::test]
+async fn groups_crud_and_unique_name() {
+    let h = start(0, Knobs::default()).await;
+    let p = format!("/api/organizations/{ORG}/groups/");
+    let r = req(&h, M::POST, &p, V2)
+        .json(&json!({"name": "Ops"}))
+        .send()
+        .await
+        .expect("send");
+    let (s, g) = body(r).await;
+    assert_eq!(s, 201);
+    assert_eq!(g["num_members"], 0);
+    let r = req(&h, M::POST, &p, V2)
+        .json(&json!({"name": "support"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        body(r).await,
+        (
+            400,
+            json!({"name": ["group with this name already exists."]})
+        )
+    );
+    let r = req(&h, M::POST, &p, V2)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        body(r).await,
+        (400, json!({"name": ["This field is required."]}))
+    );
+    let d = format!("/api/groups/{}/", g["id"].as_str().unwrap_or(""));
+    let r = req(&h, M::PATCH, &d, V1)
+        .json(&json!({"name": "Ops2"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.1["name"], "Ops2");
+    let r = req(&h, M::GET, &d, V1).send().await.expect("send");
+    assert_eq!(body(r).await.1["deployments"], json!([]));
+    let r = req(&h, M::DELETE, &d, V1).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 204);
+    let r = req(&h, M::GET, &d, V1).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn group_memberships_add_replace_delete_eligibility() {
+    let h = start(0, Knobs::default()).await;
+    let p = format!("/api/groups/{GROUP}/memberships/");
+    let add = json!([{"email": "ada@acme.test"},
+                     {"user_id": "00000000-0000-4000-8000-000000000002"},
+                     {"email": "x@partner.test"}]);
+    let r = req(&h, M::POST, &p, V2)
+        .json(&add)
+        .send()
+        .await
+        .expect("send");
+    let (s, v) = body(r).await;
+    assert_eq!(s, 201);
+    assert_eq!(
+        v[0]["id"], "33333333-3333-4333-8333-333333333333",
+        "existing kept"
+    );
+    assert_eq!(v[2]["user"], Value::Null);
+    let bad = json!([{"email": "ada@acme.test"}, {"email": "eve@evil.test"}]);
+    let r = req(&h, M::POST, &p, V2)
+        .json(&bad)
+        .send()
+        .await
+        .expect("send");
+    let (s, v) = body(r).await;
+    assert_eq!(s, 400);
+    assert_eq!(v[0], json!({}));
+    assert!(
+        v[1]["email"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("eve@evil.test")
+    );
+    let r = req(&h, M::PUT, &p, V2)
+        .json(&json!([{"email": "bot@acme.test"}]))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.0, 200);
+    let r = req(&h, M::GET, &p, V2).send().await.expect("send");
+    let (_, v) = body(r).await;
+    assert_eq!(v.as_array().map(Vec::len), Some(1));
+    let mid = format!("{p}{}/", v[0]["id"].as_str().unwrap_or(""));
+    let r = req(&h, M::DELETE, &mid, V2).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 204);
+    let r = req(&h, M::DELETE, &mid, V2).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn campaigns_and_members() {
+    let h = start(0, Knobs::default()).await;
+    let p = format!("/api/organizations/{ORG}/campaigns/");
+    let r = req(&h, M::POST, &p, V2)
+        .json(&json!({"name": "Q4"}))
+        .send()
+        .await
+        .expect("send");
+    let (s, c) = body(r).await;
+    assert_eq!(s, 201);
+    let d = format!("{p}{}/", c["id"].as_str().unwrap_or(""));
+    let r = req(&h, M::PATCH, &d, V2)
+        .json(&json!({"name": "Q4b"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.1["name"], "Q4b");
+    let r = req(&h, M::PUT, &d, V2)
+        .json(&json!({"name": "Q4c"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.1["name"], "Q4c");
+    let m = format!("{p}{CAMPAIGN}/members/");
+    let one = |loc: &str| json!([{"email": "ada@acme.test", "data": {"Location": loc}}]);
+    let r = req(&h, M::POST, &m, V2)
+        .json(&one("NY"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.0, 201);
+    let r = req(&h, M::POST, &m, V2)
+        .json(&one("LA"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.1[0]["data"]["Location"], "LA");
+    let r = req(&h, M::POST, &m, V2)
+        .json(&json!([{"email": "ada@acme.test"}]))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        body(r).await,
+        (400, json!([{"data": ["This field is required."]}]))
+    );
+    let put = json!([{"email": "bot@acme.test", "data": {}}]);
+    let r = req(&h, M::PUT, &m, V2)
+        .json(&put)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.0, 200);
+    let r = req(&h, M::GET, &m, V2).send().await.expect("send");
+    let (_, v) = body(r).await;
+    assert_eq!(v.as_array().map(Vec::len), Some(1));
+    assert_eq!(v[0]["email"], "bot@acme.test");
+    let r = req(&h, M::DELETE, &d, V2).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 204);
+}
+
+#[tokio::test]
+async fn invitations() {
+    let h = start(0, Knobs::default()).await;
+    let p = format!("/api/organizations/{ORG}/invitations/");
+    let inv = json!({"email": "new@acme.test", "role": 1});
+    let r = req(&h, M::POST, &p, V2)
+        .json(&inv)
+        .send()
+        .await
+        .expect("send");
+    let (s, v) = body(r).await;
+    assert_eq!(s, 201);
+    assert_eq!(v["organization"]["name"], "Acme");
+    let r = req(&h, M::POST, &p, V2)
+        .json(&json!({"email": "nope"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.0, 400);
+    let r = req(&h, M::GET, &p, V2).send().await.expect("send");
+    assert_eq!(body(r).await.1.as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn rate_limit_answers_drf_429() {
+    let knobs = Knobs {
+        rate_limit: 2,
+        ..Knobs::default()
+    };
+    let h = start(0, knobs).await;
+    for _ in 0..2 {
+        let r = req(&h, M::GET, "/api/organizations/", V2)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    let r = req(&h, M::GET, "/api/organizations/", V2)
+        .send()
+        .await
+        .expect("send");
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    assert!(retry >= 1);
+    let (s, v) = body(r).await;
+    assert_eq!(s, 429);
+    assert_eq!(
+        v["detail"],
+        format!("Request was throttled. Expected available in {retry} seconds.")
+    );
+}
+
+#[tokio::test]
+async fn bad_json_bad_version_bad_page() {
+    let h = start(0, Knobs::default()).await;
+    let p = format!("/api/organizations/{ORG}/groups/");
+    let r = req(&h, M::POST, &p, V2)
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("send");
+    let (s, v) = body(r).await;
+    assert_eq!(s, 400);
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("JSON parse error")
+    );
+    let r = req(&h, M::GET, &p, "application/json; version=3.0")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.0, 406);
+    let r = req(&h, M::GET, &p, "application/json")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await.0, 200, "no version is accepted");
+    let r = req(&h, M::GET, &format!("{p}?page=abc"), V2)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await, (404, json!({"detail": "Invalid page."})));
+    let r = req(&h, M::GET, "/api/organizations/nope/groups/", V2)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(body(r).await, (404, json!({"detail": "Not found."})));
+}
+
+#[tokio::test]
+async fn rate_limit_is_per_token() {
+    let mut world = seed(0);
+    world.pixiebrix.tokens.push("other".into());
+    let knobs = Knobs {
+        rate_limit: 1,
+        ..Knobs::default()
+    };
+    let h = Sandbox::start(world, knobs, None).await.expect("start");
+    let url = format!("{}/api/organizations/", h.base_url());
+    let c = reqwest::Client::new();
+    let send = |tok: &'static str| {
+        c.get(&url)
+            .header("Authorization", format!("Token {tok}"))
+            .send()
+    };
+    assert_eq!(send("good").await.expect("send").status().as_u16(), 200);
+    assert_eq!(send("good").await.expect("send").status().as_u16(), 429);
+    assert_eq!(send("other").await.expect("send").status().as_u16(), 200);
+    assert_eq!(h.stats().throttled, 1);
+}
