@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands;
+use crate::commands::{self, ColorChoice};
+use crate::model::ResourceKey;
 
 /// Keep SaaS team, group and campaign membership equal to YAML files in git.
 #[derive(Debug, Parser)]
@@ -24,6 +25,30 @@ pub struct ConfigArg {
     pub config: PathBuf,
 }
 
+/// Flags shared by the commands that talk to providers.
+#[derive(Debug, Clone, Args)]
+pub struct NetworkArgs {
+    /// Requests in flight at once, per provider.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
+    pub parallelism: u16,
+    /// When to colour the output (`auto`: on a terminal, unless NO_COLOR is set).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// `teamsync sandbox …`
+#[derive(Debug, Subcommand)]
+pub enum SandboxAction {
+    /// Serve the three APIs from a state file until Ctrl-C.
+    Serve(crate::sandbox::cli::ServeArgs),
+    /// Start a configuration's embedded sandboxes over: forget what `apply` changed in the
+    /// working copies under `.teamsync/`, so the next command starts from the seeds.
+    Reset {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the configuration offline: schema and semantic rules, every problem at once.
@@ -34,6 +59,40 @@ pub enum Command {
         /// files in a pull request (the default when GITHUB_ACTIONS is set).
         #[arg(long, value_enum, value_name = "FORMAT")]
         format: Option<commands::DiagnosticFormat>,
+    },
+    /// Read the live state, compare it with the configuration and show what would change.
+    Plan {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        network: NetworkArgs,
+        /// Also save the plan (JSON) for `teamsync apply FILE`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// How to print the plan.
+        #[arg(long, value_enum, default_value_t = commands::plan::Format::Text)]
+        format: commands::plan::Format,
+        /// Exit 2 when the plan has changes (0 when none, 1 on error).
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Plan only this resource, written provider.kind["name"] (repeatable).
+        #[arg(long = "target", value_name = "KEY")]
+        targets: Vec<ResourceKey>,
+    },
+    /// Apply a fresh plan after confirmation, or exactly a saved plan.
+    Apply {
+        /// A plan saved by `teamsync plan --out FILE`; applied exactly, if still fresh.
+        plan_file: Option<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        network: NetworkArgs,
+        /// Apply without asking for confirmation.
+        #[arg(long)]
+        auto_approve: bool,
+        /// Allow more member removals than policy.max_removals.
+        #[arg(long)]
+        allow_removals: bool,
     },
     /// Print the JSON Schema of the configuration files.
     Schema,
@@ -47,7 +106,7 @@ pub enum Command {
     /// Run the local emulator of the PixieBrix, GitBook and Contentful APIs.
     Sandbox {
         #[command(subcommand)]
-        action: crate::sandbox::cli::SandboxCommand,
+        action: SandboxAction,
     },
 }
 
@@ -70,7 +129,42 @@ pub fn main() -> ExitCode {
                 Err(e) => commands::report_errors(&[format!("cannot write the man page: {e}")]),
             }
         }
-        Command::Sandbox { action } => crate::sandbox::cli::run(action),
+        Command::Sandbox {
+            action: SandboxAction::Serve(args),
+        } => crate::sandbox::cli::serve(args),
+        Command::Sandbox {
+            action: SandboxAction::Reset { config },
+        } => commands::sandbox_reset(&config.config),
+        Command::Plan {
+            config,
+            network,
+            out,
+            format,
+            detailed_exitcode,
+            targets,
+        } => commands::plan::run(commands::plan::PlanOptions {
+            config: config.config,
+            out,
+            format,
+            detailed_exitcode,
+            targets,
+            parallelism: usize::from(network.parallelism),
+            color: network.color,
+        }),
+        Command::Apply {
+            plan_file,
+            config,
+            network,
+            auto_approve,
+            allow_removals,
+        } => commands::apply::run(commands::apply::ApplyOptions {
+            config: config.config,
+            plan_file,
+            auto_approve,
+            allow_removals,
+            parallelism: usize::from(network.parallelism),
+            color: network.color,
+        }),
         Command::Schema => {
             print!("{}", crate::config::schema_text());
             ExitCode::SUCCESS

@@ -4,10 +4,12 @@
 //! `providers → model, diag`; `sandbox` imports nothing of ours but `diag`-free helpers,
 //! so that it can disagree with the clients. `model` and `diag` import nothing of ours.
 
+pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diag;
+pub mod live;
 pub mod model;
 pub mod plan;
 pub mod providers;

@@ -267,24 +267,3 @@ fn cli_serve_reports_a_bad_state_path() {
         .failure()
         .stderr(predicates::str::contains("missing.json"));
 }
-
-#[test]
-fn cli_reset_copies_the_seed() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let seed_path = dir.path().join("seed.json");
-    let state = dir.path().join("state.json");
-    std::fs::write(&seed_path, "{\"pixiebrix\": {}}").expect("write");
-    std::fs::write(&state, "{}").expect("write");
-    assert_cmd::Command::cargo_bin("teamsync")
-        .expect("binary")
-        .args(["sandbox", "reset", "--seed"])
-        .arg(&seed_path)
-        .arg("--state")
-        .arg(&state)
-        .assert()
-        .success();
-    assert_eq!(
-        std::fs::read_to_string(&state).expect("read"),
-        "{\"pixiebrix\": {}}"
-    );
-}

@@ -1,11 +1,15 @@
 //! The commands behind the CLI: each turns parsed arguments into work and an exit code.
 //! Printing happens here, at the edge; everything below returns values.
 
+pub mod apply;
+pub mod plan;
+
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
 use crate::config::{self, Loaded};
+use crate::model::Endpoint;
 
 /// Terraform's exit codes.
 pub const EXIT_OK: u8 = 0;
@@ -125,4 +129,48 @@ pub fn report_errors<E: std::fmt::Display>(errors: &[E]) -> ExitCode {
         eprintln!("error: {e}");
     }
     ExitCode::from(EXIT_ERROR)
+}
+
+/// `teamsync sandbox reset`: deletes the working copies of a configuration's `sandbox:`
+/// endpoints; the next command copies the committed seeds again.
+pub fn sandbox_reset(path: &Path) -> ExitCode {
+    let loaded = match load_config(path) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let mut seeds: Vec<&std::path::PathBuf> = loaded
+        .providers
+        .values()
+        .filter_map(|p| match &p.endpoint {
+            Endpoint::Sandbox(seed) => Some(seed),
+            _ => None,
+        })
+        .collect();
+    seeds.sort();
+    seeds.dedup();
+    if seeds.is_empty() {
+        eprintln!(
+            "{} has no sandbox: endpoints; nothing to reset.",
+            loaded.root.display()
+        );
+    }
+    for seed in seeds {
+        let copy = crate::live::working_copy(&loaded.base_dir, seed);
+        match std::fs::remove_file(&copy) {
+            Ok(()) => eprintln!(
+                "Reset {}: the next command starts from {}.",
+                copy.display(),
+                seed.display()
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                eprintln!(
+                    "{} is already at its seed {}.",
+                    copy.display(),
+                    seed.display()
+                )
+            }
+            Err(e) => return report_errors(&[format!("cannot remove {}: {e}", copy.display())]),
+        }
+    }
+    ExitCode::from(EXIT_OK)
 }

@@ -1,12 +1,25 @@
-//! Provider clients: one module per API over one shared HTTP client. Wire types and URL
+//! Provider clients: one module per API over one shared HTTP layer. Wire types and URL
 //! paths stay private to each module; everything crossing this boundary is `model`.
 //!
-//! Plan cannot write: [`Reader`] wraps a client type that has no write methods at all, so
-//! nothing on the plan path can change a live organization whatever bug sits above it.
+//! Plan cannot write: [`Reader`] holds a [`http::ReadClient`], a type with no write methods
+//! at all, so nothing on the plan path can change a live organization whatever bug sits
+//! above it. Only [`Writer`] (built by `apply`) holds a [`http::WriteClient`].
+
+mod contentful;
+mod error;
+mod gitbook;
+mod http;
+mod pixiebrix;
 
 use std::time::Duration;
 
-use crate::model::ResourceKind;
+use url::Url;
+
+use crate::model::{
+    LiveResource, MemberChange, ProviderKind, ProviderSettings, ResourceChange, ResourceKind,
+};
+
+pub use error::ProviderError;
 
 /// What a plan needs read: the resources the config touches, found by name or by one of
 /// their earlier names, and every resource of the kinds being pruned.
@@ -24,6 +37,21 @@ pub struct ScopeItem {
     pub previously: Vec<String>,
 }
 
+impl ReadScope {
+    /// Whether a live resource of `kind` named `name` is wanted.
+    fn wants(&self, kind: ResourceKind, name: &str) -> bool {
+        self.list_all.contains(&kind)
+            || self.resources.iter().any(|i| {
+                i.kind == kind && (i.name == name || i.previously.iter().any(|p| p == name))
+            })
+    }
+
+    /// Whether anything of `kind` is wanted at all (so its list must be read).
+    fn touches(&self, kind: ResourceKind) -> bool {
+        self.list_all.contains(&kind) || self.resources.iter().any(|i| i.kind == kind)
+    }
+}
+
 /// Knobs shared by every client.
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
@@ -34,6 +62,8 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// Retries after the first attempt for 429, 5xx and connection errors.
     pub max_retries: u32,
+    /// First backoff step; doubles per attempt, with jitter.
+    pub backoff: Duration,
 }
 
 impl Default for ClientOptions {
@@ -43,6 +73,128 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             max_retries: 5,
+            backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+/// The outcome of applying one `ResourceChange`.
+#[derive(Debug, Default)]
+pub struct ApplyReport {
+    /// The id of a container this change created.
+    pub created_id: Option<String>,
+    /// Outcome of the container action (create, rename, delete); `None` for updates.
+    pub container: Option<Result<(), ProviderError>>,
+    /// One result per member change attempted.
+    pub members: Vec<(MemberChange, Result<(), ProviderError>)>,
+}
+
+/// The public base URL of each API.
+pub fn default_base_url(kind: ProviderKind) -> Url {
+    let raw = match kind {
+        ProviderKind::Pixiebrix => "https://app.pixiebrix.com",
+        ProviderKind::Gitbook => "https://api.gitbook.com/v1",
+        ProviderKind::Contentful => "https://api.contentful.com",
+    };
+    // These literals are valid URLs; a failure would be caught by every test.
+    Url::parse(raw).unwrap_or_else(|_| Url::parse("https://invalid.invalid").expect("static URL"))
+}
+
+/// HTTPS anywhere; plain HTTP only to loopback (the sandbox), so tokens never cross a
+/// network in clear text.
+pub fn check_base_url(url: &Url) -> Result<(), ProviderError> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if http::is_loopback(url) => Ok(()),
+        "http" => Err(ProviderError::Insecure {
+            url: url.to_string(),
+        }),
+        other => Err(ProviderError::Insecure {
+            url: format!("{other}: URL {url}"),
+        }),
+    }
+}
+
+enum Api {
+    Pixiebrix(pixiebrix::Pixiebrix),
+    Gitbook(gitbook::Gitbook),
+    Contentful(contentful::Contentful),
+}
+
+/// A read-only view of one provider.
+pub struct Reader {
+    api: Api,
+}
+
+impl Reader {
+    pub fn new(
+        settings: &ProviderSettings,
+        base_url: Url,
+        options: &ClientOptions,
+    ) -> Result<Reader, ProviderError> {
+        let client = http::ReadClient::new(settings, base_url, options)?;
+        let api = match settings.kind {
+            ProviderKind::Pixiebrix => Api::Pixiebrix(pixiebrix::Pixiebrix::new(settings, client)),
+            ProviderKind::Gitbook => Api::Gitbook(gitbook::Gitbook::new(settings, client)),
+            ProviderKind::Contentful => {
+                Api::Contentful(contentful::Contentful::new(settings, client))
+            }
+        };
+        Ok(Reader { api })
+    }
+
+    pub fn supports(&self) -> &'static [ResourceKind] {
+        match &self.api {
+            Api::Pixiebrix(_) => ProviderKind::Pixiebrix.supported_kinds(),
+            Api::Gitbook(_) => ProviderKind::Gitbook.supported_kinds(),
+            Api::Contentful(_) => ProviderKind::Contentful.supported_kinds(),
+        }
+    }
+
+    /// Reads the live resources in scope, members included.
+    pub async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+        let mut out = match &self.api {
+            Api::Pixiebrix(p) => p.read(scope).await?,
+            Api::Gitbook(p) => p.read(scope).await?,
+            Api::Contentful(p) => p.read(scope).await?,
+        };
+        for r in &mut out {
+            r.members.sort_by_key(|m| m.key());
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+}
+
+/// A write-capable view of one provider (apply only).
+pub struct Writer {
+    reader: Reader,
+    client: http::WriteClient,
+}
+
+impl Writer {
+    pub fn new(
+        settings: &ProviderSettings,
+        base_url: Url,
+        options: &ClientOptions,
+    ) -> Result<Writer, ProviderError> {
+        let client = http::WriteClient::new(settings, base_url.clone(), options)?;
+        let reader = Reader::new(settings, base_url, options)?;
+        Ok(Writer { reader, client })
+    }
+
+    /// Fresh reads: stale checks and replace-style requests built from live state.
+    pub fn reader(&self) -> &Reader {
+        &self.reader
+    }
+
+    /// Applies one resource's change: the container first, then its members, in as few
+    /// requests as the API allows. Each member change gets its own result.
+    pub async fn apply(&self, change: &ResourceChange) -> ApplyReport {
+        match &self.reader.api {
+            Api::Pixiebrix(p) => p.apply(&self.client, change).await,
+            Api::Gitbook(p) => p.apply(&self.client, change).await,
+            Api::Contentful(p) => p.apply(&self.client, change).await,
         }
     }
 }

@@ -1,28 +1,13 @@
-//! `teamsync sandbox …`: flags and dispatch for the emulator (kept here so `cli.rs` only
-//! names the subcommand).
+//! `teamsync sandbox serve`: the emulator's flags (kept beside the knobs they set, so
+//! `cli.rs` only names the subcommand).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Subcommand};
+use clap::Args;
 
-use super::{Faults, Knobs, load_state, serve_blocking};
-
-#[derive(Debug, Subcommand)]
-pub enum SandboxCommand {
-    /// Serve the three APIs from a state file until Ctrl-C.
-    Serve(ServeArgs),
-    /// Copy the seed state file over the working state file.
-    Reset {
-        /// The committed seed.
-        #[arg(long)]
-        seed: PathBuf,
-        /// The working copy to overwrite.
-        #[arg(long)]
-        state: PathBuf,
-    },
-}
+use super::{Faults, Knobs, serve_blocking};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -104,22 +89,9 @@ impl ServeArgs {
     }
 }
 
-pub fn run(cmd: SandboxCommand) -> ExitCode {
-    let result = match cmd {
-        SandboxCommand::Serve(args) => {
-            let knobs = args.knobs();
-            serve_blocking(&args.state, args.addr, knobs, args.persist)
-        }
-        SandboxCommand::Reset { seed, state } => load_state(&seed).and_then(|_| {
-            std::fs::copy(&seed, &state)
-                .map(|_| ())
-                .map_err(|source| super::SandboxError::Write {
-                    path: state,
-                    source,
-                })
-        }),
-    };
-    match result {
+/// `teamsync sandbox serve`: runs until Ctrl-C.
+pub fn serve(args: ServeArgs) -> ExitCode {
+    match serve_blocking(&args.state, args.addr, args.knobs(), args.persist) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -1,0 +1,192 @@
+//! `teamsync apply`: apply a fresh plan after confirmation, or exactly a saved one after
+//! checking it is not stale. Ends with what was applied, what failed and what was skipped.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::apply::{Outcome, Report, Step, check_fresh, check_plan, execute};
+use crate::live::Connections;
+use crate::model::ResourceAction;
+use crate::plan::Plan;
+use crate::providers::ClientOptions;
+use crate::render;
+
+use super::plan::compute;
+use super::{ColorChoice, EXIT_ERROR, EXIT_OK, load_config, report_errors, runtime};
+
+/// Everything `apply` needs from the command line.
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    pub config: PathBuf,
+    pub plan_file: Option<PathBuf>,
+    pub auto_approve: bool,
+    pub allow_removals: bool,
+    pub parallelism: usize,
+    pub color: ColorChoice,
+}
+
+fn read_plan(path: &PathBuf) -> Result<Plan, ExitCode> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        report_errors(&[format!("cannot read the plan file {}: {e}", path.display())])
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        report_errors(&[format!(
+            "{}:{}:{}: not a teamsync plan: {e}; make one with `teamsync plan --out {}`",
+            path.display(),
+            e.line(),
+            e.column(),
+            path.display()
+        )])
+    })
+}
+
+/// Asks for `yes` on the terminal. Anything else declines.
+fn confirm() -> bool {
+    eprint!("\nDo you want to apply these changes? Only 'yes' will be accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).is_ok() && answer.trim() == "yes"
+}
+
+fn describe(step: &Step) -> String {
+    let what = match (&step.member, &step.action) {
+        (Some(m), _) => format!("{} {}", step.key, render::member_line(m)),
+        (None, Some(a)) => format!("{} {}", step.key, render::action_word(a)),
+        (None, None) => step.key.to_string(),
+    };
+    match &step.outcome {
+        Outcome::Applied => format!("applied: {what}"),
+        Outcome::Failed(e) => format!("FAILED:  {what}: {e}"),
+        Outcome::Skipped(why) => format!("skipped: {what}: {why}"),
+    }
+}
+
+/// A progress bar on a terminal (one tick per step); `None` means one line per step.
+fn progress_bar(plan: &Plan, interactive: bool) -> Option<indicatif::ProgressBar> {
+    if !interactive {
+        return None;
+    }
+    let steps: usize = plan
+        .changes
+        .iter()
+        .map(|c| c.members.len() + usize::from(c.action != ResourceAction::Update))
+        .sum();
+    let bar = indicatif::ProgressBar::new(steps as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} applying [{bar:30}] {pos}/{len} {elapsed}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    Some(bar)
+}
+
+fn summarize(report: &Report) -> ExitCode {
+    let failures: Vec<&Step> = report
+        .steps
+        .iter()
+        .filter(|s| !matches!(s.outcome, Outcome::Applied))
+        .collect();
+    if !failures.is_empty() {
+        eprintln!("\nNot applied:");
+        for s in &failures {
+            eprintln!("  {}", describe(s));
+        }
+    }
+    eprintln!(
+        "\nApply {}: {} applied, {} failed, {} skipped.",
+        if report.is_success() {
+            "complete"
+        } else {
+            "incomplete"
+        },
+        report.applied(),
+        report.failed(),
+        report.skipped()
+    );
+    if report.is_success() {
+        ExitCode::from(EXIT_OK)
+    } else {
+        eprintln!("Running `teamsync apply` again retries what did not apply; it converges.");
+        ExitCode::from(EXIT_ERROR)
+    }
+}
+
+pub fn run(opts: ApplyOptions) -> ExitCode {
+    let loaded = match load_config(&opts.config) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let saved = match &opts.plan_file {
+        Some(path) => match read_plan(path) {
+            Ok(p) => Some(p),
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    if saved.is_none() && !opts.auto_approve && !std::io::stdin().is_terminal() {
+        return report_errors(&[
+            "apply needs a `yes` on a terminal, and standard input is not one; review the plan, \
+             then rerun with --auto-approve (or apply a saved plan file)",
+        ]);
+    }
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let client_options = ClientOptions {
+        parallelism: opts.parallelism,
+        ..ClientOptions::default()
+    };
+    let interactive = std::io::stderr().is_terminal();
+    rt.block_on(async {
+        let conns = match Connections::open(&loaded, client_options).await {
+            Ok(c) => c,
+            Err(e) => return report_errors(&[e]),
+        };
+        let plan = match saved {
+            Some(plan) => {
+                if let Err(refusal) = check_plan(&plan, &loaded.policy, opts.allow_removals) {
+                    return report_errors(&[refusal]);
+                }
+                if let Err(refusal) = check_fresh(&plan, &conns).await {
+                    return report_errors(&[refusal]);
+                }
+                plan
+            }
+            None => {
+                let plan = match compute(&loaded, &conns, &[]).await {
+                    Ok(p) => p,
+                    Err(code) => return code,
+                };
+                print!("{}", render::text(&plan, opts.color.for_stdout()));
+                if !plan.has_changes() {
+                    return ExitCode::from(EXIT_OK);
+                }
+                if let Err(refusal) = check_plan(&plan, &loaded.policy, opts.allow_removals) {
+                    return report_errors(&[refusal]);
+                }
+                if !opts.auto_approve && !confirm() {
+                    eprintln!("Apply cancelled; nothing was changed.");
+                    return ExitCode::from(EXIT_ERROR);
+                }
+                plan
+            }
+        };
+        let bar = progress_bar(&plan, interactive);
+        let progress = |step: &Step| match &bar {
+            Some(bar) => {
+                bar.inc(1);
+                if !matches!(step.outcome, Outcome::Applied) {
+                    bar.println(describe(step));
+                }
+            }
+            None => eprintln!("{}", describe(step)),
+        };
+        let report = execute(&plan, &conns, &loaded.desired, opts.parallelism, &progress).await;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        summarize(&report)
+    })
+}

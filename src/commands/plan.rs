@@ -1,0 +1,130 @@
+//! `teamsync plan`: read live state, diff, render, optionally save.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::config::Loaded;
+use crate::live::{Connections, read_live};
+use crate::model::ResourceKey;
+use crate::plan::{DiffInput, Plan, diff};
+use crate::providers::ClientOptions;
+use crate::render;
+
+use super::{ColorChoice, EXIT_CHANGES, EXIT_OK, load_config, report_errors, runtime};
+
+/// How to print a plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Terraform-like lines for a terminal.
+    #[default]
+    Text,
+    /// A pull-request comment.
+    Markdown,
+    /// The versioned plan document (docs/plan-format.md).
+    Json,
+}
+
+/// Everything `plan` needs from the command line.
+#[derive(Clone, Debug)]
+pub struct PlanOptions {
+    pub config: PathBuf,
+    pub out: Option<PathBuf>,
+    pub format: Format,
+    pub detailed_exitcode: bool,
+    pub targets: Vec<ResourceKey>,
+    pub parallelism: usize,
+    pub color: ColorChoice,
+}
+
+/// Reads live state and computes the plan for a loaded configuration.
+pub async fn compute(
+    loaded: &Loaded,
+    conns: &Connections,
+    targets: &[ResourceKey],
+) -> Result<Plan, ExitCode> {
+    let mut desired = loaded.desired.clone();
+    if !targets.is_empty() {
+        desired.resources.retain(|k, _| targets.contains(k));
+        desired.prune.clear();
+    }
+    let live = read_live(conns, &desired)
+        .await
+        .map_err(|e| report_errors(&e))?;
+    let mut plan = diff(DiffInput {
+        desired: &desired,
+        live: &live,
+        providers: &loaded.providers,
+        policy: &loaded.policy,
+    });
+    plan.retain_targets(targets);
+    Ok(plan)
+}
+
+/// Rejects `--target` keys the configuration does not declare: a typo must not plan nothing.
+pub fn check_targets(loaded: &Loaded, targets: &[ResourceKey]) -> Result<(), ExitCode> {
+    let unknown: Vec<String> = targets
+        .iter()
+        .filter(|t| !loaded.desired.resources.contains_key(t))
+        .map(|t| {
+            format!(
+                "--target {t} is not declared in the configuration; `teamsync plan` lists the keys"
+            )
+        })
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(report_errors(&unknown))
+    }
+}
+
+pub fn run(opts: PlanOptions) -> ExitCode {
+    let loaded = match load_config(&opts.config) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    if let Err(code) = check_targets(&loaded, &opts.targets) {
+        return code;
+    }
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let client_options = ClientOptions {
+        parallelism: opts.parallelism,
+        ..ClientOptions::default()
+    };
+    let plan = rt.block_on(async {
+        let conns = Connections::open(&loaded, client_options)
+            .await
+            .map_err(|e| report_errors(&[e]))?;
+        compute(&loaded, &conns, &opts.targets).await
+    });
+    let plan = match plan {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    if let Some(out) = &opts.out
+        && let Err(e) = std::fs::write(out, render::json(&plan))
+    {
+        return report_errors(&[format!("cannot write the plan to {}: {e}", out.display())]);
+    }
+    let shown = match opts.format {
+        Format::Text => render::text(&plan, opts.color.for_stdout()),
+        Format::Markdown => render::markdown(&plan),
+        Format::Json => render::json(&plan),
+    };
+    print!("{shown}");
+    if let Some(out) = &opts.out {
+        eprintln!(
+            "Saved the plan to {}; apply exactly it with `teamsync apply {}`.",
+            out.display(),
+            out.display()
+        );
+    }
+    if opts.detailed_exitcode && plan.has_changes() {
+        ExitCode::from(EXIT_CHANGES)
+    } else {
+        ExitCode::from(EXIT_OK)
+    }
+}

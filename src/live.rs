@@ -1,0 +1,206 @@
+//! Reading the live state a configuration touches: resolve every provider to a base URL
+//! (starting the in-process sandbox for `sandbox:` endpoints), then read each provider's
+//! scope concurrently through read-only clients.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::config::Loaded;
+use crate::model::{DesiredState, Endpoint, LiveState, ProviderKind, ProviderSettings};
+use crate::providers::{self, ClientOptions, ProviderError, ReadScope, Reader, ScopeItem, Writer};
+use crate::sandbox;
+
+/// Where working copies of embedded sandbox state live, relative to the config's folder.
+pub const WORKDIR: &str = ".teamsync/sandbox";
+
+/// The providers of one configuration, each with the base URL to talk to. Holds the
+/// embedded sandboxes alive for as long as it lives.
+pub struct Connections {
+    pub endpoints: BTreeMap<String, (ProviderSettings, Url)>,
+    pub options: ClientOptions,
+    _sandboxes: Vec<sandbox::SandboxHandle>,
+}
+
+/// A failure to reach or read a provider.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("cannot start the embedded sandbox for {provider}: {message}")]
+    Sandbox { provider: String, message: String },
+    #[error("internal error while reading {provider}: {message}")]
+    Task { provider: String, message: String },
+}
+
+/// The working copy an embedded sandbox seeded from `seed` keeps its state in: beside the
+/// config, never the committed seed itself, so trying the example leaves the checkout clean.
+pub fn working_copy(base_dir: &Path, seed: &Path) -> PathBuf {
+    let name = seed
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "state.json".into());
+    base_dir.join(WORKDIR).join(name)
+}
+
+impl Connections {
+    /// Resolves every configured provider, starting one in-process sandbox per distinct
+    /// `sandbox:` state file.
+    pub async fn open(loaded: &Loaded, options: ClientOptions) -> Result<Connections, LiveError> {
+        let mut endpoints = BTreeMap::new();
+        let mut sandboxes: Vec<(PathBuf, sandbox::SandboxHandle)> = Vec::new();
+        for (name, settings) in &loaded.providers {
+            let url = match &settings.endpoint {
+                Endpoint::Default => providers::default_base_url(settings.kind),
+                Endpoint::Url(raw) => Url::parse(raw).map_err(|e| {
+                    LiveError::Provider(ProviderError::config(
+                        settings,
+                        format!("endpoint {raw:?} is not a URL: {e}"),
+                    ))
+                })?,
+                Endpoint::Sandbox(seed) => {
+                    let root = match sandboxes.iter().find(|(s, _)| s == seed) {
+                        Some((_, handle)) => handle.base_url(),
+                        None => {
+                            let handle = start_embedded(&loaded.base_dir, seed).await.map_err(
+                                |message| LiveError::Sandbox {
+                                    provider: name.clone(),
+                                    message,
+                                },
+                            )?;
+                            let url = handle.base_url();
+                            sandboxes.push((seed.clone(), handle));
+                            url
+                        }
+                    };
+                    sandbox_api_url(&root, settings.kind).map_err(|message| LiveError::Sandbox {
+                        provider: name.clone(),
+                        message,
+                    })?
+                }
+            };
+            providers::check_base_url(&url)?;
+            endpoints.insert(name.clone(), (settings.clone(), url));
+        }
+        Ok(Connections {
+            endpoints,
+            options,
+            _sandboxes: sandboxes.into_iter().map(|(_, h)| h).collect(),
+        })
+    }
+
+    /// A read-only client for a provider.
+    pub fn reader(&self, name: &str) -> Result<Reader, LiveError> {
+        let (settings, url) = self.endpoint(name)?;
+        Ok(Reader::new(settings, url.clone(), &self.options)?)
+    }
+
+    /// A write-capable client for a provider (apply only).
+    pub fn writer(&self, name: &str) -> Result<Writer, LiveError> {
+        let (settings, url) = self.endpoint(name)?;
+        Ok(Writer::new(settings, url.clone(), &self.options)?)
+    }
+
+    fn endpoint(&self, name: &str) -> Result<&(ProviderSettings, Url), LiveError> {
+        self.endpoints.get(name).ok_or_else(|| LiveError::Task {
+            provider: name.to_string(),
+            message: "provider is not configured".into(),
+        })
+    }
+}
+
+async fn start_embedded(base_dir: &Path, seed: &Path) -> Result<sandbox::SandboxHandle, String> {
+    let copy = working_copy(base_dir, seed);
+    if !copy.exists() {
+        if let Some(dir) = copy.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        std::fs::copy(seed, &copy)
+            .map_err(|e| format!("cannot copy {} to {}: {e}", seed.display(), copy.display()))?;
+    }
+    let world = sandbox::load_state(&copy).map_err(|e| e.to_string())?;
+    sandbox::Sandbox::start(world, sandbox::Knobs::default(), Some(copy))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Each API's base URL on a sandbox root (GitBook's carries its `/v1`).
+fn sandbox_api_url(root: &str, kind: ProviderKind) -> Result<Url, String> {
+    let root = root.trim_end_matches('/');
+    let raw = match kind {
+        ProviderKind::Gitbook => format!("{root}/v1"),
+        ProviderKind::Pixiebrix | ProviderKind::Contentful => root.to_string(),
+    };
+    Url::parse(&raw).map_err(|e| format!("sandbox URL {raw:?}: {e}"))
+}
+
+/// What the config touches on one provider: its declared resources (with their earlier
+/// names) and, where pruning is on, every resource of that kind.
+pub fn scope_for(provider: &str, desired: &DesiredState) -> ReadScope {
+    ReadScope {
+        resources: desired
+            .resources
+            .values()
+            .filter(|r| r.key.provider == provider)
+            .map(|r| ScopeItem {
+                kind: r.key.kind,
+                name: r.key.name.clone(),
+                previously: r.previously.clone(),
+            })
+            .collect(),
+        list_all: desired
+            .prune
+            .iter()
+            .filter(|(p, _)| p == provider)
+            .map(|(_, kind)| *kind)
+            .collect(),
+    }
+}
+
+/// Reads every provider the desired state touches, concurrently. All failures are
+/// returned, not just the first.
+pub async fn read_live(
+    conns: &Connections,
+    desired: &DesiredState,
+) -> Result<LiveState, Vec<LiveError>> {
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut errors = Vec::new();
+    for name in conns.endpoints.keys() {
+        let scope = scope_for(name, desired);
+        if scope.resources.is_empty() && scope.list_all.is_empty() {
+            continue;
+        }
+        match conns.reader(name) {
+            Ok(reader) => {
+                let reader = Arc::new(reader);
+                let name = name.clone();
+                tasks.spawn(async move { (name, reader.read(&scope).await) });
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut live = LiveState::default();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((_, Ok(resources))) => {
+                for r in resources {
+                    live.resources.insert(r.key.clone(), r);
+                }
+            }
+            Ok((_, Err(e))) => errors.push(e.into()),
+            Err(e) => errors.push(LiveError::Task {
+                provider: "?".into(),
+                message: e.to_string(),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(live)
+    } else {
+        errors.sort_by_key(|e| e.to_string());
+        Err(errors)
+    }
+}

@@ -1,0 +1,393 @@
+//! Contentful User Management API client (API_NOTES §3): organization teams and team
+//! memberships. Collections use `limit=100` and `skip`; a team membership is created from
+//! an organization membership id, resolved once per email per run; there is no bulk
+//! endpoint, so adds and removals are one request each under the shared concurrency bound.
+//! Team updates are version-locked with `X-Contentful-Version`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::http::{ReadClient, Req, Retry, WriteClient};
+use super::{ApplyReport, ProviderError, ReadScope};
+use crate::model::{
+    Email, LiveMember, LiveResource, MemberAction, MemberChange, ProviderSettings, ResourceAction,
+    ResourceChange, ResourceKey, ResourceKind,
+};
+
+const MEDIA: &str = "application/vnd.contentful.management.v1+json";
+const LIMIT: usize = 100;
+
+#[derive(Deserialize)]
+struct Collection {
+    total: usize,
+    #[serde(default)]
+    items: Vec<Value>,
+    #[serde(default)]
+    includes: Option<Includes>,
+}
+
+#[derive(Deserialize, Default)]
+struct Includes {
+    #[serde(rename = "User", default)]
+    user: Vec<Value>,
+}
+
+fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}
+
+pub(crate) struct Contentful {
+    name: String,
+    org: String,
+    client: ReadClient,
+    /// email → organization membership id, resolved once per run.
+    memberships: Mutex<HashMap<Email, String>>,
+}
+
+impl Contentful {
+    pub fn new(settings: &ProviderSettings, client: ReadClient) -> Self {
+        Contentful {
+            name: settings.name.clone(),
+            org: settings.organization.clone(),
+            client,
+            memberships: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn sibling(&self) -> Contentful {
+        Contentful::new(
+            &ProviderSettings {
+                name: self.name.clone(),
+                kind: crate::model::ProviderKind::Contentful,
+                organization: self.org.clone(),
+                endpoint: crate::model::Endpoint::Default,
+                token_env: None,
+            },
+            self.client.clone(),
+        )
+    }
+
+    /// Every item of a collection, plus the `includes.User` entries seen on the way.
+    async fn list(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<(Vec<Value>, Vec<Value>), ProviderError> {
+        let mut items = Vec::new();
+        let mut users = Vec::new();
+        loop {
+            let mut url = self.client.url(path)?;
+            {
+                let mut q = url.query_pairs_mut();
+                q.append_pair("limit", &LIMIT.to_string())
+                    .append_pair("skip", &items.len().to_string());
+                for (k, v) in query {
+                    q.append_pair(k, v);
+                }
+            }
+            let resp = self.client.get(url, MEDIA).await?;
+            let page: Collection = serde_json::from_value(resp.body).map_err(|e| {
+                self.client.protocol(
+                    &format!("GET {path}"),
+                    format!("not a Contentful collection: {e}"),
+                )
+            })?;
+            let got = page.items.len();
+            items.extend(page.items);
+            users.extend(page.includes.unwrap_or_default().user);
+            if got == 0 || items.len() >= page.total {
+                break;
+            }
+        }
+        Ok((items, users))
+    }
+
+    pub async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+        if !scope.touches(ResourceKind::Team) {
+            return Ok(Vec::new());
+        }
+        let (teams, _) = self
+            .list(&format!("/organizations/{}/teams", self.org), &[])
+            .await?;
+        let mut tasks = tokio::task::JoinSet::new();
+        for team in teams {
+            let (Some(id), Some(name)) = (
+                str_at(&team, "/sys/id"),
+                team.get("name").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            if !scope.wants(ResourceKind::Team, name) {
+                continue;
+            }
+            let (id, name) = (id.to_string(), name.to_string());
+            let this = self.sibling();
+            tasks.spawn(async move {
+                let members = this.team_members(&id).await?;
+                Ok::<_, ProviderError>(LiveResource {
+                    key: ResourceKey::new(this.name.clone(), ResourceKind::Team, name),
+                    id,
+                    members,
+                    pending_invites: Default::default(),
+                })
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            out.push(
+                joined.map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn team_members(&self, team: &str) -> Result<Vec<LiveMember>, ProviderError> {
+        let (items, users) = self
+            .list(
+                &format!("/organizations/{}/teams/{team}/team_memberships", self.org),
+                &[("include", "sys.user")],
+            )
+            .await?;
+        let emails: HashMap<&str, &str> = users
+            .iter()
+            .filter_map(|u| {
+                Some((
+                    str_at(u, "/sys/id")?,
+                    u.get("email").and_then(Value::as_str)?,
+                ))
+            })
+            .collect();
+        Ok(items
+            .iter()
+            .map(|m| {
+                let user = str_at(m, "/sys/user/sys/id");
+                LiveMember {
+                    user_id: user.map(str::to_string),
+                    email: user
+                        .and_then(|u| emails.get(u))
+                        .and_then(|e| Email::parse(e).ok()),
+                    membership_id: str_at(m, "/sys/id").map(str::to_string),
+                    ..LiveMember::default()
+                }
+            })
+            .collect())
+    }
+
+    /// The organization membership id of an email: search, then match the included user's
+    /// email exactly (case-insensitive). Cached for the run.
+    async fn membership_for(&self, email: &Email) -> Result<Option<String>, ProviderError> {
+        if let Some(id) = self
+            .memberships
+            .lock()
+            .ok()
+            .and_then(|m| m.get(email).cloned())
+        {
+            return Ok(Some(id));
+        }
+        let (items, users) = self
+            .list(
+                &format!("/organizations/{}/organization_memberships", self.org),
+                &[("query", email.as_str()), ("include", "sys.user")],
+            )
+            .await?;
+        let user = users
+            .iter()
+            .find(|u| {
+                u.get("email")
+                    .and_then(Value::as_str)
+                    .and_then(|e| Email::parse(e).ok())
+                    .as_ref()
+                    == Some(email)
+            })
+            .and_then(|u| str_at(u, "/sys/id"));
+        let found = user.and_then(|uid| {
+            items
+                .iter()
+                .find(|m| str_at(m, "/sys/user/sys/id") == Some(uid))
+                .and_then(|m| str_at(m, "/sys/id"))
+                .map(str::to_string)
+        });
+        if let (Some(id), Ok(mut cache)) = (&found, self.memberships.lock()) {
+            cache.insert(email.clone(), id.clone());
+        }
+        Ok(found)
+    }
+
+    pub async fn apply(&self, w: &WriteClient, change: &ResourceChange) -> ApplyReport {
+        let mut report = ApplyReport::default();
+        let team = match &change.action {
+            ResourceAction::Create => match self.create(w, &change.key.name).await {
+                Ok(id) => {
+                    report.created_id = Some(id.clone());
+                    report.container = Some(Ok(()));
+                    Some(id)
+                }
+                Err(e) => {
+                    report.container = Some(Err(e));
+                    None
+                }
+            },
+            ResourceAction::Rename { .. } => {
+                let result = self.rename(w, change).await;
+                let ok = result.is_ok();
+                report.container = Some(result);
+                ok.then(|| change.live_id.clone()).flatten()
+            }
+            ResourceAction::Delete => {
+                report.container = Some(self.delete(w, change).await);
+                return report;
+            }
+            ResourceAction::Update => change.live_id.clone(),
+        };
+        let Some(team) = team else { return report };
+        let mut tasks = tokio::task::JoinSet::new();
+        for m in change.members.clone() {
+            let (this, w, team) = (self.sibling(), w.clone(), team.clone());
+            // Share the email cache: resolve through `self` first where already known.
+            let known = m
+                .member
+                .email
+                .as_ref()
+                .and_then(|e| self.memberships.lock().ok().and_then(|c| c.get(e).cloned()));
+            tasks.spawn(async move {
+                let result = this.apply_member(&w, &team, &m, known).await;
+                (m, result)
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok(pair) = joined {
+                report.members.push(pair);
+            }
+        }
+        report
+    }
+
+    async fn create(&self, w: &WriteClient, name: &str) -> Result<String, ProviderError> {
+        let path = format!("/organizations/{}/teams", self.org);
+        let req = Req::new(Method::POST, w.url(&path)?, MEDIA)
+            .content_type(MEDIA)
+            .json(json!({"name": name, "description": ""}));
+        match w.send(&req).await {
+            Ok(resp) if (200..300).contains(&resp.status) => str_at(&resp.body, "/sys/id")
+                .map(str::to_string)
+                .ok_or_else(|| w.protocol(&req.what, "created, but the answer has no sys.id")),
+            Ok(resp) if resp.status < 500 => Err(w.error(&req, &resp)),
+            outcome => {
+                let (teams, _) = self.list(&path, &[]).await?;
+                teams
+                    .iter()
+                    .find(|t| t.get("name").and_then(Value::as_str) == Some(name))
+                    .and_then(|t| str_at(t, "/sys/id"))
+                    .map(str::to_string)
+                    .ok_or_else(|| match outcome {
+                        Ok(resp) => w.error(&req, &resp),
+                        Err(e) => e,
+                    })
+            }
+        }
+    }
+
+    /// Reads the team for its version and description, then PUTs the whole body.
+    async fn rename(&self, w: &WriteClient, change: &ResourceChange) -> Result<(), ProviderError> {
+        let id = change
+            .live_id
+            .as_deref()
+            .ok_or_else(|| w.protocol("rename", "no live id"))?;
+        let path = format!("/organizations/{}/teams/{id}", self.org);
+        let current = self.client.get(self.client.url(&path)?, MEDIA).await?;
+        let version = current
+            .body
+            .pointer("/sys/version")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let description = current
+            .body
+            .get("description")
+            .cloned()
+            .unwrap_or(json!(""));
+        let req = Req::new(Method::PUT, w.url(&path)?, MEDIA)
+            .content_type(MEDIA)
+            .header("x-contentful-version", version.to_string())
+            .json(json!({"name": change.key.name, "description": description}));
+        w.send_ok(&req).await.map(|_| ())
+    }
+
+    async fn delete(&self, w: &WriteClient, change: &ResourceChange) -> Result<(), ProviderError> {
+        let id = change
+            .live_id
+            .as_deref()
+            .ok_or_else(|| w.protocol("delete", "no live id"))?;
+        let req = Req::new(
+            Method::DELETE,
+            w.url(&format!("/organizations/{}/teams/{id}", self.org))?,
+            MEDIA,
+        );
+        let resp = w.send(&req).await?;
+        if (200..300).contains(&resp.status) || resp.status == 404 {
+            Ok(())
+        } else {
+            Err(w.error(&req, &resp))
+        }
+    }
+
+    async fn apply_member(
+        &self,
+        w: &WriteClient,
+        team: &str,
+        m: &MemberChange,
+        known: Option<String>,
+    ) -> Result<(), ProviderError> {
+        let base = format!("/organizations/{}/teams/{team}/team_memberships", self.org);
+        match &m.action {
+            MemberAction::Add { .. } => {
+                let email = m
+                    .member
+                    .email
+                    .as_ref()
+                    .ok_or_else(|| w.protocol("add", "Contentful adds members by email"))?;
+                let membership = match known {
+                    Some(id) => id,
+                    None => self.membership_for(email).await?.ok_or_else(|| {
+                        w.protocol("add", format!("{email} is not an active member of the Contentful organization; invite them to it first"))
+                    })?,
+                };
+                // "Already a member" (422) means done, so a repeat cannot do harm: retry like PUT.
+                let req = Req::new(Method::POST, w.url(&base)?, MEDIA)
+                    .content_type(MEDIA)
+                    .json(json!({"organizationMembershipId": membership}))
+                    .retry(Retry::Idempotent);
+                let resp = w.send(&req).await?;
+                match resp.status {
+                    200..=299 => Ok(()),
+                    422 if resp.body.to_string().to_lowercase().contains("already")
+                        || resp.body.to_string().contains("taken") =>
+                    {
+                        Ok(())
+                    }
+                    _ => Err(w.error(&req, &resp)),
+                }
+            }
+            MemberAction::Remove => {
+                let id =
+                    m.member.membership_id.as_deref().ok_or_else(|| {
+                        w.protocol("remove", "the plan has no team-membership id")
+                    })?;
+                let req = Req::new(Method::DELETE, w.url(&format!("{base}/{id}"))?, MEDIA);
+                let resp = w.send(&req).await?;
+                if (200..300).contains(&resp.status) || resp.status == 404 {
+                    Ok(())
+                } else {
+                    Err(w.error(&req, &resp))
+                }
+            }
+            other => Err(w.protocol(
+                "apply",
+                format!("{other:?} does not apply to a Contentful team"),
+            )),
+        }
+    }
+}

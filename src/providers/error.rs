@@ -1,0 +1,76 @@
+//! `ProviderError`: one line that names the provider, says what failed and what to do.
+//! Never carries a token: messages are built from statuses, API error texts and paths.
+
+use crate::model::ProviderKind;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ProviderError {
+    #[error(
+        "{provider} ({kind}): the token variable {var} is not set; export {var} with an API token"
+    )]
+    MissingToken {
+        provider: String,
+        kind: ProviderKind,
+        var: String,
+    },
+    #[error(
+        "{provider} ({kind}): authentication failed ({status}: {message}); check the token in {var}"
+    )]
+    Auth {
+        provider: String,
+        kind: ProviderKind,
+        status: u16,
+        message: String,
+        var: String,
+    },
+    #[error("{provider} ({kind}): {what} failed with {status}: {message}")]
+    Api {
+        provider: String,
+        kind: ProviderKind,
+        what: String,
+        status: u16,
+        message: String,
+    },
+    #[error("{provider} ({kind}): {what} failed: {message}")]
+    Transport {
+        provider: String,
+        kind: ProviderKind,
+        what: String,
+        message: String,
+    },
+    #[error("{provider} ({kind}): {what}: unexpected response: {message}")]
+    Protocol {
+        provider: String,
+        kind: ProviderKind,
+        what: String,
+        message: String,
+    },
+    #[error(
+        "refusing plain http to {url}: use https (plain http is allowed only to 127.0.0.1, localhost and [::1])"
+    )]
+    Insecure { url: String },
+    #[error("{provider} ({kind}): {message}")]
+    Config {
+        provider: String,
+        kind: ProviderKind,
+        message: String,
+    },
+}
+
+impl ProviderError {
+    pub fn config(settings: &crate::model::ProviderSettings, message: impl Into<String>) -> Self {
+        ProviderError::Config {
+            provider: settings.name.clone(),
+            kind: settings.kind,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status, when the API answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ProviderError::Auth { status, .. } | ProviderError::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,409 @@
+//! GitBook API client (API_NOTES §2, vendor OpenAPI): organization teams and their
+//! members. Lists use `limit=1000` and follow `next.page`; all member changes of a team go
+//! in one bulk `PUT …/members` (`add`, `remove`, `memberships` for roles). Team creation
+//! is a `PUT` on the collection.
+
+use std::collections::BTreeMap;
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::http::{ReadClient, Req, WriteClient};
+use super::{ApplyReport, ProviderError, ReadScope};
+use crate::model::{
+    Email, LiveMember, LiveResource, MemberAction, MemberChange, ProviderSettings, ResourceAction,
+    ResourceChange, ResourceKey, ResourceKind, Role,
+};
+
+const JSON: &str = "application/json";
+const LIMIT: usize = 1000;
+
+#[derive(Deserialize)]
+struct List<T> {
+    items: Vec<T>,
+    next: Option<NextPage>,
+}
+
+#[derive(Deserialize)]
+struct NextPage {
+    page: String,
+}
+
+#[derive(Deserialize)]
+struct Team {
+    id: String,
+    title: String,
+}
+
+#[derive(Deserialize)]
+struct User {
+    id: String,
+    #[serde(rename = "displayName")]
+    display_name: Option<String>,
+    email: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OrgMember {
+    id: String,
+    user: User,
+}
+
+#[derive(Deserialize)]
+struct TeamRole {
+    role: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TeamMember {
+    organization: OrgMember,
+    team: TeamRole,
+}
+
+fn role_from(s: Option<&str>) -> Option<Role> {
+    match s {
+        Some("owner") => Some(Role::Owner),
+        Some("member") => Some(Role::Member),
+        _ => None,
+    }
+}
+
+pub(crate) struct Gitbook {
+    name: String,
+    org: String,
+    client: ReadClient,
+}
+
+impl Gitbook {
+    pub fn new(settings: &ProviderSettings, client: ReadClient) -> Self {
+        Gitbook {
+            name: settings.name.clone(),
+            org: settings.organization.clone(),
+            client,
+        }
+    }
+
+    async fn list<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<T>, ProviderError> {
+        let mut items = Vec::new();
+        let mut page: Option<String> = None;
+        loop {
+            let mut url = self.client.url(path)?;
+            {
+                let mut q = url.query_pairs_mut();
+                q.append_pair("limit", &LIMIT.to_string());
+                for (k, v) in query {
+                    q.append_pair(k, v);
+                }
+                if let Some(p) = &page {
+                    q.append_pair("page", p);
+                }
+            }
+            let resp = self.client.get(url, JSON).await?;
+            let list: List<T> = serde_json::from_value(resp.body).map_err(|e| {
+                self.client
+                    .protocol(&format!("GET {path}"), format!("not a GitBook list: {e}"))
+            })?;
+            items.extend(list.items);
+            match list.next {
+                Some(n) => page = Some(n.page),
+                None => break,
+            }
+        }
+        Ok(items)
+    }
+
+    pub async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+        if !scope.touches(ResourceKind::Team) {
+            return Ok(Vec::new());
+        }
+        let teams: Vec<Team> = self.list(&format!("/orgs/{}/teams", self.org), &[]).await?;
+        let mut tasks = tokio::task::JoinSet::new();
+        for team in teams
+            .into_iter()
+            .filter(|t| scope.wants(ResourceKind::Team, &t.title))
+        {
+            let this = Gitbook {
+                name: self.name.clone(),
+                org: self.org.clone(),
+                client: self.client.clone(),
+            };
+            tasks.spawn(async move {
+                let members = this.team_members(&team.id).await?;
+                Ok::<_, ProviderError>(LiveResource {
+                    key: ResourceKey::new(
+                        this.name.clone(),
+                        ResourceKind::Team,
+                        team.title.clone(),
+                    ),
+                    id: team.id,
+                    members,
+                    pending_invites: Default::default(),
+                })
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            out.push(
+                joined.map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn team_members(&self, team: &str) -> Result<Vec<LiveMember>, ProviderError> {
+        let items: Vec<TeamMember> = self
+            .list(&format!("/orgs/{}/teams/{team}/members", self.org), &[])
+            .await?;
+        Ok(items
+            .into_iter()
+            .map(|m| LiveMember {
+                user_id: Some(m.organization.user.id.clone()),
+                email: m
+                    .organization
+                    .user
+                    .email
+                    .as_deref()
+                    .and_then(|e| Email::parse(e).ok()),
+                name: m.organization.user.display_name.clone(),
+                role: role_from(m.team.role.as_deref()),
+                membership_id: Some(m.organization.id),
+                ..LiveMember::default()
+            })
+            .collect())
+    }
+
+    /// The user id of an organization member, found by email (exact, case-insensitive).
+    async fn user_id_for(&self, email: &Email) -> Result<Option<String>, ProviderError> {
+        let found: Vec<OrgMember> = self
+            .list(
+                &format!("/orgs/{}/members", self.org),
+                &[("search", email.as_str())],
+            )
+            .await?;
+        Ok(found
+            .into_iter()
+            .find(|m| {
+                m.user
+                    .email
+                    .as_deref()
+                    .and_then(|e| Email::parse(e).ok())
+                    .as_ref()
+                    == Some(email)
+            })
+            .map(|m| m.user.id))
+    }
+
+    pub async fn apply(&self, w: &WriteClient, change: &ResourceChange) -> ApplyReport {
+        let mut report = ApplyReport::default();
+        let team_id = match &change.action {
+            ResourceAction::Create => match self.create(w, &change.key.name).await {
+                Ok(id) => {
+                    report.created_id = Some(id.clone());
+                    report.container = Some(Ok(()));
+                    Some(id)
+                }
+                Err(e) => {
+                    report.container = Some(Err(e));
+                    None
+                }
+            },
+            ResourceAction::Rename { .. } => {
+                let result = self.rename(w, change).await;
+                let ok = result.is_ok();
+                report.container = Some(result);
+                ok.then(|| change.live_id.clone()).flatten()
+            }
+            ResourceAction::Delete => {
+                report.container = Some(self.delete(w, change).await);
+                return report;
+            }
+            ResourceAction::Update => change.live_id.clone(),
+        };
+        if let Some(team) = team_id {
+            report.members = self.apply_members(w, &team, &change.members).await;
+        }
+        report
+    }
+
+    async fn create(&self, w: &WriteClient, title: &str) -> Result<String, ProviderError> {
+        let path = format!("/orgs/{}/teams", self.org);
+        // Creating is a PUT on the collection, but repeating it could make a second team.
+        let req = Req::new(Method::PUT, w.url(&path)?, JSON)
+            .json(json!({"title": title}))
+            .retry(super::http::Retry::OnlyIfNotApplied);
+        match w.send(&req).await {
+            Ok(resp) if (200..300).contains(&resp.status) => resp
+                .body
+                .get("id")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| w.protocol(&req.what, "created, but the answer has no id")),
+            Ok(resp) if resp.status < 500 => Err(w.error(&req, &resp)),
+            outcome => {
+                let teams: Vec<Team> = self.list(&path, &[]).await?;
+                teams
+                    .into_iter()
+                    .find(|t| t.title == title)
+                    .map(|t| t.id)
+                    .ok_or_else(|| match outcome {
+                        Ok(resp) => w.error(&req, &resp),
+                        Err(e) => e,
+                    })
+            }
+        }
+    }
+
+    async fn rename(&self, w: &WriteClient, change: &ResourceChange) -> Result<(), ProviderError> {
+        let id = change
+            .live_id
+            .as_deref()
+            .ok_or_else(|| w.protocol("rename", "no live id"))?;
+        let req = Req::new(
+            Method::PATCH,
+            w.url(&format!("/orgs/{}/teams/{id}", self.org))?,
+            JSON,
+        )
+        .json(json!({"title": change.key.name}));
+        w.send_ok(&req).await.map(|_| ())
+    }
+
+    async fn delete(&self, w: &WriteClient, change: &ResourceChange) -> Result<(), ProviderError> {
+        let id = change
+            .live_id
+            .as_deref()
+            .ok_or_else(|| w.protocol("delete", "no live id"))?;
+        // 205: deleted; 204: there was nothing to delete. Both are done.
+        w.send_ok(&Req::new(
+            Method::DELETE,
+            w.url(&format!("/orgs/{}/teams/{id}", self.org))?,
+            JSON,
+        ))
+        .await
+        .map(|_| ())
+    }
+
+    /// All member changes of one team in a single bulk request. Adds are by email (or user
+    /// id); roles are set through `memberships`, keyed by user id, resolved from the email
+    /// when a new member needs a role other than the default.
+    async fn apply_members(
+        &self,
+        w: &WriteClient,
+        team: &str,
+        members: &[MemberChange],
+    ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
+        if members.is_empty() {
+            return Vec::new();
+        }
+        let mut add = Vec::new();
+        let mut remove = Vec::new();
+        let mut roles: BTreeMap<String, Value> = BTreeMap::new();
+        let mut failed = Vec::new();
+        let mut sent = Vec::new();
+        for m in members {
+            let who = m
+                .member
+                .user_id
+                .clone()
+                .or_else(|| m.member.email.as_ref().map(|e| e.as_str().to_string()));
+            let Some(who) = who else {
+                failed.push((
+                    m.clone(),
+                    Err(w.protocol("apply", "member has neither email nor user id")),
+                ));
+                continue;
+            };
+            match &m.action {
+                MemberAction::Add { role, .. } => {
+                    add.push(who);
+                    if let Some(r) = role.filter(|r| *r != Role::Member) {
+                        let id = match (&m.member.user_id, &m.member.email) {
+                            (Some(id), _) => Ok(Some(id.clone())),
+                            (None, Some(email)) => self.user_id_for(email).await,
+                            (None, None) => Ok(None),
+                        };
+                        match id {
+                            Ok(Some(id)) => {
+                                roles.insert(id, json!({"role": r.as_str()}));
+                            }
+                            Ok(None) => {
+                                failed.push((
+                                    m.clone(),
+                                    Err(w.protocol(
+                                        "add",
+                                        format!(
+                                            "{} is not a member of the GitBook organization",
+                                            m.member
+                                        ),
+                                    )),
+                                ));
+                                add.pop();
+                                continue;
+                            }
+                            Err(e) => {
+                                failed.push((m.clone(), Err(e)));
+                                add.pop();
+                                continue;
+                            }
+                        }
+                    }
+                }
+                MemberAction::Remove => remove.push(who),
+                MemberAction::SetRole { to, .. } => match &m.member.user_id {
+                    Some(id) => {
+                        roles.insert(id.clone(), json!({"role": to.as_str()}));
+                    }
+                    None => {
+                        failed.push((
+                            m.clone(),
+                            Err(w.protocol("set role", "no user id for this member")),
+                        ));
+                        continue;
+                    }
+                },
+                other => {
+                    failed.push((
+                        m.clone(),
+                        Err(w.protocol(
+                            "apply",
+                            format!("{other:?} does not apply to a GitBook team"),
+                        )),
+                    ));
+                    continue;
+                }
+            }
+            sent.push(m.clone());
+        }
+        let mut out = failed;
+        if sent.is_empty() {
+            return out;
+        }
+        let mut body = serde_json::Map::new();
+        if !add.is_empty() {
+            body.insert("add".into(), json!(add));
+        }
+        if !remove.is_empty() {
+            body.insert("remove".into(), json!(remove));
+        }
+        if !roles.is_empty() {
+            body.insert(
+                "memberships".into(),
+                Value::Object(roles.into_iter().collect()),
+            );
+        }
+        // Setting membership is idempotent: the same body twice leaves the same team.
+        let result = match w.url(&format!("/orgs/{}/teams/{team}/members", self.org)) {
+            Ok(url) => w
+                .send_ok(&Req::new(Method::PUT, url, JSON).json(Value::Object(body)))
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        };
+        out.extend(sent.into_iter().map(|m| (m, result.clone())));
+        out
+    }
+}

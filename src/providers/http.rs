@@ -1,0 +1,460 @@
+//! The one HTTP layer every provider uses: rustls, keep-alive, timeouts, no redirects
+//! (a token must never follow one), a semaphore bounding requests in flight, and retries
+//! for 429, 5xx and connection errors with exponential backoff and jitter that honour
+//! `Retry-After` and each API's rate-limit reset header.
+//!
+//! Idempotency decides retries: GET, PUT, PATCH and DELETE are repeated; a POST is
+//! repeated only when it provably did not take effect (a 429, or a connection that failed
+//! before the request was sent). A POST that got a 5xx or lost its answer is returned to
+//! the provider module, which checks the live state instead of guessing.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::Rng;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use url::Url;
+
+use super::{ClientOptions, ProviderError, check_base_url};
+use crate::model::{ProviderKind, ProviderSettings};
+
+/// Longest wait honoured from a rate-limit header before retrying.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether a failed request may be sent again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Repeating it cannot do more than doing it once (GET, PUT, PATCH, DELETE).
+    Idempotent,
+    /// Repeat only when it certainly did not take effect (POST).
+    OnlyIfNotApplied,
+}
+
+/// An answer from the API, body already read.
+#[derive(Debug)]
+pub(crate) struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// One request, described before it is sent (so it can be sent again).
+pub(crate) struct Req {
+    pub method: Method,
+    pub url: Url,
+    pub accept: &'static str,
+    pub content_type: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<Value>,
+    pub retry: Retry,
+    /// For messages: `GET /api/groups/…/memberships/`.
+    pub what: String,
+}
+
+impl Req {
+    pub fn new(method: Method, url: Url, accept: &'static str) -> Req {
+        let retry = if method == Method::POST {
+            Retry::OnlyIfNotApplied
+        } else {
+            Retry::Idempotent
+        };
+        let what = format!("{method} {}", url.path());
+        Req {
+            method,
+            url,
+            accept,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body: None,
+            retry,
+            what,
+        }
+    }
+
+    pub fn json(mut self, body: Value) -> Req {
+        self.body = Some(body);
+        self
+    }
+
+    pub fn content_type(mut self, ct: &'static str) -> Req {
+        self.content_type = ct;
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: String) -> Req {
+        self.headers.push((name, value));
+        self
+    }
+
+    pub fn retry(mut self, retry: Retry) -> Req {
+        self.retry = retry;
+        self
+    }
+}
+
+struct Core {
+    client: reqwest::Client,
+    base: Url,
+    auth: SecretString,
+    limiter: Arc<Semaphore>,
+    options: ClientOptions,
+    provider: String,
+    kind: ProviderKind,
+    token_env: Option<String>,
+}
+
+enum Attempt {
+    Answer(Resp),
+    /// The request never reached the server: safe to repeat whatever it was.
+    NotSent(String),
+    /// Sent, but the answer was lost (timeout, reset): it may have taken effect.
+    Lost(String),
+}
+
+impl Core {
+    fn new(
+        settings: &ProviderSettings,
+        base: Url,
+        options: &ClientOptions,
+    ) -> Result<Core, ProviderError> {
+        check_base_url(&base)?;
+        let token = match &settings.token_env {
+            Some(var) => std::env::var(var)
+                .ok()
+                .filter(|t| !t.trim().is_empty())
+                .ok_or_else(|| ProviderError::MissingToken {
+                    provider: settings.name.clone(),
+                    kind: settings.kind,
+                    var: var.clone(),
+                })?,
+            // Sandbox endpoints need no real token; the emulator accepts any.
+            None => "sandbox".to_string(),
+        };
+        let scheme = match settings.kind {
+            ProviderKind::Pixiebrix => "Token",
+            ProviderKind::Gitbook | ProviderKind::Contentful => "Bearer",
+        };
+        let client = reqwest::Client::builder()
+            .tls_backend_rustls()
+            .timeout(options.timeout)
+            .connect_timeout(options.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("teamsync/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                ProviderError::config(settings, format!("cannot build the HTTP client: {e}"))
+            })?;
+        Ok(Core {
+            client,
+            base,
+            auth: SecretString::from(format!("{scheme} {token}")),
+            limiter: Arc::new(Semaphore::new(options.parallelism.max(1))),
+            options: options.clone(),
+            provider: settings.name.clone(),
+            kind: settings.kind,
+            token_env: settings.token_env.clone(),
+        })
+    }
+
+    /// `base` + `path` (which starts with `/`), keeping the base's own path (GitBook's `/v1`).
+    fn url(&self, path: &str) -> Result<Url, ProviderError> {
+        let joined = format!("{}{}", self.base.as_str().trim_end_matches('/'), path);
+        Url::parse(&joined).map_err(|e| self.protocol(path, format!("bad URL {joined}: {e}")))
+    }
+
+    fn same_origin(&self, url: &Url) -> bool {
+        url.scheme() == self.base.scheme()
+            && url.host() == self.base.host()
+            && url.port_or_known_default() == self.base.port_or_known_default()
+    }
+
+    fn protocol(&self, what: &str, message: String) -> ProviderError {
+        ProviderError::Protocol {
+            provider: self.provider.clone(),
+            kind: self.kind,
+            what: what.to_string(),
+            message,
+        }
+    }
+
+    async fn attempt(&self, req: &Req) -> Attempt {
+        let Ok(_permit) = self.limiter.acquire().await else {
+            return Attempt::NotSent("the client is shutting down".into());
+        };
+        let mut builder = self
+            .client
+            .request(req.method.clone(), req.url.clone())
+            .header(
+                AUTHORIZATION,
+                HeaderValue::from_str(self.auth.expose_secret())
+                    .unwrap_or(HeaderValue::from_static("")),
+            )
+            .header(ACCEPT, req.accept);
+        for (name, value) in &req.headers {
+            builder = builder.header(*name, value);
+        }
+        if let Some(body) = &req.body {
+            builder = builder
+                .header(CONTENT_TYPE, req.content_type)
+                .body(body.to_string());
+        }
+        match builder.send().await {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                match resp.text().await {
+                    Ok(text) => Attempt::Answer(Resp {
+                        status,
+                        headers,
+                        body: if text.trim().is_empty() {
+                            Value::Null
+                        } else {
+                            serde_json::from_str(&text).unwrap_or(Value::String(text))
+                        },
+                    }),
+                    Err(e) => Attempt::Lost(format!(
+                        "the connection failed while reading the answer: {}",
+                        e.without_url()
+                    )),
+                }
+            }
+            Err(e) if e.is_connect() => {
+                Attempt::NotSent(format!("cannot connect: {}", e.without_url()))
+            }
+            Err(e) if e.is_timeout() => {
+                Attempt::Lost(format!("no answer within {:?}", self.options.timeout))
+            }
+            Err(e) => Attempt::Lost(e.without_url().to_string()),
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.options.backoff.saturating_mul(1u32 << attempt.min(6));
+        let jitter = Duration::from_millis(
+            rand::rng().random_range(0..=base.as_millis().min(1000) as u64 / 2 + 1),
+        );
+        (base + jitter).min(MAX_WAIT)
+    }
+
+    /// How long a 429 asks us to wait: `Retry-After` (seconds), GitBook's
+    /// `X-RateLimit-Reset` (epoch seconds) or Contentful's `X-Contentful-RateLimit-Reset`
+    /// (seconds from now).
+    fn throttle_wait(&self, resp: &Resp) -> Option<Duration> {
+        let secs = |v: &str| v.trim().parse::<u64>().ok();
+        if let Some(s) = resp
+            .headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(secs)
+        {
+            return Some(Duration::from_secs(s));
+        }
+        if let Some(s) = resp.header("x-contentful-ratelimit-reset").and_then(secs) {
+            return Some(Duration::from_secs(s));
+        }
+        if let Some(epoch) = resp.header("x-ratelimit-reset").and_then(secs) {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            return Some(Duration::from_secs(epoch.saturating_sub(now)));
+        }
+        None
+    }
+
+    /// Sends with retries; returns the final answer whatever its status.
+    async fn send(&self, req: &Req) -> Result<Resp, ProviderError> {
+        let mut attempt = 0;
+        loop {
+            let last = attempt >= self.options.max_retries;
+            match self.attempt(req).await {
+                Attempt::Answer(resp)
+                    if resp.status == StatusCode::TOO_MANY_REQUESTS.as_u16() && !last =>
+                {
+                    let jitter = Duration::from_millis(rand::rng().random_range(0..=100));
+                    let wait = self
+                        .throttle_wait(&resp)
+                        .unwrap_or_else(|| self.backoff(attempt))
+                        .min(MAX_WAIT);
+                    tokio::time::sleep(wait + jitter).await;
+                }
+                Attempt::Answer(resp)
+                    if resp.status >= 500 && req.retry == Retry::Idempotent && !last =>
+                {
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+                Attempt::Answer(resp) => return Ok(resp),
+                Attempt::NotSent(_) if !last => tokio::time::sleep(self.backoff(attempt)).await,
+                Attempt::Lost(_) if req.retry == Retry::Idempotent && !last => {
+                    tokio::time::sleep(self.backoff(attempt)).await
+                }
+                Attempt::NotSent(message) | Attempt::Lost(message) => {
+                    let message = if req.retry == Retry::OnlyIfNotApplied {
+                        format!(
+                            "{message} (it may have been applied; teamsync checks on the next run)"
+                        )
+                    } else {
+                        message
+                    };
+                    return Err(ProviderError::Transport {
+                        provider: self.provider.clone(),
+                        kind: self.kind,
+                        what: req.what.clone(),
+                        message,
+                    });
+                }
+            }
+            attempt += 1;
+        }
+    }
+
+    /// Sends and turns any non-2xx answer into an error.
+    async fn send_ok(&self, req: &Req) -> Result<Resp, ProviderError> {
+        let resp = self.send(req).await?;
+        if (200..300).contains(&resp.status) {
+            return Ok(resp);
+        }
+        Err(self.error(req, &resp))
+    }
+
+    pub fn error(&self, req: &Req, resp: &Resp) -> ProviderError {
+        let message = api_message(resp);
+        match (resp.status, &self.token_env) {
+            (401, Some(var)) | (403, Some(var)) => ProviderError::Auth {
+                provider: self.provider.clone(),
+                kind: self.kind,
+                status: resp.status,
+                message,
+                var: var.clone(),
+            },
+            (300..=399, _) => ProviderError::Api {
+                provider: self.provider.clone(),
+                kind: self.kind,
+                what: req.what.clone(),
+                status: resp.status,
+                message: format!(
+                    "redirect to {} not followed (a token must not travel with it); check the endpoint",
+                    resp.header("location").unwrap_or("?")
+                ),
+            },
+            _ => ProviderError::Api {
+                provider: self.provider.clone(),
+                kind: self.kind,
+                what: req.what.clone(),
+                status: resp.status,
+                message,
+            },
+        }
+    }
+}
+
+/// The error text of any of the three APIs' error bodies, or a short form of the body.
+fn api_message(resp: &Resp) -> String {
+    let b = &resp.body;
+    let pick = |v: &Value| v.as_str().map(str::to_string);
+    if let Some(m) = b
+        .pointer("/error/message")
+        .and_then(pick)
+        .or_else(|| b.get("message").and_then(pick))
+        .or_else(|| b.get("detail").and_then(pick))
+    {
+        return m;
+    }
+    let text = match b {
+        Value::Null => StatusCode::from_u16(resp.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("no body")
+            .to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    text.chars().take(300).collect()
+}
+
+/// A client that can only read. The plan path holds nothing else.
+#[derive(Clone)]
+pub(crate) struct ReadClient(Arc<Core>);
+
+impl ReadClient {
+    pub fn new(
+        settings: &ProviderSettings,
+        base: Url,
+        options: &ClientOptions,
+    ) -> Result<ReadClient, ProviderError> {
+        Ok(ReadClient(Arc::new(Core::new(settings, base, options)?)))
+    }
+
+    pub fn url(&self, path: &str) -> Result<Url, ProviderError> {
+        self.0.url(path)
+    }
+
+    pub fn same_origin(&self, url: &Url) -> bool {
+        self.0.same_origin(url)
+    }
+
+    pub fn protocol(&self, what: &str, message: impl Into<String>) -> ProviderError {
+        self.0.protocol(what, message.into())
+    }
+
+    /// GET, retried as needed; a non-2xx answer is an error.
+    pub async fn get(&self, url: Url, accept: &'static str) -> Result<Resp, ProviderError> {
+        self.0.send_ok(&Req::new(Method::GET, url, accept)).await
+    }
+}
+
+/// A client that can also write. Only apply builds one.
+#[derive(Clone)]
+pub(crate) struct WriteClient(Arc<Core>);
+
+impl WriteClient {
+    pub fn new(
+        settings: &ProviderSettings,
+        base: Url,
+        options: &ClientOptions,
+    ) -> Result<WriteClient, ProviderError> {
+        Ok(WriteClient(Arc::new(Core::new(settings, base, options)?)))
+    }
+
+    pub fn url(&self, path: &str) -> Result<Url, ProviderError> {
+        self.0.url(path)
+    }
+
+    /// Sends; the caller inspects the status (for "already a member" answers and the like).
+    pub async fn send(&self, req: &Req) -> Result<Resp, ProviderError> {
+        self.0.send(req).await
+    }
+
+    /// Sends; a non-2xx answer is an error.
+    pub async fn send_ok(&self, req: &Req) -> Result<Resp, ProviderError> {
+        self.0.send_ok(req).await
+    }
+
+    pub fn error(&self, req: &Req, resp: &Resp) -> ProviderError {
+        self.0.error(req, resp)
+    }
+
+    pub fn protocol(&self, what: &str, message: impl Into<String>) -> ProviderError {
+        self.0.protocol(what, message.into())
+    }
+}

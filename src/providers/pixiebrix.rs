@@ -1,0 +1,712 @@
+//! PixieBrix Developer API client (API_NOTES §1): organization roster, groups, campaigns.
+//! Paths end with a slash; lists are read at version 2.0 with `page_size=1000`, following
+//! `Link rel="next"` verbatim; the 1.0-only detail routes get version 1.0 (§1.1 rule).
+//! Group members are added in one POST and campaign members added or updated in one
+//! POST; a campaign removal is a PUT of the remaining set built from a fresh read, and only
+//! for `mode: exact`.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::http::{ReadClient, Req, Resp, WriteClient};
+use super::{ApplyReport, ProviderError, ReadScope};
+use crate::model::{
+    AccountKind, Data, Email, LiveMember, LiveResource, MemberAction, MemberChange, Mode,
+    ProviderSettings, ResourceAction, ResourceChange, ResourceKey, ResourceKind, Role,
+};
+
+const V2: &str = "application/json; version=2.0";
+const V1: &str = "application/json; version=1.0";
+const PAGE_SIZE: usize = 1000;
+
+#[derive(Deserialize)]
+struct User {
+    id: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    #[serde(default)]
+    service_account: bool,
+    #[serde(default)]
+    deployment_key_account: bool,
+}
+
+#[derive(Deserialize)]
+struct Membership {
+    id: i64,
+    user: User,
+    role: u8,
+}
+
+#[derive(Deserialize)]
+struct Named {
+    id: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct GroupMembership {
+    id: String,
+    user: Option<User>,
+    email: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CampaignMember {
+    email: String,
+    #[serde(default)]
+    data: Data,
+    account: Option<User>,
+}
+
+#[derive(Deserialize)]
+struct Invitation {
+    email: String,
+}
+
+fn role_from(n: u8) -> Option<Role> {
+    match n {
+        1 => Some(Role::Member),
+        2 => Some(Role::Admin),
+        3 => Some(Role::Developer),
+        4 => Some(Role::Restricted),
+        5 => Some(Role::Manager),
+        _ => None,
+    }
+}
+
+fn role_number(r: Role) -> u8 {
+    match r {
+        Role::Admin => 2,
+        Role::Developer => 3,
+        Role::Restricted => 4,
+        Role::Manager => 5,
+        Role::Member | Role::Owner => 1,
+    }
+}
+
+/// The `rel="next"` target of an RFC 8288 `Link` header, parsed by relation, not position.
+fn next_link(resp: &Resp) -> Option<String> {
+    let header = resp.header("link")?;
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let is_next = params.split(';').any(|p| {
+            let p = p.trim();
+            p == "rel=\"next\"" || p == "rel=next"
+        });
+        is_next.then(|| {
+            target
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
+    })
+}
+
+pub(crate) struct Pixiebrix {
+    name: String,
+    org: String,
+    client: ReadClient,
+}
+
+impl Pixiebrix {
+    pub fn new(settings: &ProviderSettings, client: ReadClient) -> Self {
+        Pixiebrix {
+            name: settings.name.clone(),
+            org: settings.organization.clone(),
+            client,
+        }
+    }
+
+    fn key(&self, kind: ResourceKind, name: &str) -> ResourceKey {
+        ResourceKey::new(self.name.clone(), kind, name)
+    }
+
+    /// Every item of a paginated list, following `next` links on the same origin.
+    async fn list<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+    ) -> Result<Vec<T>, ProviderError> {
+        let mut url = self.client.url(path)?;
+        url.query_pairs_mut()
+            .append_pair("page_size", &PAGE_SIZE.to_string());
+        let mut items = Vec::new();
+        loop {
+            let resp = self.client.get(url.clone(), V2).await?;
+            let page: Vec<T> = serde_json::from_value(resp.body.clone()).map_err(|e| {
+                self.client.protocol(
+                    &format!("GET {}", url.path()),
+                    format!("not a list of the expected items: {e}"),
+                )
+            })?;
+            items.extend(page);
+            let Some(next) = next_link(&resp) else { break };
+            let next = url::Url::parse(&next).map_err(|e| {
+                self.client
+                    .protocol(path, format!("bad next link {next}: {e}"))
+            })?;
+            if !self.client.same_origin(&next) {
+                return Err(self.client.protocol(
+                    path,
+                    format!("next link {next} leaves the API's origin; not followed"),
+                ));
+            }
+            url = next;
+        }
+        Ok(items)
+    }
+
+    pub async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+        let mut out = Vec::new();
+        if scope.wants(ResourceKind::Organization, &self.org) {
+            out.push(self.read_organization().await?);
+        }
+        for kind in [ResourceKind::Group, ResourceKind::Campaign] {
+            if !scope.touches(kind) {
+                continue;
+            }
+            let list_path = match kind {
+                ResourceKind::Group => format!("/api/organizations/{}/groups/", self.org),
+                _ => format!("/api/organizations/{}/campaigns/", self.org),
+            };
+            let containers: Vec<Named> = self.list(&list_path).await?;
+            let wanted: Vec<Named> = containers
+                .into_iter()
+                .filter(|c| scope.wants(kind, &c.name))
+                .collect();
+            let mut tasks = tokio::task::JoinSet::new();
+            for c in wanted {
+                let this = Pixiebrix {
+                    name: self.name.clone(),
+                    org: self.org.clone(),
+                    client: self.client.clone(),
+                };
+                tasks.spawn(async move {
+                    let members = match kind {
+                        ResourceKind::Group => this.group_members(&c.id).await,
+                        _ => this.campaign_members(&c.id).await,
+                    };
+                    members.map(|members| LiveResource {
+                        key: this.key(kind, &c.name),
+                        id: c.id.clone(),
+                        members,
+                        pending_invites: BTreeSet::new(),
+                    })
+                });
+            }
+            while let Some(joined) = tasks.join_next().await {
+                let resource = joined
+                    .map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??;
+                out.push(resource);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn read_organization(&self) -> Result<LiveResource, ProviderError> {
+        let memberships: Vec<Membership> = self
+            .list(&format!("/api/organizations/{}/memberships/", self.org))
+            .await?;
+        let invitations: Vec<Invitation> = self
+            .list(&format!("/api/organizations/{}/invitations/", self.org))
+            .await?;
+        let members = memberships
+            .into_iter()
+            .map(|m| LiveMember {
+                user_id: m.user.id.clone(),
+                email: m.user.email.as_deref().and_then(|e| Email::parse(e).ok()),
+                name: m.user.name.clone(),
+                role: role_from(m.role),
+                data: Data::new(),
+                account: if m.user.service_account {
+                    AccountKind::ServiceAccounts
+                } else if m.user.deployment_key_account {
+                    AccountKind::DeploymentKeys
+                } else {
+                    AccountKind::Human
+                },
+                membership_id: Some(m.id.to_string()),
+            })
+            .collect();
+        Ok(LiveResource {
+            key: self.key(ResourceKind::Organization, &self.org),
+            id: self.org.clone(),
+            members,
+            pending_invites: invitations
+                .iter()
+                .filter_map(|i| Email::parse(&i.email).ok())
+                .collect(),
+        })
+    }
+
+    async fn group_members(&self, group: &str) -> Result<Vec<LiveMember>, ProviderError> {
+        let items: Vec<GroupMembership> = self
+            .list(&format!("/api/groups/{group}/memberships/"))
+            .await?;
+        Ok(items
+            .into_iter()
+            .map(|gm| {
+                let email = gm
+                    .email
+                    .clone()
+                    .or_else(|| gm.user.as_ref().and_then(|u| u.email.clone()));
+                LiveMember {
+                    user_id: gm.user.as_ref().and_then(|u| u.id.clone()),
+                    email: email.as_deref().and_then(|e| Email::parse(e).ok()),
+                    name: gm.user.as_ref().and_then(|u| u.name.clone()),
+                    membership_id: Some(gm.id),
+                    ..LiveMember::default()
+                }
+            })
+            .collect())
+    }
+
+    async fn campaign_members(&self, campaign: &str) -> Result<Vec<LiveMember>, ProviderError> {
+        let items: Vec<CampaignMember> = self
+            .list(&format!(
+                "/api/organizations/{}/campaigns/{campaign}/members/",
+                self.org
+            ))
+            .await?;
+        Ok(items
+            .into_iter()
+            .map(|cm| LiveMember {
+                user_id: cm.account.as_ref().and_then(|u| u.id.clone()),
+                email: Email::parse(&cm.email).ok(),
+                name: cm.account.as_ref().and_then(|u| u.name.clone()),
+                data: cm.data,
+                ..LiveMember::default()
+            })
+            .collect())
+    }
+
+    pub async fn apply(&self, w: &WriteClient, change: &ResourceChange) -> ApplyReport {
+        let mut report = ApplyReport::default();
+        let kind = change.key.kind;
+        let id = match (&change.action, kind) {
+            (_, ResourceKind::Organization) => Some(self.org.clone()),
+            (ResourceAction::Create, _) => match self.create(w, change).await {
+                Ok(id) => {
+                    report.created_id = Some(id.clone());
+                    report.container = Some(Ok(()));
+                    Some(id)
+                }
+                Err(e) => {
+                    report.container = Some(Err(e));
+                    None
+                }
+            },
+            (ResourceAction::Rename { .. }, _) => {
+                let result = self.rename(w, change).await;
+                let ok = result.is_ok();
+                report.container = Some(result);
+                if ok { change.live_id.clone() } else { None }
+            }
+            (ResourceAction::Delete, _) => {
+                report.container = Some(self.delete(w, change).await);
+                return report;
+            }
+            (ResourceAction::Update, _) => change.live_id.clone(),
+        };
+        let Some(id) = id else { return report };
+        report.members = match kind {
+            ResourceKind::Organization => self.apply_organization(w, &change.members).await,
+            ResourceKind::Group => self.apply_group(w, &id, &change.members).await,
+            ResourceKind::Campaign => {
+                self.apply_campaign(w, &id, change.mode, &change.members)
+                    .await
+            }
+            ResourceKind::Team => change
+                .members
+                .iter()
+                .map(|m| {
+                    (
+                        m.clone(),
+                        Err(w.protocol("apply", "PixieBrix has no teams")),
+                    )
+                })
+                .collect(),
+        };
+        report
+    }
+
+    fn collection(&self, kind: ResourceKind) -> String {
+        match kind {
+            ResourceKind::Group => format!("/api/organizations/{}/groups/", self.org),
+            _ => format!("/api/organizations/{}/campaigns/", self.org),
+        }
+    }
+
+    /// POST the container; if the answer is lost, look for it by name before failing.
+    async fn create(
+        &self,
+        w: &WriteClient,
+        change: &ResourceChange,
+    ) -> Result<String, ProviderError> {
+        let path = self.collection(change.key.kind);
+        let req = Req::new(Method::POST, w.url(&path)?, V2).json(json!({"name": change.key.name}));
+        match w.send(&req).await {
+            Ok(resp) if (200..300).contains(&resp.status) => resp
+                .body
+                .get("id")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| w.protocol(&req.what, "created, but the answer has no id")),
+            Ok(resp) if resp.status < 500 => Err(w.error(&req, &resp)),
+            outcome => {
+                let existing: Vec<Named> = self.list(&path).await?;
+                match existing.into_iter().find(|c| c.name == change.key.name) {
+                    Some(c) => Ok(c.id),
+                    None => Err(match outcome {
+                        Ok(resp) => w.error(&req, &resp),
+                        Err(e) => e,
+                    }),
+                }
+            }
+        }
+    }
+
+    async fn rename(&self, w: &WriteClient, change: &ResourceChange) -> Result<(), ProviderError> {
+        let id = change
+            .live_id
+            .as_deref()
+            .ok_or_else(|| w.protocol("rename", "no live id"))?;
+        let (path, accept) = match change.key.kind {
+            ResourceKind::Group => (format!("/api/groups/{id}/"), V1),
+            _ => (
+                format!("/api/organizations/{}/campaigns/{id}/", self.org),
+                V2,
+            ),
+        };
+        let req =
+            Req::new(Method::PATCH, w.url(&path)?, accept).json(json!({"name": change.key.name}));
+        w.send_ok(&req).await.map(|_| ())
+    }
+
+    async fn delete(&self, w: &WriteClient, change: &ResourceChange) -> Result<(), ProviderError> {
+        let id = change
+            .live_id
+            .as_deref()
+            .ok_or_else(|| w.protocol("delete", "no live id"))?;
+        let (path, accept) = match change.key.kind {
+            ResourceKind::Group => (format!("/api/groups/{id}/"), V1),
+            _ => (
+                format!("/api/organizations/{}/campaigns/{id}/", self.org),
+                V2,
+            ),
+        };
+        delete_tolerating_gone(w, Req::new(Method::DELETE, w.url(&path)?, accept)).await
+    }
+
+    async fn apply_organization(
+        &self,
+        w: &WriteClient,
+        members: &[MemberChange],
+    ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
+        let mut out = Vec::new();
+        for m in members {
+            let result = match &m.action {
+                MemberAction::Remove => match m.member.membership_id.as_deref() {
+                    Some(id) => match w.url(&format!("/api/memberships/{id}/")) {
+                        Ok(url) => {
+                            delete_tolerating_gone(w, Req::new(Method::DELETE, url, V1)).await
+                        }
+                        Err(e) => Err(e),
+                    },
+                    None => {
+                        Err(w.protocol("remove", "the plan has no membership id for this member"))
+                    }
+                },
+                MemberAction::SetRole { to, .. } => match m.member.membership_id.as_deref() {
+                    Some(id) => match w.url(&format!("/api/memberships/{id}/")) {
+                        Ok(url) => w
+                            .send_ok(
+                                &Req::new(Method::PATCH, url, V1)
+                                    .json(json!({"role": role_number(*to)})),
+                            )
+                            .await
+                            .map(|_| ()),
+                        Err(e) => Err(e),
+                    },
+                    None => {
+                        Err(w.protocol("set role", "the plan has no membership id for this member"))
+                    }
+                },
+                MemberAction::Invite { role } => self.invite(w, m, *role).await,
+                other => Err(w.protocol(
+                    "apply",
+                    format!("{other:?} does not apply to the organization roster"),
+                )),
+            };
+            out.push((m.clone(), result));
+        }
+        out
+    }
+
+    async fn invite(
+        &self,
+        w: &WriteClient,
+        m: &MemberChange,
+        role: Role,
+    ) -> Result<(), ProviderError> {
+        let email = m
+            .member
+            .email
+            .as_ref()
+            .ok_or_else(|| w.protocol("invite", "an invitation needs an email"))?;
+        let path = format!("/api/organizations/{}/invitations/", self.org);
+        let req = Req::new(Method::POST, w.url(&path)?, V2)
+            .json(json!({"email": email.as_str(), "role": role_number(role)}));
+        match w.send(&req).await {
+            Ok(resp) if (200..300).contains(&resp.status) => Ok(()),
+            Ok(resp) if resp.status < 500 => Err(w.error(&req, &resp)),
+            outcome => {
+                // The answer was lost or a 5xx: did the invitation go out anyway?
+                let open: Vec<Invitation> = self.list(&path).await?;
+                if open
+                    .iter()
+                    .any(|i| Email::parse(&i.email).ok().as_ref() == Some(email))
+                {
+                    Ok(())
+                } else {
+                    Err(match outcome {
+                        Ok(resp) => w.error(&req, &resp),
+                        Err(e) => e,
+                    })
+                }
+            }
+        }
+    }
+
+    async fn apply_group(
+        &self,
+        w: &WriteClient,
+        group: &str,
+        members: &[MemberChange],
+    ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
+        let mut out = Vec::new();
+        let adds: Vec<&MemberChange> = members
+            .iter()
+            .filter(|m| matches!(m.action, MemberAction::Add { .. }))
+            .collect();
+        if !adds.is_empty() {
+            let path = format!("/api/groups/{group}/memberships/");
+            let item = |m: &MemberChange| match (&m.member.email, &m.member.user_id) {
+                (Some(e), _) => json!({"email": e.as_str()}),
+                (None, Some(id)) => json!({"user_id": id}),
+                (None, None) => json!({}),
+            };
+            out.extend(self.post_list(w, &path, &adds, item).await);
+        }
+        for m in members.iter().filter(|m| m.action.is_removal()) {
+            let result = match m.member.membership_id.as_deref() {
+                Some(id) => match w.url(&format!("/api/groups/{group}/memberships/{id}/")) {
+                    Ok(url) => delete_tolerating_gone(w, Req::new(Method::DELETE, url, V2)).await,
+                    Err(e) => Err(e),
+                },
+                None => Err(w.protocol(
+                    "remove",
+                    "the plan has no group-membership id for this member",
+                )),
+            };
+            out.push((m.clone(), result));
+        }
+        for m in members
+            .iter()
+            .filter(|m| !matches!(m.action, MemberAction::Add { .. } | MemberAction::Remove))
+        {
+            out.push((
+                m.clone(),
+                Err(w.protocol("apply", "group members have no role or data")),
+            ));
+        }
+        out
+    }
+
+    /// One POST of a list body; a per-item 400 marks those items failed and the rest are
+    /// sent once more (the API rejects the whole list when one item is bad). A 5xx or a
+    /// lost answer is checked against a fresh read instead of being retried blindly.
+    async fn post_list(
+        &self,
+        w: &WriteClient,
+        path: &str,
+        changes: &[&MemberChange],
+        item: impl Fn(&MemberChange) -> Value,
+    ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
+        let mut out = Vec::new();
+        let mut pending: Vec<&MemberChange> = changes.to_vec();
+        for _round in 0..2 {
+            if pending.is_empty() {
+                break;
+            }
+            let url = match w.url(path) {
+                Ok(u) => u,
+                Err(e) => {
+                    return pending
+                        .into_iter()
+                        .map(|m| (m.clone(), Err(e.clone())))
+                        .collect();
+                }
+            };
+            let body = Value::Array(pending.iter().map(|m| item(m)).collect());
+            let req = Req::new(Method::POST, url, V2).json(body);
+            match w.send(&req).await {
+                Ok(resp) if (200..300).contains(&resp.status) => {
+                    out.extend(pending.drain(..).map(|m| (m.clone(), Ok(()))));
+                }
+                Ok(resp) if resp.status == 400 && resp.body.is_array() => {
+                    let errors = resp.body.as_array().cloned().unwrap_or_default();
+                    let mut retry = Vec::new();
+                    for (i, m) in pending.drain(..).enumerate() {
+                        match errors.get(i) {
+                            Some(e) if e.as_object().is_some_and(|o| !o.is_empty()) => {
+                                let message = e.to_string();
+                                out.push((
+                                    m.clone(),
+                                    Err(w.error(
+                                        &req,
+                                        &Resp {
+                                            status: 400,
+                                            headers: resp.headers.clone(),
+                                            body: json!({"detail": message}),
+                                        },
+                                    )),
+                                ));
+                            }
+                            _ => retry.push(m),
+                        }
+                    }
+                    pending = retry;
+                }
+                Ok(resp) if resp.status < 500 => {
+                    let e = w.error(&req, &resp);
+                    out.extend(pending.drain(..).map(|m| (m.clone(), Err(e.clone()))));
+                }
+                outcome => {
+                    let e = match outcome {
+                        Ok(resp) => w.error(&req, &resp),
+                        Err(e) => e,
+                    };
+                    let present = self.emails_at(path).await;
+                    for m in pending.drain(..) {
+                        let landed = match (&present, &m.member.email) {
+                            (Ok(set), Some(email)) => set.contains(email),
+                            _ => false,
+                        };
+                        out.push((m.clone(), if landed { Ok(()) } else { Err(e.clone()) }));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Emails currently listed at a members collection (for checking a lost POST).
+    async fn emails_at(&self, path: &str) -> Result<BTreeSet<Email>, ProviderError> {
+        let items: Vec<Value> = self.list(path).await?;
+        Ok(items
+            .iter()
+            .filter_map(|i| {
+                i.get("email")
+                    .and_then(Value::as_str)
+                    .or_else(|| i.pointer("/user/email").and_then(Value::as_str))
+            })
+            .filter_map(|e| Email::parse(e).ok())
+            .collect())
+    }
+
+    async fn apply_campaign(
+        &self,
+        w: &WriteClient,
+        campaign: &str,
+        mode: Mode,
+        members: &[MemberChange],
+    ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
+        let path = format!(
+            "/api/organizations/{}/campaigns/{campaign}/members/",
+            self.org
+        );
+        let mut out = Vec::new();
+        let upserts: Vec<&MemberChange> = members
+            .iter()
+            .filter(|m| {
+                matches!(
+                    m.action,
+                    MemberAction::Add { .. } | MemberAction::SetData { .. }
+                )
+            })
+            .collect();
+        if !upserts.is_empty() {
+            let item = |m: &MemberChange| {
+                let data = match &m.action {
+                    MemberAction::Add { data, .. } | MemberAction::SetData { data, .. } => {
+                        data.clone()
+                    }
+                    _ => Data::new(),
+                };
+                json!({"email": m.member.email.as_ref().map(Email::as_str).unwrap_or(""), "data": data})
+            };
+            out.extend(self.post_list(w, &path, &upserts, item).await);
+        }
+        let removals: Vec<&MemberChange> =
+            members.iter().filter(|m| m.action.is_removal()).collect();
+        if !removals.is_empty() {
+            let result = if mode != Mode::Exact {
+                Err(w.protocol("remove", "campaign members can only be removed by replacing the list, which teamsync does only for mode: exact"))
+            } else {
+                self.replace_without(w, &path, &removals).await
+            };
+            out.extend(removals.into_iter().map(|m| (m.clone(), result.clone())));
+        }
+        for m in members.iter().filter(|m| {
+            matches!(
+                m.action,
+                MemberAction::SetRole { .. } | MemberAction::Invite { .. }
+            )
+        }) {
+            out.push((
+                m.clone(),
+                Err(w.protocol("apply", "campaign members have no role")),
+            ));
+        }
+        out
+    }
+
+    /// PUT the campaign's member list minus `removals`, built from a fresh read so that
+    /// nobody added since the plan is dropped.
+    async fn replace_without(
+        &self,
+        w: &WriteClient,
+        path: &str,
+        removals: &[&MemberChange],
+    ) -> Result<(), ProviderError> {
+        let fresh: Vec<CampaignMember> = self.list(path).await?;
+        let gone: BTreeSet<&Email> = removals
+            .iter()
+            .filter_map(|m| m.member.email.as_ref())
+            .collect();
+        let keep: Vec<Value> = fresh
+            .iter()
+            .filter(|cm| {
+                Email::parse(&cm.email)
+                    .map(|e| !gone.contains(&e))
+                    .unwrap_or(true)
+            })
+            .map(|cm| json!({"email": cm.email, "data": cm.data}))
+            .collect();
+        let req = Req::new(Method::PUT, w.url(path)?, V2).json(Value::Array(keep));
+        w.send_ok(&req).await.map(|_| ())
+    }
+}
+
+/// A DELETE whose target is already gone (404) has done its job.
+async fn delete_tolerating_gone(w: &WriteClient, req: Req) -> Result<(), ProviderError> {
+    let resp = w.send(&req).await?;
+    match resp.status {
+        200..=299 | 404 => Ok(()),
+        _ => Err(w.error(&req, &resp)),
+    }
+}

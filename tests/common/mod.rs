@@ -1,0 +1,148 @@
+//! Shared scaffolding for tests that run the binary against the sandbox: a temporary
+//! repository with a config and a sandbox state file.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+
+/// A throwaway config repository.
+pub struct Repo {
+    pub dir: tempfile::TempDir,
+}
+
+impl Repo {
+    pub fn new(files: &[(&str, &str)]) -> Repo {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        Repo { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.dir.path().join(name), text).expect("write");
+    }
+
+    pub fn write_json(&self, name: &str, value: &Value) {
+        self.write(name, &serde_json::to_string_pretty(value).expect("json"));
+    }
+
+    /// `teamsync ARGS --config REPO`.
+    pub fn run(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        Command::cargo_bin("teamsync")
+            .expect("binary")
+            .args(args)
+            .arg("--config")
+            .arg(self.dir.path())
+            .env_remove("GITHUB_ACTIONS")
+            .env("NO_COLOR", "1")
+            .assert()
+    }
+
+    /// The JSON plan, asserting the exit code.
+    pub fn plan_json(&self, code: i32) -> Value {
+        let out = self
+            .run(&["plan", "--format", "json", "--detailed-exitcode"])
+            .code(code);
+        serde_json::from_slice(&out.get_output().stdout).expect("plan is JSON")
+    }
+
+    /// The working copy of the embedded sandbox state.
+    pub fn working_state(&self, seed: &str) -> Value {
+        let text = std::fs::read_to_string(self.dir.path().join(".teamsync/sandbox").join(seed))
+            .expect("working copy");
+        serde_json::from_str(&text).expect("state JSON")
+    }
+}
+
+pub fn stdout(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
+}
+
+pub fn stderr(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}
+
+/// Member changes of a plan as `(resource key, member email, action type)`, sorted.
+pub fn member_changes(plan: &Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for change in plan["changes"].as_array().into_iter().flatten() {
+        let key = format!(
+            "{}.{}[{}]",
+            change["key"]["provider"].as_str().unwrap_or(""),
+            change["key"]["kind"].as_str().unwrap_or(""),
+            change["key"]["name"].as_str().unwrap_or("")
+        );
+        for m in change["members"].as_array().into_iter().flatten() {
+            out.push((
+                key.clone(),
+                m["member"]["email"]
+                    .as_str()
+                    .or(m["member"]["user_id"].as_str())
+                    .unwrap_or("")
+                    .to_string(),
+                m["action"]["type"].as_str().unwrap_or("").to_string(),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Container actions of a plan as `(resource key, action type)`.
+pub fn resource_actions(plan: &Value) -> Vec<(String, String)> {
+    plan["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                format!(
+                    "{}.{}[{}]",
+                    c["key"]["provider"].as_str().unwrap_or(""),
+                    c["key"]["kind"].as_str().unwrap_or(""),
+                    c["key"]["name"].as_str().unwrap_or("")
+                ),
+                c["action"]["type"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+pub fn uuid(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+/// A PixieBrix organization with the given (email, role, kind) members.
+pub fn pixiebrix_org(id: &str, members: &[(&str, u8, &str)]) -> Value {
+    let users: Vec<Value> = members
+        .iter()
+        .enumerate()
+        .map(|(i, (email, _, kind))| {
+            json!({"id": uuid(i as u32 + 1), "name": email.split('@').next(), "email": email,
+                   "service_account": *kind == "service", "deployment_key_account": *kind == "deploy"})
+        })
+        .collect();
+    let memberships: Vec<Value> = members
+        .iter()
+        .enumerate()
+        .map(|(i, (_, role, _))| json!({"id": 100 + i, "user": uuid(i as u32 + 1), "role": role}))
+        .collect();
+    json!({"id": id, "name": "Acme", "verified_domains": ["acme.com"], "users": users,
+           "memberships": memberships, "groups": [], "campaigns": [], "invitations": []})
+}
+
+pub fn root_config(providers: &str, include: &str) -> String {
+    format!(
+        "version: 1\nproviders:\n{providers}policy:\n  allowed_email_domains: [acme.com]\ninclude: [{include}]\n"
+    )
+}

@@ -1,0 +1,123 @@
+//! Apply's safety rules through the binary: a stale saved plan changes nothing, removals
+//! above the policy need --allow-removals, and without a terminal apply wants --auto-approve.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+const ORG: &str = "0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11";
+
+fn repo(max_removals: Option<u32>) -> Repo {
+    let mut root = root_config(
+        &format!(
+            "  pb:\n    kind: pixiebrix\n    organization: {ORG}\n    endpoint: sandbox:state.json\n"
+        ),
+        "groups.yaml",
+    );
+    if let Some(max) = max_removals {
+        root = root.replace("policy:\n", &format!("policy:\n  max_removals: {max}\n"));
+    }
+    let groups = "people:\n  alice: {email: alice@acme.com}\ngroups:\n  - name: Sales\n    members: [alice]\n  - name: Support\n    members: [alice]\n";
+    let repo = Repo::new(&[("teamsync.yaml", &root), ("groups.yaml", groups)]);
+    let mut org = pixiebrix_org(
+        ORG,
+        &[
+            ("alice@acme.com", 1, "human"),
+            ("x@acme.com", 1, "human"),
+            ("y@acme.com", 1, "human"),
+        ],
+    );
+    org["groups"] = json!([
+        {"id": uuid(900), "name": "Sales", "members": [{"id": uuid(901), "email": "x@acme.com"}, {"id": uuid(902), "email": "y@acme.com"}]},
+        {"id": uuid(910), "name": "Support", "members": []}
+    ]);
+    repo.write_json(
+        "state.json",
+        &json!({"pixiebrix": {"organizations": [org]}}),
+    );
+    repo
+}
+
+#[test]
+fn a_saved_plan_applies_exactly_and_then_there_is_nothing_left() {
+    let repo = repo(None);
+    let plan_path = repo.path().join("plan.json");
+    repo.run(&["plan", "--out", plan_path.to_str().unwrap()])
+        .code(0);
+    repo.run(&["apply", plan_path.to_str().unwrap()]).code(0);
+    assert_eq!(repo.plan_json(0)["changes"], json!([]));
+}
+
+#[test]
+fn a_stale_saved_plan_is_refused_and_changes_nothing() {
+    let repo = repo(None);
+    let plan_path = repo.path().join("plan.json");
+    repo.run(&["plan", "--out", plan_path.to_str().unwrap()])
+        .code(0);
+    // Someone changes Sales by hand after the plan was made.
+    let mut state = repo.working_state("state.json");
+    state["pixiebrix"]["organizations"][0]["groups"][0]["members"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": uuid(903), "email": "alice@acme.com"}));
+    let before = serde_json::to_string_pretty(&state).unwrap();
+    std::fs::write(repo.path().join(".teamsync/sandbox/state.json"), &before).unwrap();
+
+    let out = repo.run(&["apply", plan_path.to_str().unwrap()]).code(1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("the live state changed since the plan was made"),
+        "{err}"
+    );
+    assert!(
+        err.contains("pb.group[\"Sales\"]"),
+        "names the resource that moved: {err}"
+    );
+    assert!(
+        !err.contains("pb.group[\"Support\"]"),
+        "only what moved: {err}"
+    );
+    assert!(err.contains("run `teamsync plan` again"), "{err}");
+    let after = repo.working_state("state.json");
+    assert_eq!(
+        after, state,
+        "nothing was applied, not even the unchanged Support"
+    );
+}
+
+#[test]
+fn removals_above_the_policy_need_allow_removals() {
+    let repo = repo(Some(1));
+    let out = repo.run(&["apply", "--auto-approve"]).code(1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("the plan removes 2 members, more than policy.max_removals (1)"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-removals"), "{err}");
+    assert_eq!(
+        repo.plan_json(2)["summary"]["remove"],
+        2,
+        "nothing was applied"
+    );
+    repo.run(&["apply", "--auto-approve", "--allow-removals"])
+        .code(0);
+    assert_eq!(repo.plan_json(0)["changes"], json!([]));
+}
+
+#[test]
+fn without_a_terminal_apply_refuses_unless_auto_approved() {
+    let repo = repo(None);
+    let out = repo.run(&["apply"]).code(1);
+    assert!(
+        stderr(&out).contains("apply needs a `yes` on a terminal"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        repo.plan_json(2)["summary"]["add"],
+        2,
+        "nothing was applied"
+    );
+}
