@@ -1,0 +1,179 @@
+//! The clients against a sandbox with knobs, over real HTTP on loopback: paging across many
+//! pages with the fewest requests, retries through injected 429s and 5xx, a clear auth
+//! failure that never shows the token.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use teamsync::sandbox::{Faults, Knobs, Sandbox, SandboxHandle};
+
+const ORG: &str = "0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11";
+
+/// An organization of `n` people, all in one group.
+fn big_world(n: usize) -> Value {
+    let members: Vec<(String, u8, &str)> = (0..n)
+        .map(|i| (format!("p{i:05}@acme.com"), 1, "human"))
+        .collect();
+    let refs: Vec<(&str, u8, &str)> = members
+        .iter()
+        .map(|(e, r, k)| (e.as_str(), *r, *k))
+        .collect();
+    let mut org = pixiebrix_org(ORG, &refs);
+    org["groups"] = json!([{
+        "id": uuid(900_000),
+        "name": "All",
+        "members": (0..n).map(|i| json!({"id": uuid(1_000_000 + i as u32), "email": format!("p{i:05}@acme.com")})).collect::<Vec<_>>()
+    }]);
+    json!({"pixiebrix": {"tokens": ["right-token"], "organizations": [org]}})
+}
+
+fn repo_for(handle: &SandboxHandle, n: usize) -> Repo {
+    let root = root_config(
+        &format!(
+            "  pb:\n    kind: pixiebrix\n    organization: {ORG}\n    endpoint: {}\n    token_env: TEAMSYNC_TEST_PB_TOKEN\n",
+            handle.base_url()
+        ),
+        "people.yaml",
+    );
+    let mut people = String::from("people:\n");
+    for i in 0..n {
+        people.push_str(&format!("  p{i}: {{email: p{i:05}@acme.com}}\n"));
+    }
+    people.push_str("groups:\n  - name: All\n    members: [");
+    people.push_str(
+        &(0..n)
+            .map(|i| format!("p{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    people.push_str("]\norganization:\n  roster: exact\n");
+    Repo::new(&[("teamsync.yaml", &root), ("people.yaml", &people)])
+}
+
+async fn start(world: Value, knobs: Knobs) -> SandboxHandle {
+    let world = serde_json::from_value(world).expect("world");
+    Sandbox::start(world, knobs, None).await.expect("sandbox")
+}
+
+/// Runs the binary off the async runtime, so the sandbox keeps serving.
+async fn plan(repo: Repo, token: &'static str) -> (Repo, std::process::Output) {
+    tokio::task::spawn_blocking(move || {
+        let out = assert_cmd::Command::cargo_bin("teamsync")
+            .expect("binary")
+            .args([
+                "plan",
+                "--format",
+                "json",
+                "--detailed-exitcode",
+                "--config",
+            ])
+            .arg(repo.path())
+            .env("TEAMSYNC_TEST_PB_TOKEN", token)
+            .output()
+            .expect("run");
+        (repo, out)
+    })
+    .await
+    .expect("join")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paging_across_many_pages_uses_the_largest_page_size() {
+    let handle = start(big_world(2_500), Knobs::default()).await;
+    let (_repo, out) = plan(repo_for(&handle, 2_500), "right-token").await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["changes"], json!([]), "2,500 members read completely");
+    let stats = handle.stats();
+    // 3 pages of memberships, 1 of invitations, 1 of groups, 3 of group members.
+    assert_eq!(
+        stats
+            .requests
+            .get("GET /api/organizations/{org}/memberships/"),
+        Some(&3),
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.requests.get("GET /api/groups/{id}/memberships/"),
+        Some(&3),
+        "{stats:?}"
+    );
+    assert_eq!(stats.total, 8, "the minimum the API allows: {stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_succeeds_through_injected_429s_and_5xx() {
+    let knobs = Knobs {
+        faults: Faults {
+            status_429: 0.2,
+            status_503: 0.2,
+            status_502: 0.1,
+            ..Faults::default()
+        },
+        seed: 7,
+        ..Knobs::default()
+    };
+    let handle = start(big_world(300), knobs).await;
+    let (_repo, out) = plan(repo_for(&handle, 300), "right-token").await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["changes"], json!([]));
+    let stats = handle.stats();
+    let injected: u64 = stats.faults.values().sum();
+    assert!(injected > 0, "the seed injects faults: {stats:?}");
+    assert!(stats.faults.contains_key("429"), "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auth_failure_names_the_provider_and_variable_but_never_the_token() {
+    let handle = start(big_world(3), Knobs::default()).await;
+    let (_repo, out) = plan(repo_for(&handle, 3), "wrong-secret-c4n4ry").await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("pb (pixiebrix): authentication failed (401"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("check the token in TEAMSYNC_TEST_PB_TOKEN"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("wrong-secret-c4n4ry")
+            && !String::from_utf8_lossy(&out.stdout).contains("wrong-secret-c4n4ry")
+    );
+}
+
+#[test]
+fn a_missing_token_variable_is_named_before_any_request() {
+    let repo = Repo::new(&[
+        (
+            "teamsync.yaml",
+            &root_config(
+                &format!(
+                    "  pb:\n    kind: pixiebrix\n    organization: {ORG}\n    endpoint: http://127.0.0.1:9\n    token_env: TEAMSYNC_TEST_UNSET_TOKEN\n"
+                ),
+                "g.yaml",
+            ),
+        ),
+        ("g.yaml", "groups:\n  - name: G\n"),
+    ]);
+    let out = repo.run(&["plan"]).code(1);
+    assert!(
+        stderr(&out)
+            .contains("pb (pixiebrix): the token variable TEAMSYNC_TEST_UNSET_TOKEN is not set"),
+        "{}",
+        stderr(&out)
+    );
+}
