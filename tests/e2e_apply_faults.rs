@@ -1,0 +1,122 @@
+//! Apply under injected faults: a run that cannot finish reports exactly what was applied,
+//! what failed and what was skipped, and exits 1; running again converges; no declared
+//! member is removed at any moment (checked on the sandbox's event log).
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use teamsync::sandbox::{Faults, Knobs, Sandbox, SandboxHandle};
+
+const ORG: &str = "0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11";
+
+fn world() -> Value {
+    let people: Vec<String> = (0..12).map(|i| format!("p{i}@acme.com")).collect();
+    let mut refs: Vec<(&str, u8, &str)> = people.iter().map(|e| (e.as_str(), 1, "human")).collect();
+    refs.push(("stale@acme.com", 1, "human"));
+    let mut org = pixiebrix_org(ORG, &refs);
+    org["groups"] = json!([{"id": uuid(900), "name": "G", "members": [
+        {"id": uuid(901), "email": "p0@acme.com"}, {"id": uuid(902), "email": "stale@acme.com"}]}]);
+    org["campaigns"] = json!([{"id": uuid(910), "name": "C", "members": [
+        {"id": uuid(911), "email": "p1@acme.com", "data": {"x": 1}}, {"id": uuid(912), "email": "stale@acme.com", "data": {}}]}]);
+    json!({"pixiebrix": {"organizations": [org]}})
+}
+
+fn repo(handle: &SandboxHandle) -> Repo {
+    let root = root_config(
+        &format!(
+            "  pb:\n    kind: pixiebrix\n    organization: {ORG}\n    endpoint: {}\n    token_env: TEAMSYNC_TEST_PB_TOKEN\n",
+            handle.base_url()
+        ),
+        "g.yaml",
+    );
+    let names: Vec<String> = (0..12).map(|i| format!("p{i}@acme.com")).collect();
+    let g = format!(
+        "groups:\n  - name: G\n    members: [{0}]\ncampaigns:\n  - name: C\n    members: [{0}]\n",
+        names.join(", ")
+    );
+    Repo::new(&[("teamsync.yaml", &root), ("g.yaml", &g)])
+}
+
+async fn run(repo: &Repo, args: &'static [&'static str]) -> std::process::Output {
+    let dir = repo.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        assert_cmd::Command::cargo_bin("teamsync")
+            .expect("binary")
+            .args(args)
+            .arg("--config")
+            .arg(dir)
+            .env("TEAMSYNC_TEST_PB_TOKEN", "t")
+            .output()
+            .expect("run")
+    })
+    .await
+    .expect("join")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_failure_is_reported_and_a_rerun_converges() {
+    let knobs = Knobs {
+        faults: Faults {
+            status_503: 0.45,
+            reset: 0.05,
+            ..Faults::default()
+        },
+        seed: 3,
+        ..Knobs::default()
+    };
+    let handle = Sandbox::start(serde_json::from_value(world()).unwrap(), knobs, None)
+        .await
+        .unwrap();
+    let repo = repo(&handle);
+    let mut incomplete = 0;
+    let mut converged = false;
+    for _ in 0..15 {
+        let out = run(&repo, &["apply", "--auto-approve", "--parallelism", "1"]).await;
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        match out.status.code() {
+            Some(0) => {
+                let plan = run(&repo, &["plan", "--format", "json", "--detailed-exitcode"]).await;
+                if plan.status.code() == Some(0) {
+                    converged = true;
+                    break;
+                }
+            }
+            Some(1) => {
+                incomplete += 1;
+                if err.contains("Apply incomplete") {
+                    assert!(
+                        err.contains("Not applied:")
+                            && err.contains("applied,")
+                            && err.contains("failed,"),
+                        "{err}"
+                    );
+                    assert!(err.contains("Running `teamsync apply` again"), "{err}");
+                }
+            }
+            other => panic!("unexpected exit {other:?}: {err}"),
+        }
+    }
+    assert!(
+        incomplete > 0,
+        "the seed makes at least one run fail part-way"
+    );
+    assert!(converged, "re-running converges");
+    // Never, at any moment, was a declared member removed; the undeclared one was.
+    let declared: Vec<String> = (0..12).map(|i| format!("p{i}@acme.com")).collect();
+    let removed: Vec<String> = handle
+        .events()
+        .iter()
+        .filter(|e| e.action.ends_with(".remove"))
+        .filter_map(|e| e.detail["email"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        removed.iter().all(|e| !declared.contains(e)),
+        "declared members removed: {removed:?}"
+    );
+    assert_eq!(
+        removed,
+        vec!["stale@acme.com", "stale@acme.com"],
+        "from the group and from the campaign"
+    );
+}
