@@ -127,3 +127,14 @@ fn apply_converges_and_the_next_plan_is_empty() {
         "the seed is never written"
     );
 }
+
+#[test]
+fn the_three_renderings_of_one_plan() {
+    let repo = repo();
+    let text = stdout(&repo.run(&["plan", "--color", "never"]).code(0));
+    insta::assert_snapshot!("pixiebrix_plan_text", text);
+    let markdown = stdout(&repo.run(&["plan", "--format", "markdown"]).code(0));
+    insta::assert_snapshot!("pixiebrix_plan_markdown", markdown);
+    let json = stdout(&repo.run(&["plan", "--format", "json"]).code(0));
+    insta::assert_snapshot!("pixiebrix_plan_json", json);
+}

@@ -1,0 +1,106 @@
+//! The arrows of STYLE.md, kept honest by reading source: `model` and `diag` import nothing
+//! of ours; `plan` and `render` know no HTTP and no provider; providers never see a plan;
+//! the sandbox imports nothing of ours (so it can disagree with the clients); and an API's
+//! URL paths live only in its own client and emulator modules.
+
+use std::path::{Path, PathBuf};
+
+fn sources(dir: &str) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
+    let mut stack = vec![root.clone()];
+    if root.is_file() {
+        return vec![(root.clone(), std::fs::read_to_string(&root).unwrap())];
+    }
+    let rs = root.with_extension("rs");
+    if rs.is_file() {
+        out.push((rs.clone(), std::fs::read_to_string(&rs).unwrap()));
+    }
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push((p.clone(), std::fs::read_to_string(&p).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+/// Every `crate::X` module a file refers to.
+fn crate_refs(text: &str) -> Vec<String> {
+    text.match_indices("crate::")
+        .map(|(i, _)| {
+            text[i + 7..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .collect()
+}
+
+fn assert_only(dir: &str, allowed: &[&str], forbidden_words: &[&str]) {
+    for (path, text) in sources(dir) {
+        for r in crate_refs(&text) {
+            assert!(
+                allowed.contains(&r.as_str()),
+                "{} refers to crate::{r}; {dir} may use only {allowed:?}",
+                path.display()
+            );
+        }
+        for word in forbidden_words {
+            assert!(
+                !text.contains(word),
+                "{} mentions `{word}`, which {dir} must not know",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn model_and_diag_import_nothing_of_ours() {
+    assert_only("model", &["model"], &["reqwest", "axum"]);
+    assert_only("diag.rs", &[], &["reqwest", "axum"]);
+}
+
+#[test]
+fn plan_and_render_know_no_http_and_no_provider() {
+    assert_only("plan", &["model"], &["reqwest", "axum"]);
+    assert_only("render", &["model", "plan"], &["reqwest", "axum"]);
+}
+
+#[test]
+fn providers_never_see_a_plan_or_the_config() {
+    assert_only("providers", &["model"], &["axum"]);
+}
+
+#[test]
+fn the_sandbox_imports_nothing_of_ours() {
+    assert_only("sandbox", &[], &["reqwest"]);
+}
+
+#[test]
+fn each_api_path_lives_only_in_its_client_and_its_emulator() {
+    let apis = [
+        ("/api/organizations/", "pixiebrix.rs"),
+        ("/orgs/{", "gitbook.rs"),
+        ("/team_memberships", "contentful.rs"),
+    ];
+    for (path, text) in sources("") {
+        for (needle, home) in apis {
+            if text.contains(needle) {
+                assert!(
+                    path.file_name().is_some_and(|f| f == home),
+                    "{} contains the API path `{needle}`, which belongs in {home} only",
+                    path.display()
+                );
+            }
+        }
+    }
+}
