@@ -121,3 +121,23 @@ fn without_a_terminal_apply_refuses_unless_auto_approved() {
         "nothing was applied"
     );
 }
+
+#[test]
+fn inside_github_actions_the_plan_goes_to_the_job_summary() {
+    let repo = repo(None);
+    let summary = repo.path().join("summary.md");
+    let out = assert_cmd::Command::cargo_bin("teamsync")
+        .unwrap()
+        .args(["plan", "--config"])
+        .arg(repo.path())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .assert()
+        .code(0);
+    assert!(
+        stdout(&out).contains("Plan: 0 to create, 2 to update"),
+        "{}",
+        stdout(&out)
+    );
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(written.starts_with("### teamsync plan\n\n**Plan: 0 to create, 2 to update, 0 to delete; 2 members to add, 2 to remove.**"), "{written}");
+}

@@ -115,6 +115,9 @@ pub fn run(opts: PlanOptions) -> ExitCode {
         Format::Json => render::json(&plan),
     };
     print!("{shown}");
+    if let Err(e) = write_step_summary(&plan) {
+        eprintln!("warning: cannot write the job summary: {e}");
+    }
     if let Some(out) = &opts.out {
         eprintln!(
             "Saved the plan to {}; apply exactly it with `teamsync apply {}`.",
@@ -127,4 +130,17 @@ pub fn run(opts: PlanOptions) -> ExitCode {
     } else {
         ExitCode::from(EXIT_OK)
     }
+}
+
+/// Inside GitHub Actions, appends the Markdown plan to the job summary.
+fn write_step_summary(plan: &Plan) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    writeln!(file, "{}", render::markdown(plan))
 }
