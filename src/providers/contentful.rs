@@ -191,7 +191,12 @@ impl Contentful {
         let (items, users) = self
             .list(
                 &format!("/organizations/{}/organization_memberships", self.org),
-                &[("query", email.as_str()), ("include", "sys.user")],
+                // Pending memberships (open invitations) cannot join teams yet.
+                &[
+                    ("query", email.as_str()),
+                    ("include", "sys.user"),
+                    ("sys.status", "active"),
+                ],
             )
             .await?;
         let user = users

@@ -378,7 +378,23 @@ fn api_message(resp: &Resp) -> String {
         .or_else(|| b.get("message").and_then(pick))
         .or_else(|| b.get("detail").and_then(pick))
     {
-        return m;
+        // Contentful puts the useful part of a validation error in `details.errors`.
+        let details: Vec<String> = b
+            .pointer("/details/errors")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                e.get("details")
+                    .and_then(pick)
+                    .or_else(|| e.get("name").and_then(pick))
+            })
+            .collect();
+        return if details.is_empty() {
+            m
+        } else {
+            format!("{m}: {}", details.join("; "))
+        };
     }
     let text = match b {
         Value::Null => StatusCode::from_u16(resp.status)

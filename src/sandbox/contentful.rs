@@ -1,45 +1,887 @@
-//! Emulated contentful API (placeholder; the real module is written in parallel from API_NOTES.md).
+//! Emulated Contentful User Management API (teams and team memberships), written from
+//! API_NOTES.md §3, not from our client. Routes live at `/organizations/…`.
+//!
+//! Inferred ([I]) choices, one line each:
+//! - Default `limit` is 25; `limit` above 100 or not a number → 400 `BadRequest`; bad `skip` → 400 `InvalidQuery`.
+//! - `include=sys.user` adds `includes.User`; `include=sys.organizationMembership` adds `includes.OrganizationMembership`.
+//! - `query` matches a case-insensitive substring of the user's email, first or last name.
+//! - Any accepted token acts as an organization owner (no 403); `?access_token=` works like the header.
+//! - Team membership create: unknown or pending organization membership → 422 `ValidationFailed`;
+//!   already in the team → 422 `ValidationFailed` with a `taken` error (C1); a missing
+//!   `organizationMembershipId` → 422; other unknown keys → 400 `UnknownKey`; `admin` is accepted and ignored (C3).
+//! - The team link of a team membership has `linkType: "Team"` (C2: the docs' example is a slip).
+//! - Organization membership `sys.status` is `active` or `pending` (C4).
+//! - New objects start at `sys.version` 0 and each successful update adds 1 (C5); team PUT needs
+//!   `X-Contentful-Version` equal to it, else 409 `VersionMismatch`.
+//! - Deleting a team drops its team memberships; deleting what is absent → 404 `NotFound`.
+//! - Rate-limit headers on every response: `…-Second-Limit`, `…-Second-Remaining`, `X-Contentful-RateLimit-Reset`
+//!   (0 normally, seconds to wait on 429) (C6: the limit is kept per token).
+
+// Helpers return a ready `Response` as their error, the way axum handlers answer.
+#![allow(clippy::result_large_err)]
+
+use std::collections::{BTreeMap, HashMap};
 
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use super::{Api, AppState};
 
+const NAME: &str = "contentful";
+const DEFAULT_LIMIT: usize = 25;
+const MAX_LIMIT: usize = 100;
+
 /// This API's part of the state file.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct World {
+    /// Accepted tokens; empty = any non-empty `Bearer …`.
     #[serde(default)]
     pub tokens: Vec<String>,
+    /// Organizations by id.
+    #[serde(default)]
+    pub organizations: BTreeMap<String, Org>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Org {
+    #[serde(default)]
+    pub users: Vec<User>,
+    #[serde(default)]
+    pub memberships: Vec<Membership>,
+    #[serde(default)]
+    pub teams: Vec<Team>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Membership {
+    pub id: String,
+    pub user: String,
+    /// `owner`, `admin`, `developer` or `member`.
+    #[serde(default = "member")]
+    pub role: String,
+    /// `active` or `pending` (an open invitation).
+    #[serde(default = "active")]
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub version: u64,
+    #[serde(default)]
+    pub members: Vec<TeamMembership>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamMembership {
+    pub id: String,
+    /// The organization membership id.
+    pub membership: String,
+}
+
+fn member() -> String {
+    "member".into()
+}
+
+fn active() -> String {
+    "active".into()
 }
 
 pub struct Contentful;
 
+fn error(status: StatusCode, id: &str, message: &str, details: Option<Value>) -> Response {
+    let mut body = json!({
+        "sys": {"type": "Error", "id": id},
+        "message": message,
+        "requestId": format!("sandbox-{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)),
+    });
+    if let Some(d) = details {
+        body["details"] = d;
+    }
+    (status, axum::Json(body)).into_response()
+}
+
+fn not_found(kind: &str, id: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        "The resource could not be found.",
+        Some(json!({"type": kind, "id": id})),
+    )
+}
+
+fn link(kind: &str, id: &str) -> Value {
+    json!({"sys": {"type": "Link", "linkType": kind, "id": id}})
+}
+
 impl Api for Contentful {
-    const NAME: &'static str = "contentful";
+    const NAME: &'static str = NAME;
+
     fn routes() -> Router<AppState> {
         Router::new()
+            .route(
+                "/organizations/{org}/organization_memberships",
+                get(memberships),
+            )
+            .route(
+                "/organizations/{org}/organization_memberships/{id}",
+                get(membership_get),
+            )
+            .route("/organizations/{org}/teams", get(teams).post(team_create))
+            .route(
+                "/organizations/{org}/teams/{team}",
+                get(team_get).put(team_update).delete(team_delete),
+            )
+            .route(
+                "/organizations/{org}/teams/{team}/team_memberships",
+                get(team_memberships).post(team_membership_create),
+            )
+            .route(
+                "/organizations/{org}/teams/{team}/team_memberships/{id}",
+                get(team_membership_get).delete(team_membership_delete),
+            )
+            .route(
+                "/organizations/{org}/team_memberships",
+                get(org_team_memberships),
+            )
     }
+
     fn owns_path(path: &str) -> bool {
-        path.starts_with("/organizations/")
+        path == "/organizations" || path.starts_with("/organizations/")
     }
+
     fn error_response(status: StatusCode, message: &str) -> Response {
-        (
-            status,
-            axum::Json(serde_json::json!({ "message": message })),
+        let id = match status.as_u16() {
+            400 => "BadRequest",
+            401 => "AccessTokenInvalid",
+            403 => "AccessDenied",
+            404 => "NotFound",
+            405 => "BadRequest",
+            409 => "VersionMismatch",
+            422 => "ValidationFailed",
+            429 => "RateLimitExceeded",
+            502 => "Hibernated",
+            _ => "ServerError",
+        };
+        error(status, id, message, None)
+    }
+
+    fn throttled(retry_after_secs: u64, limit: u32) -> Response {
+        let mut r = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RateLimitExceeded",
+            "You have exceeded the rate limit of the Organization this Space belongs to.",
+            None,
+        );
+        for (name, value) in [
+            ("x-contentful-ratelimit-second-limit", limit.to_string()),
+            ("x-contentful-ratelimit-second-remaining", "0".to_string()),
+            (
+                "x-contentful-ratelimit-reset",
+                retry_after_secs.max(1).to_string(),
+            ),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                r.headers_mut().insert(name, v);
+            }
+        }
+        r
+    }
+
+    fn rate_limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, _reset_secs: u64) {
+        for (name, value) in [
+            ("x-contentful-ratelimit-second-limit", limit.to_string()),
+            (
+                "x-contentful-ratelimit-second-remaining",
+                remaining.to_string(),
+            ),
+            ("x-contentful-ratelimit-reset", "0".to_string()),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                headers.insert(name, v);
+            }
+        }
+    }
+}
+
+type Q = Query<HashMap<String, String>>;
+
+fn auth(st: &AppState, h: &HeaderMap, q: &HashMap<String, String>) -> Result<(), Response> {
+    let from_header = h
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let Some(token) = from_header.or(q
+        .get("access_token")
+        .map(String::as_str)
+        .filter(|t| !t.is_empty()))
+    else {
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "AccessTokenInvalid",
+            "The access token you sent could not be found or is invalid.",
+            None,
+        ));
+    };
+    let listed = st.read(|w| w.contentful.tokens.clone());
+    if !listed.is_empty() && !listed.iter().any(|t| t == token) {
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "AccessTokenInvalid",
+            "The access token you sent could not be found or is invalid.",
+            None,
+        ));
+    }
+    Ok(())
+}
+
+fn body_json(body: &Bytes) -> Result<Value, Response> {
+    serde_json::from_slice(body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            &format!("The body is not valid JSON: {e}"),
+            None,
         )
-            .into_response()
+    })
+}
+
+/// One page of `items` in the collection wrapper, with `includes` when asked.
+fn collection(
+    st: &AppState,
+    q: &HashMap<String, String>,
+    items: Vec<Value>,
+    includes: impl Fn(&[Value]) -> Option<Value>,
+) -> Response {
+    let limit = match q.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if n <= MAX_LIMIT => n,
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "The limit parameter must be a number between 0 and 100.",
+                    None,
+                );
+            }
+        },
+    };
+    let limit = st.max_page_size().map_or(limit, |cap| limit.min(cap));
+    let skip = match q.get("skip").map(|s| s.parse::<usize>()) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "InvalidQuery",
+                "The skip parameter must be a non-negative number.",
+                None,
+            );
+        }
+    };
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(skip).take(limit).collect();
+    let mut body = json!({"sys": {"type": "Array"}, "total": total, "skip": skip, "limit": limit, "items": page});
+    if let Some(inc) = includes(body["items"].as_array().map(Vec::as_slice).unwrap_or(&[])) {
+        body["includes"] = inc;
     }
-    fn throttled(retry_after_secs: u64, _limit: u32) -> Response {
-        let _ = retry_after_secs;
-        Self::error_response(StatusCode::TOO_MANY_REQUESTS, "rate limited")
+    axum::Json(body).into_response()
+}
+
+fn wants_include(q: &HashMap<String, String>, what: &str) -> bool {
+    q.get("include")
+        .is_some_and(|i| i.split(',').any(|p| p.trim() == what))
+}
+
+fn org_of<'a>(w: &'a super::World, org: &str) -> Result<&'a Org, Response> {
+    w.contentful
+        .organizations
+        .get(org)
+        .ok_or_else(|| not_found("Organization", org))
+}
+
+fn user_json(u: &User) -> Value {
+    json!({
+        "firstName": u.first_name, "lastName": u.last_name, "email": u.email,
+        "activated": true, "confirmed": true,
+        "sys": {"type": "User", "id": u.id, "version": 1},
+    })
+}
+
+fn membership_json(org: &str, m: &Membership) -> Value {
+    json!({
+        "role": m.role,
+        "sys": {"type": "OrganizationMembership", "id": m.id, "version": 0, "user": link("User", &m.user),
+                "organization": link("Organization", org), "status": m.status,
+                "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:00:00Z"},
+    })
+}
+
+fn team_json(org: &str, t: &Team) -> Value {
+    json!({
+        "name": t.name, "description": t.description,
+        "sys": {"type": "Team", "id": t.id, "version": t.version, "memberCount": t.members.len(),
+                "organization": link("Organization", org),
+                "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:00:00Z"},
+    })
+}
+
+fn team_membership_json(org: &Org, org_id: &str, team: &Team, tm: &TeamMembership) -> Value {
+    let user = org
+        .memberships
+        .iter()
+        .find(|m| m.id == tm.membership)
+        .map(|m| m.user.clone())
+        .unwrap_or_default();
+    json!({
+        "sys": {"type": "TeamMembership", "id": tm.id, "version": 0,
+                "organization": link("Organization", org_id), "team": link("Team", &team.id),
+                "organizationMembership": link("OrganizationMembership", &tm.membership),
+                "user": link("User", &user),
+                "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:00:00Z"},
+    })
+}
+
+/// `includes` for the users (and organization memberships) an item list links to.
+fn includes_for(org: &Org, q: &HashMap<String, String>, items: &[Value]) -> Option<Value> {
+    let mut out = serde_json::Map::new();
+    if wants_include(q, "sys.user") {
+        let ids: Vec<&str> = items
+            .iter()
+            .filter_map(|i| i.pointer("/sys/user/sys/id").and_then(Value::as_str))
+            .collect();
+        let users: Vec<Value> = org
+            .users
+            .iter()
+            .filter(|u| ids.contains(&u.id.as_str()))
+            .map(user_json)
+            .collect();
+        out.insert("User".into(), Value::Array(users));
     }
-    fn rate_limit_headers(
-        _headers: &mut HeaderMap,
-        _limit: u32,
-        _remaining: u32,
-        _reset_secs: u64,
-    ) {
+    if wants_include(q, "sys.organizationMembership") {
+        let ids: Vec<&str> = items
+            .iter()
+            .filter_map(|i| {
+                i.pointer("/sys/organizationMembership/sys/id")
+                    .and_then(Value::as_str)
+            })
+            .collect();
+        let ms: Vec<Value> = org
+            .memberships
+            .iter()
+            .filter(|m| ids.contains(&m.id.as_str()))
+            .map(|m| membership_json("", m))
+            .collect();
+        out.insert("OrganizationMembership".into(), Value::Array(ms));
+    }
+    (!out.is_empty()).then_some(Value::Object(out))
+}
+
+// ---------------------------------------------------------------- handlers
+
+async fn memberships(
+    State(st): State<AppState>,
+    Path(org): Path<String>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    st.read(|w| {
+        let o = match org_of(w, &org) {
+            Ok(o) => o,
+            Err(r) => return r,
+        };
+        let query = q.get("query").map(|s| s.to_lowercase());
+        let user_in: Option<Vec<&str>> =
+            q.get("sys.user.sys.id[in]").map(|v| v.split(',').collect());
+        let items: Vec<Value> = o
+            .memberships
+            .iter()
+            .filter(|m| q.get("sys.status").is_none_or(|s| &m.status == s))
+            .filter(|m| q.get("role").is_none_or(|r| &m.role == r))
+            .filter(|m| {
+                user_in
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(&m.user.as_str()))
+            })
+            .filter(|m| {
+                query.as_ref().is_none_or(|needle| {
+                    o.users.iter().find(|u| u.id == m.user).is_some_and(|u| {
+                        [&u.email, &u.first_name, &u.last_name, &u.id]
+                            .iter()
+                            .any(|f| f.to_lowercase().contains(needle))
+                    })
+                })
+            })
+            .map(|m| membership_json(&org, m))
+            .collect();
+        collection(&st, &q, items, |page| includes_for(o, &q, page))
+    })
+}
+
+async fn membership_get(
+    State(st): State<AppState>,
+    Path((org, id)): Path<(String, String)>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    st.read(|w| match org_of(w, &org) {
+        Ok(o) => match o.memberships.iter().find(|m| m.id == id) {
+            Some(m) => axum::Json(membership_json(&org, m)).into_response(),
+            None => not_found("OrganizationMembership", &id),
+        },
+        Err(r) => r,
+    })
+}
+
+async fn teams(
+    State(st): State<AppState>,
+    Path(org): Path<String>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    st.read(|w| match org_of(w, &org) {
+        Ok(o) => collection(
+            &st,
+            &q,
+            o.teams.iter().map(|t| team_json(&org, t)).collect(),
+            |_| None,
+        ),
+        Err(r) => r,
+    })
+}
+
+fn team_body(body: &Value) -> Result<(String, String), Response> {
+    let Some(obj) = body.as_object() else {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "The body must be a JSON object.",
+            None,
+        ));
+    };
+    let unknown: Vec<&String> = obj
+        .keys()
+        .filter(|k| !["name", "description"].contains(&k.as_str()))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "UnknownKey",
+            "The body you sent contains an unknown key.",
+            Some(json!({"errors": [{"name": "unknown", "keys": unknown}]})),
+        ));
+    }
+    match obj.get("name").and_then(Value::as_str) {
+        Some(n) if !n.trim().is_empty() => Ok((
+            n.to_string(),
+            obj.get("description")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+        )),
+        _ => Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ValidationFailed",
+            "Validation error",
+            Some(
+                json!({"errors": [{"name": "required", "path": ["name"], "details": "The property \"name\" is required here"}]}),
+            ),
+        )),
+    }
+}
+
+async fn team_create(
+    State(st): State<AppState>,
+    Path(org): Path<String>,
+    h: HeaderMap,
+    Query(q): Q,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    let (name, description) = match body_json(&body).and_then(|b| team_body(&b)) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let id = st.new_id(22);
+    let created = st.write(|w| {
+        let o = w
+            .contentful
+            .organizations
+            .get_mut(&org)
+            .ok_or_else(|| not_found("Organization", &org))?;
+        let team = Team {
+            id: id.clone(),
+            name: name.clone(),
+            description,
+            version: 0,
+            members: Vec::new(),
+        };
+        let json = team_json(&org, &team);
+        o.teams.push(team);
+        Ok::<_, Response>(json)
+    });
+    match created {
+        Ok(json) => {
+            st.event(
+                NAME,
+                "team.create",
+                json!({"org": org, "team": id, "name": name}),
+            );
+            (StatusCode::CREATED, axum::Json(json)).into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn team_get(
+    State(st): State<AppState>,
+    Path((org, team)): Path<(String, String)>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    st.read(|w| match org_of(w, &org) {
+        Ok(o) => match o.teams.iter().find(|t| t.id == team) {
+            Some(t) => axum::Json(team_json(&org, t)).into_response(),
+            None => not_found("Team", &team),
+        },
+        Err(r) => r,
+    })
+}
+
+async fn team_update(
+    State(st): State<AppState>,
+    Path((org, team)): Path<(String, String)>,
+    h: HeaderMap,
+    Query(q): Q,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    let (name, description) = match body_json(&body).and_then(|b| team_body(&b)) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let sent = h
+        .get("x-contentful-version")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let updated = st.write(|w| {
+        let o = w
+            .contentful
+            .organizations
+            .get_mut(&org)
+            .ok_or_else(|| not_found("Organization", &org))?;
+        let t = o
+            .teams
+            .iter_mut()
+            .find(|t| t.id == team)
+            .ok_or_else(|| not_found("Team", &team))?;
+        if sent != Some(t.version) {
+            return Err(error(
+                StatusCode::CONFLICT,
+                "VersionMismatch",
+                "The version you sent does not match the current version of the resource.",
+                Some(json!({"type": "Team", "id": team, "version": t.version})),
+            ));
+        }
+        t.name = name.clone();
+        t.description = description;
+        t.version += 1;
+        Ok::<_, Response>(team_json(&org, t))
+    });
+    match updated {
+        Ok(json) => {
+            st.event(NAME, "team.update", json!({"team": team, "name": name}));
+            axum::Json(json).into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn team_delete(
+    State(st): State<AppState>,
+    Path((org, team)): Path<(String, String)>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    let removed = st.write(|w| {
+        let o = w
+            .contentful
+            .organizations
+            .get_mut(&org)
+            .ok_or_else(|| not_found("Organization", &org))?;
+        let before = o.teams.len();
+        o.teams.retain(|t| t.id != team);
+        Ok::<_, Response>(o.teams.len() < before)
+    });
+    match removed {
+        Ok(true) => {
+            st.event(NAME, "team.delete", json!({"team": team}));
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Ok(false) => not_found("Team", &team),
+        Err(r) => r,
+    }
+}
+
+async fn team_memberships(
+    State(st): State<AppState>,
+    Path((org, team)): Path<(String, String)>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    st.read(|w| {
+        let o = match org_of(w, &org) {
+            Ok(o) => o,
+            Err(r) => return r,
+        };
+        let Some(t) = o.teams.iter().find(|t| t.id == team) else {
+            return not_found("Team", &team);
+        };
+        let items = t
+            .members
+            .iter()
+            .map(|tm| team_membership_json(o, &org, t, tm))
+            .collect();
+        collection(&st, &q, items, |page| includes_for(o, &q, page))
+    })
+}
+
+async fn org_team_memberships(
+    State(st): State<AppState>,
+    Path(org): Path<String>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    st.read(|w| {
+        let o = match org_of(w, &org) {
+            Ok(o) => o,
+            Err(r) => return r,
+        };
+        let filter: Option<Vec<&str>> = q
+            .get("sys.organizationMembership.sys.id[in]")
+            .or(q.get("sys.organizationMembership.sys.id"))
+            .map(|v| v.split(',').collect());
+        let items = o
+            .teams
+            .iter()
+            .flat_map(|t| t.members.iter().map(move |tm| (t, tm)))
+            .filter(|(_, tm)| {
+                filter
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(&tm.membership.as_str()))
+            })
+            .map(|(t, tm)| team_membership_json(o, &org, t, tm))
+            .collect();
+        collection(&st, &q, items, |page| includes_for(o, &q, page))
+    })
+}
+
+async fn team_membership_get(
+    State(st): State<AppState>,
+    Path((org, team, id)): Path<(String, String, String)>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    st.read(|w| {
+        let o = match org_of(w, &org) {
+            Ok(o) => o,
+            Err(r) => return r,
+        };
+        match o
+            .teams
+            .iter()
+            .find(|t| t.id == team)
+            .and_then(|t| t.members.iter().find(|m| m.id == id).map(|m| (t, m)))
+        {
+            Some((t, m)) => axum::Json(team_membership_json(o, &org, t, m)).into_response(),
+            None => not_found("TeamMembership", &id),
+        }
+    })
+}
+
+fn validation(path: &str, name: &str, details: &str) -> Response {
+    error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "ValidationFailed",
+        "Validation error",
+        Some(json!({"errors": [{"name": name, "path": [path], "details": details}]})),
+    )
+}
+
+async fn team_membership_create(
+    State(st): State<AppState>,
+    Path((org, team)): Path<(String, String)>,
+    h: HeaderMap,
+    Query(q): Q,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    let body = match body_json(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(obj) = body.as_object() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "The body must be a JSON object.",
+            None,
+        );
+    };
+    let unknown: Vec<&String> = obj
+        .keys()
+        .filter(|k| !["organizationMembershipId", "admin"].contains(&k.as_str()))
+        .collect();
+    if !unknown.is_empty() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "UnknownKey",
+            "The body you sent contains an unknown key.",
+            Some(json!({"errors": [{"name": "unknown", "keys": unknown}]})),
+        );
+    }
+    let Some(membership) = obj
+        .get("organizationMembershipId")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return validation(
+            "organizationMembershipId",
+            "required",
+            "The property \"organizationMembershipId\" is required here",
+        );
+    };
+    let id = st.new_id(22);
+    let created = st.write(|w| {
+        let o = w.contentful.organizations.get_mut(&org).ok_or_else(|| not_found("Organization", &org))?;
+        match o.memberships.iter().find(|m| m.id == membership) {
+            Some(m) if m.status == "active" => {}
+            Some(_) => return Err(validation("organizationMembershipId", "invalid", "The organization membership is pending: the user has not accepted the invitation")),
+            None => return Err(validation("organizationMembershipId", "notResolvable", "No active organization membership with this id exists in the organization")),
+        }
+        let t = o.teams.iter_mut().find(|t| t.id == team).ok_or_else(|| not_found("Team", &team))?;
+        if t.members.iter().any(|m| m.membership == membership) {
+            return Err(validation("organizationMembership", "taken", "The user is already a member of this team"));
+        }
+        t.members.push(TeamMembership { id: id.clone(), membership: membership.clone() });
+        let snapshot = (o.clone(), o.teams.iter().find(|t| t.id == team).cloned());
+        Ok::<_, Response>(snapshot)
+    });
+    match created {
+        Ok((o, Some(t))) => {
+            st.event(
+                NAME,
+                "team_membership.create",
+                json!({"team": team, "membership": membership}),
+            );
+            let tm = TeamMembership { id, membership };
+            (
+                StatusCode::CREATED,
+                axum::Json(team_membership_json(&o, &org, &t, &tm)),
+            )
+                .into_response()
+        }
+        Ok((_, None)) => not_found("Team", &team),
+        Err(r) => r,
+    }
+}
+
+async fn team_membership_delete(
+    State(st): State<AppState>,
+    Path((org, team, id)): Path<(String, String, String)>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    let removed = st.write(|w| {
+        let o = w
+            .contentful
+            .organizations
+            .get_mut(&org)
+            .ok_or_else(|| not_found("Organization", &org))?;
+        let t = o
+            .teams
+            .iter_mut()
+            .find(|t| t.id == team)
+            .ok_or_else(|| not_found("Team", &team))?;
+        let gone = t
+            .members
+            .iter()
+            .position(|m| m.id == id)
+            .map(|i| t.members.remove(i));
+        Ok::<_, Response>(gone)
+    });
+    match removed {
+        Ok(Some(m)) => {
+            st.event(
+                NAME,
+                "team_membership.remove",
+                json!({"team": team, "id": id, "membership": m.membership}),
+            );
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Ok(None) => not_found("TeamMembership", &id),
+        Err(r) => r,
     }
 }
