@@ -137,17 +137,24 @@ impl Core {
         options: &ClientOptions,
     ) -> Result<Core, ProviderError> {
         check_base_url(&base)?;
-        let token = match &settings.token_env {
-            Some(var) => std::env::var(var)
-                .ok()
-                .filter(|t| !t.trim().is_empty())
-                .ok_or_else(|| ProviderError::MissingToken {
+        let from_env = settings
+            .token_env
+            .as_ref()
+            .and_then(|var| std::env::var(var).ok())
+            .filter(|t| !t.trim().is_empty());
+        let token = match (from_env, &settings.token_env, &settings.endpoint) {
+            (Some(token), _, _) => token,
+            // The embedded sandbox accepts any token: trying teamsync needs none.
+            (None, _, crate::model::Endpoint::Sandbox(_)) | (None, None, _) => {
+                "sandbox".to_string()
+            }
+            (None, Some(var), _) => {
+                return Err(ProviderError::MissingToken {
                     provider: settings.name.clone(),
                     kind: settings.kind,
                     var: var.clone(),
-                })?,
-            // Sandbox endpoints need no real token; the emulator accepts any.
-            None => "sandbox".to_string(),
+                });
+            }
         };
         let scheme = match settings.kind {
             ProviderKind::Pixiebrix => "Token",
