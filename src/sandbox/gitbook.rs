@@ -710,7 +710,8 @@ async fn team_members_update(
                 .find(|(r, _)| r == u)
                 .map(|(_, role)| role.clone())
         };
-        for user in &add {
+        // A user in both lists ends up removed, so it is never added in the first place.
+        for user in add.iter().filter(|u| !remove.contains(u)) {
             if !t.members.iter().any(|m| &m.user == user) {
                 let role = role_for(user).unwrap_or_else(member_role);
                 t.members.push(TeamMember {
