@@ -106,7 +106,7 @@ impl Contentful {
         Ok((items, users))
     }
 
-    pub async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+    async fn read_scope(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         if !scope.touches(ResourceKind::Team) {
             return Ok(Vec::new());
         }
@@ -222,7 +222,7 @@ impl Contentful {
         Ok(found)
     }
 
-    pub async fn apply(&self, w: &WriteClient, change: &ResourceChange) -> ApplyReport {
+    async fn apply_change(&self, w: &WriteClient, change: &ResourceChange) -> ApplyReport {
         let mut report = ApplyReport::default();
         let team = match &change.action {
             ResourceAction::Create => match self.create(w, &change.key.name).await {
@@ -394,5 +394,26 @@ impl Contentful {
                 format!("{other:?} does not apply to a Contentful team"),
             )),
         }
+    }
+}
+
+impl super::Provider for Contentful {
+    fn kind(&self) -> crate::model::ProviderKind {
+        crate::model::ProviderKind::Contentful
+    }
+
+    fn read<'a>(
+        &'a self,
+        scope: &'a ReadScope,
+    ) -> super::BoxFuture<'a, Result<Vec<LiveResource>, ProviderError>> {
+        Box::pin(self.read_scope(scope))
+    }
+
+    fn apply<'a>(
+        &'a self,
+        client: &'a WriteClient,
+        change: &'a ResourceChange,
+    ) -> super::BoxFuture<'a, ApplyReport> {
+        Box::pin(self.apply_change(client, change))
     }
 }

@@ -117,7 +117,7 @@ impl Gitbook {
         Ok(items)
     }
 
-    pub async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+    async fn read_scope(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         if !scope.touches(ResourceKind::Team) {
             return Ok(Vec::new());
         }
@@ -198,7 +198,7 @@ impl Gitbook {
             .map(|m| m.user.id))
     }
 
-    pub async fn apply(&self, w: &WriteClient, change: &ResourceChange) -> ApplyReport {
+    async fn apply_change(&self, w: &WriteClient, change: &ResourceChange) -> ApplyReport {
         let mut report = ApplyReport::default();
         let team_id = match &change.action {
             ResourceAction::Create => match self.create(w, &change.key.name).await {
@@ -405,5 +405,26 @@ impl Gitbook {
         };
         out.extend(sent.into_iter().map(|m| (m, result.clone())));
         out
+    }
+}
+
+impl super::Provider for Gitbook {
+    fn kind(&self) -> crate::model::ProviderKind {
+        crate::model::ProviderKind::Gitbook
+    }
+
+    fn read<'a>(
+        &'a self,
+        scope: &'a ReadScope,
+    ) -> super::BoxFuture<'a, Result<Vec<LiveResource>, ProviderError>> {
+        Box::pin(self.read_scope(scope))
+    }
+
+    fn apply<'a>(
+        &'a self,
+        client: &'a WriteClient,
+        change: &'a ResourceChange,
+    ) -> super::BoxFuture<'a, ApplyReport> {
+        Box::pin(self.apply_change(client, change))
     }
 }

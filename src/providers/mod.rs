@@ -115,15 +115,42 @@ pub fn check_base_url(url: &Url) -> Result<(), ProviderError> {
     }
 }
 
-enum Api {
-    Pixiebrix(pixiebrix::Pixiebrix),
-    Gitbook(gitbook::Gitbook),
-    Contentful(contentful::Contentful),
+/// What every provider module implements: read the live state a scope touches, apply one
+/// change, say which kinds it manages. Reads get a read-only client at construction;
+/// `apply` is handed the write-capable client by the [`Writer`] that owns it.
+pub(crate) trait Provider: Send + Sync {
+    fn kind(&self) -> ProviderKind;
+
+    fn read<'a>(
+        &'a self,
+        scope: &'a ReadScope,
+    ) -> BoxFuture<'a, Result<Vec<LiveResource>, ProviderError>>;
+
+    fn apply<'a>(
+        &'a self,
+        client: &'a http::WriteClient,
+        change: &'a ResourceChange,
+    ) -> BoxFuture<'a, ApplyReport>;
+
+    fn supports(&self) -> &'static [ResourceKind] {
+        self.kind().supported_kinds()
+    }
+}
+
+pub(crate) type BoxFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+fn provider_for(settings: &ProviderSettings, client: http::ReadClient) -> Box<dyn Provider> {
+    match settings.kind {
+        ProviderKind::Pixiebrix => Box::new(pixiebrix::Pixiebrix::new(settings, client)),
+        ProviderKind::Gitbook => Box::new(gitbook::Gitbook::new(settings, client)),
+        ProviderKind::Contentful => Box::new(contentful::Contentful::new(settings, client)),
+    }
 }
 
 /// A read-only view of one provider.
 pub struct Reader {
-    api: Api,
+    provider: Box<dyn Provider>,
 }
 
 impl Reader {
@@ -133,31 +160,18 @@ impl Reader {
         options: &ClientOptions,
     ) -> Result<Reader, ProviderError> {
         let client = http::ReadClient::new(settings, base_url, options)?;
-        let api = match settings.kind {
-            ProviderKind::Pixiebrix => Api::Pixiebrix(pixiebrix::Pixiebrix::new(settings, client)),
-            ProviderKind::Gitbook => Api::Gitbook(gitbook::Gitbook::new(settings, client)),
-            ProviderKind::Contentful => {
-                Api::Contentful(contentful::Contentful::new(settings, client))
-            }
-        };
-        Ok(Reader { api })
+        Ok(Reader {
+            provider: provider_for(settings, client),
+        })
     }
 
     pub fn supports(&self) -> &'static [ResourceKind] {
-        match &self.api {
-            Api::Pixiebrix(_) => ProviderKind::Pixiebrix.supported_kinds(),
-            Api::Gitbook(_) => ProviderKind::Gitbook.supported_kinds(),
-            Api::Contentful(_) => ProviderKind::Contentful.supported_kinds(),
-        }
+        self.provider.supports()
     }
 
     /// Reads the live resources in scope, members included.
     pub async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
-        let mut out = match &self.api {
-            Api::Pixiebrix(p) => p.read(scope).await?,
-            Api::Gitbook(p) => p.read(scope).await?,
-            Api::Contentful(p) => p.read(scope).await?,
-        };
+        let mut out = self.provider.read(scope).await?;
         for r in &mut out {
             r.members.sort_by_key(|m| m.key());
         }
@@ -191,10 +205,6 @@ impl Writer {
     /// Applies one resource's change: the container first, then its members, in as few
     /// requests as the API allows. Each member change gets its own result.
     pub async fn apply(&self, change: &ResourceChange) -> ApplyReport {
-        match &self.reader.api {
-            Api::Pixiebrix(p) => p.apply(&self.client, change).await,
-            Api::Gitbook(p) => p.apply(&self.client, change).await,
-            Api::Contentful(p) => p.apply(&self.client, change).await,
-        }
+        self.reader.provider.apply(&self.client, change).await
     }
 }

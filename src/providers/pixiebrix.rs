@@ -159,7 +159,7 @@ impl Pixiebrix {
         Ok(items)
     }
 
-    pub async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+    async fn read_scope(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let mut out = Vec::new();
         if scope.wants(ResourceKind::Organization, &self.org) {
             out.push(self.read_organization().await?);
@@ -283,7 +283,7 @@ impl Pixiebrix {
             .collect())
     }
 
-    pub async fn apply(&self, w: &WriteClient, change: &ResourceChange) -> ApplyReport {
+    async fn apply_change(&self, w: &WriteClient, change: &ResourceChange) -> ApplyReport {
         let mut report = ApplyReport::default();
         let kind = change.key.kind;
         let id = match (&change.action, kind) {
@@ -708,5 +708,26 @@ async fn delete_tolerating_gone(w: &WriteClient, req: Req) -> Result<(), Provide
     match resp.status {
         200..=299 | 404 => Ok(()),
         _ => Err(w.error(&req, &resp)),
+    }
+}
+
+impl super::Provider for Pixiebrix {
+    fn kind(&self) -> crate::model::ProviderKind {
+        crate::model::ProviderKind::Pixiebrix
+    }
+
+    fn read<'a>(
+        &'a self,
+        scope: &'a ReadScope,
+    ) -> super::BoxFuture<'a, Result<Vec<LiveResource>, ProviderError>> {
+        Box::pin(self.read_scope(scope))
+    }
+
+    fn apply<'a>(
+        &'a self,
+        client: &'a WriteClient,
+        change: &'a ResourceChange,
+    ) -> super::BoxFuture<'a, ApplyReport> {
+        Box::pin(self.apply_change(client, change))
     }
 }
