@@ -94,6 +94,24 @@ pub enum Command {
         #[arg(long)]
         allow_removals: bool,
     },
+    /// Write what a provider has today as config files, so adoption starts from a plan
+    /// with no changes.
+    Import {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The configured provider to import (its name under `providers:`).
+        #[arg(long, value_name = "NAME")]
+        provider: String,
+        /// Folder for the files (default: the root file's folder).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Overwrite files that already exist.
+        #[arg(long)]
+        force: bool,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
+        parallelism: u16,
+    },
     /// Print the JSON Schema of the configuration files.
     Schema,
     /// Print a shell completion script (for example `teamsync completions bash > /etc/bash_completion.d/teamsync`).
@@ -164,6 +182,19 @@ pub fn main() -> ExitCode {
             allow_removals,
             parallelism: usize::from(network.parallelism),
             color: network.color,
+        }),
+        Command::Import {
+            config,
+            provider,
+            out,
+            force,
+            parallelism,
+        } => commands::import::run(commands::import::ImportOptions {
+            config: config.config,
+            provider,
+            out,
+            force,
+            parallelism: usize::from(parallelism),
         }),
         Command::Schema => {
             print!("{}", crate::config::schema_text());

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diag;
+pub mod import;
 pub mod live;
 pub mod model;
 pub mod plan;

@@ -37,6 +37,8 @@ pub struct Loaded {
     pub providers: BTreeMap<String, ProviderSettings>,
     pub policy: Policy,
     pub desired: DesiredState,
+    /// The roster: handle → email.
+    pub people: BTreeMap<String, crate::model::Email>,
     /// Problems that do not stop a plan.
     pub warnings: Vec<Diagnostic>,
 }
@@ -81,6 +83,7 @@ pub fn load(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
         providers: checked.providers,
         policy: checked.policy,
         desired: checked.desired,
+        people: checked.people,
         warnings: Vec::new(),
     })
 }

@@ -18,6 +18,7 @@ use crate::model::{
 
 /// The checked result of all files.
 pub struct Checked {
+    pub people: BTreeMap<String, Email>,
     pub providers: BTreeMap<String, ProviderSettings>,
     pub policy: Policy,
     pub desired: DesiredState,
@@ -80,7 +81,13 @@ pub fn check(files: &[SourceFile], base_dir: &Path) -> Result<Checked, Vec<Diagn
         c.organization(file);
     }
     if c.errors.is_empty() {
+        let people = c
+            .people
+            .iter()
+            .map(|(h, p)| (h.clone(), p.email.clone()))
+            .collect();
         Ok(Checked {
+            people,
             providers: c.providers,
             policy: c.policy,
             desired: c.desired,

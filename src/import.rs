@@ -1,0 +1,295 @@
+//! Live state → YAML: what a provider has today, written as config, so adoption starts
+//! from a plan with no changes. People are reused from the existing roster by email
+//! (case-insensitively); new people get handles made from their address. Output is sorted
+//! and stable; existing files are never overwritten unless asked.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use crate::model::{
+    AccountKind, Email, LiveMember, LiveResource, ProviderKind, ResourceKind, Role,
+};
+
+/// The files an import writes: path relative to the output folder → contents.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Files {
+    pub files: BTreeMap<PathBuf, String>,
+    /// People with no usable email, written as `{user_id: …}`.
+    pub without_email: usize,
+}
+
+/// Builds handles for emails: the roster's own where the email is known, otherwise one
+/// made from the local part, unique among all handles.
+struct Handles {
+    by_email: BTreeMap<Email, String>,
+    taken: BTreeSet<String>,
+    new: BTreeMap<String, Email>,
+}
+
+impl Handles {
+    fn new(roster: &BTreeMap<String, Email>) -> Self {
+        Handles {
+            by_email: roster.iter().map(|(h, e)| (e.clone(), h.clone())).collect(),
+            taken: roster.keys().cloned().collect(),
+            new: BTreeMap::new(),
+        }
+    }
+
+    fn handle(&mut self, email: &Email) -> String {
+        if let Some(h) = self.by_email.get(email) {
+            return h.clone();
+        }
+        let local = email.as_str().split('@').next().unwrap_or("person");
+        let base: String = local
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect::<String>()
+            .trim_matches('-')
+            .to_string();
+        let base = if base.is_empty() {
+            "person".to_string()
+        } else {
+            base
+        };
+        let mut candidate = base.clone();
+        let mut n = 2;
+        while self.taken.contains(&candidate) {
+            candidate = format!("{base}-{n}");
+            n += 1;
+        }
+        self.taken.insert(candidate.clone());
+        self.by_email.insert(email.clone(), candidate.clone());
+        self.new.insert(candidate.clone(), email.clone());
+        candidate
+    }
+}
+
+fn member_entry(
+    handles: &mut Handles,
+    m: &LiveMember,
+    role: Option<Role>,
+    data: Option<&crate::model::Data>,
+    without_email: &mut usize,
+) -> Value {
+    let mut entry = Map::new();
+    match (&m.email, &m.user_id) {
+        (Some(email), _) => {
+            let h = handles.handle(email);
+            if role.is_none() && data.is_none_or(|d| d.is_empty()) {
+                return Value::String(h);
+            }
+            entry.insert("person".into(), Value::String(h));
+        }
+        (None, Some(id)) => {
+            *without_email += 1;
+            entry.insert("user_id".into(), Value::String(id.clone()));
+        }
+        (None, None) => return Value::Null,
+    }
+    if let Some(r) = role {
+        entry.insert("role".into(), Value::String(r.as_str().into()));
+    }
+    if let Some(d) = data.filter(|d| !d.is_empty()) {
+        entry.insert(
+            "data".into(),
+            serde_json::to_value(d).unwrap_or(Value::Null),
+        );
+    }
+    Value::Object(entry)
+}
+
+fn members(
+    handles: &mut Handles,
+    r: &LiveResource,
+    kind: ProviderKind,
+    without_email: &mut usize,
+) -> Vec<Value> {
+    let mut out: Vec<Value> = r
+        .members
+        .iter()
+        .map(|m| {
+            let role = match (kind, r.key.kind) {
+                // GitBook: `member` is the default, so only owners need saying.
+                (ProviderKind::Gitbook, ResourceKind::Team) => {
+                    m.role.filter(|r| *r != Role::Member)
+                }
+                _ => None,
+            };
+            let data = (r.key.kind == ResourceKind::Campaign).then_some(&m.data);
+            member_entry(handles, m, role, data, without_email)
+        })
+        .filter(|v| !v.is_null())
+        .collect();
+    out.sort_by_key(sort_key);
+    out
+}
+
+fn sort_key(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other
+            .get("person")
+            .or(other.get("user_id"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+    }
+}
+
+fn yaml(modeline: &str, header: &str, value: &Value) -> String {
+    let body = serde_saphyr::to_string(value).unwrap_or_default();
+    format!("# yaml-language-server: $schema={modeline}\n# {header}\n{body}")
+}
+
+/// The YAML for one provider's live state.
+pub fn render(
+    provider: &str,
+    kind: ProviderKind,
+    live: &[LiveResource],
+    roster: &BTreeMap<String, Email>,
+    modeline: &str,
+) -> Files {
+    let mut handles = Handles::new(roster);
+    let mut without_email = 0;
+    let mut doc = Map::new();
+    let mut by_kind: BTreeMap<ResourceKind, Vec<&LiveResource>> = BTreeMap::new();
+    for r in live {
+        by_kind.entry(r.key.kind).or_default().push(r);
+    }
+    for list in by_kind.values_mut() {
+        list.sort_by(|a, b| a.key.name.cmp(&b.key.name));
+    }
+    if let Some(org) = by_kind
+        .get(&ResourceKind::Organization)
+        .and_then(|v| v.first())
+    {
+        let humans: Vec<&LiveMember> = org
+            .members
+            .iter()
+            .filter(|m| m.account == AccountKind::Human)
+            .collect();
+        for m in &humans {
+            if let Some(e) = &m.email {
+                handles.handle(e);
+            }
+        }
+        let mut with_roles: Vec<Value> = humans
+            .iter()
+            .filter(|m| m.role.is_some_and(|r| r != Role::Member) || m.email.is_none())
+            .map(|m| {
+                member_entry(
+                    &mut handles,
+                    m,
+                    m.role.filter(|r| *r != Role::Member),
+                    None,
+                    &mut without_email,
+                )
+            })
+            .filter(|v| !v.is_null())
+            .collect();
+        with_roles.sort_by_key(sort_key);
+        let mut o = Map::new();
+        o.insert("provider".into(), json!(provider));
+        // Additive: an import never turns on leaver removal by itself; `roster: exact` is
+        // a decision for the admin to make.
+        o.insert("roster".into(), json!("additive"));
+        o.insert(
+            "keep".into(),
+            json!(["service_accounts", "deployment_keys"]),
+        );
+        if !with_roles.is_empty() {
+            o.insert("members".into(), Value::Array(with_roles));
+        }
+        doc.insert("organization".into(), Value::Object(o));
+    }
+    for (kind_key, field) in [
+        (ResourceKind::Group, "groups"),
+        (ResourceKind::Campaign, "campaigns"),
+        (ResourceKind::Team, "teams"),
+    ] {
+        let Some(list) = by_kind.get(&kind_key) else {
+            continue;
+        };
+        let items: Vec<Value> = list
+            .iter()
+            .map(|r| {
+                let mut item = Map::new();
+                item.insert("provider".into(), json!(provider));
+                item.insert("name".into(), json!(r.key.name));
+                item.insert(
+                    "members".into(),
+                    Value::Array(members(&mut handles, r, kind, &mut without_email)),
+                );
+                Value::Object(item)
+            })
+            .collect();
+        doc.insert(field.into(), Value::Array(items));
+    }
+    let mut files = BTreeMap::new();
+    files.insert(
+        PathBuf::from(format!("{provider}.yaml")),
+        yaml(
+            modeline,
+            &format!("Imported from {provider} ({kind}) by `teamsync import`."),
+            &Value::Object(doc),
+        ),
+    );
+    if !handles.new.is_empty() {
+        let people: Map<String, Value> = handles
+            .new
+            .iter()
+            .map(|(h, e)| (h.clone(), json!({"email": e.as_str()})))
+            .collect();
+        let name = if roster.is_empty() {
+            "people.yaml".to_string()
+        } else {
+            format!("people.{provider}.yaml")
+        };
+        files.insert(
+            PathBuf::from(name),
+            yaml(
+                modeline,
+                &format!("People found in {provider} and not yet in the roster."),
+                &json!({"people": people}),
+            ),
+        );
+    }
+    Files {
+        files,
+        without_email,
+    }
+}
+
+/// Writes the files under `out`, refusing to replace any existing one unless `force`.
+pub fn write(out: &Path, files: &Files, force: bool) -> Result<Vec<PathBuf>, String> {
+    let existing: Vec<String> = files
+        .files
+        .keys()
+        .map(|p| out.join(p))
+        .filter(|p| p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !existing.is_empty() && !force {
+        return Err(format!(
+            "{} already exist{}; nothing was written. Choose another --out, or pass --force to overwrite",
+            existing.join(", "),
+            if existing.len() == 1 { "s" } else { "" }
+        ));
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let mut written = Vec::new();
+    for (name, text) in &files.files {
+        let path = out.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}

@@ -1,0 +1,201 @@
+//! `teamsync import` against the sandbox: for each provider the written config plans to no
+//! changes (thousands of members across many pages included), existing files are never
+//! overwritten without --force, and an existing roster is reused, matched by email
+//! case-insensitively.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+const ORG: &str = "0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11";
+
+fn pixiebrix_state(n: usize) -> Value {
+    let emails: Vec<String> = (0..n).map(|i| format!("p{i:05}@acme.com")).collect();
+    let mut refs: Vec<(&str, u8, &str)> = emails
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.as_str(), if i % 500 == 0 { 2 } else { 1 }, "human"))
+        .collect();
+    refs.push(("bot@acme.com", 2, "service"));
+    let mut org = pixiebrix_org(ORG, &refs);
+    org["groups"] = json!([
+        {"id": uuid(900_001), "name": "no", "members": (0..1500).map(|i| json!({"id": uuid(1_000_000 + i), "email": format!("p{i:05}@acme.com")})).collect::<Vec<_>>()},
+        {"id": uuid(900_002), "name": "Empty", "members": []}
+    ]);
+    org["campaigns"] = json!([{"id": uuid(900_003), "name": "Q3", "members": [
+        {"id": uuid(900_004), "email": "p00001@acme.com", "data": {"Location": "NYC", "n": 3}},
+        {"id": uuid(900_005), "email": "p00002@acme.com", "data": {}}
+    ]}]);
+    json!({"pixiebrix": {"organizations": [org]}})
+}
+
+fn gitbook_state(n: usize) -> Value {
+    let members: Vec<Value> = (0..n).map(|i| json!({"id": format!("u{i:05}"), "name": format!("P{i}"), "email": format!("p{i:05}@acme.com"), "role": "read"})).collect();
+    let team: Vec<Value> = (0..n).map(|i| json!({"user": format!("u{i:05}"), "role": if i % 100 == 0 { "owner" } else { "member" }})).collect();
+    json!({"gitbook": {"organizations": {"acme": {"members": members, "teams": [
+        {"id": "t_all", "title": "Everyone", "members": team},
+        {"id": "t_docs", "title": "Docs", "members": [{"user": "u00003", "role": "owner"}]}
+    ]}}}})
+}
+
+fn contentful_state(n: usize) -> Value {
+    let users: Vec<Value> = (0..n)
+        .map(|i| json!({"id": format!("U{i:05}"), "email": format!("p{i:05}@acme.com")}))
+        .collect();
+    let mems: Vec<Value> = (0..n)
+        .map(|i| json!({"id": format!("OM{i:05}"), "user": format!("U{i:05}")}))
+        .collect();
+    let team: Vec<Value> = (0..n)
+        .map(|i| json!({"id": format!("TM{i:05}"), "membership": format!("OM{i:05}")}))
+        .collect();
+    json!({"contentful": {"organizations": {"c1": {"users": users, "memberships": mems, "teams": [
+        {"id": "Tall", "name": "Everyone", "members": team}, {"id": "Tnone", "name": "Nobody"}
+    ]}}}})
+}
+
+fn provider_block(name: &str) -> String {
+    match name {
+        "pb" => format!(
+            "  pb:\n    kind: pixiebrix\n    organization: {ORG}\n    endpoint: sandbox:state.json\n"
+        ),
+        "docs" => {
+            "  docs:\n    kind: gitbook\n    organization: acme\n    endpoint: sandbox:state.json\n"
+                .into()
+        }
+        _ => {
+            "  cms:\n    kind: contentful\n    organization: c1\n    endpoint: sandbox:state.json\n"
+                .into()
+        }
+    }
+}
+
+fn imported_plans_to_nothing(provider: &str, state: Value) {
+    let root = format!(
+        "version: 1\nproviders:\n{}policy:\n  allowed_email_domains: [acme.com]\n",
+        provider_block(provider)
+    );
+    let repo = Repo::new(&[("teamsync.yaml", &root)]);
+    repo.write_json("state.json", &state);
+    let out_dir = repo.path().join("imported");
+    let out = repo
+        .run(&[
+            "import",
+            "--provider",
+            provider,
+            "--out",
+            out_dir.to_str().unwrap(),
+        ])
+        .code(0);
+    assert!(stderr(&out).contains("wrote "), "{}", stderr(&out));
+    let text = std::fs::read_to_string(out_dir.join(format!("{provider}.yaml"))).unwrap();
+    assert!(
+        text.starts_with("# yaml-language-server: $schema=../schemas/teamsync.schema.json\n"),
+        "{}",
+        &text[..200]
+    );
+    repo.write(
+        "teamsync.yaml",
+        &format!("{root}include: [\"imported/*.yaml\"]\n"),
+    );
+    let plan = repo.plan_json(0);
+    assert_eq!(
+        plan["changes"],
+        json!([]),
+        "imported config plans to nothing"
+    );
+    // Stable: importing again gives the same bytes.
+    let again = repo.path().join("again");
+    repo.run(&[
+        "import",
+        "--provider",
+        provider,
+        "--out",
+        again.to_str().unwrap(),
+    ])
+    .code(0);
+    assert_eq!(
+        std::fs::read_to_string(again.join(format!("{provider}.yaml"))).unwrap(),
+        text
+    );
+}
+
+#[test]
+fn pixiebrix_import_of_2500_members_plans_to_nothing() {
+    imported_plans_to_nothing("pb", pixiebrix_state(2_500));
+}
+
+#[test]
+fn gitbook_import_of_2500_members_plans_to_nothing() {
+    imported_plans_to_nothing("docs", gitbook_state(2_500));
+}
+
+#[test]
+fn contentful_import_of_250_members_plans_to_nothing() {
+    imported_plans_to_nothing("cms", contentful_state(250));
+}
+
+#[test]
+fn existing_files_are_kept_and_an_existing_roster_is_reused() {
+    let root = format!(
+        "version: 1\nproviders:\n{}include: [people.yaml]\n",
+        provider_block("docs")
+    );
+    let repo = Repo::new(&[
+        ("teamsync.yaml", &root),
+        ("people.yaml", "people:\n  ally: {email: P00003@Acme.com}\n"),
+    ]);
+    repo.write_json("state.json", &gitbook_state(5));
+    repo.write("docs.yaml", "# mine\n");
+    let out = repo.run(&["import", "--provider", "docs"]).code(1);
+    assert!(
+        stderr(&out).contains("already exists; nothing was written"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("docs.yaml")).unwrap(),
+        "# mine\n"
+    );
+
+    repo.run(&["import", "--provider", "docs", "--force"])
+        .code(0);
+    let docs = std::fs::read_to_string(repo.path().join("docs.yaml")).unwrap();
+    assert!(
+        docs.contains("person: ally"),
+        "the roster's handle is reused:\n{docs}"
+    );
+    let new_people = std::fs::read_to_string(repo.path().join("people.docs.yaml")).unwrap();
+    assert!(
+        !new_people.contains("p00003"),
+        "no duplicate person:\n{new_people}"
+    );
+    assert!(
+        new_people.contains("p00004: {email: p00004@acme.com}")
+            || new_people.contains("p00004:\n    email: p00004@acme.com"),
+        "{new_people}"
+    );
+    repo.write(
+        "teamsync.yaml",
+        &root.replace(
+            "include: [people.yaml]",
+            "include: [people.yaml, people.docs.yaml, docs.yaml]",
+        ),
+    );
+    assert_eq!(repo.plan_json(0)["changes"], json!([]));
+}
+
+#[test]
+fn an_unknown_provider_is_named() {
+    let repo = Repo::new(&[(
+        "teamsync.yaml",
+        &format!("version: 1\nproviders:\n{}", provider_block("cms")),
+    )]);
+    repo.write_json("state.json", &json!({}));
+    let out = repo.run(&["import", "--provider", "nope"]).code(1);
+    assert!(
+        stderr(&out).contains("no provider `nope`"),
+        "{}",
+        stderr(&out)
+    );
+}
