@@ -12,10 +12,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{ReadClient, Req, Retry, WriteClient};
-use super::{ApplyReport, ProviderError, ReadScope};
+use super::{ProviderError, ReadScope};
 use crate::model::{
-    Email, LiveMember, LiveResource, MemberAction, MemberChange, ProviderSettings, ResourceAction,
-    ResourceChange, ResourceKey, ResourceKind,
+    Email, LiveMember, LiveResource, MemberAction, MemberChange, ProviderSettings, ResourceChange,
+    ResourceKey, ResourceKind,
 };
 
 const MEDIA: &str = "application/vnd.contentful.management.v1+json";
@@ -222,37 +222,17 @@ impl Contentful {
         Ok(found)
     }
 
-    async fn apply_change(&self, w: &WriteClient, change: &ResourceChange) -> ApplyReport {
-        let mut report = ApplyReport::default();
-        let team = match &change.action {
-            ResourceAction::Create => match self.create(w, &change.key.name).await {
-                Ok(id) => {
-                    report.created_id = Some(id.clone());
-                    report.container = Some(Ok(()));
-                    Some(id)
-                }
-                Err(e) => {
-                    report.container = Some(Err(e));
-                    None
-                }
-            },
-            ResourceAction::Rename { .. } => {
-                let result = self.rename(w, change).await;
-                let ok = result.is_ok();
-                report.container = Some(result);
-                ok.then(|| change.live_id.clone()).flatten()
-            }
-            ResourceAction::Delete => {
-                report.container = Some(self.delete(w, change).await);
-                return report;
-            }
-            ResourceAction::Update => change.live_id.clone(),
-        };
-        let Some(team) = team else { return report };
+    async fn update_members(
+        &self,
+        w: &WriteClient,
+        team: &str,
+        members: &[MemberChange],
+    ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
+        // No bulk endpoint: one request per member, bounded by the client's concurrency.
         let mut tasks = tokio::task::JoinSet::new();
-        for m in change.members.clone() {
-            let (this, w, team) = (self.sibling(), w.clone(), team.clone());
-            // Share the email cache: resolve through `self` first where already known.
+        for m in members.iter().cloned() {
+            let (this, w, team) = (self.sibling(), w.clone(), team.to_string());
+            // Share the email cache: what this run already resolved is passed along.
             let known = m
                 .member
                 .email
@@ -263,15 +243,16 @@ impl Contentful {
                 (m, result)
             });
         }
+        let mut out = Vec::new();
         while let Some(joined) = tasks.join_next().await {
             if let Ok(pair) = joined {
-                report.members.push(pair);
+                out.push(pair);
             }
         }
-        report
+        out
     }
 
-    async fn create(&self, w: &WriteClient, name: &str) -> Result<String, ProviderError> {
+    async fn create_container(&self, w: &WriteClient, name: &str) -> Result<String, ProviderError> {
         let path = format!("/organizations/{}/teams", self.org);
         let req = Req::new(Method::POST, w.url(&path)?, MEDIA)
             .content_type(MEDIA)
@@ -297,7 +278,11 @@ impl Contentful {
     }
 
     /// Reads the team for its version and description, then PUTs the whole body.
-    async fn rename(&self, w: &WriteClient, change: &ResourceChange) -> Result<(), ProviderError> {
+    async fn rename_container(
+        &self,
+        w: &WriteClient,
+        change: &ResourceChange,
+    ) -> Result<(), ProviderError> {
         let id = change
             .live_id
             .as_deref()
@@ -321,7 +306,11 @@ impl Contentful {
         w.send_ok(&req).await.map(|_| ())
     }
 
-    async fn delete(&self, w: &WriteClient, change: &ResourceChange) -> Result<(), ProviderError> {
+    async fn delete_container(
+        &self,
+        w: &WriteClient,
+        change: &ResourceChange,
+    ) -> Result<(), ProviderError> {
         let id = change
             .live_id
             .as_deref()
@@ -409,11 +398,36 @@ impl super::Provider for Contentful {
         Box::pin(self.read_scope(scope))
     }
 
-    fn apply<'a>(
+    fn create<'a>(
         &'a self,
-        client: &'a WriteClient,
+        w: &'a WriteClient,
         change: &'a ResourceChange,
-    ) -> super::BoxFuture<'a, ApplyReport> {
-        Box::pin(self.apply_change(client, change))
+    ) -> super::BoxFuture<'a, Result<String, ProviderError>> {
+        Box::pin(self.create_container(w, &change.key.name))
+    }
+
+    fn rename<'a>(
+        &'a self,
+        w: &'a WriteClient,
+        change: &'a ResourceChange,
+    ) -> super::BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(self.rename_container(w, change))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        w: &'a WriteClient,
+        change: &'a ResourceChange,
+    ) -> super::BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(self.delete_container(w, change))
+    }
+
+    fn apply_members<'a>(
+        &'a self,
+        w: &'a WriteClient,
+        container: &'a str,
+        change: &'a ResourceChange,
+    ) -> super::BoxFuture<'a, Vec<(MemberChange, Result<(), ProviderError>)>> {
+        Box::pin(self.update_members(w, container, &change.members))
     }
 }

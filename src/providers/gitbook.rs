@@ -10,10 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{ReadClient, Req, WriteClient};
-use super::{ApplyReport, ProviderError, ReadScope};
+use super::{ProviderError, ReadScope};
 use crate::model::{
-    Email, LiveMember, LiveResource, MemberAction, MemberChange, ProviderSettings, ResourceAction,
-    ResourceChange, ResourceKey, ResourceKind, Role,
+    Email, LiveMember, LiveResource, MemberAction, MemberChange, ProviderSettings, ResourceChange,
+    ResourceKey, ResourceKind, Role,
 };
 
 const JSON: &str = "application/json";
@@ -198,39 +198,11 @@ impl Gitbook {
             .map(|m| m.user.id))
     }
 
-    async fn apply_change(&self, w: &WriteClient, change: &ResourceChange) -> ApplyReport {
-        let mut report = ApplyReport::default();
-        let team_id = match &change.action {
-            ResourceAction::Create => match self.create(w, &change.key.name).await {
-                Ok(id) => {
-                    report.created_id = Some(id.clone());
-                    report.container = Some(Ok(()));
-                    Some(id)
-                }
-                Err(e) => {
-                    report.container = Some(Err(e));
-                    None
-                }
-            },
-            ResourceAction::Rename { .. } => {
-                let result = self.rename(w, change).await;
-                let ok = result.is_ok();
-                report.container = Some(result);
-                ok.then(|| change.live_id.clone()).flatten()
-            }
-            ResourceAction::Delete => {
-                report.container = Some(self.delete(w, change).await);
-                return report;
-            }
-            ResourceAction::Update => change.live_id.clone(),
-        };
-        if let Some(team) = team_id {
-            report.members = self.apply_members(w, &team, &change.members).await;
-        }
-        report
-    }
-
-    async fn create(&self, w: &WriteClient, title: &str) -> Result<String, ProviderError> {
+    async fn create_container(
+        &self,
+        w: &WriteClient,
+        title: &str,
+    ) -> Result<String, ProviderError> {
         let path = format!("/orgs/{}/teams", self.org);
         // Creating is a PUT on the collection, but repeating it could make a second team.
         let req = Req::new(Method::PUT, w.url(&path)?, JSON)
@@ -258,7 +230,11 @@ impl Gitbook {
         }
     }
 
-    async fn rename(&self, w: &WriteClient, change: &ResourceChange) -> Result<(), ProviderError> {
+    async fn rename_container(
+        &self,
+        w: &WriteClient,
+        change: &ResourceChange,
+    ) -> Result<(), ProviderError> {
         let id = change
             .live_id
             .as_deref()
@@ -272,7 +248,11 @@ impl Gitbook {
         w.send_ok(&req).await.map(|_| ())
     }
 
-    async fn delete(&self, w: &WriteClient, change: &ResourceChange) -> Result<(), ProviderError> {
+    async fn delete_container(
+        &self,
+        w: &WriteClient,
+        change: &ResourceChange,
+    ) -> Result<(), ProviderError> {
         let id = change
             .live_id
             .as_deref()
@@ -290,7 +270,7 @@ impl Gitbook {
     /// All member changes of one team in a single bulk request. Adds are by email (or user
     /// id); roles are set through `memberships`, keyed by user id, resolved from the email
     /// when a new member needs a role other than the default.
-    async fn apply_members(
+    async fn update_members(
         &self,
         w: &WriteClient,
         team: &str,
@@ -420,11 +400,36 @@ impl super::Provider for Gitbook {
         Box::pin(self.read_scope(scope))
     }
 
-    fn apply<'a>(
+    fn create<'a>(
         &'a self,
-        client: &'a WriteClient,
+        w: &'a WriteClient,
         change: &'a ResourceChange,
-    ) -> super::BoxFuture<'a, ApplyReport> {
-        Box::pin(self.apply_change(client, change))
+    ) -> super::BoxFuture<'a, Result<String, ProviderError>> {
+        Box::pin(self.create_container(w, &change.key.name))
+    }
+
+    fn rename<'a>(
+        &'a self,
+        w: &'a WriteClient,
+        change: &'a ResourceChange,
+    ) -> super::BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(self.rename_container(w, change))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        w: &'a WriteClient,
+        change: &'a ResourceChange,
+    ) -> super::BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(self.delete_container(w, change))
+    }
+
+    fn apply_members<'a>(
+        &'a self,
+        w: &'a WriteClient,
+        container: &'a str,
+        change: &'a ResourceChange,
+    ) -> super::BoxFuture<'a, Vec<(MemberChange, Result<(), ProviderError>)>> {
+        Box::pin(self.update_members(w, container, &change.members))
     }
 }

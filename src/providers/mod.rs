@@ -16,7 +16,8 @@ use std::time::Duration;
 use url::Url;
 
 use crate::model::{
-    LiveResource, MemberChange, ProviderKind, ProviderSettings, ResourceChange, ResourceKind,
+    LiveResource, MemberChange, ProviderKind, ProviderSettings, ResourceAction, ResourceChange,
+    ResourceKind,
 };
 
 pub use error::ProviderError;
@@ -126,11 +127,33 @@ pub(crate) trait Provider: Send + Sync {
         scope: &'a ReadScope,
     ) -> BoxFuture<'a, Result<Vec<LiveResource>, ProviderError>>;
 
-    fn apply<'a>(
+    /// Creates the container a change names; returns its id.
+    fn create<'a>(
         &'a self,
         client: &'a http::WriteClient,
         change: &'a ResourceChange,
-    ) -> BoxFuture<'a, ApplyReport>;
+    ) -> BoxFuture<'a, Result<String, ProviderError>>;
+
+    fn rename<'a>(
+        &'a self,
+        client: &'a http::WriteClient,
+        change: &'a ResourceChange,
+    ) -> BoxFuture<'a, Result<(), ProviderError>>;
+
+    fn delete<'a>(
+        &'a self,
+        client: &'a http::WriteClient,
+        change: &'a ResourceChange,
+    ) -> BoxFuture<'a, Result<(), ProviderError>>;
+
+    /// Applies the member changes of a container that exists, known by its id, in as few
+    /// requests as the API allows; one result per member change.
+    fn apply_members<'a>(
+        &'a self,
+        client: &'a http::WriteClient,
+        container: &'a str,
+        change: &'a ResourceChange,
+    ) -> BoxFuture<'a, Vec<(MemberChange, Result<(), ProviderError>)>>;
 
     fn supports(&self) -> &'static [ResourceKind] {
         self.kind().supported_kinds()
@@ -205,6 +228,36 @@ impl Writer {
     /// Applies one resource's change: the container first, then its members, in as few
     /// requests as the API allows. Each member change gets its own result.
     pub async fn apply(&self, change: &ResourceChange) -> ApplyReport {
-        self.reader.provider.apply(&self.client, change).await
+        let (provider, client) = (&self.reader.provider, &self.client);
+        let mut report = ApplyReport::default();
+        let container = match &change.action {
+            ResourceAction::Create => match provider.create(client, change).await {
+                Ok(id) => {
+                    report.created_id = Some(id.clone());
+                    report.container = Some(Ok(()));
+                    Some(id)
+                }
+                Err(e) => {
+                    report.container = Some(Err(e));
+                    None
+                }
+            },
+            ResourceAction::Rename { .. } => {
+                let result = provider.rename(client, change).await;
+                let renamed = result.is_ok();
+                report.container = Some(result);
+                change.live_id.clone().filter(|_| renamed)
+            }
+            ResourceAction::Delete => {
+                report.container = Some(provider.delete(client, change).await);
+                return report;
+            }
+            ResourceAction::Update => change.live_id.clone(),
+        };
+        // Members are only touched once their container exists under its new name.
+        if let Some(id) = container {
+            report.members = provider.apply_members(client, &id, change).await;
+        }
+        report
     }
 }

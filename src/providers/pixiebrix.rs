@@ -12,10 +12,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{ReadClient, Req, Resp, WriteClient};
-use super::{ApplyReport, ProviderError, ReadScope};
+use super::{ProviderError, ReadScope};
 use crate::model::{
     AccountKind, Data, Email, LiveMember, LiveResource, MemberAction, MemberChange, Mode,
-    ProviderSettings, ResourceAction, ResourceChange, ResourceKey, ResourceKind, Role,
+    ProviderSettings, ResourceChange, ResourceKey, ResourceKind, Role,
 };
 
 const V2: &str = "application/json; version=2.0";
@@ -283,40 +283,25 @@ impl Pixiebrix {
             .collect())
     }
 
-    async fn apply_change(&self, w: &WriteClient, change: &ResourceChange) -> ApplyReport {
-        let mut report = ApplyReport::default();
-        let kind = change.key.kind;
-        let id = match (&change.action, kind) {
-            (_, ResourceKind::Organization) => Some(self.org.clone()),
-            (ResourceAction::Create, _) => match self.create(w, change).await {
-                Ok(id) => {
-                    report.created_id = Some(id.clone());
-                    report.container = Some(Ok(()));
-                    Some(id)
-                }
-                Err(e) => {
-                    report.container = Some(Err(e));
-                    None
-                }
-            },
-            (ResourceAction::Rename { .. }, _) => {
-                let result = self.rename(w, change).await;
-                let ok = result.is_ok();
-                report.container = Some(result);
-                if ok { change.live_id.clone() } else { None }
-            }
-            (ResourceAction::Delete, _) => {
-                report.container = Some(self.delete(w, change).await);
-                return report;
-            }
-            (ResourceAction::Update, _) => change.live_id.clone(),
-        };
-        let Some(id) = id else { return report };
-        report.members = match kind {
+    fn collection(&self, kind: ResourceKind) -> String {
+        match kind {
+            ResourceKind::Group => format!("/api/organizations/{}/groups/", self.org),
+            _ => format!("/api/organizations/{}/campaigns/", self.org),
+        }
+    }
+
+    /// POST the container; if the answer is lost, look for it by name before failing.
+    async fn update_members(
+        &self,
+        w: &WriteClient,
+        id: &str,
+        change: &ResourceChange,
+    ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
+        match change.key.kind {
             ResourceKind::Organization => self.apply_organization(w, &change.members).await,
-            ResourceKind::Group => self.apply_group(w, &id, &change.members).await,
+            ResourceKind::Group => self.apply_group(w, id, &change.members).await,
             ResourceKind::Campaign => {
-                self.apply_campaign(w, &id, change.mode, &change.members)
+                self.apply_campaign(w, id, change.mode, &change.members)
                     .await
             }
             ResourceKind::Team => change
@@ -329,23 +314,20 @@ impl Pixiebrix {
                     )
                 })
                 .collect(),
-        };
-        report
-    }
-
-    fn collection(&self, kind: ResourceKind) -> String {
-        match kind {
-            ResourceKind::Group => format!("/api/organizations/{}/groups/", self.org),
-            _ => format!("/api/organizations/{}/campaigns/", self.org),
         }
     }
 
-    /// POST the container; if the answer is lost, look for it by name before failing.
-    async fn create(
+    async fn create_container(
         &self,
         w: &WriteClient,
         change: &ResourceChange,
     ) -> Result<String, ProviderError> {
+        if change.key.kind == ResourceKind::Organization {
+            return Err(w.protocol(
+                "create",
+                format!("organization {} was not found; check `organization` in the provider's settings", self.org),
+            ));
+        }
         let path = self.collection(change.key.kind);
         let req = Req::new(Method::POST, w.url(&path)?, V2).json(json!({"name": change.key.name}));
         match w.send(&req).await {
@@ -369,7 +351,11 @@ impl Pixiebrix {
         }
     }
 
-    async fn rename(&self, w: &WriteClient, change: &ResourceChange) -> Result<(), ProviderError> {
+    async fn rename_container(
+        &self,
+        w: &WriteClient,
+        change: &ResourceChange,
+    ) -> Result<(), ProviderError> {
         let id = change
             .live_id
             .as_deref()
@@ -386,7 +372,11 @@ impl Pixiebrix {
         w.send_ok(&req).await.map(|_| ())
     }
 
-    async fn delete(&self, w: &WriteClient, change: &ResourceChange) -> Result<(), ProviderError> {
+    async fn delete_container(
+        &self,
+        w: &WriteClient,
+        change: &ResourceChange,
+    ) -> Result<(), ProviderError> {
         let id = change
             .live_id
             .as_deref()
@@ -723,11 +713,36 @@ impl super::Provider for Pixiebrix {
         Box::pin(self.read_scope(scope))
     }
 
-    fn apply<'a>(
+    fn create<'a>(
         &'a self,
-        client: &'a WriteClient,
+        w: &'a WriteClient,
         change: &'a ResourceChange,
-    ) -> super::BoxFuture<'a, ApplyReport> {
-        Box::pin(self.apply_change(client, change))
+    ) -> super::BoxFuture<'a, Result<String, ProviderError>> {
+        Box::pin(self.create_container(w, change))
+    }
+
+    fn rename<'a>(
+        &'a self,
+        w: &'a WriteClient,
+        change: &'a ResourceChange,
+    ) -> super::BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(self.rename_container(w, change))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        w: &'a WriteClient,
+        change: &'a ResourceChange,
+    ) -> super::BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(self.delete_container(w, change))
+    }
+
+    fn apply_members<'a>(
+        &'a self,
+        w: &'a WriteClient,
+        container: &'a str,
+        change: &'a ResourceChange,
+    ) -> super::BoxFuture<'a, Vec<(MemberChange, Result<(), ProviderError>)>> {
+        Box::pin(self.update_members(w, container, change))
     }
 }
