@@ -34,6 +34,9 @@ pub struct NetworkArgs {
     /// When to colour the output (`auto`: on a terminal, unless NO_COLOR is set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+    /// Seconds one request may take before it is abandoned (then retried if that is safe).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600), value_name = "SECS")]
+    pub timeout: u64,
 }
 
 /// `teamsync sandbox …`
@@ -167,6 +170,7 @@ pub fn main() -> ExitCode {
             detailed_exitcode,
             targets,
             parallelism: usize::from(network.parallelism),
+            timeout: std::time::Duration::from_secs(network.timeout),
             color: network.color,
         }),
         Command::Apply {
@@ -181,6 +185,7 @@ pub fn main() -> ExitCode {
             auto_approve,
             allow_removals,
             parallelism: usize::from(network.parallelism),
+            timeout: std::time::Duration::from_secs(network.timeout),
             color: network.color,
         }),
         Command::Import {

@@ -23,6 +23,8 @@ pub struct ApplyOptions {
     pub auto_approve: bool,
     pub allow_removals: bool,
     pub parallelism: usize,
+    /// Per-request timeout.
+    pub timeout: std::time::Duration,
     pub color: ColorChoice,
 }
 
@@ -136,6 +138,7 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
     };
     let client_options = ClientOptions {
         parallelism: opts.parallelism,
+        timeout: opts.timeout,
         ..ClientOptions::default()
     };
     let interactive = std::io::stderr().is_terminal();

@@ -33,6 +33,8 @@ pub struct PlanOptions {
     pub detailed_exitcode: bool,
     pub targets: Vec<ResourceKey>,
     pub parallelism: usize,
+    /// Per-request timeout.
+    pub timeout: std::time::Duration,
     pub color: ColorChoice,
 }
 
@@ -92,6 +94,7 @@ pub fn run(opts: PlanOptions) -> ExitCode {
     };
     let client_options = ClientOptions {
         parallelism: opts.parallelism,
+        timeout: opts.timeout,
         ..ClientOptions::default()
     };
     let plan = rt.block_on(async {
