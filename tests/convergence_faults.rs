@@ -1,0 +1,200 @@
+//! Convergence under faults, as a property over random live and desired states of all
+//! three providers: with the sandbox injecting 10% of 5xx, 429 and connection resets,
+//! plan → apply either converges or reports its failures, a re-run converges, and the
+//! sandbox's event log never shows a declared member removed.
+//! Cases: TEAMSYNC_PROPTEST_CASES (default 200); seed: PROPTEST_RNG_SEED (proptest's own).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use teamsync::apply::execute;
+use teamsync::commands::plan::compute;
+use teamsync::live::Connections;
+use teamsync::providers::ClientOptions;
+use teamsync::sandbox::{Faults, Knobs, Sandbox};
+
+const PEOPLE: usize = 6;
+const ORG: &str = "0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11";
+
+fn email(i: usize) -> String {
+    format!("p{i}@acme.com")
+}
+
+#[derive(Debug, Clone)]
+struct Side {
+    exists: bool,
+    additive: bool,
+    live: Vec<bool>,
+    want: Vec<bool>,
+    owner_live: Vec<bool>,
+    owner_want: Vec<bool>,
+}
+
+fn side() -> impl Strategy<Value = Side> {
+    let bits = || prop::collection::vec(any::<bool>(), PEOPLE);
+    (
+        any::<bool>(),
+        prop::bool::weighted(0.25),
+        bits(),
+        bits(),
+        bits(),
+        bits(),
+    )
+        .prop_map(
+            |(exists, additive, live, want, owner_live, owner_want)| Side {
+                exists,
+                additive,
+                live,
+                want,
+                owner_live,
+                owner_want,
+            },
+        )
+}
+
+fn world(pb: &Side, gb: &Side, cf: &Side) -> Value {
+    let users: Vec<Value> = (0..PEOPLE).map(|i| json!({"id": format!("00000000-0000-4000-8000-{i:012}"), "name": format!("P{i}"), "email": email(i)})).collect();
+    let memberships: Vec<Value> = (0..PEOPLE).map(|i| json!({"id": 100 + i, "user": format!("00000000-0000-4000-8000-{i:012}"), "role": 1})).collect();
+    let group_members: Vec<Value> = (0..PEOPLE)
+        .filter(|i| pb.live[*i])
+        .map(|i| json!({"id": format!("10000000-0000-4000-8000-{i:012}"), "email": email(i)}))
+        .collect();
+    let gb_members: Vec<Value> = (0..PEOPLE).map(|i| json!({"id": format!("u{i}"), "name": format!("P{i}"), "email": email(i), "role": "edit"})).collect();
+    let gb_team: Vec<Value> = (0..PEOPLE).filter(|i| gb.live[*i]).map(|i| json!({"user": format!("u{i}"), "role": if gb.owner_live[i] {"owner"} else {"member"}})).collect();
+    let cf_users: Vec<Value> = (0..PEOPLE)
+        .map(|i| json!({"id": format!("U{i}"), "email": email(i)}))
+        .collect();
+    let cf_mems: Vec<Value> = (0..PEOPLE)
+        .map(|i| json!({"id": format!("OM{i}"), "user": format!("U{i}")}))
+        .collect();
+    let cf_team: Vec<Value> = (0..PEOPLE)
+        .filter(|i| cf.live[*i])
+        .map(|i| json!({"id": format!("TM{i}"), "membership": format!("OM{i}")}))
+        .collect();
+    json!({
+        "pixiebrix": {"organizations": [{"id": ORG, "name": "Acme", "verified_domains": ["acme.com"], "users": users, "memberships": memberships,
+            "groups": if pb.exists { json!([{"id": "20000000-0000-4000-8000-000000000001", "name": "G", "members": group_members}]) } else { json!([]) }}]},
+        "gitbook": {"organizations": {"acme": {"members": gb_members,
+            "teams": if gb.exists { json!([{"id": "t1", "title": "T", "members": gb_team}]) } else { json!([]) }}}},
+        "contentful": {"organizations": {"c1": {"users": cf_users, "memberships": cf_mems,
+            "teams": if cf.exists { json!([{"id": "T1", "name": "T", "members": cf_team}]) } else { json!([]) }}}}
+    })
+}
+
+fn container(provider: &str, side: &Side, roles: bool) -> String {
+    let members: Vec<String> = (0..PEOPLE)
+        .filter(|i| side.want[*i])
+        .map(|i| {
+            if roles && side.owner_want[i] {
+                format!("{{person: p{i}, role: owner}}")
+            } else {
+                format!("p{i}")
+            }
+        })
+        .collect();
+    format!(
+        "  - provider: {provider}\n    name: {}\n    mode: {}\n    members: [{}]\n",
+        if provider == "pb" { "G" } else { "T" },
+        if side.additive { "additive" } else { "exact" },
+        members.join(", ")
+    )
+}
+
+fn write_repo(dir: &Path, base_url: &str, pb: &Side, gb: &Side, cf: &Side) {
+    let root = format!(
+        "version: 1\nproviders:\n  pb: {{kind: pixiebrix, organization: {ORG}, endpoint: \"{base_url}\", token_env: TEAMSYNC_CONVERGENCE_TOKEN}}\n  docs: {{kind: gitbook, organization: acme, endpoint: \"{base_url}/v1\", token_env: TEAMSYNC_CONVERGENCE_TOKEN}}\n  cms: {{kind: contentful, organization: c1, endpoint: \"{base_url}\", token_env: TEAMSYNC_CONVERGENCE_TOKEN}}\ninclude: [c.yaml]\n"
+    );
+    let people: String = (0..PEOPLE)
+        .map(|i| format!("  p{i}: {{email: {}}}\n", email(i)))
+        .collect();
+    let c = format!(
+        "people:\n{people}groups:\n{}teams:\n{}{}",
+        container("pb", pb, false),
+        container("docs", gb, true),
+        container("cms", cf, false)
+    );
+    std::fs::write(dir.join("teamsync.yaml"), root).unwrap();
+    std::fs::write(dir.join("c.yaml"), c).unwrap();
+}
+
+/// Emails removed from a container, per the sandbox's event log.
+fn removed_emails(events: &[teamsync::sandbox::Event]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .filter(|e| e.action.ends_with(".remove"))
+        .filter_map(|e| {
+            let d = &e.detail;
+            let who = if let Some(em) = d["email"].as_str() {
+                em.to_string()
+            } else if let Some(u) = d["user"].as_str() {
+                email(u.trim_start_matches('u').parse().ok()?)
+            } else {
+                email(
+                    d["membership"]
+                        .as_str()?
+                        .trim_start_matches("OM")
+                        .parse()
+                        .ok()?,
+                )
+            };
+            Some((e.api.clone(), who))
+        })
+        .collect()
+}
+
+fn set_token() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: this test binary holds a single test, and the variable is set before it
+        // starts any runtime or thread, so nothing reads the environment concurrently.
+        unsafe { std::env::set_var("TEAMSYNC_CONVERGENCE_TOKEN", "t") }
+    });
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("TEAMSYNC_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
+    ))]
+
+    #[test]
+    fn apply_under_faults_converges_and_never_removes_a_declared_member(pb in side(), gb in side(), cf in side(), seed in any::<u64>()) {
+        set_token();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async {
+            let knobs = Knobs {
+                faults: Faults { status_500: 0.02, status_503: 0.03, status_429: 0.02, reset: 0.03, ..Faults::default() },
+                seed,
+                ..Knobs::default()
+            };
+            let handle = Sandbox::start(serde_json::from_value(world(&pb, &gb, &cf)).unwrap(), knobs, None).await.unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            write_repo(dir.path(), &handle.base_url(), &pb, &gb, &cf);
+            let loaded = teamsync::config::load(dir.path()).map_err(|d| format!("{d:?}")).unwrap();
+            let options = ClientOptions { backoff: std::time::Duration::from_millis(5), ..ClientOptions::default() };
+            let conns = Connections::open(&loaded, options).await.unwrap();
+            let mut converged = false;
+            for _ in 0..6 {
+                let Ok(plan) = compute(&loaded, &conns, &[]).await else { continue };
+                if !plan.has_changes() {
+                    converged = true;
+                    break;
+                }
+                let report = execute(&plan, &conns, &loaded.desired, 4, &|_| {}).await;
+                // Whatever did not apply is in the report, never silently dropped.
+                let attempted: usize = plan.changes.iter().map(|c| c.members.len()).sum();
+                let reported = report.steps.iter().filter(|s| s.member.is_some()).count();
+                assert_eq!(reported, attempted, "every member change has a result");
+            }
+            assert!(converged, "re-runs converge");
+            let declared: BTreeSet<(String, String)> = [("pixiebrix", &pb), ("gitbook", &gb), ("contentful", &cf)]
+                .into_iter()
+                .flat_map(|(api, s)| (0..PEOPLE).filter(|i| s.want[*i]).map(move |i| (api.to_string(), email(i))))
+                .collect();
+            for removed in removed_emails(&handle.events()) {
+                assert!(!declared.contains(&removed), "declared member removed: {removed:?}");
+            }
+        });
+    }
+}
