@@ -15,6 +15,12 @@ use crate::model::ResourceKey;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Say less: only errors and results.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more: -v logs every request (never a header), -vv also every retry wait.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 /// `--config`, shared by every command that reads a configuration.
@@ -133,10 +139,12 @@ pub enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let verbosity = commands::Verbosity::from_flags(cli.quiet, cli.verbose);
     match cli.command {
         Command::Validate { config, format } => commands::validate(
             &config.config,
             format.unwrap_or_else(commands::DiagnosticFormat::from_env),
+            verbosity,
         ),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -172,6 +180,7 @@ pub fn main() -> ExitCode {
             parallelism: usize::from(network.parallelism),
             timeout: std::time::Duration::from_secs(network.timeout),
             color: network.color,
+            verbosity,
         }),
         Command::Apply {
             plan_file,
@@ -187,6 +196,7 @@ pub fn main() -> ExitCode {
             parallelism: usize::from(network.parallelism),
             timeout: std::time::Duration::from_secs(network.timeout),
             color: network.color,
+            verbosity,
         }),
         Command::Import {
             config,
@@ -200,6 +210,7 @@ pub fn main() -> ExitCode {
             out,
             force,
             parallelism: usize::from(parallelism),
+            verbosity,
         }),
         Command::Schema => {
             print!("{}", crate::config::schema_text());

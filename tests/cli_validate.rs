@@ -95,3 +95,13 @@ fn completions_and_man_page_are_generated_from_the_cli_definition() {
         .code(0)
         .stdout(predicate::str::starts_with(".ie").or(predicate::str::contains(".TH teamsync")));
 }
+
+#[test]
+fn quiet_validate_says_nothing_when_the_config_is_valid() {
+    teamsync()
+        .args(["validate", "-q", "--config", "examples/acme"])
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr("");
+}

@@ -141,3 +141,15 @@ fn inside_github_actions_the_plan_goes_to_the_job_summary() {
     let written = std::fs::read_to_string(&summary).unwrap();
     assert!(written.starts_with("### teamsync plan\n\n**Plan: 0 to create, 2 to update, 0 to delete; 2 members to add, 2 to remove.**"), "{written}");
 }
+
+#[test]
+fn quiet_apply_prints_only_the_result() {
+    let repo = repo(None);
+    let out = repo.run(&["apply", "--auto-approve", "-q"]).code(0);
+    let err = stderr(&out);
+    assert!(!err.contains("applied: "), "{err}");
+    assert!(
+        err.contains("Apply complete: 4 applied, 0 failed, 0 skipped."),
+        "{err}"
+    );
+}

@@ -62,6 +62,7 @@ fn the_token_never_appears_in_output_or_plan_files() {
     for args in [
         vec!["validate"],
         vec!["plan"],
+        vec!["plan", "-vv"],
         vec!["plan", "--format", "json", "--out", p],
         vec!["plan", "--format", "markdown"],
         vec!["apply", p],
@@ -87,6 +88,10 @@ fn the_token_never_appears_in_output_or_plan_files() {
     }
     assert!(!all.contains(CANARY), "the token leaked");
     assert!(all.contains("Plan:"), "the commands really ran");
+    assert!(
+        all.contains("teamsync: GET http://127.0.0.1:"),
+        "-vv logs every request"
+    );
 }
 
 /// A server that answers every request with a redirect to `target`, and one that counts

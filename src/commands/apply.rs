@@ -23,6 +23,7 @@ pub struct ApplyOptions {
     pub auto_approve: bool,
     pub allow_removals: bool,
     pub parallelism: usize,
+    pub verbosity: super::Verbosity,
     /// Per-request timeout.
     pub timeout: std::time::Duration,
     pub color: ColorChoice,
@@ -139,6 +140,7 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
     let client_options = ClientOptions {
         parallelism: opts.parallelism,
         timeout: opts.timeout,
+        log_requests: opts.verbosity.request_log(),
         ..ClientOptions::default()
     };
     let interactive = std::io::stderr().is_terminal();
@@ -184,7 +186,10 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
                     bar.println(describe(step));
                 }
             }
-            None => eprintln!("{}", describe(step)),
+            None if opts.verbosity.info() || !matches!(step.outcome, Outcome::Applied) => {
+                eprintln!("{}", describe(step))
+            }
+            None => {}
         };
         let report = execute(&plan, &conns, &loaded.desired, opts.parallelism, &progress).await;
         if let Some(bar) = bar {

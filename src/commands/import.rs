@@ -18,6 +18,7 @@ pub struct ImportOptions {
     pub out: Option<PathBuf>,
     pub force: bool,
     pub parallelism: usize,
+    pub verbosity: super::Verbosity,
 }
 
 /// `../../schemas/teamsync.schema.json`-style path from `out` to the repository's schema.
@@ -65,6 +66,7 @@ pub fn run(opts: ImportOptions) -> ExitCode {
     };
     let options = ClientOptions {
         parallelism: opts.parallelism,
+        log_requests: opts.verbosity.request_log(),
         ..ClientOptions::default()
     };
     let live = rt.block_on(async {
@@ -105,6 +107,10 @@ pub fn run(opts: ImportOptions) -> ExitCode {
         &modeline(&loaded.base_dir, &out),
     );
     match import::write(&out, &files, opts.force) {
+        Ok(written) if !opts.verbosity.info() => {
+            let _ = written;
+            ExitCode::from(EXIT_OK)
+        }
         Ok(written) => {
             for path in &written {
                 eprintln!("wrote {}", path.display());

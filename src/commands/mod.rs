@@ -17,6 +17,42 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_CHANGES: u8 = 2;
 
+/// How much to say on stderr: `-q` only errors and results, `-v` also every request,
+/// `-vv` also every retry wait.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    #[default]
+    Normal,
+    Verbose,
+    Debug,
+}
+
+impl Verbosity {
+    pub fn from_flags(quiet: bool, verbose: u8) -> Self {
+        match (quiet, verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, 0) => Verbosity::Normal,
+            (false, 1) => Verbosity::Verbose,
+            (false, _) => Verbosity::Debug,
+        }
+    }
+
+    /// Whether informational messages (progress, "saved", "valid") are shown.
+    pub fn info(self) -> bool {
+        self >= Verbosity::Normal
+    }
+
+    /// The request log level for the HTTP clients: 0 none, 1 requests, 2 retries too.
+    pub fn request_log(self) -> u8 {
+        match self {
+            Verbosity::Quiet | Verbosity::Normal => 0,
+            Verbosity::Verbose => 1,
+            Verbosity::Debug => 2,
+        }
+    }
+}
+
 /// When to colour terminal output.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
@@ -94,8 +130,12 @@ fn load_config_as(path: &Path, format: DiagnosticFormat) -> Result<Loaded, ExitC
 }
 
 /// `teamsync validate`: every problem at once, exit 1 on any error.
-pub fn validate(path: &Path, format: DiagnosticFormat) -> ExitCode {
+pub fn validate(path: &Path, format: DiagnosticFormat, verbosity: Verbosity) -> ExitCode {
     match load_config_as(path, format) {
+        Ok(loaded) if !verbosity.info() => {
+            let _ = loaded;
+            ExitCode::from(EXIT_OK)
+        }
         Ok(loaded) => {
             let files = loaded.files.len();
             let resources = loaded.desired.resources.len();

@@ -33,6 +33,7 @@ pub struct PlanOptions {
     pub detailed_exitcode: bool,
     pub targets: Vec<ResourceKey>,
     pub parallelism: usize,
+    pub verbosity: super::Verbosity,
     /// Per-request timeout.
     pub timeout: std::time::Duration,
     pub color: ColorChoice,
@@ -95,6 +96,7 @@ pub fn run(opts: PlanOptions) -> ExitCode {
     let client_options = ClientOptions {
         parallelism: opts.parallelism,
         timeout: opts.timeout,
+        log_requests: opts.verbosity.request_log(),
         ..ClientOptions::default()
     };
     let plan = rt.block_on(async {
@@ -121,7 +123,7 @@ pub fn run(opts: PlanOptions) -> ExitCode {
     if let Err(e) = write_step_summary(&plan) {
         eprintln!("warning: cannot write the job summary: {e}");
     }
-    if let Some(out) = &opts.out {
+    if let Some(out) = opts.out.as_ref().filter(|_| opts.verbosity.info()) {
         eprintln!(
             "Saved the plan to {}; apply exactly it with `teamsync apply {}`.",
             out.display(),

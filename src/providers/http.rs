@@ -225,6 +225,25 @@ impl Core {
                 .header(CONTENT_TYPE, req.content_type)
                 .body(body.to_string());
         }
+        let started = std::time::Instant::now();
+        let outcome = self.exchange(builder).await;
+        if self.options.log_requests > 0 {
+            let result = match &outcome {
+                Attempt::Answer(r) => r.status.to_string(),
+                Attempt::NotSent(m) | Attempt::Lost(m) => m.clone(),
+            };
+            // URLs carry no secrets (tokens only ever travel in the Authorization header).
+            eprintln!(
+                "teamsync: {} {} -> {result} in {} ms",
+                req.method,
+                req.url,
+                started.elapsed().as_millis()
+            );
+        }
+        outcome
+    }
+
+    async fn exchange(&self, builder: reqwest::RequestBuilder) -> Attempt {
         match builder.send().await {
             Ok(resp) => {
                 let status = resp.status().as_u16();
@@ -289,6 +308,18 @@ impl Core {
         None
     }
 
+    /// Waits before a retry, saying so at `-vv`.
+    async fn pause(&self, req: &Req, wait: Duration, why: &str) {
+        if self.options.log_requests > 1 {
+            eprintln!(
+                "teamsync: {why}: waiting {} ms before retrying {}",
+                wait.as_millis(),
+                req.what
+            );
+        }
+        tokio::time::sleep(wait).await;
+    }
+
     /// Sends with retries; returns the final answer whatever its status.
     async fn send(&self, req: &Req) -> Result<Resp, ProviderError> {
         let mut attempt = 0;
@@ -303,17 +334,25 @@ impl Core {
                         .throttle_wait(&resp)
                         .unwrap_or_else(|| self.backoff(attempt))
                         .min(MAX_WAIT);
-                    tokio::time::sleep(wait + jitter).await;
+                    self.pause(req, wait + jitter, "throttled (429)").await;
                 }
                 Attempt::Answer(resp)
                     if resp.status >= 500 && req.retry == Retry::Idempotent && !last =>
                 {
-                    tokio::time::sleep(self.backoff(attempt)).await;
+                    self.pause(
+                        req,
+                        self.backoff(attempt),
+                        &format!("server error {}", resp.status),
+                    )
+                    .await;
                 }
                 Attempt::Answer(resp) => return Ok(resp),
-                Attempt::NotSent(_) if !last => tokio::time::sleep(self.backoff(attempt)).await,
+                Attempt::NotSent(_) if !last => {
+                    self.pause(req, self.backoff(attempt), "not connected")
+                        .await
+                }
                 Attempt::Lost(_) if req.retry == Retry::Idempotent && !last => {
-                    tokio::time::sleep(self.backoff(attempt)).await
+                    self.pause(req, self.backoff(attempt), "answer lost").await
                 }
                 Attempt::NotSent(message) | Attempt::Lost(message) => {
                     let message = if req.retry == Retry::OnlyIfNotApplied {

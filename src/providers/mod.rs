@@ -65,6 +65,9 @@ pub struct ClientOptions {
     pub max_retries: u32,
     /// First backoff step; doubles per attempt, with jitter.
     pub backoff: Duration,
+    /// 0: quiet; 1: one stderr line per request (method, URL, status, time; never a
+    /// header); 2: also every wait before a retry.
+    pub log_requests: u8,
 }
 
 impl Default for ClientOptions {
@@ -75,6 +78,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             max_retries: 5,
             backoff: Duration::from_millis(200),
+            log_requests: 0,
         }
     }
 }
