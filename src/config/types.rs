@@ -50,6 +50,7 @@ pub struct File {
 /// One SaaS organization teamsync manages.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "Provider")]
 pub struct Provider {
     /// Which API this is: `pixiebrix`, `gitbook` or `contentful`.
     pub kind: ProviderKind,
@@ -74,6 +75,7 @@ pub struct Provider {
 /// Repository-wide safety rules.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "Policy")]
 pub struct PolicyConfig {
     /// Only addresses in these domains may be granted access. Empty: no restriction.
     #[serde(default)]
@@ -87,6 +89,7 @@ pub struct PolicyConfig {
 /// A person in the roster.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "Person")]
 pub struct Person {
     /// Email address; compared case-insensitively.
     #[schemars(example = "alice@acme.com")]
@@ -100,6 +103,7 @@ pub struct Person {
 /// A group, campaign or team and who belongs to it.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "Group, campaign or team")]
 pub struct Container {
     /// The name, unique per provider and kind.
     #[schemars(length(min = 1))]
@@ -122,6 +126,7 @@ pub struct Container {
 /// The PixieBrix organization roster.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "Organization roster")]
 pub struct Organization {
     /// Which configured PixieBrix provider. May be left out when there is exactly one.
     pub provider: Option<String>,
@@ -149,6 +154,7 @@ fn additive() -> Mode {
 /// A member written as a mapping: exactly one of `person`, `email`, `user_id`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "Member (mapping form)")]
 pub struct MemberDetail {
     /// A handle from `people`.
     pub person: Option<String>,
