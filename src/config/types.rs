@@ -57,6 +57,7 @@ pub struct Provider {
     /// The organization's id: a PixieBrix organization UUID, a GitBook organization id, a
     /// Contentful organization id.
     #[schemars(length(min = 1))]
+    #[schemars(example = &"0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11")]
     pub organization: String,
     /// Base URL of the API; each kind has its default. `https://` anywhere, `http://` only
     /// on loopback, or `sandbox:FILE` for the in-process emulator seeded from FILE
@@ -69,6 +70,7 @@ pub struct Provider {
     pub token_env: Option<String>,
     /// Resource kinds whose live resources that no file declares are deleted. Off by default.
     #[serde(default)]
+    #[schemars(example = serde_json::json!(["group"]))]
     pub prune: Vec<ResourceKind>,
 }
 
@@ -107,19 +109,23 @@ pub struct Person {
 pub struct Container {
     /// The name, unique per provider and kind.
     #[schemars(length(min = 1))]
+    #[schemars(example = &"Sales Ops")]
     pub name: String,
     /// Which configured provider it lives in. May be left out when exactly one configured
     /// provider supports this kind of resource.
+    #[schemars(example = &"docs")]
     pub provider: Option<String>,
     /// Earlier names. When one exists live and `name` does not, the plan renames it
     /// instead of creating a new one.
     #[serde(default)]
+    #[schemars(example = ["Sales Operations"])]
     pub previously: Vec<String>,
     /// `exact` (default): members not listed are removed. `additive`: only add.
     #[serde(default)]
     pub mode: Mode,
     /// Who belongs: a person's handle, an email, or a mapping.
     #[serde(default)]
+    #[schemars(example = serde_json::json!(["alice", "carol@acme.com", {"person": "bob", "role": "owner"}]))]
     pub members: Vec<MemberEntry>,
 }
 
@@ -136,6 +142,7 @@ pub struct Organization {
     pub roster: Mode,
     /// Account kinds never removed as leavers.
     #[serde(default)]
+    #[schemars(example = serde_json::json!(["service_accounts", "deployment_keys"]))]
     pub keep: Vec<AccountKind>,
     /// Invite listed people who are not in the organization yet (otherwise the plan
     /// reports them).
