@@ -20,7 +20,7 @@
 // Helpers return a ready `Response` as their error, the way axum handlers answer.
 #![allow(clippy::result_large_err)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -355,18 +355,31 @@ fn team_json(org: &str, t: &Team) -> Value {
     })
 }
 
-fn team_membership_json(org: &Org, org_id: &str, team: &Team, tm: &TeamMembership) -> Value {
-    let user = org
-        .memberships
+/// The user of each organization membership among `wanted` (all when `None`), found in
+/// one pass: looking each team membership's user up separately was quadratic.
+fn users_of<'a>(org: &'a Org, wanted: Option<&HashSet<&str>>) -> HashMap<&'a str, &'a str> {
+    org.memberships
         .iter()
-        .find(|m| m.id == tm.membership)
-        .map(|m| m.user.clone())
+        .filter(|m| wanted.is_none_or(|w| w.contains(m.id.as_str())))
+        .map(|m| (m.id.as_str(), m.user.as_str()))
+        .collect()
+}
+
+fn team_membership_json(
+    users: &HashMap<&str, &str>,
+    org_id: &str,
+    team: &Team,
+    tm: &TeamMembership,
+) -> Value {
+    let user = users
+        .get(tm.membership.as_str())
+        .copied()
         .unwrap_or_default();
     json!({
         "sys": {"type": "TeamMembership", "id": tm.id, "version": 0,
                 "organization": link("Organization", org_id), "team": link("Team", &team.id),
                 "organizationMembership": link("OrganizationMembership", &tm.membership),
-                "user": link("User", &user),
+                "user": link("User", user),
                 "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:00:00Z"},
     })
 }
@@ -375,7 +388,7 @@ fn team_membership_json(org: &Org, org_id: &str, team: &Team, tm: &TeamMembershi
 fn includes_for(org: &Org, q: &HashMap<String, String>, items: &[Value]) -> Option<Value> {
     let mut out = serde_json::Map::new();
     if wants_include(q, "sys.user") {
-        let ids: Vec<&str> = items
+        let ids: HashSet<&str> = items
             .iter()
             .filter_map(|i| i.pointer("/sys/user/sys/id").and_then(Value::as_str))
             .collect();
@@ -388,7 +401,7 @@ fn includes_for(org: &Org, q: &HashMap<String, String>, items: &[Value]) -> Opti
         out.insert("User".into(), Value::Array(users));
     }
     if wants_include(q, "sys.organizationMembership") {
-        let ids: Vec<&str> = items
+        let ids: HashSet<&str> = items
             .iter()
             .filter_map(|i| {
                 i.pointer("/sys/organizationMembership/sys/id")
@@ -423,6 +436,18 @@ async fn memberships(
             Err(r) => return r,
         };
         let query = q.get("query").map(|s| s.to_lowercase());
+        // The users the full-text query matches, found once rather than per membership.
+        let matching: Option<HashSet<&str>> = query.as_ref().map(|needle| {
+            o.users
+                .iter()
+                .filter(|u| {
+                    [&u.email, &u.first_name, &u.last_name, &u.id]
+                        .iter()
+                        .any(|f| super::contains_caseless(f, needle))
+                })
+                .map(|u| u.id.as_str())
+                .collect()
+        });
         let user_in: Option<Vec<&str>> =
             q.get("sys.user.sys.id[in]").map(|v| v.split(',').collect());
         let items: Vec<Value> = o
@@ -436,13 +461,9 @@ async fn memberships(
                     .is_none_or(|ids| ids.contains(&m.user.as_str()))
             })
             .filter(|m| {
-                query.as_ref().is_none_or(|needle| {
-                    o.users.iter().find(|u| u.id == m.user).is_some_and(|u| {
-                        [&u.email, &u.first_name, &u.last_name, &u.id]
-                            .iter()
-                            .any(|f| f.to_lowercase().contains(needle))
-                    })
-                })
+                matching
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(m.user.as_str()))
             })
             .map(|m| membership_json(&org, m))
             .collect();
@@ -688,10 +709,12 @@ async fn team_memberships(
         let Some(t) = o.teams.iter().find(|t| t.id == team) else {
             return not_found("Team", &team);
         };
+        let wanted: HashSet<&str> = t.members.iter().map(|tm| tm.membership.as_str()).collect();
+        let users = users_of(o, Some(&wanted));
         let items = t
             .members
             .iter()
-            .map(|tm| team_membership_json(o, &org, t, tm))
+            .map(|tm| team_membership_json(&users, &org, t, tm))
             .collect();
         collection(&st, &q, items, |page| includes_for(o, &q, page))
     })
@@ -715,6 +738,7 @@ async fn org_team_memberships(
             .get("sys.organizationMembership.sys.id[in]")
             .or(q.get("sys.organizationMembership.sys.id"))
             .map(|v| v.split(',').collect());
+        let users = users_of(o, None);
         let items = o
             .teams
             .iter()
@@ -724,7 +748,7 @@ async fn org_team_memberships(
                     .as_ref()
                     .is_none_or(|ids| ids.contains(&tm.membership.as_str()))
             })
-            .map(|(t, tm)| team_membership_json(o, &org, t, tm))
+            .map(|(t, tm)| team_membership_json(&users, &org, t, tm))
             .collect();
         collection(&st, &q, items, |page| includes_for(o, &q, page))
     })
@@ -750,7 +774,10 @@ async fn team_membership_get(
             .find(|t| t.id == team)
             .and_then(|t| t.members.iter().find(|m| m.id == id).map(|m| (t, m)))
         {
-            Some((t, m)) => axum::Json(team_membership_json(o, &org, t, m)).into_response(),
+            Some((t, m)) => {
+                let users = users_of(o, Some(&HashSet::from([m.membership.as_str()])));
+                axum::Json(team_membership_json(&users, &org, t, m)).into_response()
+            }
             None => not_found("TeamMembership", &id),
         }
     })
@@ -822,25 +849,22 @@ async fn team_membership_create(
         if t.members.iter().any(|m| m.membership == membership) {
             return Err(validation("organizationMembership", "taken", "The user is already a member of this team"));
         }
-        t.members.push(TeamMembership { id: id.clone(), membership: membership.clone() });
-        let snapshot = (o.clone(), o.teams.iter().find(|t| t.id == team).cloned());
-        Ok::<_, Response>(snapshot)
+        let tm = TeamMembership { id: id.clone(), membership: membership.clone() };
+        t.members.push(tm.clone());
+        let o = &*o;
+        let t = o.teams.iter().find(|t| t.id == team).ok_or_else(|| not_found("Team", &team))?;
+        let users = users_of(o, Some(&HashSet::from([membership.as_str()])));
+        Ok::<_, Response>(team_membership_json(&users, &org, t, &tm))
     });
     match created {
-        Ok((o, Some(t))) => {
+        Ok(json) => {
             st.event(
                 NAME,
                 "team_membership.create",
                 json!({"team": team, "membership": membership}),
             );
-            let tm = TeamMembership { id, membership };
-            (
-                StatusCode::CREATED,
-                axum::Json(team_membership_json(&o, &org, &t, &tm)),
-            )
-                .into_response()
+            (StatusCode::CREATED, axum::Json(json)).into_response()
         }
-        Ok((_, None)) => not_found("Team", &team),
         Err(r) => r,
     }
 }

@@ -266,12 +266,22 @@ fn user_json(host: &str, m: &Member) -> Value {
     u
 }
 
-fn member_json(host: &str, org: &Org, m: &Member) -> Value {
-    let teams = org
-        .teams
-        .iter()
-        .filter(|t| t.members.iter().any(|tm| tm.user == m.id))
-        .count();
+/// How many teams each member is in, counted in one pass (per member it was quadratic).
+fn team_counts(org: &Org) -> HashMap<&str, usize> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for t in &org.teams {
+        let mut seen = std::collections::HashSet::new();
+        for tm in &t.members {
+            if seen.insert(tm.user.as_str()) {
+                *counts.entry(tm.user.as_str()).or_default() += 1;
+            }
+        }
+    }
+    counts
+}
+
+fn member_json(host: &str, counts: &HashMap<&str, usize>, m: &Member) -> Value {
+    let teams = counts.get(m.id.as_str()).copied().unwrap_or(0);
     json!({
         "object": "member",
         "id": m.id,
@@ -342,6 +352,7 @@ async fn members(
         let o = org_of(w, &org)?;
         let search = q.get("search").map(|s| s.to_lowercase());
         let role = q.get("role");
+        let counts = team_counts(o);
         Ok(o.members
             .iter()
             .filter(|m| {
@@ -357,7 +368,7 @@ async fn members(
                 Some("guest") => m.role.is_none(),
                 Some(r) => m.role.as_deref() == Some(r),
             })
-            .map(|m| member_json(&host, o, m))
+            .map(|m| member_json(&host, &counts, m))
             .collect::<Vec<_>>())
     });
     match items {
@@ -381,7 +392,7 @@ async fn member_get(
             Err(r) => return r,
         };
         match o.members.iter().find(|m| m.id == user) {
-            Some(m) => axum::Json(member_json(&host, o, m)).into_response(),
+            Some(m) => axum::Json(member_json(&host, &team_counts(o), m)).into_response(),
             None => not_found("Member"),
         }
     })
@@ -586,12 +597,21 @@ async fn team_members(
             .iter()
             .find(|t| t.id == team)
             .ok_or_else(|| not_found("Team"))?;
+        let counts = team_counts(o);
+        let wanted: std::collections::HashSet<&str> =
+            t.members.iter().map(|tm| tm.user.as_str()).collect();
+        let by_id: HashMap<&str, &Member> = o
+            .members
+            .iter()
+            .filter(|m| wanted.contains(m.id.as_str()))
+            .map(|m| (m.id.as_str(), m))
+            .collect();
         Ok(t.members
             .iter()
             .filter_map(|tm| {
-                let m = o.members.iter().find(|m| m.id == tm.user)?;
+                let m = by_id.get(tm.user.as_str())?;
                 Some(json!({
-                    "organization": member_json(&host, o, m),
+                    "organization": member_json(&host, &counts, m),
                     "team": {"role": tm.role},
                     "permissions": {"view": true},
                 }))

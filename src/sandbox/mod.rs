@@ -101,7 +101,12 @@ impl AppState {
 
     /// Mutates the world. Call [`AppState::event`] for each change made.
     pub fn write<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
-        f(&mut lock(&self.0.world))
+        let mut world = lock(&self.0.world);
+        // Derived lookups must never outlive the state they were built from.
+        world.pixiebrix.invalidate();
+        let out = f(&mut world);
+        world.pixiebrix.invalidate();
+        out
     }
 
     /// Records one change in the event log.
@@ -166,4 +171,35 @@ pub trait Api {
     fn throttled(retry_after_secs: u64, limit: u32) -> Response;
     /// Adds this API's rate-limit headers (if it has any) to a normal response.
     fn rate_limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset_secs: u64);
+}
+
+/// Whether `hay` contains `needle_lower` (already lower-cased), ignoring case. ASCII
+/// needles, the common case (emails), are compared without allocating.
+pub(crate) fn contains_caseless(hay: &str, needle_lower: &str) -> bool {
+    if needle_lower.is_ascii() {
+        needle_lower.is_empty()
+            || hay
+                .as_bytes()
+                .windows(needle_lower.len())
+                .any(|w| w.eq_ignore_ascii_case(needle_lower.as_bytes()))
+    } else {
+        hay.to_lowercase().contains(needle_lower)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_caseless;
+
+    #[test]
+    fn caseless_contains() {
+        assert!(contains_caseless(
+            "Ada.Lovelace@Example.com",
+            "lovelace@example"
+        ));
+        assert!(contains_caseless("anything", ""));
+        assert!(!contains_caseless("ada@example.com", "bob"));
+        assert!(contains_caseless("ÉCOLE", "école"));
+        assert!(!contains_caseless("ab", "abc"));
+    }
 }

@@ -52,6 +52,64 @@ pub struct World {
     pub tokens: Vec<String>,
     #[serde(default)]
     pub organizations: Vec<Org>,
+    /// Lookups by email, one per organization, built on first need and dropped by every
+    /// write ([`World::invalidate`]): a 20,000-person organization answers a page of group
+    /// members from the index instead of scanning every user and campaign per request.
+    #[serde(skip)]
+    index: std::sync::OnceLock<Vec<OrgIndex>>,
+}
+
+/// Where an email appears in one organization (positions in its vectors).
+#[derive(Clone, Debug, Default)]
+struct OrgIndex {
+    by_email: HashMap<String, Appears>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Appears {
+    user: Option<usize>,
+    groups: Vec<usize>,
+    campaigns: Vec<usize>,
+}
+
+impl OrgIndex {
+    fn build(org: &Org) -> Self {
+        let mut by_email: HashMap<String, Appears> = HashMap::new();
+        for (i, u) in org.users.iter().enumerate() {
+            let a = by_email.entry(u.email.to_ascii_lowercase()).or_default();
+            a.user.get_or_insert(i);
+        }
+        for (i, g) in org.groups.iter().enumerate() {
+            for gm in &g.members {
+                let a = by_email.entry(gm.email.to_ascii_lowercase()).or_default();
+                if a.groups.last() != Some(&i) {
+                    a.groups.push(i);
+                }
+            }
+        }
+        for (i, c) in org.campaigns.iter().enumerate() {
+            for m in &c.members {
+                let a = by_email.entry(m.email.to_ascii_lowercase()).or_default();
+                if a.campaigns.last() != Some(&i) {
+                    a.campaigns.push(i);
+                }
+            }
+        }
+        OrgIndex { by_email }
+    }
+}
+
+impl World {
+    /// Drops the lookups; the core calls this around every write.
+    pub(crate) fn invalidate(&mut self) {
+        self.index.take();
+    }
+
+    fn index(&self, oi: usize) -> Option<&OrgIndex> {
+        self.index
+            .get_or_init(|| self.organizations.iter().map(OrgIndex::build).collect())
+            .get(oi)
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -331,6 +389,59 @@ fn parse_json(body: &Bytes) -> Result<Value, Response> {
 }
 
 /// Answers a list: the whole array below 2.0, else one page with DRF-LHP headers.
+/// The part of a list one request asks for: a page at version 2.0, else all of it.
+struct Window {
+    paged: bool,
+    total: usize,
+    start: usize,
+    end: usize,
+    page: usize,
+    pages: usize,
+}
+
+/// Works out the requested page of `total` items; a bad or past page is the API's 404.
+fn window(
+    max_page_size: Option<usize>,
+    q: &HashMap<String, String>,
+    version: &Option<String>,
+    total: usize,
+) -> Result<Window, Response> {
+    if !paged(version) {
+        return Ok(Window {
+            paged: false,
+            total,
+            start: 0,
+            end: total,
+            page: 1,
+            pages: 1,
+        });
+    }
+    let max = max_page_size.unwrap_or(1000).clamp(1, 1000);
+    let size = match q.get("page_size").and_then(|s| s.parse::<i64>().ok()) {
+        Some(n) if n > 0 => (n as usize).min(max),
+        _ => 100.min(max),
+    };
+    let pages = total.div_ceil(size).max(1);
+    let page = match q.get("page") {
+        None => 1,
+        Some(p) if p == "last" => pages,
+        Some(p) => match p.parse::<usize>() {
+            Ok(n) if n >= 1 && n <= pages => n,
+            _ => return Err(detail(StatusCode::NOT_FOUND, "Invalid page.")),
+        },
+    };
+    let start = ((page - 1) * size).min(total);
+    Ok(Window {
+        paged: true,
+        total,
+        start,
+        end: (start + size).min(total),
+        page,
+        pages,
+    })
+}
+
+/// Lists items that are cheap to render: renders all, answers with the requested page.
 fn list(
     st: &AppState,
     h: &HeaderMap,
@@ -339,27 +450,37 @@ fn list(
     version: &Option<String>,
     items: Vec<Value>,
 ) -> Response {
-    if !paged(version) {
-        return axum::Json(items).into_response();
+    match window(st.max_page_size(), q, version, items.len()) {
+        Ok(w) => {
+            let body = items[w.start..w.end].to_vec();
+            page_response(h, uri, &w, body)
+        }
+        Err(r) => r,
     }
-    let max = st.max_page_size().unwrap_or(1000).clamp(1, 1000);
-    let size = match q.get("page_size").and_then(|s| s.parse::<i64>().ok()) {
-        Some(n) if n > 0 => (n as usize).min(max),
-        _ => 100.min(max),
-    };
-    let total = items.len();
-    let pages = total.div_ceil(size).max(1);
-    let page = match q.get("page") {
-        None => 1,
-        Some(p) if p == "last" => pages,
-        Some(p) => match p.parse::<usize>() {
-            Ok(n) if n >= 1 && n <= pages => n,
-            _ => return detail(StatusCode::NOT_FOUND, "Invalid page."),
-        },
-    };
-    let start = (page - 1) * size;
-    let body: Vec<Value> = items.into_iter().skip(start).take(size).collect();
+}
+
+/// Answers a list whose page was rendered inside a read of the world: `None` when the
+/// parent does not exist, an error for a bad page.
+fn respond(
+    h: &HeaderMap,
+    uri: &Uri,
+    out: Option<Result<(Window, Vec<Value>), Response>>,
+) -> Response {
+    match out {
+        Some(Ok((w, body))) => page_response(h, uri, &w, body),
+        Some(Err(r)) => r,
+        None => not_found(),
+    }
+}
+
+/// The response for one window of a list: the body, and at version 2.0 `X-Total-Count`
+/// and the `Link` header.
+fn page_response(h: &HeaderMap, uri: &Uri, w: &Window, body: Vec<Value>) -> Response {
     let mut resp = axum::Json(body).into_response();
+    if !w.paged {
+        return resp;
+    }
+    let (total, page, pages) = (w.total, w.page, w.pages);
     if let Ok(v) = HeaderValue::from_str(&total.to_string()) {
         resp.headers_mut().insert("x-total-count", v);
     }
@@ -424,23 +545,210 @@ fn user_by_email<'a>(org: &'a Org, email: &str) -> Option<&'a User> {
         .find(|u| u.email.eq_ignore_ascii_case(email))
 }
 
-fn membership_json(org: &Org, m: &Membership) -> Value {
-    let user = org.users.iter().find(|u| u.id == m.user);
-    let email = user.map(|u| u.email.as_str()).unwrap_or("");
-    let groups: Vec<Value> = org
-        .groups
-        .iter()
-        .filter(|g| {
-            g.members
+/// An email compared and hashed without regard to ASCII case, without allocating.
+#[derive(Clone, Copy)]
+struct Caseless<'a>(&'a str);
+
+impl PartialEq for Caseless<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(other.0)
+    }
+}
+impl Eq for Caseless<'_> {}
+impl std::hash::Hash for Caseless<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // FNV-1a over the lower-cased bytes, then one word to the map's hasher: feeding
+        // the hasher byte by byte dominated listing a 20,000-person organization.
+        let folded = self.0.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+        });
+        state.write_u64(folded);
+    }
+}
+
+/// What a page of members embeds (the user, the member's groups and campaigns), found in
+/// one pass over the organization for the whole page. Looking each member up separately
+/// made listing 20,000 memberships quadratic.
+struct Related<'a> {
+    users: HashMap<Caseless<'a>, &'a User>,
+    groups: HashMap<Caseless<'a>, Vec<&'a Group>>,
+    campaigns: HashMap<Caseless<'a>, Vec<&'a Campaign>>,
+}
+
+/// The parts of [`Related`] a rendering needs; each costs a pass over the organization.
+#[derive(Clone, Copy)]
+struct Needs {
+    users: bool,
+    groups: bool,
+    campaigns: bool,
+}
+
+impl<'a> Related<'a> {
+    /// Finds the related objects from the index of a world that is not being written.
+    fn indexed(
+        w: &'a super::World,
+        oi: usize,
+        needs: Needs,
+        emails: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let org = &w.pixiebrix.organizations[oi];
+        let mut r = Related {
+            users: HashMap::new(),
+            groups: HashMap::new(),
+            campaigns: HashMap::new(),
+        };
+        let Some(index) = w.pixiebrix.index(oi) else {
+            return r;
+        };
+        for email in emails {
+            let Some(a) = index.by_email.get(&email.to_ascii_lowercase()) else {
+                continue;
+            };
+            let k = Caseless(email);
+            if needs.users
+                && let Some(u) = a.user.and_then(|i| org.users.get(i))
+            {
+                r.users.insert(k, u);
+            }
+            if needs.groups {
+                r.groups.insert(
+                    k,
+                    a.groups.iter().filter_map(|i| org.groups.get(*i)).collect(),
+                );
+            }
+            if needs.campaigns {
+                r.campaigns.insert(
+                    k,
+                    a.campaigns
+                        .iter()
+                        .filter_map(|i| org.campaigns.get(*i))
+                        .collect(),
+                );
+            }
+        }
+        r
+    }
+
+    /// Finds the related objects in one pass over the organization: for answers rendered
+    /// inside a write, where the index is being invalidated.
+    fn scan(org: &'a Org, needs: Needs, emails: impl IntoIterator<Item = &'a str>) -> Self {
+        let wanted: std::collections::HashSet<Caseless<'a>> =
+            emails.into_iter().map(Caseless).collect();
+        let mut r = Related {
+            users: HashMap::new(),
+            groups: HashMap::new(),
+            campaigns: HashMap::new(),
+        };
+        if wanted.is_empty() {
+            return r;
+        }
+        for u in org.users.iter().filter(|_| needs.users) {
+            let k = Caseless(&u.email);
+            if wanted.contains(&k) {
+                r.users.entry(k).or_insert(u);
+            }
+        }
+        for g in org.groups.iter().filter(|_| needs.groups) {
+            for gm in &g.members {
+                let k = Caseless(&gm.email);
+                if wanted.contains(&k) {
+                    let gs = r.groups.entry(k).or_default();
+                    if !gs.iter().any(|x| std::ptr::eq(*x, g)) {
+                        gs.push(g);
+                    }
+                }
+            }
+        }
+        for c in org.campaigns.iter().filter(|_| needs.campaigns) {
+            for m in &c.members {
+                let k = Caseless(&m.email);
+                if wanted.contains(&k) {
+                    let cs = r.campaigns.entry(k).or_default();
+                    if !cs.iter().any(|x| std::ptr::eq(*x, c)) {
+                        cs.push(c);
+                    }
+                }
+            }
+        }
+        r
+    }
+
+    fn user(&self, email: &str) -> Option<&'a User> {
+        self.users.get(&Caseless(email)).copied()
+    }
+    fn groups(&self, email: &'a str) -> &[&'a Group] {
+        self.groups.get(&Caseless(email)).map_or(&[], Vec::as_slice)
+    }
+    fn campaigns(&self, email: &'a str) -> &[&'a Campaign] {
+        self.campaigns
+            .get(&Caseless(email))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Users by id, built once per request that looks up many.
+fn users_by_id(org: &Org) -> HashMap<&str, &User> {
+    org.users.iter().map(|u| (u.id.as_str(), u)).collect()
+}
+
+/// Renders organization memberships in the API's order, with one lookup pass for all.
+/// Where a rendering finds related objects: the index of a world being read, or one scan
+/// of an organization being written (whose index is about to be dropped).
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Read(&'a super::World, usize),
+    Write(&'a Org),
+}
+
+impl<'a> Source<'a> {
+    fn org(self) -> &'a Org {
+        match self {
+            Source::Read(w, oi) => &w.pixiebrix.organizations[oi],
+            Source::Write(org) => org,
+        }
+    }
+
+    fn related(self, needs: Needs, emails: impl IntoIterator<Item = &'a str>) -> Related<'a> {
+        match self {
+            Source::Read(w, oi) => Related::indexed(w, oi, needs, emails),
+            Source::Write(org) => Related::scan(org, needs, emails),
+        }
+    }
+}
+
+fn memberships_json<'a>(
+    src: Source<'a>,
+    ms: &[&'a Membership],
+    users: &HashMap<&'a str, &'a User>,
+) -> Vec<Value> {
+    let email = |m: &Membership| users.get(m.user.as_str()).map_or("", |u| u.email.as_str());
+    let needs = Needs {
+        users: false,
+        groups: true,
+        campaigns: false,
+    };
+    let related = src.related(needs, ms.iter().map(|m| email(m)).filter(|e| !e.is_empty()));
+    ms.iter()
+        .map(|m| {
+            let user = users.get(m.user.as_str()).copied();
+            let groups: Vec<Value> = user
+                .map_or(&[][..], |u| related.groups(&u.email))
                 .iter()
-                .any(|gm| gm.email.eq_ignore_ascii_case(email))
+                .map(|g| json!({"id": g.id, "name": g.name}))
+                .collect();
+            json!({
+                "id": m.id, "user": user.map(user_json), "role": m.role,
+                "groups": groups, "last_active_at": null, "last_login_at": null,
+            })
         })
-        .map(|g| json!({"id": g.id, "name": g.name}))
-        .collect();
-    json!({
-        "id": m.id, "user": user.map(user_json), "role": m.role,
-        "groups": groups, "last_active_at": null, "last_login_at": null,
-    })
+        .collect()
+}
+
+fn membership_json<'a>(src: Source<'a>, m: &'a Membership) -> Value {
+    let users = users_by_id(src.org());
+    memberships_json(src, &[m], &users)
+        .pop()
+        .unwrap_or(Value::Null)
 }
 
 fn group_json(g: &Group) -> Value {
@@ -451,45 +759,57 @@ fn group_detail_json(g: &Group) -> Value {
     json!({"id": g.id, "name": g.name, "created_at": g.created_at, "deployments": []})
 }
 
-fn gm_json(org: &Org, gm: &GroupMember) -> Value {
-    let campaigns: Vec<Value> = org
-        .campaigns
-        .iter()
-        .filter(|c| {
-            c.members
+/// Renders group memberships, with one lookup pass for all of them.
+fn gms_json<'a>(src: Source<'a>, gms: &[&'a GroupMember]) -> Vec<Value> {
+    let needs = Needs {
+        users: true,
+        groups: false,
+        campaigns: true,
+    };
+    let related = src.related(needs, gms.iter().map(|gm| gm.email.as_str()));
+    gms.iter()
+        .map(|gm| {
+            let campaigns: Vec<Value> = related
+                .campaigns(&gm.email)
                 .iter()
-                .any(|m| m.email.eq_ignore_ascii_case(&gm.email))
+                .map(|c| campaign_json(c))
+                .collect();
+            json!({
+                "id": gm.id, "user": related.user(&gm.email).map(user_json),
+                "email": gm.email, "created_at": gm.created_at, "campaigns": campaigns,
+                "last_active_at": null,
+            })
         })
-        .map(campaign_json)
-        .collect();
-    json!({
-        "id": gm.id, "user": user_by_email(org, &gm.email).map(user_json),
-        "email": gm.email, "created_at": gm.created_at, "campaigns": campaigns,
-        "last_active_at": null,
-    })
+        .collect()
 }
 
 fn campaign_json(c: &Campaign) -> Value {
     json!({"id": c.id, "name": c.name, "created_at": c.created_at, "updated_at": c.updated_at})
 }
 
-fn cm_json(org: &Org, m: &CampaignMember) -> Value {
-    let groups: Vec<&str> = org
-        .groups
-        .iter()
-        .filter(|g| {
-            g.members
+/// Renders campaign members, with one lookup pass for all of them.
+fn cms_json<'a>(src: Source<'a>, ms: &[&'a CampaignMember]) -> Vec<Value> {
+    let needs = Needs {
+        users: true,
+        groups: true,
+        campaigns: false,
+    };
+    let related = src.related(needs, ms.iter().map(|m| m.email.as_str()));
+    ms.iter()
+        .map(|m| {
+            let groups: Vec<&str> = related
+                .groups(&m.email)
                 .iter()
-                .any(|gm| gm.email.eq_ignore_ascii_case(&m.email))
+                .map(|g| g.id.as_str())
+                .collect();
+            json!({
+                "id": m.id, "email": m.email, "data": m.data,
+                "account": related.user(&m.email).map(user_json),
+                "latest_client": null, "groups": groups, "assigned_deployments": [],
+                "created_at": m.created_at, "updated_at": m.updated_at, "last_active_at": null,
+            })
         })
-        .map(|g| g.id.as_str())
-        .collect();
-    json!({
-        "id": m.id, "email": m.email, "data": m.data,
-        "account": user_by_email(org, &m.email).map(user_json),
-        "latest_client": null, "groups": groups, "assigned_deployments": [],
-        "created_at": m.created_at, "updated_at": m.updated_at, "last_active_at": null,
-    })
+        .collect()
 }
 
 fn invitation_json(org: &Org, i: &Invitation) -> Value {
@@ -558,12 +878,11 @@ async fn orgs(State(st): State<AppState>, h: HeaderMap, uri: Uri, Query(q): Q) -
         w.pixiebrix
             .organizations
             .iter()
-            .map(|o| {
-                let members: Vec<Value> = o
-                    .memberships
-                    .iter()
-                    .map(|m| membership_json(o, m))
-                    .collect();
+            .enumerate()
+            .map(|(oi, o)| {
+                let users = users_by_id(o);
+                let ms: Vec<&Membership> = o.memberships.iter().collect();
+                let members = memberships_json(Source::Read(w, oi), &ms, &users);
                 json!({"id": o.id, "name": o.name, "members": members,
                        "scope": o.scope, "default_role": o.default_role})
             })
@@ -597,40 +916,44 @@ async fn memberships(
         .get("groups")
         .map(|g| g.split(',').map(|s| s.trim().to_string()).collect());
     let term = q.get("q").map(|s| s.to_lowercase());
-    let items = st.read(|w| {
+    let max = st.max_page_size();
+    let out = st.read(|w| {
         let oi = org_idx(w, &org)?;
         let o = &w.pixiebrix.organizations[oi];
-        let out: Vec<Value> = o
+        let users = users_by_id(o);
+        let in_groups: Option<std::collections::HashSet<Caseless>> = groups.as_ref().map(|gs| {
+            o.groups
+                .iter()
+                .filter(|g| gs.contains(&g.id))
+                .flat_map(|g| g.members.iter().map(|gm| Caseless(&gm.email)))
+                .collect()
+        });
+        let picked: Vec<&Membership> = o
             .memberships
             .iter()
             .filter(|m| {
-                let u = o.users.iter().find(|u| u.id == m.user);
-                let Some(u) = u else { return false };
+                let Some(u) = users.get(m.user.as_str()) else {
+                    return false;
+                };
                 sa.is_none_or(|b| u.service_account == b)
                     && dk.is_none_or(|b| u.deployment_key_account == b)
                     && role.is_none_or(|r| m.role == r)
                     && role_in.as_ref().is_none_or(|rs| rs.contains(&m.role))
                     && user_id.as_ref().is_none_or(|id| &u.id == id)
-                    && groups.as_ref().is_none_or(|gs| {
-                        o.groups.iter().any(|g| {
-                            gs.contains(&g.id)
-                                && g.members
-                                    .iter()
-                                    .any(|gm| gm.email.eq_ignore_ascii_case(&u.email))
-                        })
-                    })
+                    && in_groups
+                        .as_ref()
+                        .is_none_or(|es| es.contains(&Caseless(&u.email)))
                     && term.as_ref().is_none_or(|t| {
                         u.email.to_lowercase().contains(t) || u.name.to_lowercase().contains(t)
                     })
             })
-            .map(|m| membership_json(o, m))
             .collect();
-        Some(out)
+        Some(window(max, &q, &v, picked.len()).map(|win| {
+            let body = memberships_json(Source::Read(w, oi), &picked[win.start..win.end], &users);
+            (win, body)
+        }))
     });
-    match items {
-        Some(items) => list(&st, &h, &uri, &q, &v, items),
-        None => not_found(),
-    }
+    respond(&h, &uri, out)
 }
 
 fn find_membership(w: &super::World, id: u64) -> Option<(usize, usize)> {
@@ -660,7 +983,7 @@ async fn membership_get(
     st.read(|w| {
         find_membership(w, id).map(|(oi, mi)| {
             let o = &w.pixiebrix.organizations[oi];
-            axum::Json(membership_json(o, &o.memberships[mi])).into_response()
+            axum::Json(membership_json(Source::Read(w, oi), &o.memberships[mi])).into_response()
         })
     })
     .unwrap_or_else(not_found)
@@ -709,7 +1032,8 @@ async fn membership_update(
         if let Some(r) = role {
             o.memberships[mi].role = r;
         }
-        Some(membership_json(o, &o.memberships[mi]))
+        let o = &*o;
+        Some(membership_json(Source::Write(o), &o.memberships[mi]))
     });
     match out {
         Some(v) => {
@@ -948,20 +1272,18 @@ async fn group_members(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let items = st.read(|w| {
+    let max = st.max_page_size();
+    let out = st.read(|w| {
         group_idx(w, &id).map(|(oi, gi)| {
             let o = &w.pixiebrix.organizations[oi];
-            o.groups[gi]
-                .members
-                .iter()
-                .map(|m| gm_json(o, m))
-                .collect::<Vec<_>>()
+            let members: Vec<&GroupMember> = o.groups[gi].members.iter().collect();
+            window(max, &q, &v, members.len()).map(|win| {
+                let body = gms_json(Source::Read(w, oi), &members[win.start..win.end]);
+                (win, body)
+            })
         })
     });
-    match items {
-        Some(items) => list(&st, &h, &uri, &q, &v, items),
-        None => not_found(),
-    }
+    respond(&h, &uri, out)
 }
 
 /// Validates a group-membership body against an org: the resolved emails, or the
@@ -1069,7 +1391,7 @@ async fn group_members_write(
         }
         let o = &w.pixiebrix.organizations[oi];
         Some((
-            result.iter().map(|m| gm_json(o, m)).collect::<Vec<_>>(),
+            gms_json(Source::Write(o), &result.iter().collect::<Vec<_>>()),
             added,
             removed,
         ))
@@ -1308,20 +1630,18 @@ async fn campaign_members(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let items = st.read(|w| {
+    let max = st.max_page_size();
+    let out = st.read(|w| {
         campaign_idx(w, &org, &id).map(|(oi, ci)| {
             let o = &w.pixiebrix.organizations[oi];
-            o.campaigns[ci]
-                .members
-                .iter()
-                .map(|m| cm_json(o, m))
-                .collect::<Vec<_>>()
+            let members: Vec<&CampaignMember> = o.campaigns[ci].members.iter().collect();
+            window(max, &q, &v, members.len()).map(|win| {
+                let body = cms_json(Source::Read(w, oi), &members[win.start..win.end]);
+                (win, body)
+            })
         })
     });
-    match items {
-        Some(items) => list(&st, &h, &uri, &q, &v, items),
-        None => not_found(),
-    }
+    respond(&h, &uri, out)
 }
 
 type MemberInput = (String, serde_json::Map<String, Value>);
@@ -1456,7 +1776,7 @@ async fn campaign_members_write(
         }
         let o = &w.pixiebrix.organizations[oi];
         Some((
-            result.iter().map(|m| cm_json(o, m)).collect::<Vec<_>>(),
+            cms_json(Source::Write(o), &result.iter().collect::<Vec<_>>()),
             changes,
         ))
     });
