@@ -136,11 +136,11 @@ pub fn read_file(path: &Path, is_root: bool) -> Result<SourceFile, Vec<Diagnosti
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut for_types = parsed.value.clone();
-    if let Some(map) = for_types.as_object_mut() {
+    // `x-` keys only hold anchors, already resolved by the parser.
+    if let Some(map) = parsed.value.as_object_mut() {
         map.retain(|k, _| !k.starts_with("x-"));
     }
-    let typed: File = serde_path_to_error::deserialize(for_types).map_err(|e| {
+    let typed: File = serde_path_to_error::deserialize(&parsed.value).map_err(|e| {
         let pointer = format!(
             "/{}",
             e.path()
@@ -153,6 +153,8 @@ pub fn read_file(path: &Path, is_root: bool) -> Result<SourceFile, Vec<Diagnosti
             position: parsed.position(&pointer),
         })]
     })?;
+    // Only positions are needed from here on; the typed file holds the content.
+    parsed.value = Value::Null;
     Ok(SourceFile {
         path: path.to_path_buf(),
         parsed,

@@ -24,32 +24,58 @@ const PARSER_STACK: usize = 16 * 1024 * 1024;
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub value: serde_json::Value,
-    /// JSON pointer → position of the node.
-    pub nodes: HashMap<String, Position>,
-    /// JSON pointer of a mapping entry → position of its key.
-    pub keys: HashMap<String, Position>,
+    /// Where every node and mapping key stands, by JSON pointer.
+    positions: Positions,
+}
+
+/// Positions keyed by a 64-bit hash of the JSON pointer, chained segment by segment, so
+/// no pointer string is stored: a 20,000-person roster has hundreds of thousands of
+/// nodes, and a map of pointer strings was most of the loader's memory. A collision
+/// (about 1 in 10^9 for a million nodes) could only misplace a diagnostic's caret.
+#[derive(Debug, Default)]
+struct Positions {
+    nodes: HashMap<u64, Position>,
+    keys: HashMap<u64, Position>,
+}
+
+const ROOT: u64 = 0x7465_616d_7379_6e63;
+
+/// The pointer hash of a child `segment` (already escaped, as in a JSON pointer).
+fn child(parent: u64, segment: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    parent.hash(&mut h);
+    segment.hash(&mut h);
+    h.finish()
+}
+
+/// The hashes of `pointer` and of each of its ancestors, root first.
+fn chain(pointer: &str) -> Vec<u64> {
+    let mut hashes = vec![ROOT];
+    if let Some(rest) = pointer.strip_prefix('/') {
+        for segment in rest.split('/') {
+            let last = hashes[hashes.len() - 1];
+            hashes.push(child(last, segment));
+        }
+    }
+    hashes
 }
 
 impl Parsed {
     /// The position of `pointer`, or of its nearest ancestor that has one.
     pub fn position(&self, pointer: &str) -> Option<Position> {
-        let mut p = pointer;
-        loop {
-            if let Some(pos) = self.nodes.get(p) {
-                return Some(*pos);
-            }
-            match p.rfind('/') {
-                Some(i) => p = &p[..i],
-                None => return None,
-            }
-        }
+        chain(pointer)
+            .iter()
+            .rev()
+            .find_map(|h| self.positions.nodes.get(h).copied())
     }
 
     /// The position of the key of the entry at `pointer`, falling back to the node.
     pub fn key_position(&self, pointer: &str) -> Option<Position> {
-        self.keys
-            .get(pointer)
-            .copied()
+        let hashes = chain(pointer);
+        hashes
+            .last()
+            .and_then(|h| self.positions.keys.get(h).copied())
             .or_else(|| self.position(pointer))
     }
 }
@@ -203,15 +229,15 @@ fn parse_here(text: &str) -> Result<Parsed, YamlError> {
                 position: e.location().as_ref().and_then(position),
             }
         })?;
-    let mut parsed = Parsed::default();
-    parsed.value = walk(root, String::new(), &mut parsed);
-    Ok(parsed)
+    let mut positions = Positions::default();
+    let value = walk(root, ROOT, &mut positions);
+    Ok(Parsed { value, positions })
 }
 
-fn walk(node: Spanned<Node>, pointer: String, parsed: &mut Parsed) -> serde_json::Value {
+fn walk(node: Spanned<Node>, pointer: u64, positions: &mut Positions) -> serde_json::Value {
     use serde_json::Value;
     if let Some(pos) = position(&node.referenced) {
-        parsed.nodes.insert(pointer.clone(), pos);
+        positions.nodes.insert(pointer, pos);
     }
     match node.value {
         Node::Null => Value::Null,
@@ -226,17 +252,17 @@ fn walk(node: Spanned<Node>, pointer: String, parsed: &mut Parsed) -> serde_json
             items
                 .into_iter()
                 .enumerate()
-                .map(|(i, item)| walk(item, format!("{pointer}/{i}"), parsed))
+                .map(|(i, item)| walk(item, child(pointer, &i.to_string()), positions))
                 .collect(),
         ),
         Node::Map(entries) => {
             let mut map = serde_json::Map::new();
             for (key, value) in entries {
-                let child = format!("{pointer}/{}", escape_pointer(&key.value));
+                let child = child(pointer, &escape_pointer(&key.value));
                 if let Some(pos) = position(&key.referenced) {
-                    parsed.keys.insert(child.clone(), pos);
+                    positions.keys.insert(child, pos);
                 }
-                let v = walk(value, child, parsed);
+                let v = walk(value, child, positions);
                 map.insert(key.value, v);
             }
             Value::Object(map)
