@@ -107,6 +107,40 @@ async fn paging_across_many_pages_uses_the_largest_page_size() {
     assert_eq!(stats.total, 8, "the minimum the API allows: {stats:?}");
 }
 
+/// After the first page, the `last` link gives the page count and the other pages are
+/// requested together: 25 pages of 100 would otherwise be 25 round trips in a row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_after_the_first_are_fetched_concurrently() {
+    let knobs = Knobs {
+        latency_ms: 50,
+        max_page_size: Some(100),
+        ..Knobs::default()
+    };
+    let handle = start(big_world(2_500), knobs).await;
+    let (_repo, out) = plan(repo_for(&handle, 2_500), "right-token").await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["changes"], json!([]), "every page was read, in order");
+    let stats = handle.stats();
+    for route in [
+        "GET /api/organizations/{org}/memberships/",
+        "GET /api/groups/{id}/memberships/",
+    ] {
+        assert_eq!(stats.requests.get(route), Some(&25), "{route}: {stats:?}");
+    }
+    // Following `next` links one by one keeps at most 4 requests in flight (a chain per
+    // list); the default --parallelism is 8.
+    assert!(
+        stats.peak_concurrency >= 6,
+        "pages were read one after another: {stats:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_succeeds_through_injected_429s_and_5xx() {
     let knobs = Knobs {

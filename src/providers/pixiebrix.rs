@@ -87,16 +87,22 @@ fn role_number(r: Role) -> u8 {
     }
 }
 
-/// The `rel="next"` target of an RFC 8288 `Link` header, parsed by relation, not position.
-fn next_link(resp: &Resp) -> Option<String> {
+/// The most pages of one list fetched concurrently from a `last` link.
+const MAX_CONCURRENT_PAGES: usize = 10_000;
+
+/// The target of relation `rel` in an RFC 8288 `Link` header, parsed by relation, not
+/// position.
+fn link(resp: &Resp, rel: &str) -> Option<String> {
     let header = resp.header("link")?;
+    let quoted = format!("rel=\"{rel}\"");
+    let bare = format!("rel={rel}");
     header.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
-        let is_next = params.split(';').any(|p| {
+        let matches = params.split(';').any(|p| {
             let p = p.trim();
-            p == "rel=\"next\"" || p == "rel=next"
+            p == quoted || p == bare
         });
-        is_next.then(|| {
+        matches.then(|| {
             target
                 .trim()
                 .trim_start_matches('<')
@@ -104,6 +110,26 @@ fn next_link(resp: &Resp) -> Option<String> {
                 .to_string()
         })
     })
+}
+
+/// The URL of page `n`, built from the `last` link (which carries every query parameter the
+/// server kept) by replacing `page`: pages are 1-based integers (API_NOTES §1 paging).
+fn page_url(last: &url::Url, n: usize) -> url::Url {
+    let pairs: Vec<(String, String)> = last
+        .query_pairs()
+        .filter(|(k, _)| k != "page")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut url = last.clone();
+    {
+        let mut q = url.query_pairs_mut();
+        q.clear();
+        for (k, v) in &pairs {
+            q.append_pair(k, v);
+        }
+        q.append_pair("page", &n.to_string());
+    }
+    url
 }
 
 pub(crate) struct Pixiebrix {
@@ -125,94 +151,170 @@ impl Pixiebrix {
         ResourceKey::new(self.name.clone(), kind, name)
     }
 
-    /// Every item of a paginated list, following `next` links on the same origin.
-    async fn list<T: for<'de> Deserialize<'de>>(
+    /// Every item of a paginated list. The first page's `last` link gives the page count,
+    /// so the other pages are fetched at once (bounded by `--parallelism`) instead of one
+    /// `next` link after another; without a usable `last` link, `next` links are followed.
+    /// Links are followed only on the API's own origin.
+    async fn list<T: for<'de> Deserialize<'de> + Send + 'static>(
         &self,
         path: &str,
     ) -> Result<Vec<T>, ProviderError> {
         let mut url = self.client.url(path)?;
         url.query_pairs_mut()
             .append_pair("page_size", &PAGE_SIZE.to_string());
-        let mut items = Vec::new();
-        loop {
-            let resp = self.client.get(url.clone(), V2).await?;
-            let page: Vec<T> = serde_json::from_value(resp.body.clone()).map_err(|e| {
-                self.client.protocol(
-                    &format!("GET {}", url.path()),
-                    format!("not a list of the expected items: {e}"),
-                )
-            })?;
-            items.extend(page);
-            let Some(next) = next_link(&resp) else { break };
-            let next = url::Url::parse(&next).map_err(|e| {
-                self.client
-                    .protocol(path, format!("bad next link {next}: {e}"))
-            })?;
-            if !self.client.same_origin(&next) {
-                return Err(self.client.protocol(
-                    path,
-                    format!("next link {next} leaves the API's origin; not followed"),
-                ));
+        let first = self.client.get(url.clone(), V2).await?;
+        let mut items: Vec<T> = self.page_items(&url, &first)?;
+        if link(&first, "next").is_none() {
+            return Ok(items);
+        }
+        if let Some((last, pages)) = self.last_page(path, &first)? {
+            let mut tasks = tokio::task::JoinSet::new();
+            for n in 2..=pages {
+                let client = self.client.clone();
+                let url = page_url(&last, n);
+                tasks.spawn(async move {
+                    let resp = client.get(url.clone(), V2).await;
+                    (n, url, resp)
+                });
             }
-            url = next;
+            let mut rest: Vec<(usize, Vec<T>)> = Vec::with_capacity(pages - 1);
+            while let Some(joined) = tasks.join_next().await {
+                let (n, url, resp) =
+                    joined.map_err(|e| self.client.protocol(path, format!("task failed: {e}")))?;
+                rest.push((n, self.page_items(&url, &resp?)?));
+            }
+            rest.sort_by_key(|(n, _)| *n);
+            for (_, page) in rest {
+                items.extend(page);
+            }
+            return Ok(items);
+        }
+        let mut resp = first;
+        while let Some(next) = link(&resp, "next") {
+            url = self.same_origin_link(path, &next)?;
+            resp = self.client.get(url.clone(), V2).await?;
+            items.extend(self.page_items(&url, &resp)?);
         }
         Ok(items)
     }
 
-    async fn read_scope(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
-        let mut out = Vec::new();
-        if scope.wants(ResourceKind::Organization, &self.org) {
-            out.push(self.read_organization().await?);
+    fn page_items<T: for<'de> Deserialize<'de>>(
+        &self,
+        url: &url::Url,
+        resp: &Resp,
+    ) -> Result<Vec<T>, ProviderError> {
+        Vec::<T>::deserialize(&resp.body).map_err(|e| {
+            self.client.protocol(
+                &format!("GET {}", url.path()),
+                format!("not a list of the expected items: {e}"),
+            )
+        })
+    }
+
+    fn same_origin_link(&self, path: &str, link: &str) -> Result<url::Url, ProviderError> {
+        let url = url::Url::parse(link)
+            .map_err(|e| self.client.protocol(path, format!("bad link {link}: {e}")))?;
+        if !self.client.same_origin(&url) {
+            return Err(self.client.protocol(
+                path,
+                format!("link {link} leaves the API's origin; not followed"),
+            ));
         }
-        for kind in [ResourceKind::Group, ResourceKind::Campaign] {
-            if !scope.touches(kind) {
-                continue;
+        Ok(url)
+    }
+
+    /// The `last` link of a first page and its page number, when it has one.
+    fn last_page(
+        &self,
+        path: &str,
+        first: &Resp,
+    ) -> Result<Option<(url::Url, usize)>, ProviderError> {
+        let Some(last) = link(first, "last") else {
+            return Ok(None);
+        };
+        let last = self.same_origin_link(path, &last)?;
+        let pages = last
+            .query_pairs()
+            .find(|(k, _)| k == "page")
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+            // Beyond this many pages (10 million items) follow `next` links instead of
+            // trusting the header with that many concurrent tasks.
+            .filter(|n| (2..=MAX_CONCURRENT_PAGES).contains(n));
+        Ok(pages.map(|n| (last, n)))
+    }
+
+    /// Reads the organization, the groups and the campaigns concurrently: none depends on
+    /// another, so the dependency depth of a plan is two (a list, then its members).
+    async fn read_scope(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+        let organization = async {
+            if scope.wants(ResourceKind::Organization, &self.org) {
+                self.read_organization().await.map(|o| vec![o])
+            } else {
+                Ok(Vec::new())
             }
-            let list_path = match kind {
-                ResourceKind::Group => format!("/api/organizations/{}/groups/", self.org),
-                _ => format!("/api/organizations/{}/campaigns/", self.org),
+        };
+        let (organization, groups, campaigns) = tokio::join!(
+            organization,
+            self.read_containers(scope, ResourceKind::Group),
+            self.read_containers(scope, ResourceKind::Campaign),
+        );
+        let mut out = organization?;
+        out.extend(groups?);
+        out.extend(campaigns?);
+        Ok(out)
+    }
+
+    /// The groups or campaigns in scope, each with its members.
+    async fn read_containers(
+        &self,
+        scope: &ReadScope,
+        kind: ResourceKind,
+    ) -> Result<Vec<LiveResource>, ProviderError> {
+        let mut out = Vec::new();
+        if !scope.touches(kind) {
+            return Ok(out);
+        }
+        let containers: Vec<Named> = self.list(&self.collection(kind)).await?;
+        let wanted: Vec<Named> = containers
+            .into_iter()
+            .filter(|c| scope.wants(kind, &c.name))
+            .collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        for c in wanted {
+            let this = Pixiebrix {
+                name: self.name.clone(),
+                org: self.org.clone(),
+                client: self.client.clone(),
             };
-            let containers: Vec<Named> = self.list(&list_path).await?;
-            let wanted: Vec<Named> = containers
-                .into_iter()
-                .filter(|c| scope.wants(kind, &c.name))
-                .collect();
-            let mut tasks = tokio::task::JoinSet::new();
-            for c in wanted {
-                let this = Pixiebrix {
-                    name: self.name.clone(),
-                    org: self.org.clone(),
-                    client: self.client.clone(),
+            tasks.spawn(async move {
+                let members = match kind {
+                    ResourceKind::Group => this.group_members(&c.id).await,
+                    _ => this.campaign_members(&c.id).await,
                 };
-                tasks.spawn(async move {
-                    let members = match kind {
-                        ResourceKind::Group => this.group_members(&c.id).await,
-                        _ => this.campaign_members(&c.id).await,
-                    };
-                    members.map(|members| LiveResource {
-                        key: this.key(kind, &c.name),
-                        id: c.id.clone(),
-                        members,
-                        pending_invites: BTreeSet::new(),
-                    })
-                });
-            }
-            while let Some(joined) = tasks.join_next().await {
-                let resource = joined
-                    .map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??;
-                out.push(resource);
-            }
+                members.map(|members| LiveResource {
+                    key: this.key(kind, &c.name),
+                    id: c.id.clone(),
+                    members,
+                    pending_invites: BTreeSet::new(),
+                })
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let resource =
+                joined.map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??;
+            out.push(resource);
         }
         Ok(out)
     }
 
     async fn read_organization(&self) -> Result<LiveResource, ProviderError> {
-        let memberships: Vec<Membership> = self
-            .list(&format!("/api/organizations/{}/memberships/", self.org))
-            .await?;
-        let invitations: Vec<Invitation> = self
-            .list(&format!("/api/organizations/{}/invitations/", self.org))
-            .await?;
+        let memberships_path = format!("/api/organizations/{}/memberships/", self.org);
+        let invitations_path = format!("/api/organizations/{}/invitations/", self.org);
+        let (memberships, invitations) = tokio::join!(
+            self.list::<Membership>(&memberships_path),
+            self.list::<Invitation>(&invitations_path),
+        );
+        let (memberships, invitations) = (memberships?, invitations?);
         let members = memberships
             .into_iter()
             .map(|m| LiveMember {
