@@ -58,6 +58,44 @@ pub struct Org {
     pub memberships: Vec<Membership>,
     #[serde(default)]
     pub teams: Vec<Team>,
+    /// Positions by id, built on first read and dropped by every write (see
+    /// [`World::invalidate`]); only read handlers use it.
+    #[serde(skip)]
+    index: std::sync::OnceLock<OrgIndex>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct OrgIndex {
+    users: HashMap<String, usize>,
+    memberships: HashMap<String, usize>,
+}
+
+impl Org {
+    fn index(&self) -> &OrgIndex {
+        self.index.get_or_init(|| OrgIndex {
+            users: self
+                .users
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (u.id.clone(), i))
+                .collect(),
+            memberships: self
+                .memberships
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.id.clone(), i))
+                .collect(),
+        })
+    }
+}
+
+impl World {
+    /// Drops every organization's lookups; the core calls this around every write.
+    pub(crate) fn invalidate(&mut self) {
+        for o in self.organizations.values_mut() {
+            o.index.take();
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -365,6 +403,20 @@ fn users_of<'a>(org: &'a Org, wanted: Option<&HashSet<&str>>) -> HashMap<&'a str
         .collect()
 }
 
+/// The user of each of `ids` (organization membership ids), from the index: for reads.
+fn users_of_indexed<'a>(
+    org: &'a Org,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> HashMap<&'a str, &'a str> {
+    let index = org.index();
+    ids.into_iter()
+        .filter_map(|id| {
+            let m = org.memberships.get(*index.memberships.get(id)?)?;
+            Some((m.id.as_str(), m.user.as_str()))
+        })
+        .collect()
+}
+
 fn team_membership_json(
     users: &HashMap<&str, &str>,
     org_id: &str,
@@ -392,10 +444,15 @@ fn includes_for(org: &Org, q: &HashMap<String, String>, items: &[Value]) -> Opti
             .iter()
             .filter_map(|i| i.pointer("/sys/user/sys/id").and_then(Value::as_str))
             .collect();
-        let users: Vec<Value> = org
-            .users
+        // In the organization's order, as a full scan would give them.
+        let mut found: Vec<usize> = ids
             .iter()
-            .filter(|u| ids.contains(&u.id.as_str()))
+            .filter_map(|id| org.index().users.get(*id).copied())
+            .collect();
+        found.sort_unstable();
+        let users: Vec<Value> = found
+            .iter()
+            .filter_map(|i| org.users.get(*i))
             .map(user_json)
             .collect();
         out.insert("User".into(), Value::Array(users));
@@ -408,10 +465,14 @@ fn includes_for(org: &Org, q: &HashMap<String, String>, items: &[Value]) -> Opti
                     .and_then(Value::as_str)
             })
             .collect();
-        let ms: Vec<Value> = org
-            .memberships
+        let mut found: Vec<usize> = ids
             .iter()
-            .filter(|m| ids.contains(&m.id.as_str()))
+            .filter_map(|id| org.index().memberships.get(*id).copied())
+            .collect();
+        found.sort_unstable();
+        let ms: Vec<Value> = found
+            .iter()
+            .filter_map(|i| org.memberships.get(*i))
             .map(|m| membership_json("", m))
             .collect();
         out.insert("OrganizationMembership".into(), Value::Array(ms));
@@ -709,8 +770,7 @@ async fn team_memberships(
         let Some(t) = o.teams.iter().find(|t| t.id == team) else {
             return not_found("Team", &team);
         };
-        let wanted: HashSet<&str> = t.members.iter().map(|tm| tm.membership.as_str()).collect();
-        let users = users_of(o, Some(&wanted));
+        let users = users_of_indexed(o, t.members.iter().map(|tm| tm.membership.as_str()));
         let items = t
             .members
             .iter()
@@ -775,7 +835,7 @@ async fn team_membership_get(
             .and_then(|t| t.members.iter().find(|m| m.id == id).map(|m| (t, m)))
         {
             Some((t, m)) => {
-                let users = users_of(o, Some(&HashSet::from([m.membership.as_str()])));
+                let users = users_of_indexed(o, [m.membership.as_str()]);
                 axum::Json(team_membership_json(&users, &org, t, m)).into_response()
             }
             None => not_found("TeamMembership", &id),

@@ -57,6 +57,42 @@ pub struct Org {
     pub members: Vec<Member>,
     #[serde(default)]
     pub teams: Vec<Team>,
+    /// Lookups built on first read and dropped by every write (see [`World::invalidate`]);
+    /// only read handlers use them.
+    #[serde(skip)]
+    index: std::sync::OnceLock<OrgIndex>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct OrgIndex {
+    members: HashMap<String, usize>,
+    team_counts: HashMap<String, usize>,
+}
+
+impl Org {
+    fn index(&self) -> &OrgIndex {
+        self.index.get_or_init(|| OrgIndex {
+            members: self
+                .members
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.id.clone(), i))
+                .collect(),
+            team_counts: team_counts(self)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        })
+    }
+}
+
+impl World {
+    /// Drops every organization's lookups; the core calls this around every write.
+    pub(crate) fn invalidate(&mut self) {
+        for o in self.organizations.values_mut() {
+            o.index.take();
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -280,7 +316,7 @@ fn team_counts(org: &Org) -> HashMap<&str, usize> {
     counts
 }
 
-fn member_json(host: &str, counts: &HashMap<&str, usize>, m: &Member) -> Value {
+fn member_json(host: &str, counts: &HashMap<String, usize>, m: &Member) -> Value {
     let teams = counts.get(m.id.as_str()).copied().unwrap_or(0);
     json!({
         "object": "member",
@@ -352,7 +388,7 @@ async fn members(
         let o = org_of(w, &org)?;
         let search = q.get("search").map(|s| s.to_lowercase());
         let role = q.get("role");
-        let counts = team_counts(o);
+        let counts = &o.index().team_counts;
         Ok(o.members
             .iter()
             .filter(|m| {
@@ -368,7 +404,7 @@ async fn members(
                 Some("guest") => m.role.is_none(),
                 Some(r) => m.role.as_deref() == Some(r),
             })
-            .map(|m| member_json(&host, &counts, m))
+            .map(|m| member_json(&host, counts, m))
             .collect::<Vec<_>>())
     });
     match items {
@@ -392,7 +428,7 @@ async fn member_get(
             Err(r) => return r,
         };
         match o.members.iter().find(|m| m.id == user) {
-            Some(m) => axum::Json(member_json(&host, &team_counts(o), m)).into_response(),
+            Some(m) => axum::Json(member_json(&host, &o.index().team_counts, m)).into_response(),
             None => not_found("Member"),
         }
     })
@@ -597,21 +633,13 @@ async fn team_members(
             .iter()
             .find(|t| t.id == team)
             .ok_or_else(|| not_found("Team"))?;
-        let counts = team_counts(o);
-        let wanted: std::collections::HashSet<&str> =
-            t.members.iter().map(|tm| tm.user.as_str()).collect();
-        let by_id: HashMap<&str, &Member> = o
-            .members
-            .iter()
-            .filter(|m| wanted.contains(m.id.as_str()))
-            .map(|m| (m.id.as_str(), m))
-            .collect();
+        let index = o.index();
         Ok(t.members
             .iter()
             .filter_map(|tm| {
-                let m = by_id.get(tm.user.as_str())?;
+                let m = o.members.get(*index.members.get(&tm.user)?)?;
                 Some(json!({
-                    "organization": member_json(&host, &counts, m),
+                    "organization": member_json(&host, &index.team_counts, m),
                     "team": {"role": tm.role},
                     "permissions": {"view": true},
                 }))

@@ -39,6 +39,16 @@ pub struct World {
     pub contentful: contentful::World,
 }
 
+impl World {
+    /// Drops the per-API lookups built for reads, which must never outlive the state they
+    /// were built from.
+    fn invalidate(&mut self) {
+        self.pixiebrix.invalidate();
+        self.gitbook.invalidate();
+        self.contentful.invalidate();
+    }
+}
+
 /// One change the sandbox made, in order: the introspection log tests assert on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
@@ -103,9 +113,9 @@ impl AppState {
     pub fn write<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         let mut world = lock(&self.0.world);
         // Derived lookups must never outlive the state they were built from.
-        world.pixiebrix.invalidate();
+        world.invalidate();
         let out = f(&mut world);
-        world.pixiebrix.invalidate();
+        world.invalidate();
         out
     }
 
