@@ -60,7 +60,7 @@ pub struct Org {
     /// Lookups built on first read and dropped by every write (see [`World::invalidate`]);
     /// only read handlers use them.
     #[serde(skip)]
-    index: std::sync::OnceLock<OrgIndex>,
+    index: super::Lookups<OrgIndex>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -90,7 +90,7 @@ impl World {
     /// Drops every organization's lookups; the core calls this around every write.
     pub(crate) fn invalidate(&mut self) {
         for o in self.organizations.values_mut() {
-            o.index.take();
+            o.index.clear();
         }
     }
 }

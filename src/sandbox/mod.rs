@@ -183,6 +183,42 @@ pub trait Api {
     fn rate_limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset_secs: u64);
 }
 
+/// Lookups derived from the world for reads: built on first use, dropped by every write,
+/// and never copied (a clone of the world, as saved to the state file, starts without).
+pub(crate) struct Lookups<T>(std::sync::OnceLock<T>);
+
+impl<T> Default for Lookups<T> {
+    fn default() -> Self {
+        Lookups(std::sync::OnceLock::new())
+    }
+}
+
+impl<T> Clone for Lookups<T> {
+    fn clone(&self) -> Self {
+        Lookups::default()
+    }
+}
+
+impl<T> std::fmt::Debug for Lookups<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Lookups(built)"
+        } else {
+            "Lookups(empty)"
+        })
+    }
+}
+
+impl<T> Lookups<T> {
+    pub(crate) fn get_or_init(&self, build: impl FnOnce() -> T) -> &T {
+        self.0.get_or_init(build)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.0.take();
+    }
+}
+
 /// Whether `hay` contains `needle_lower` (already lower-cased), ignoring case. ASCII
 /// needles, the common case (emails), are compared without allocating.
 pub(crate) fn contains_caseless(hay: &str, needle_lower: &str) -> bool {

@@ -56,7 +56,7 @@ pub struct World {
     /// write ([`World::invalidate`]): a 20,000-person organization answers a page of group
     /// members from the index instead of scanning every user and campaign per request.
     #[serde(skip)]
-    index: std::sync::OnceLock<Vec<OrgIndex>>,
+    index: super::Lookups<Vec<OrgIndex>>,
 }
 
 /// Where an email appears in one organization (positions in its vectors).
@@ -102,7 +102,7 @@ impl OrgIndex {
 impl World {
     /// Drops the lookups; the core calls this around every write.
     pub(crate) fn invalidate(&mut self) {
-        self.index.take();
+        self.index.clear();
     }
 
     fn index(&self, oi: usize) -> Option<&OrgIndex> {

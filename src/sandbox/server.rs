@@ -125,6 +125,9 @@ struct Core {
     seed: World,
     knobs: Knobs,
     persist: Option<PathBuf>,
+    /// Held while the world is cloned and saved, so that concurrent changes are saved in
+    /// order: without it an older snapshot could be renamed over a newer one.
+    saving: Mutex<()>,
     stats: Mutex<Stats>,
     in_flight: AtomicUsize,
     slots: Option<Semaphore>,
@@ -206,6 +209,7 @@ impl Sandbox {
             rng: Mutex::new(StdRng::seed_from_u64(knobs.seed ^ 0x5eed_fa17)),
             knobs,
             persist,
+            saving: Mutex::new(()),
             stats: Mutex::new(Stats::default()),
             in_flight: AtomicUsize::new(0),
             windows: Mutex::new(HashMap::new()),
@@ -309,6 +313,7 @@ pub fn serve_blocking(
 }
 
 fn reset(core: &Core) {
+    let _saving = lock(&core.saving);
     core.app.replace(core.seed.clone());
     *lock(&core.stats) = Stats::default();
     lock(&core.windows).clear();
@@ -393,6 +398,7 @@ async fn count(State(core): State<Shared>, req: Request, next: Next) -> Response
     if core.app.event_count() != before
         && let Some(path) = &core.persist
     {
+        let _saving = lock(&core.saving);
         let world = core.app.read(|w| w.clone());
         if let Err(e) = persist(path, &world) {
             eprintln!("{e}");
