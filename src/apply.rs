@@ -5,15 +5,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
-
 use crate::live::{Connections, LiveError};
 use crate::model::{
     DesiredState, LiveState, MemberAction, MemberChange, MemberKey, Policy, ResourceAction,
     ResourceChange, ResourceKey,
 };
 use crate::plan::{ABSENT, FORMAT_VERSION, Plan, fingerprint};
-use crate::providers::{ReadScope, ScopeItem};
+use crate::providers::{ReadScope, ScopeItem, Writer};
 
 /// Why apply refused to start. Nothing was changed.
 #[derive(Debug, thiserror::Error)]
@@ -128,17 +126,19 @@ pub async fn check_fresh(plan: &Plan, conns: &Connections) -> Result<(), Refusal
         .iter()
         .map(|c| c.key.provider.as_str())
         .collect();
-    let mut live = LiveState::default();
+    // The providers are re-read concurrently, as `plan` reads them.
+    let mut reads = tokio::task::JoinSet::new();
     for provider in providers {
         let reader = conns
             .reader(provider)
             .map_err(|e| Refusal::Read(e.to_string()))?;
         let scope = scope_of(plan, provider);
-        for r in reader
-            .read(&scope)
-            .await
-            .map_err(|e| Refusal::Read(e.to_string()))?
-        {
+        reads.spawn(async move { reader.read(&scope).await });
+    }
+    let mut live = LiveState::default();
+    while let Some(joined) = reads.join_next().await {
+        let read = joined.map_err(|e| Refusal::Read(format!("a read task failed: {e}")))?;
+        for r in read.map_err(|e| Refusal::Read(e.to_string()))? {
             live.resources.insert(r.key.clone(), r);
         }
     }
@@ -193,18 +193,20 @@ fn phase(change: &ResourceChange) -> u8 {
     }
 }
 
-/// Applies every change, `parallelism` resources at a time per phase. Independent changes
-/// still run after a failure; the report says what happened to each.
+/// Applies every change of a phase (containers created, then members, then deletions)
+/// concurrently; each provider's client keeps at most `--parallelism` requests in flight.
+/// Independent changes still run after a failure; the report says what happened to each.
 pub async fn execute(
     plan: &Plan,
     conns: &Connections,
     desired: &DesiredState,
-    parallelism: usize,
     progress: &(dyn Fn(&Step) + Sync),
 ) -> Report {
     let mut report = Report::default();
+    // One writer per provider: one connection pool, one `--parallelism` budget of requests
+    // in flight (which bounds this whole phase), and one cache of resolved ids.
+    let mut writers: BTreeMap<String, Arc<Writer>> = BTreeMap::new();
     for current in 0..=2u8 {
-        let semaphore = Arc::new(Semaphore::new(parallelism.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
         for change in plan.changes.iter().filter(|c| phase(c) == current) {
             let (guarded, blocked) = guard_removals(change, desired);
@@ -220,7 +222,16 @@ pub async fn execute(
                 progress(&step);
                 report.steps.push(step);
             }
-            let writer = match conns.writer(&change.key.provider) {
+            let provider = &change.key.provider;
+            let writer = match writers.get(provider) {
+                Some(w) => Ok(w.clone()),
+                None => conns.writer(provider).map(|w| {
+                    let w = Arc::new(w);
+                    writers.insert(provider.clone(), w.clone());
+                    w
+                }),
+            };
+            let writer = match writer {
                 Ok(w) => w,
                 Err(e) => {
                     for step in all_skipped(&guarded, &e) {
@@ -230,9 +241,7 @@ pub async fn execute(
                     continue;
                 }
             };
-            let semaphore = semaphore.clone();
             tasks.spawn(async move {
-                let _permit = semaphore.acquire_owned().await;
                 let result = writer.apply(&guarded).await;
                 (guarded, result)
             });

@@ -181,7 +181,7 @@ proptest! {
                     converged = true;
                     break;
                 }
-                let report = execute(&plan, &conns, &loaded.desired, 4, &|_| {}).await;
+                let report = execute(&plan, &conns, &loaded.desired, &|_| {}).await;
                 // Whatever did not apply is in the report, never silently dropped.
                 let attempted: usize = plan.changes.iter().map(|c| c.members.len()).sum();
                 let reported = report.steps.iter().filter(|s| s.member.is_some()).count();

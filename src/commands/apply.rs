@@ -191,7 +191,7 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
             }
             None => {}
         };
-        let report = execute(&plan, &conns, &loaded.desired, opts.parallelism, &progress).await;
+        let report = execute(&plan, &conns, &loaded.desired, &progress).await;
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }

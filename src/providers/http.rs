@@ -502,6 +502,12 @@ impl WriteClient {
         self.0.url(path)
     }
 
+    /// The same connection, limited to reads: the fresh reads of an apply share its pool
+    /// and its `--parallelism` budget.
+    pub fn reader(&self) -> ReadClient {
+        ReadClient(self.0.clone())
+    }
+
     /// Sends; the caller inspects the status (for "already a member" answers and the like).
     pub async fn send(&self, req: &Req) -> Result<Resp, ProviderError> {
         self.0.send(req).await

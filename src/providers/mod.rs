@@ -219,8 +219,11 @@ impl Writer {
         base_url: Url,
         options: &ClientOptions,
     ) -> Result<Writer, ProviderError> {
-        let client = http::WriteClient::new(settings, base_url.clone(), options)?;
-        let reader = Reader::new(settings, base_url, options)?;
+        // One connection pool and one in-flight budget for the writes and fresh reads.
+        let client = http::WriteClient::new(settings, base_url, options)?;
+        let reader = Reader {
+            provider: provider_for(settings, client.reader()),
+        };
         Ok(Writer { reader, client })
     }
 
