@@ -64,28 +64,36 @@ pub struct Org {
     index: super::Lookups<OrgIndex>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 struct OrgIndex {
-    users: HashMap<String, usize>,
-    memberships: HashMap<String, usize>,
+    users: super::HashIndex<usize>,
+    memberships: super::HashIndex<usize>,
 }
 
 impl Org {
     fn index(&self) -> &OrgIndex {
         self.index.get_or_init(|| OrgIndex {
-            users: self
-                .users
-                .iter()
-                .enumerate()
-                .map(|(i, u)| (u.id.clone(), i))
-                .collect(),
-            memberships: self
-                .memberships
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (m.id.clone(), i))
-                .collect(),
+            users: super::HashIndex::build(
+                self.users.iter().enumerate().map(|(i, u)| (super::fold(&u.id, false), i)),
+            ),
+            memberships: super::HashIndex::build(
+                self.memberships.iter().enumerate().map(|(i, m)| (super::fold(&m.id, false), i)),
+            ),
         })
+    }
+
+    fn user_at(&self, id: &str) -> Option<usize> {
+        self.index()
+            .users
+            .get(super::fold(id, false))
+            .find(|i| self.users.get(*i).is_some_and(|u| u.id == id))
+    }
+
+    fn membership_at(&self, id: &str) -> Option<usize> {
+        self.index()
+            .memberships
+            .get(super::fold(id, false))
+            .find(|i| self.memberships.get(*i).is_some_and(|m| m.id == id))
     }
 }
 
@@ -408,10 +416,9 @@ fn users_of_indexed<'a>(
     org: &'a Org,
     ids: impl IntoIterator<Item = &'a str>,
 ) -> HashMap<&'a str, &'a str> {
-    let index = org.index();
     ids.into_iter()
         .filter_map(|id| {
-            let m = org.memberships.get(*index.memberships.get(id)?)?;
+            let m = org.memberships.get(org.membership_at(id)?)?;
             Some((m.id.as_str(), m.user.as_str()))
         })
         .collect()
@@ -447,7 +454,7 @@ fn includes_for(org: &Org, q: &HashMap<String, String>, items: &[Value]) -> Opti
         // In the organization's order, as a full scan would give them.
         let mut found: Vec<usize> = ids
             .iter()
-            .filter_map(|id| org.index().users.get(*id).copied())
+            .filter_map(|id| org.user_at(id))
             .collect();
         found.sort_unstable();
         let users: Vec<Value> = found
@@ -467,7 +474,7 @@ fn includes_for(org: &Org, q: &HashMap<String, String>, items: &[Value]) -> Opti
             .collect();
         let mut found: Vec<usize> = ids
             .iter()
-            .filter_map(|id| org.index().memberships.get(*id).copied())
+            .filter_map(|id| org.membership_at(id))
             .collect();
         found.sort_unstable();
         let ms: Vec<Value> = found

@@ -63,27 +63,50 @@ pub struct Org {
     index: super::Lookups<OrgIndex>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 struct OrgIndex {
-    members: HashMap<String, usize>,
-    team_counts: HashMap<String, usize>,
+    members: super::HashIndex<usize>,
+    /// How many teams each member (by position) is in.
+    team_counts: Vec<usize>,
 }
 
 impl Org {
     fn index(&self) -> &OrgIndex {
-        self.index.get_or_init(|| OrgIndex {
-            members: self
-                .members
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (m.id.clone(), i))
-                .collect(),
-            team_counts: team_counts(self)
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
+        self.index.get_or_init(|| {
+            let members = super::HashIndex::build(
+                self.members.iter().enumerate().map(|(i, m)| (super::fold(&m.id, false), i)),
+            );
+            let mut team_counts = vec![0; self.members.len()];
+            for t in &self.teams {
+                let mut seen: Vec<usize> = t
+                    .members
+                    .iter()
+                    .filter_map(|tm| position(&members, &self.members, &tm.user))
+                    .collect();
+                seen.sort_unstable();
+                seen.dedup();
+                for i in seen {
+                    team_counts[i] += 1;
+                }
+            }
+            OrgIndex { members, team_counts }
         })
     }
+
+    /// The position of member `id`, from the index: for reads.
+    fn member_at(&self, id: &str) -> Option<usize> {
+        position(&self.index().members, &self.members, id)
+    }
+
+    fn teams_of(&self, i: usize) -> usize {
+        self.index().team_counts.get(i).copied().unwrap_or(0)
+    }
+}
+
+fn position(index: &super::HashIndex<usize>, members: &[Member], id: &str) -> Option<usize> {
+    index
+        .get(super::fold(id, false))
+        .find(|i| members.get(*i).is_some_and(|m| m.id == id))
 }
 
 impl World {
@@ -302,22 +325,7 @@ fn user_json(host: &str, m: &Member) -> Value {
     u
 }
 
-/// How many teams each member is in, counted in one pass (per member it was quadratic).
-fn team_counts(org: &Org) -> HashMap<&str, usize> {
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for t in &org.teams {
-        let mut seen = std::collections::HashSet::new();
-        for tm in &t.members {
-            if seen.insert(tm.user.as_str()) {
-                *counts.entry(tm.user.as_str()).or_default() += 1;
-            }
-        }
-    }
-    counts
-}
-
-fn member_json(host: &str, counts: &HashMap<String, usize>, m: &Member) -> Value {
-    let teams = counts.get(m.id.as_str()).copied().unwrap_or(0);
+fn member_json(host: &str, teams: usize, m: &Member) -> Value {
     json!({
         "object": "member",
         "id": m.id,
@@ -388,10 +396,10 @@ async fn members(
         let o = org_of(w, &org)?;
         let search = q.get("search").map(|s| s.to_lowercase());
         let role = q.get("role");
-        let counts = &o.index().team_counts;
         Ok(o.members
             .iter()
-            .filter(|m| {
+            .enumerate()
+            .filter(|(_, m)| {
                 search.as_ref().is_none_or(|s| {
                     m.name.to_lowercase().contains(s)
                         || m.email
@@ -399,12 +407,12 @@ async fn members(
                             .is_some_and(|e| e.to_lowercase().contains(s))
                 })
             })
-            .filter(|m| match role.map(String::as_str) {
+            .filter(|(_, m)| match role.map(String::as_str) {
                 None => true,
                 Some("guest") => m.role.is_none(),
                 Some(r) => m.role.as_deref() == Some(r),
             })
-            .map(|m| member_json(&host, counts, m))
+            .map(|(i, m)| member_json(&host, o.teams_of(i), m))
             .collect::<Vec<_>>())
     });
     match items {
@@ -427,8 +435,8 @@ async fn member_get(
             Ok(o) => o,
             Err(r) => return r,
         };
-        match o.members.iter().find(|m| m.id == user) {
-            Some(m) => axum::Json(member_json(&host, &o.index().team_counts, m)).into_response(),
+        match o.member_at(&user).and_then(|i| o.members.get(i).map(|m| (i, m))) {
+            Some((i, m)) => axum::Json(member_json(&host, o.teams_of(i), m)).into_response(),
             None => not_found("Member"),
         }
     })
@@ -633,13 +641,13 @@ async fn team_members(
             .iter()
             .find(|t| t.id == team)
             .ok_or_else(|| not_found("Team"))?;
-        let index = o.index();
         Ok(t.members
             .iter()
             .filter_map(|tm| {
-                let m = o.members.get(*index.members.get(&tm.user)?)?;
+                let i = o.member_at(&tm.user)?;
+                let m = o.members.get(i)?;
                 Some(json!({
-                    "organization": member_json(&host, &index.team_counts, m),
+                    "organization": member_json(&host, o.teams_of(i), m),
                     "team": {"role": tm.role},
                     "permissions": {"view": true},
                 }))

@@ -219,9 +219,50 @@ impl<T> Lookups<T> {
     }
 }
 
+/// Positions of items keyed by a 64-bit hash of their key, sorted for binary search. It is
+/// built with one allocation (rebuilding after each write must stay cheap) and never
+/// compares keys: hashes can collide, so callers check the key at each position.
+#[derive(Debug, Default)]
+pub(crate) struct HashIndex<P> {
+    entries: Vec<(u64, P)>,
+}
+
+impl<P: Copy + Ord> HashIndex<P> {
+    pub(crate) fn build(items: impl Iterator<Item = (u64, P)>) -> Self {
+        let mut entries: Vec<(u64, P)> = items.collect();
+        // Positions of one hash come out in ascending order, i.e. the world's order.
+        entries.sort_unstable();
+        HashIndex { entries }
+    }
+
+    /// The positions recorded under `hash`, ascending.
+    pub(crate) fn get(&self, hash: u64) -> impl Iterator<Item = P> + '_ {
+        let start = self.entries.partition_point(|(h, _)| *h < hash);
+        self.entries[start..]
+            .iter()
+            .take_while(move |(h, _)| *h == hash)
+            .map(|(_, p)| *p)
+    }
+}
+
+/// FNV-1a of a key's bytes, optionally ASCII-lower-cased (emails compare that way).
+pub(crate) fn fold(key: &str, caseless: bool) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        let b = if caseless { b.to_ascii_lowercase() } else { b };
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// Whether `hay` contains `needle_lower` (already lower-cased), ignoring case. ASCII
 /// needles, the common case (emails), are compared without allocating.
 pub(crate) fn contains_caseless(hay: &str, needle_lower: &str) -> bool {
+    if hay.contains(needle_lower) {
+        return true;
+    }
+    if !hay.bytes().any(|b| b.is_ascii_uppercase()) && hay.is_ascii() {
+        // Already lower-case: the exact search above was the whole answer.
+        return false;
+    }
     if needle_lower.is_ascii() {
         needle_lower.is_empty()
             || hay

@@ -59,43 +59,41 @@ pub struct World {
     index: super::Lookups<Vec<OrgIndex>>,
 }
 
-/// Where an email appears in one organization (positions in its vectors).
-#[derive(Clone, Debug, Default)]
+/// Where each email appears in one organization, by position in its vectors.
+#[derive(Debug, Default)]
 struct OrgIndex {
-    by_email: HashMap<String, Appears>,
+    users: super::HashIndex<usize>,
+    /// (group, member) positions.
+    groups: super::HashIndex<(usize, usize)>,
+    /// (campaign, member) positions.
+    campaigns: super::HashIndex<(usize, usize)>,
 }
 
-#[derive(Clone, Debug, Default)]
-struct Appears {
-    user: Option<usize>,
-    groups: Vec<usize>,
-    campaigns: Vec<usize>,
+fn email_hash(email: &str) -> u64 {
+    super::fold(email, true)
 }
 
 impl OrgIndex {
     fn build(org: &Org) -> Self {
-        let mut by_email: HashMap<String, Appears> = HashMap::new();
-        for (i, u) in org.users.iter().enumerate() {
-            let a = by_email.entry(u.email.to_ascii_lowercase()).or_default();
-            a.user.get_or_insert(i);
+        OrgIndex {
+            users: super::HashIndex::build(
+                org.users.iter().enumerate().map(|(i, u)| (email_hash(&u.email), i)),
+            ),
+            groups: super::HashIndex::build(org.groups.iter().enumerate().flat_map(|(g, grp)| {
+                grp.members
+                    .iter()
+                    .enumerate()
+                    .map(move |(m, gm)| (email_hash(&gm.email), (g, m)))
+            })),
+            campaigns: super::HashIndex::build(org.campaigns.iter().enumerate().flat_map(
+                |(c, camp)| {
+                    camp.members
+                        .iter()
+                        .enumerate()
+                        .map(move |(m, cm)| (email_hash(&cm.email), (c, m)))
+                },
+            )),
         }
-        for (i, g) in org.groups.iter().enumerate() {
-            for gm in &g.members {
-                let a = by_email.entry(gm.email.to_ascii_lowercase()).or_default();
-                if a.groups.last() != Some(&i) {
-                    a.groups.push(i);
-                }
-            }
-        }
-        for (i, c) in org.campaigns.iter().enumerate() {
-            for m in &c.members {
-                let a = by_email.entry(m.email.to_ascii_lowercase()).or_default();
-                if a.campaigns.last() != Some(&i) {
-                    a.campaigns.push(i);
-                }
-            }
-        }
-        OrgIndex { by_email }
     }
 }
 
@@ -557,12 +555,9 @@ impl PartialEq for Caseless<'_> {
 impl Eq for Caseless<'_> {}
 impl std::hash::Hash for Caseless<'_> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        // FNV-1a over the lower-cased bytes, then one word to the map's hasher: feeding
-        // the hasher byte by byte dominated listing a 20,000-person organization.
-        let folded = self.0.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
-        });
-        state.write_u64(folded);
+        // One word to the map's hasher: feeding it byte by byte dominated listing a
+        // 20,000-person organization.
+        state.write_u64(email_hash(self.0));
     }
 }
 
@@ -601,29 +596,38 @@ impl<'a> Related<'a> {
             return r;
         };
         for email in emails {
-            let Some(a) = index.by_email.get(&email.to_ascii_lowercase()) else {
-                continue;
-            };
+            let h = email_hash(email);
             let k = Caseless(email);
             if needs.users
-                && let Some(u) = a.user.and_then(|i| org.users.get(i))
+                && let Some(u) = index
+                    .users
+                    .get(h)
+                    .filter_map(|i| org.users.get(i))
+                    .find(|u| u.email.eq_ignore_ascii_case(email))
             {
                 r.users.insert(k, u);
             }
             if needs.groups {
-                r.groups.insert(
-                    k,
-                    a.groups.iter().filter_map(|i| org.groups.get(*i)).collect(),
-                );
+                let mut gs: Vec<&Group> = Vec::new();
+                for (g, m) in index.groups.get(h) {
+                    let Some(grp) = org.groups.get(g) else { continue };
+                    let hit = grp.members.get(m).is_some_and(|gm| gm.email.eq_ignore_ascii_case(email));
+                    if hit && !gs.last().is_some_and(|x| std::ptr::eq(*x, grp)) {
+                        gs.push(grp);
+                    }
+                }
+                r.groups.insert(k, gs);
             }
             if needs.campaigns {
-                r.campaigns.insert(
-                    k,
-                    a.campaigns
-                        .iter()
-                        .filter_map(|i| org.campaigns.get(*i))
-                        .collect(),
-                );
+                let mut cs: Vec<&Campaign> = Vec::new();
+                for (c, m) in index.campaigns.get(h) {
+                    let Some(camp) = org.campaigns.get(c) else { continue };
+                    let hit = camp.members.get(m).is_some_and(|cm| cm.email.eq_ignore_ascii_case(email));
+                    if hit && !cs.last().is_some_and(|x| std::ptr::eq(*x, camp)) {
+                        cs.push(camp);
+                    }
+                }
+                r.campaigns.insert(k, cs);
             }
         }
         r
@@ -642,16 +646,23 @@ impl<'a> Related<'a> {
         if wanted.is_empty() {
             return r;
         }
+        // A few emails (a write's answer) are compared directly: cheaper than hashing
+        // every email of the organization.
+        let few: Option<Vec<&str>> = (wanted.len() <= 8).then(|| wanted.iter().map(|c| c.0).collect());
+        let wanted_has = |k: &Caseless| match &few {
+            Some(few) => few.iter().any(|w| w.eq_ignore_ascii_case(k.0)),
+            None => wanted.contains(k),
+        };
         for u in org.users.iter().filter(|_| needs.users) {
             let k = Caseless(&u.email);
-            if wanted.contains(&k) {
+            if wanted_has(&k) {
                 r.users.entry(k).or_insert(u);
             }
         }
         for g in org.groups.iter().filter(|_| needs.groups) {
             for gm in &g.members {
                 let k = Caseless(&gm.email);
-                if wanted.contains(&k) {
+                if wanted_has(&k) {
                     let gs = r.groups.entry(k).or_default();
                     if !gs.iter().any(|x| std::ptr::eq(*x, g)) {
                         gs.push(g);
@@ -662,7 +673,7 @@ impl<'a> Related<'a> {
         for c in org.campaigns.iter().filter(|_| needs.campaigns) {
             for m in &c.members {
                 let k = Caseless(&m.email);
-                if wanted.contains(&k) {
+                if wanted_has(&k) {
                     let cs = r.campaigns.entry(k).or_default();
                     if !cs.iter().any(|x| std::ptr::eq(*x, c)) {
                         cs.push(c);
@@ -846,16 +857,16 @@ fn is_member_email(org: &Org, email: &str) -> bool {
     user_by_email(org, email).is_some_and(|u| org.memberships.iter().any(|m| m.user == u.id))
 }
 
+/// A member of the organization, or anyone at one of its verified domains. The domain is
+/// checked first: it is cheap, and looking a member up scans the organization.
 fn eligible(org: &Org, email: &str) -> bool {
-    if is_member_email(org, email) {
-        return true;
-    }
     let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
-    !domain.is_empty()
+    let verified = !domain.is_empty()
         && org
             .verified_domains
             .iter()
-            .any(|d| d.eq_ignore_ascii_case(domain))
+            .any(|d| d.eq_ignore_ascii_case(domain));
+    verified || is_member_email(org, email)
 }
 
 fn valid_email(e: &str) -> bool {
