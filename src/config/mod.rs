@@ -56,6 +56,44 @@ pub(crate) fn closest(found: &str, candidates: &[String]) -> Option<String> {
 
 /// Loads and checks a configuration: `path` is a root file or a folder holding `teamsync.yaml`.
 /// Returns every error found, not just the first.
+/// Reads and checks the included files on every core (a large roster is split across
+/// files, and parsing is most of loading), returning the results in the given order.
+fn read_all(paths: &[PathBuf]) -> Vec<Result<load::SourceFile, Vec<Diagnostic>>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(paths.len());
+    if workers <= 1 {
+        return paths.iter().map(|p| load::read_file(p, false)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, Result<load::SourceFile, Vec<Diagnostic>>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(path) = paths.get(i) else { break };
+                            mine.push((i, load::read_file(path, false)));
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 pub fn load(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     let root_path = load::root_path(path).map_err(|d| vec![*d])?;
     let base_dir = root_path
@@ -66,8 +104,8 @@ pub fn load(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     let root = load::read_file(&root_path, true)?;
     let (includes, mut errors) = load::expand_includes(&root, &base_dir);
     let mut files = vec![root];
-    for path in includes {
-        match load::read_file(&path, false) {
+    for read in read_all(&includes) {
+        match read {
             Ok(f) => files.push(f),
             Err(mut e) => errors.append(&mut e),
         }

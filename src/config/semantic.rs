@@ -552,28 +552,27 @@ impl Checker<'_> {
         provider: ProviderKind,
         kind: ResourceKind,
     ) -> BTreeMap<MemberKey, DesiredMember> {
-        let mut out: BTreeMap<MemberKey, DesiredMember> = BTreeMap::new();
-        let mut seen: BTreeMap<MemberKey, Location> = BTreeMap::new();
+        // Each member with the index of its entry; locations are only looked up for errors
+        // (a roster of 20,000 made that lookup a good part of loading).
+        let mut out: BTreeMap<MemberKey, (usize, DesiredMember)> = BTreeMap::new();
         for (j, entry) in entries.iter().enumerate() {
             let pointer = format!("{parent}/members/{j}");
             let Some((key, member)) = self.member(file, &pointer, entry, provider, kind) else {
                 continue;
             };
-            let at = file.at(&pointer);
-            if let Some(first) = seen.get(&key) {
-                let first = first.clone();
+            if let Some((first, _)) = out.get(&key) {
+                let first = file.at(&format!("{parent}/members/{first}"));
                 self.error(
                     Diagnostic::error(format!("{key} is listed twice in {}", describe(parent)))
-                        .at(at)
+                        .at(file.at(&pointer))
                         .with_related(first, "first listed here")
                         .with_hint("list each member once"),
                 );
                 continue;
             }
-            seen.insert(key.clone(), at);
-            out.insert(key, member);
+            out.insert(key, (j, member));
         }
-        out
+        out.into_iter().map(|(k, (_, m))| (k, m)).collect()
     }
 
     fn member(
