@@ -31,7 +31,8 @@ fn design_md_examples_validate_as_written() {
         [&ResourceKey::new("pixiebrix", ResourceKind::Campaign, "Q3 Rollout")];
     let alice = &campaign.members[&MemberKey::Email(Email::parse("alice@acme.com").unwrap())];
     assert_eq!(
-        alice.data["Location"], "New York, NY",
+        alice.data.get("Location").unwrap(),
+        "New York, NY",
         "campaign data comes from the roster"
     );
     let org = &loaded.desired.resources[&ResourceKey::new(
@@ -115,10 +116,11 @@ fn the_bundled_example_validates_clean_and_uses_every_feature() {
         [&ResourceKey::new("pixiebrix", ResourceKind::Campaign, "Q3 Rollout")]
         .members[&MemberKey::Email(Email::parse("bob@acme.com").unwrap())];
     assert_eq!(
-        bob_q3.data["Location"], "Cambridge, MA",
+        bob_q3.data.get("Location").unwrap(),
+        "Cambridge, MA",
         "campaign data overrides the roster field by field"
     );
-    assert_eq!(bob_q3.data["Unit"], "Sales");
+    assert_eq!(bob_q3.data.get("Unit").unwrap(), "Sales");
 }
 
 #[test]

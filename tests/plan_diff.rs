@@ -376,14 +376,16 @@ fn campaign_data_changes_are_reported_per_field() {
             ("Location".to_string(), json!("Boston")),
             ("Unit".to_string(), json!("Sales")),
         ]
-        .into();
+        .into_iter()
+        .collect();
     });
     let mut have = live_member("a@acme.com", None);
     have.data = [
         ("Location".to_string(), json!("New York, NY")),
         ("Old".to_string(), json!(1)),
     ]
-    .into();
+    .into_iter()
+    .collect();
     let plan = plan_of(
         vec![want],
         vec![live("pb", ResourceKind::Campaign, "Q3", vec![have])],

@@ -126,12 +126,15 @@ fn pick_data(slot: usize, n: u8) -> Data {
     }
     match n {
         0 => Data::new(),
-        1 => [("Location".to_string(), json!("NYC"))].into(),
+        1 => [("Location".to_string(), json!("NYC"))]
+            .into_iter()
+            .collect(),
         _ => [
             ("Location".to_string(), json!("Boston")),
             ("Unit".to_string(), json!(3)),
         ]
-        .into(),
+        .into_iter()
+        .collect(),
     }
 }
 

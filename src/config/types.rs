@@ -99,7 +99,8 @@ pub struct Person {
     /// Attributes that feed PixieBrix campaign member data.
     #[serde(default)]
     #[schemars(example = serde_json::json!({"Location": "New York, NY"}))]
-    pub data: BTreeMap<String, serde_json::Value>,
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
+    pub data: crate::model::Data,
 }
 
 /// A group, campaign or team and who belongs to it.
@@ -173,7 +174,8 @@ pub struct MemberDetail {
     /// `restricted` or `manager` in the PixieBrix organization.
     pub role: Option<Role>,
     /// Campaign member data, overriding the roster's `data` field by field.
-    pub data: Option<BTreeMap<String, serde_json::Value>>,
+    #[schemars(with = "Option<BTreeMap<String, serde_json::Value>>")]
+    pub data: Option<crate::model::Data>,
 }
 
 /// A member: a handle (`alice`), an email (`alice@acme.com`), or a mapping.

@@ -15,5 +15,5 @@ pub use state::{
     LiveState, MemberKey, MemberRef, Mode, OrgOptions, Policy, ProviderSettings, Role,
 };
 
-/// Free-form per-member attributes (PixieBrix campaign `data`), sorted for determinism.
-pub type Data = std::collections::BTreeMap<String, serde_json::Value>;
+mod data;
+pub use data::Data;
