@@ -74,10 +74,16 @@ impl Org {
     fn index(&self) -> &OrgIndex {
         self.index.get_or_init(|| OrgIndex {
             users: super::HashIndex::build(
-                self.users.iter().enumerate().map(|(i, u)| (super::fold(&u.id, false), i)),
+                self.users
+                    .iter()
+                    .enumerate()
+                    .map(|(i, u)| (super::fold(&u.id, false), i)),
             ),
             memberships: super::HashIndex::build(
-                self.memberships.iter().enumerate().map(|(i, m)| (super::fold(&m.id, false), i)),
+                self.memberships
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| (super::fold(&m.id, false), i)),
             ),
         })
     }
@@ -452,10 +458,7 @@ fn includes_for(org: &Org, q: &HashMap<String, String>, items: &[Value]) -> Opti
             .filter_map(|i| i.pointer("/sys/user/sys/id").and_then(Value::as_str))
             .collect();
         // In the organization's order, as a full scan would give them.
-        let mut found: Vec<usize> = ids
-            .iter()
-            .filter_map(|id| org.user_at(id))
-            .collect();
+        let mut found: Vec<usize> = ids.iter().filter_map(|id| org.user_at(id)).collect();
         found.sort_unstable();
         let users: Vec<Value> = found
             .iter()
@@ -472,10 +475,7 @@ fn includes_for(org: &Org, q: &HashMap<String, String>, items: &[Value]) -> Opti
                     .and_then(Value::as_str)
             })
             .collect();
-        let mut found: Vec<usize> = ids
-            .iter()
-            .filter_map(|id| org.membership_at(id))
-            .collect();
+        let mut found: Vec<usize> = ids.iter().filter_map(|id| org.membership_at(id)).collect();
         found.sort_unstable();
         let ms: Vec<Value> = found
             .iter()

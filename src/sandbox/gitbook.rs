@@ -74,7 +74,10 @@ impl Org {
     fn index(&self) -> &OrgIndex {
         self.index.get_or_init(|| {
             let members = super::HashIndex::build(
-                self.members.iter().enumerate().map(|(i, m)| (super::fold(&m.id, false), i)),
+                self.members
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| (super::fold(&m.id, false), i)),
             );
             let mut team_counts = vec![0; self.members.len()];
             for t in &self.teams {
@@ -89,7 +92,10 @@ impl Org {
                     team_counts[i] += 1;
                 }
             }
-            OrgIndex { members, team_counts }
+            OrgIndex {
+                members,
+                team_counts,
+            }
         })
     }
 
@@ -435,7 +441,10 @@ async fn member_get(
             Ok(o) => o,
             Err(r) => return r,
         };
-        match o.member_at(&user).and_then(|i| o.members.get(i).map(|m| (i, m))) {
+        match o
+            .member_at(&user)
+            .and_then(|i| o.members.get(i).map(|m| (i, m)))
+        {
             Some((i, m)) => axum::Json(member_json(&host, o.teams_of(i), m)).into_response(),
             None => not_found("Member"),
         }

@@ -77,7 +77,10 @@ impl OrgIndex {
     fn build(org: &Org) -> Self {
         OrgIndex {
             users: super::HashIndex::build(
-                org.users.iter().enumerate().map(|(i, u)| (email_hash(&u.email), i)),
+                org.users
+                    .iter()
+                    .enumerate()
+                    .map(|(i, u)| (email_hash(&u.email), i)),
             ),
             groups: super::HashIndex::build(org.groups.iter().enumerate().flat_map(|(g, grp)| {
                 grp.members
@@ -610,8 +613,13 @@ impl<'a> Related<'a> {
             if needs.groups {
                 let mut gs: Vec<&Group> = Vec::new();
                 for (g, m) in index.groups.get(h) {
-                    let Some(grp) = org.groups.get(g) else { continue };
-                    let hit = grp.members.get(m).is_some_and(|gm| gm.email.eq_ignore_ascii_case(email));
+                    let Some(grp) = org.groups.get(g) else {
+                        continue;
+                    };
+                    let hit = grp
+                        .members
+                        .get(m)
+                        .is_some_and(|gm| gm.email.eq_ignore_ascii_case(email));
                     if hit && !gs.last().is_some_and(|x| std::ptr::eq(*x, grp)) {
                         gs.push(grp);
                     }
@@ -621,8 +629,13 @@ impl<'a> Related<'a> {
             if needs.campaigns {
                 let mut cs: Vec<&Campaign> = Vec::new();
                 for (c, m) in index.campaigns.get(h) {
-                    let Some(camp) = org.campaigns.get(c) else { continue };
-                    let hit = camp.members.get(m).is_some_and(|cm| cm.email.eq_ignore_ascii_case(email));
+                    let Some(camp) = org.campaigns.get(c) else {
+                        continue;
+                    };
+                    let hit = camp
+                        .members
+                        .get(m)
+                        .is_some_and(|cm| cm.email.eq_ignore_ascii_case(email));
                     if hit && !cs.last().is_some_and(|x| std::ptr::eq(*x, camp)) {
                         cs.push(camp);
                     }
@@ -648,7 +661,8 @@ impl<'a> Related<'a> {
         }
         // A few emails (a write's answer) are compared directly: cheaper than hashing
         // every email of the organization.
-        let few: Option<Vec<&str>> = (wanted.len() <= 8).then(|| wanted.iter().map(|c| c.0).collect());
+        let few: Option<Vec<&str>> =
+            (wanted.len() <= 8).then(|| wanted.iter().map(|c| c.0).collect());
         let wanted_has = |k: &Caseless| match &few {
             Some(few) => few.iter().any(|w| w.eq_ignore_ascii_case(k.0)),
             None => wanted.contains(k),
