@@ -90,7 +90,7 @@ impl Contentful {
                 }
             }
             let resp = self.client.get(url, MEDIA).await?;
-            let page: Collection = serde_json::from_value(resp.body).map_err(|e| {
+            let page: Collection = resp.parse::<Collection>().map_err(|e| {
                 self.client.protocol(
                     &format!("GET {path}"),
                     format!("not a Contentful collection: {e}"),
@@ -258,7 +258,7 @@ impl Contentful {
             .content_type(MEDIA)
             .json(json!({"name": name, "description": ""}));
         match w.send(&req).await {
-            Ok(resp) if (200..300).contains(&resp.status) => str_at(&resp.body, "/sys/id")
+            Ok(resp) if (200..300).contains(&resp.status) => str_at(resp.body(), "/sys/id")
                 .map(str::to_string)
                 .ok_or_else(|| w.protocol(&req.what, "created, but the answer has no sys.id")),
             Ok(resp) if resp.status < 500 => Err(w.error(&req, &resp)),
@@ -290,12 +290,12 @@ impl Contentful {
         let path = format!("/organizations/{}/teams/{id}", self.org);
         let current = self.client.get(self.client.url(&path)?, MEDIA).await?;
         let version = current
-            .body
+            .body()
             .pointer("/sys/version")
             .and_then(Value::as_u64)
             .unwrap_or(0);
         let description = current
-            .body
+            .body()
             .get("description")
             .cloned()
             .unwrap_or(json!(""));
@@ -357,8 +357,8 @@ impl Contentful {
                 let resp = w.send(&req).await?;
                 match resp.status {
                     200..=299 => Ok(()),
-                    422 if resp.body.to_string().to_lowercase().contains("already")
-                        || resp.body.to_string().contains("taken") =>
+                    422 if resp.body().to_string().to_lowercase().contains("already")
+                        || resp.body().to_string().contains("taken") =>
                     {
                         Ok(())
                     }

@@ -104,7 +104,7 @@ impl Gitbook {
                 }
             }
             let resp = self.client.get(url, JSON).await?;
-            let list: List<T> = serde_json::from_value(resp.body).map_err(|e| {
+            let list: List<T> = resp.parse::<List<T>>().map_err(|e| {
                 self.client
                     .protocol(&format!("GET {path}"), format!("not a GitBook list: {e}"))
             })?;
@@ -210,7 +210,7 @@ impl Gitbook {
             .retry(super::http::Retry::OnlyIfNotApplied);
         match w.send(&req).await {
             Ok(resp) if (200..300).contains(&resp.status) => resp
-                .body
+                .body()
                 .get("id")
                 .and_then(Value::as_str)
                 .map(str::to_string)

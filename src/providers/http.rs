@@ -43,17 +43,47 @@ pub(crate) enum Retry {
     OnlyIfNotApplied,
 }
 
-/// An answer from the API, body already read.
+/// An answer from the API, body already read. The body is parsed on demand: lists are
+/// read straight into their item types ([`Resp::parse`]), which skips the fields teamsync
+/// does not use instead of building a JSON tree of every member first.
 #[derive(Debug)]
 pub(crate) struct Resp {
     pub status: u16,
     pub headers: HeaderMap,
-    pub body: Value,
+    text: String,
+    body: std::sync::OnceLock<Value>,
 }
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// An answer made up from part of another (one item's error out of a list's).
+    pub fn made_up(status: u16, headers: HeaderMap, body: Value) -> Resp {
+        Resp {
+            status,
+            headers,
+            text: body.to_string(),
+            body: std::sync::OnceLock::from(body),
+        }
+    }
+
+    /// The body as JSON: `null` when empty, a string when it is not JSON.
+    pub fn body(&self) -> &Value {
+        self.body.get_or_init(|| {
+            if self.text.trim().is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&self.text)
+                    .unwrap_or_else(|_| Value::String(self.text.clone()))
+            }
+        })
+    }
+
+    /// The body read as `T`.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.text)
     }
 }
 
@@ -252,11 +282,8 @@ impl Core {
                     Ok(text) => Attempt::Answer(Resp {
                         status,
                         headers,
-                        body: if text.trim().is_empty() {
-                            Value::Null
-                        } else {
-                            serde_json::from_str(&text).unwrap_or(Value::String(text))
-                        },
+                        text,
+                        body: std::sync::OnceLock::new(),
                     }),
                     Err(e) => Attempt::Lost(format!(
                         "the connection failed while reading the answer: {}",
@@ -416,7 +443,7 @@ impl Core {
 
 /// The error text of any of the three APIs' error bodies, or a short form of the body.
 fn api_message(resp: &Resp) -> String {
-    let b = &resp.body;
+    let b = resp.body();
     let pick = |v: &Value| v.as_str().map(str::to_string);
     if let Some(m) = b
         .pointer("/error/message")

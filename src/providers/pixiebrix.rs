@@ -203,7 +203,7 @@ impl Pixiebrix {
         url: &url::Url,
         resp: &Resp,
     ) -> Result<Vec<T>, ProviderError> {
-        Vec::<T>::deserialize(&resp.body).map_err(|e| {
+        resp.parse::<Vec<T>>().map_err(|e| {
             self.client.protocol(
                 &format!("GET {}", url.path()),
                 format!("not a list of the expected items: {e}"),
@@ -434,7 +434,7 @@ impl Pixiebrix {
         let req = Req::new(Method::POST, w.url(&path)?, V2).json(json!({"name": change.key.name}));
         match w.send(&req).await {
             Ok(resp) if (200..300).contains(&resp.status) => resp
-                .body
+                .body()
                 .get("id")
                 .and_then(Value::as_str)
                 .map(str::to_string)
@@ -663,8 +663,8 @@ impl Pixiebrix {
                 Ok(resp) if (200..300).contains(&resp.status) => {
                     out.extend(pending.drain(..).map(|m| (m.clone(), Ok(()))));
                 }
-                Ok(resp) if resp.status == 400 && resp.body.is_array() => {
-                    let errors = resp.body.as_array().cloned().unwrap_or_default();
+                Ok(resp) if resp.status == 400 && resp.body().is_array() => {
+                    let errors = resp.body().as_array().cloned().unwrap_or_default();
                     let mut retry = Vec::new();
                     for (i, m) in pending.drain(..).enumerate() {
                         match errors.get(i) {
@@ -674,11 +674,11 @@ impl Pixiebrix {
                                     m.clone(),
                                     Err(w.error(
                                         &req,
-                                        &Resp {
-                                            status: 400,
-                                            headers: resp.headers.clone(),
-                                            body: json!({"detail": message}),
-                                        },
+                                        &Resp::made_up(
+                                            400,
+                                            resp.headers.clone(),
+                                            json!({"detail": message}),
+                                        ),
                                     )),
                                 ));
                             }
