@@ -226,6 +226,13 @@ pub async fn execute(
             let writer = match writers.get(provider) {
                 Some(w) => Ok(w.clone()),
                 None => conns.writer(provider).map(|w| {
+                    let mine: Vec<ResourceChange> = plan
+                        .changes
+                        .iter()
+                        .filter(|c| &c.key.provider == provider)
+                        .cloned()
+                        .collect();
+                    w.prepare(&mine);
                     let w = Arc::new(w);
                     writers.insert(provider.clone(), w.clone());
                     w

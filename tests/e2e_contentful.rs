@@ -93,3 +93,66 @@ fn someone_not_yet_in_the_organization_fails_clearly_and_the_rest_applies() {
         )]
     );
 }
+
+/// A repo whose Contentful organization has 250 active members (three pages) and one
+/// empty team, to which the config adds members number `adds`.
+fn big_org_repo(adds: &[usize]) -> Repo {
+    let root = root_config(
+        "  cms:\n    kind: contentful\n    organization: Big\n    endpoint: sandbox:state.json\n",
+        "people.yaml",
+    );
+    let members: Vec<String> = adds.iter().map(|i| format!("u{i:03}@acme.com")).collect();
+    let people = format!(
+        "teams:\n  - name: Everyone\n    members: [{}]\n",
+        members.join(", ")
+    );
+    let repo = Repo::new(&[("teamsync.yaml", &root), ("people.yaml", &people)]);
+    let users: Vec<_> = (0..250)
+        .map(|i| json!({"id": format!("U{i}"), "email": format!("u{i:03}@acme.com")}))
+        .collect();
+    let memberships: Vec<_> = (0..250)
+        .map(|i| json!({"id": format!("OM{i}"), "user": format!("U{i}")}))
+        .collect();
+    repo.write_json(
+        "state.json",
+        &json!({"contentful": {"organizations": {"Big": {
+            "users": users, "memberships": memberships,
+            "teams": [{"id": "T1", "name": "Everyone", "members": []}]
+        }}}}),
+    );
+    repo
+}
+
+/// The organization-membership reads an apply logged with `-v`: (list pages, searches).
+fn membership_reads(repo: &Repo) -> (usize, usize) {
+    let a = repo.run(&["apply", "--auto-approve", "-v"]).code(0);
+    let log = stderr(&a);
+    let reads: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("GET ") && l.contains("/organization_memberships?"))
+        .collect();
+    let searches = reads.iter().filter(|l| l.contains("query=")).count();
+    (reads.len() - searches, searches)
+}
+
+#[test]
+fn many_adds_list_the_memberships_instead_of_searching_each_email() {
+    // Five people to find, three pages to read: the pages win.
+    let repo = big_org_repo(&[3, 120, 180, 230, 249]);
+    assert_eq!(membership_reads(&repo), (3, 0));
+    assert_eq!(
+        repo.plan_json(0)["changes"],
+        json!([]),
+        "all five were added"
+    );
+}
+
+#[test]
+fn a_few_adds_search_for_each_email() {
+    // One person beyond the first page (which tells the size): one search.
+    let repo = big_org_repo(&[200]);
+    assert_eq!(membership_reads(&repo), (1, 1));
+    assert_eq!(repo.plan_json(0)["changes"], json!([]));
+    // Someone on the first page needs no search at all.
+    assert_eq!(membership_reads(&big_org_repo(&[7])), (1, 0));
+}

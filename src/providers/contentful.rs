@@ -4,8 +4,9 @@
 //! endpoint, so adds and removals are one request each under the shared concurrency bound.
 //! Team updates are version-locked with `X-Contentful-Version`.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use reqwest::Method;
 use serde::Deserialize;
@@ -44,8 +45,21 @@ pub(crate) struct Contentful {
     name: String,
     org: String,
     client: ReadClient,
-    /// email → organization membership id, resolved once per run.
+    /// What this run learnt about organization memberships, shared by every team's task.
+    known: Arc<Known>,
+}
+
+/// Organization memberships resolved during one apply.
+#[derive(Default)]
+struct Known {
+    /// email → active organization membership id.
     memberships: Mutex<HashMap<Email, String>>,
+    /// Every active membership has been listed: an email missing above is not a member.
+    complete: AtomicBool,
+    /// How many distinct emails the plan adds to teams (from [`Contentful::prepare`]).
+    wanted: AtomicUsize,
+    /// Done once, by the first team that adds someone.
+    prefetched: tokio::sync::OnceCell<()>,
 }
 
 impl Contentful {
@@ -54,21 +68,96 @@ impl Contentful {
             name: settings.name.clone(),
             org: settings.organization.clone(),
             client,
-            memberships: Mutex::new(HashMap::new()),
+            known: Arc::default(),
         }
     }
 
     fn sibling(&self) -> Contentful {
-        Contentful::new(
-            &ProviderSettings {
-                name: self.name.clone(),
-                kind: crate::model::ProviderKind::Contentful,
-                organization: self.org.clone(),
-                endpoint: crate::model::Endpoint::Default,
-                token_env: None,
-            },
-            self.client.clone(),
-        )
+        Contentful {
+            name: self.name.clone(),
+            org: self.org.clone(),
+            client: self.client.clone(),
+            known: self.known.clone(),
+        }
+    }
+
+    fn remember(&self, found: impl IntoIterator<Item = (Email, String)>) {
+        if let Ok(mut cache) = self.known.memberships.lock() {
+            cache.extend(found);
+        }
+    }
+
+    /// Active organization memberships by email, from pages of the memberships list with
+    /// their users included.
+    fn by_email(items: &[Value], users: &[Value]) -> Vec<(Email, String)> {
+        let emails: HashMap<&str, Email> = users
+            .iter()
+            .filter_map(|u| {
+                let email = u.get("email").and_then(Value::as_str)?;
+                Some((str_at(u, "/sys/id")?, Email::parse(email).ok()?))
+            })
+            .collect();
+        items
+            .iter()
+            .filter_map(|m| {
+                let email = emails.get(str_at(m, "/sys/user/sys/id")?)?;
+                Some((email.clone(), str_at(m, "/sys/id")?.to_string()))
+            })
+            .collect()
+    }
+
+    /// Before the first add: one page of the active memberships tells how many pages the
+    /// whole list is. When the plan adds more distinct people than that, reading every page
+    /// (concurrently) is fewer requests than one search per email, which matters under
+    /// Contentful's 7 requests per second; otherwise each email is searched for later.
+    async fn prefetch(&self) {
+        let path = format!("/organizations/{}/organization_memberships", self.org);
+        let page = |skip: usize| {
+            let this = self.sibling();
+            let path = path.clone();
+            async move {
+                let mut url = this.client.url(&path)?;
+                url.query_pairs_mut()
+                    .append_pair("limit", &LIMIT.to_string())
+                    .append_pair("skip", &skip.to_string())
+                    .append_pair("include", "sys.user")
+                    .append_pair("sys.status", "active");
+                let resp = this.client.get(url, MEDIA).await?;
+                resp.parse::<Collection>().map_err(|e| {
+                    this.client.protocol(
+                        &format!("GET {path}"),
+                        format!("not a Contentful collection: {e}"),
+                    )
+                })
+            }
+        };
+        // A failure here only means the emails are searched for one by one.
+        let Ok(first) = page(0).await else { return };
+        let users = first.includes.unwrap_or_default().user;
+        self.remember(Self::by_email(&first.items, &users));
+        if first.items.len() >= first.total {
+            self.known.complete.store(true, Ordering::Relaxed);
+            return;
+        }
+        let pages = first.total.div_ceil(LIMIT);
+        if self.known.wanted.load(Ordering::Relaxed) <= pages || first.items.is_empty() {
+            return;
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for skip in (first.items.len()..first.total).step_by(LIMIT) {
+            tasks.spawn(page(skip));
+        }
+        let mut complete = true;
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(Ok(p)) => {
+                    let users = p.includes.unwrap_or_default().user;
+                    self.remember(Self::by_email(&p.items, &users));
+                }
+                _ => complete = false,
+            }
+        }
+        self.known.complete.store(complete, Ordering::Relaxed);
     }
 
     /// Every item of a collection, plus the `includes.User` entries seen on the way.
@@ -181,12 +270,16 @@ impl Contentful {
     /// email exactly (case-insensitive). Cached for the run.
     async fn membership_for(&self, email: &Email) -> Result<Option<String>, ProviderError> {
         if let Some(id) = self
+            .known
             .memberships
             .lock()
             .ok()
             .and_then(|m| m.get(email).cloned())
         {
             return Ok(Some(id));
+        }
+        if self.known.complete.load(Ordering::Relaxed) {
+            return Ok(None);
         }
         let (items, users) = self
             .list(
@@ -216,8 +309,8 @@ impl Contentful {
                 .and_then(|m| str_at(m, "/sys/id"))
                 .map(str::to_string)
         });
-        if let (Some(id), Ok(mut cache)) = (&found, self.memberships.lock()) {
-            cache.insert(email.clone(), id.clone());
+        if let Some(id) = &found {
+            self.remember([(email.clone(), id.clone())]);
         }
         Ok(found)
     }
@@ -228,16 +321,24 @@ impl Contentful {
         team: &str,
         members: &[MemberChange],
     ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
+        if members
+            .iter()
+            .any(|m| matches!(m.action, MemberAction::Add { .. }))
+        {
+            self.known.prefetched.get_or_init(|| self.prefetch()).await;
+        }
         // No bulk endpoint: one request per member, bounded by the client's concurrency.
         let mut tasks = tokio::task::JoinSet::new();
         for m in members.iter().cloned() {
             let (this, w, team) = (self.sibling(), w.clone(), team.to_string());
             // Share the email cache: what this run already resolved is passed along.
-            let known = m
-                .member
-                .email
-                .as_ref()
-                .and_then(|e| self.memberships.lock().ok().and_then(|c| c.get(e).cloned()));
+            let known = m.member.email.as_ref().and_then(|e| {
+                self.known
+                    .memberships
+                    .lock()
+                    .ok()
+                    .and_then(|c| c.get(e).cloned())
+            });
             tasks.spawn(async move {
                 let result = this.apply_member(&w, &team, &m, known).await;
                 (m, result)
@@ -429,5 +530,15 @@ impl super::Provider for Contentful {
         change: &'a ResourceChange,
     ) -> super::BoxFuture<'a, Vec<(MemberChange, Result<(), ProviderError>)>> {
         Box::pin(self.update_members(w, container, &change.members))
+    }
+
+    fn prepare(&self, changes: &[ResourceChange]) {
+        let emails: BTreeSet<&Email> = changes
+            .iter()
+            .flat_map(|c| &c.members)
+            .filter(|m| matches!(m.action, MemberAction::Add { .. }))
+            .filter_map(|m| m.member.email.as_ref())
+            .collect();
+        self.known.wanted.store(emails.len(), Ordering::Relaxed);
     }
 }

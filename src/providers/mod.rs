@@ -162,6 +162,9 @@ pub(crate) trait Provider: Send + Sync {
     fn supports(&self) -> &'static [ResourceKind] {
         self.kind().supported_kinds()
     }
+
+    /// Sees every change of this provider before any is applied (to plan lookups).
+    fn prepare(&self, _changes: &[ResourceChange]) {}
 }
 
 pub(crate) type BoxFuture<'a, T> =
@@ -230,6 +233,11 @@ impl Writer {
     /// Fresh reads: stale checks and replace-style requests built from live state.
     pub fn reader(&self) -> &Reader {
         &self.reader
+    }
+
+    /// Shows the provider every change it is about to apply, before the first.
+    pub fn prepare(&self, changes: &[ResourceChange]) {
+        self.reader.provider.prepare(changes);
     }
 
     /// Applies one resource's change: the container first, then its members, in as few
