@@ -564,13 +564,45 @@ impl std::hash::Hash for Caseless<'_> {
     }
 }
 
+/// [`Caseless`] already folds an email into 64 bits (FNV-1a); hashing that word again
+/// with SipHash was most of the cost of a scan over a 20,000-person organization. The
+/// emulator serves only its own tests and benchmarks, so flooding resistance is moot.
+#[derive(Clone, Copy, Default)]
+struct Folded;
+
+#[derive(Default)]
+struct FoldedHasher(u64);
+
+impl std::hash::Hasher for FoldedHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+impl std::hash::BuildHasher for Folded {
+    type Hasher = FoldedHasher;
+    fn build_hasher(&self) -> FoldedHasher {
+        FoldedHasher::default()
+    }
+}
+
+type CaselessMap<'a, V> = HashMap<Caseless<'a>, V, Folded>;
+
 /// What a page of members embeds (the user, the member's groups and campaigns), found in
 /// one pass over the organization for the whole page. Looking each member up separately
 /// made listing 20,000 memberships quadratic.
 struct Related<'a> {
-    users: HashMap<Caseless<'a>, &'a User>,
-    groups: HashMap<Caseless<'a>, Vec<&'a Group>>,
-    campaigns: HashMap<Caseless<'a>, Vec<&'a Campaign>>,
+    users: CaselessMap<'a, &'a User>,
+    groups: CaselessMap<'a, Vec<&'a Group>>,
+    campaigns: CaselessMap<'a, Vec<&'a Campaign>>,
 }
 
 /// The parts of [`Related`] a rendering needs; each costs a pass over the organization.
@@ -591,9 +623,9 @@ impl<'a> Related<'a> {
     ) -> Self {
         let org = &w.pixiebrix.organizations[oi];
         let mut r = Related {
-            users: HashMap::new(),
-            groups: HashMap::new(),
-            campaigns: HashMap::new(),
+            users: CaselessMap::default(),
+            groups: CaselessMap::default(),
+            campaigns: CaselessMap::default(),
         };
         let Some(index) = w.pixiebrix.index(oi) else {
             return r;
@@ -649,12 +681,12 @@ impl<'a> Related<'a> {
     /// Finds the related objects in one pass over the organization: for answers rendered
     /// inside a write, where the index is being invalidated.
     fn scan(org: &'a Org, needs: Needs, emails: impl IntoIterator<Item = &'a str>) -> Self {
-        let wanted: std::collections::HashSet<Caseless<'a>> =
+        let wanted: std::collections::HashSet<Caseless<'a>, Folded> =
             emails.into_iter().map(Caseless).collect();
         let mut r = Related {
-            users: HashMap::new(),
-            groups: HashMap::new(),
-            campaigns: HashMap::new(),
+            users: CaselessMap::default(),
+            groups: CaselessMap::default(),
+            campaigns: CaselessMap::default(),
         };
         if wanted.is_empty() {
             return r;
@@ -946,13 +978,14 @@ async fn memberships(
         let oi = org_idx(w, &org)?;
         let o = &w.pixiebrix.organizations[oi];
         let users = users_by_id(o);
-        let in_groups: Option<std::collections::HashSet<Caseless>> = groups.as_ref().map(|gs| {
-            o.groups
-                .iter()
-                .filter(|g| gs.contains(&g.id))
-                .flat_map(|g| g.members.iter().map(|gm| Caseless(&gm.email)))
-                .collect()
-        });
+        let in_groups: Option<std::collections::HashSet<Caseless, Folded>> =
+            groups.as_ref().map(|gs| {
+                o.groups
+                    .iter()
+                    .filter(|g| gs.contains(&g.id))
+                    .flat_map(|g| g.members.iter().map(|gm| Caseless(&gm.email)))
+                    .collect()
+            });
         let picked: Vec<&Membership> = o
             .memberships
             .iter()
