@@ -1,0 +1,694 @@
+//! Plan and apply at the scale of a 20,000-person company, against the sandbox with 20 ms
+//! of latency per request and an enforced rate limit. Run with `cargo bench --bench scale`
+//! (see docs/performance.md). Prints ratios measured in this one run; asserts nothing
+//! about time.
+//!
+//! Scale: TEAMSYNC_BENCH_SCALE (default 1.0) multiplies every count, for quick runs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use teamsync::model::*;
+use teamsync::plan::{DiffInput, diff};
+use teamsync::sandbox::{Knobs, Sandbox, Stats};
+
+const ORG: &str = "0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11";
+const LATENCY_MS: u64 = 20;
+const PARALLELISM: usize = 16;
+
+struct Sizes {
+    users: usize,
+    groups: usize,
+    group_size: usize,
+    campaigns: usize,
+    campaign_size: usize,
+    teams: usize,
+    team_size: usize,
+}
+
+fn sizes() -> Sizes {
+    let f: f64 = std::env::var("TEAMSYNC_BENCH_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1.0);
+    let n = |x: usize| ((x as f64 * f).round() as usize).max(1);
+    Sizes {
+        users: n(20_000),
+        groups: n(1_000),
+        group_size: 40,
+        campaigns: n(100),
+        campaign_size: 200,
+        teams: n(300),
+        team_size: 30,
+    }
+}
+
+fn email(i: usize) -> String {
+    format!("u{i:06}@acme.com")
+}
+
+/// Members of container `c` (of `size`), spread over the whole organization.
+fn members_of(c: usize, size: usize, users: usize, salt: usize) -> Vec<usize> {
+    (0..size)
+        .map(|j| (c * 7919 + j * 104_729 + salt) % users)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Deterministic 5% drift: drop every 20th member and add one new member per 20.
+fn drifted(members: &[usize], users: usize, c: usize) -> Vec<usize> {
+    let mut out: BTreeSet<usize> = members
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| j % 20 != 7)
+        .map(|(_, m)| *m)
+        .collect();
+    for k in 0..members.len().div_ceil(20) {
+        out.insert((c * 31 + k * 613 + 17) % users);
+    }
+    out.into_iter().collect()
+}
+
+fn world(s: &Sizes) -> Value {
+    let uid = |i: usize| format!("00000000-0000-4000-8000-{i:012}");
+    let users: Vec<Value> = (0..s.users)
+        .map(|i| json!({"id": uid(i), "name": format!("U{i}"), "email": email(i)}))
+        .collect();
+    let memberships: Vec<Value> = (0..s.users)
+        .map(|i| json!({"id": 10 + i, "user": uid(i), "role": 1}))
+        .collect();
+    let groups: Vec<Value> = (0..s.groups)
+        .map(|g| {
+            let m: Vec<Value> = members_of(g, s.group_size, s.users, 1).iter().map(|i| json!({"id": format!("10000000-0000-4000-8000-{:012}", g * 1000 + i % 1000), "email": email(*i)})).collect();
+            json!({"id": format!("20000000-0000-4000-8000-{g:012}"), "name": format!("Group {g:04}"), "members": m})
+        })
+        .collect();
+    let campaigns: Vec<Value> = (0..s.campaigns)
+        .map(|c| {
+            let m: Vec<Value> = members_of(c, s.campaign_size, s.users, 2)
+                .iter()
+                .map(|i| json!({"id": format!("30000000-0000-4000-8000-{:012}", c * 100_000 + i), "email": email(*i), "data": {"Unit": format!("U{}", i % 7)}}))
+                .collect();
+            json!({"id": format!("40000000-0000-4000-8000-{c:012}"), "name": format!("Campaign {c:03}"), "members": m})
+        })
+        .collect();
+    let gb_members: Vec<Value> = (0..s.users).map(|i| json!({"id": format!("u{i}"), "name": format!("U{i}"), "email": email(i), "role": "read"})).collect();
+    let gb_teams: Vec<Value> = (0..s.teams)
+        .map(|t| json!({"id": format!("t{t}"), "title": format!("Team {t:03}"), "members": members_of(t, s.team_size, s.users, 3).iter().map(|i| json!({"user": format!("u{i}")})).collect::<Vec<_>>()}))
+        .collect();
+    let cf_users: Vec<Value> = (0..s.users)
+        .map(|i| json!({"id": format!("U{i}"), "email": email(i)}))
+        .collect();
+    let cf_mems: Vec<Value> = (0..s.users)
+        .map(|i| json!({"id": format!("OM{i}"), "user": format!("U{i}")}))
+        .collect();
+    let cf_teams: Vec<Value> = (0..s.teams)
+        .map(|t| json!({"id": format!("T{t}"), "name": format!("Team {t:03}"), "members": members_of(t, s.team_size, s.users, 4).iter().map(|i| json!({"id": format!("TM{t}x{i}"), "membership": format!("OM{i}")})).collect::<Vec<_>>()}))
+        .collect();
+    json!({
+        "pixiebrix": {"organizations": [{"id": ORG, "name": "Acme", "verified_domains": ["acme.com"], "users": users, "memberships": memberships, "groups": groups, "campaigns": campaigns}]},
+        "gitbook": {"organizations": {"acme": {"members": gb_members, "teams": gb_teams}}},
+        "contentful": {"organizations": {"c1": {"users": cf_users, "memberships": cf_mems, "teams": cf_teams}}}
+    })
+}
+
+fn write_config(dir: &Path, base: &str, s: &Sizes, drift: bool) {
+    let root = format!(
+        "version: 1\nproviders:\n  pb: {{kind: pixiebrix, organization: {ORG}, endpoint: \"{base}\", token_env: BENCH_TOKEN}}\n  docs: {{kind: gitbook, organization: acme, endpoint: \"{base}/v1\", token_env: BENCH_TOKEN}}\n  cms: {{kind: contentful, organization: c1, endpoint: \"{base}\", token_env: BENCH_TOKEN}}\ninclude: [people.yaml, resources.yaml]\n"
+    );
+    std::fs::write(dir.join("teamsync.yaml"), root).unwrap();
+    let mut people = String::from("people:\n");
+    for i in 0..s.users {
+        people.push_str(&format!("  p{i}: {{email: {}}}\n", email(i)));
+    }
+    people.push_str("organization:\n  provider: pb\n  roster: additive\n");
+    std::fs::write(dir.join("people.yaml"), people).unwrap();
+    let list = |m: &[usize]| {
+        m.iter()
+            .map(|i| format!("p{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let pick = |m: Vec<usize>, c: usize| if drift { drifted(&m, s.users, c) } else { m };
+    let mut r = String::from("groups:\n");
+    for g in 0..s.groups {
+        r.push_str(&format!(
+            "  - {{provider: pb, name: \"Group {g:04}\", members: [{}]}}\n",
+            list(&pick(members_of(g, s.group_size, s.users, 1), g))
+        ));
+    }
+    r.push_str("campaigns:\n");
+    for c in 0..s.campaigns {
+        let members: Vec<String> = pick(members_of(c, s.campaign_size, s.users, 2), c)
+            .iter()
+            .map(|i| format!("{{person: p{i}, data: {{Unit: U{}}}}}", i % 7))
+            .collect();
+        r.push_str(&format!(
+            "  - provider: pb\n    name: \"Campaign {c:03}\"\n    members: [{}]\n",
+            members.join(", ")
+        ));
+    }
+    r.push_str("teams:\n");
+    for t in 0..s.teams {
+        r.push_str(&format!(
+            "  - {{provider: docs, name: \"Team {t:03}\", members: [{}]}}\n",
+            list(&pick(members_of(t, s.team_size, s.users, 3), t))
+        ));
+        r.push_str(&format!(
+            "  - {{provider: cms, name: \"Team {t:03}\", members: [{}]}}\n",
+            list(&pick(members_of(t, s.team_size, s.users, 4), t))
+        ));
+    }
+    std::fs::write(dir.join("resources.yaml"), r).unwrap();
+}
+
+struct Run {
+    wall: Duration,
+    /// CPU (user + system) of teamsync, as last sampled before it exited.
+    cpu: Duration,
+    /// CPU of this process meanwhile: the in-process sandbox, on the same two cores.
+    sandbox_cpu: Duration,
+    max_rss_kb: i64,
+    code: i32,
+    stdout: String,
+}
+
+/// User + system CPU of a process from its `/proc/…/stat` (fields 14 and 15, in ticks).
+fn cpu_of(stat_file: &str) -> Option<Duration> {
+    let text = std::fs::read_to_string(stat_file).ok()?;
+    // The command name (field 2) may hold spaces; the fields after it are plain.
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf only reads a system constant.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Some(Duration::from_millis(ticks * 1000 / hz))
+}
+
+/// Runs the binary and samples its peak RSS (`VmHWM`) every 2 ms until it exits. wait4's
+/// `ru_maxrss` cannot be used: a child forked from this process (which holds the whole
+/// sandbox world) carries this process's high-water mark across `exec`.
+fn run(dir: &Path, args: &[&str]) -> Run {
+    let out_path = dir.join("stdout.txt");
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_teamsync"))
+        .args(args)
+        .args(
+            std::env::var("TEAMSYNC_BENCH_VERBOSE")
+                .is_ok()
+                .then_some("-v"),
+        )
+        .arg("--config")
+        .arg(dir)
+        .env("BENCH_TOKEN", "bench")
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let stat_file = format!("/proc/{}/stat", child.id());
+    let mut max_rss_kb = 0;
+    let mut cpu = Duration::ZERO;
+    let sandbox_before = cpu_of("/proc/self/stat");
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        cpu = cpu_of(&stat_file).unwrap_or(cpu);
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(kb) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<i64>().ok())
+        {
+            max_rss_kb = max_rss_kb.max(kb);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let wall = started.elapsed();
+    let sandbox_cpu = match (sandbox_before, cpu_of("/proc/self/stat")) {
+        (Some(a), Some(b)) => b.saturating_sub(a),
+        _ => Duration::ZERO,
+    };
+    Run {
+        wall,
+        cpu,
+        sandbox_cpu,
+        max_rss_kb,
+        code: status.code().unwrap_or(-1),
+        stdout: std::fs::read_to_string(out_path).unwrap_or_default(),
+    }
+}
+
+/// The fewest reads the three APIs allow for what the config touches.
+fn min_plan_reads(s: &Sizes) -> u64 {
+    let pages = |n: usize, per: usize| n.div_ceil(per).max(1) as u64;
+    let pb = pages(s.users, 1000)
+        + 1
+        + pages(s.groups, 1000)
+        + s.groups as u64 * pages(s.group_size, 1000)
+        + pages(s.campaigns, 1000)
+        + s.campaigns as u64 * pages(s.campaign_size, 1000);
+    let gb = pages(s.teams, 1000) + s.teams as u64 * pages(s.team_size, 1000);
+    let cf = pages(s.teams, 100) + s.teams as u64 * pages(s.team_size, 100);
+    pb + gb + cf
+}
+
+/// The fewest writes the APIs allow for a plan, per API_NOTES (bulk where it exists).
+fn min_writes(plan: &Value) -> u64 {
+    let mut n = 0;
+    for c in plan["changes"].as_array().into_iter().flatten() {
+        let provider = c["key"]["provider"].as_str().unwrap_or("");
+        let kind = c["key"]["kind"].as_str().unwrap_or("");
+        let count = |t: &str| {
+            c["members"]
+                .as_array()
+                .map_or(0, |m| m.iter().filter(|x| x["action"]["type"] == t).count())
+                as u64
+        };
+        let (adds, removes, data) = (count("add"), count("remove"), count("set_data"));
+        n += match (provider, kind) {
+            ("pb", "group") => u64::from(adds > 0) + removes,
+            ("pb", "campaign") => u64::from(adds + data > 0) + u64::from(removes > 0),
+            ("docs", _) => u64::from(adds + removes + count("set_role") > 0),
+            _ => adds + removes,
+        };
+    }
+    n
+}
+
+/// Requests per API between two snapshots of the sandbox's counters, and how many of
+/// them were not GETs. Route templates tell the APIs apart: `/api/…` is PixieBrix,
+/// `/v1/…` GitBook, `/organizations/…` Contentful.
+#[derive(Default)]
+struct Counted {
+    per_api: BTreeMap<&'static str, u64>,
+    writes: u64,
+    total: u64,
+}
+
+/// The fewest reads that find the organization memberships Contentful team memberships
+/// are created from: a query per new email, or every page of the memberships (100 per
+/// page), whichever is fewer.
+fn min_lookups(plan: &Value, s: &Sizes) -> u64 {
+    let emails: BTreeSet<&str> = plan["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["key"]["provider"] == "cms")
+        .flat_map(|c| c["members"].as_array().into_iter().flatten())
+        .filter(|m| m["action"]["type"] == "add")
+        .filter_map(|m| m["member"]["email"].as_str())
+        .collect();
+    (emails.len() as u64).min(s.users.div_ceil(100) as u64)
+}
+
+fn counted(before: &Stats, after: &Stats) -> Counted {
+    let mut c = Counted::default();
+    for (route, n) in &after.requests {
+        let n = n - before.requests.get(route).copied().unwrap_or(0);
+        let path = route.split_once(' ').map_or("", |(_, p)| p);
+        let api = if path.starts_with("/api/") {
+            "PixieBrix"
+        } else if path.starts_with("/v1/") {
+            "GitBook"
+        } else {
+            "Contentful"
+        };
+        *c.per_api.entry(api).or_default() += n;
+        if !route.starts_with("GET ") {
+            c.writes += n;
+        }
+        c.total += n;
+    }
+    c
+}
+
+/// The latency floor of the issue: latency x (dependency depth + requests / concurrency),
+/// with `requests` the minimum the APIs allow and concurrency the `--parallelism` of 16.
+fn floor(depth: u32, requests: u64) -> Duration {
+    Duration::from_millis(LATENCY_MS) * (depth + requests.div_ceil(PARALLELISM as u64) as u32)
+}
+
+struct Row<'a> {
+    name: &'a str,
+    requests: u64,
+    minimum: u64,
+    depth: u32,
+    run: &'a Run,
+    counted: &'a Counted,
+}
+
+/// Prints one row; returns (requests / minimum, wall / floor).
+fn report(row: Row) -> (f64, f64) {
+    let floor_all = floor(row.depth, row.minimum);
+    // Each provider has its own 16 requests in flight, so the busiest one bounds the
+    // run more tightly than all requests over 16: reported alongside, for information.
+    let busiest = row.counted.per_api.iter().max_by_key(|(_, n)| **n);
+    let floor_busiest = busiest.map_or(floor_all, |(_, n)| floor(row.depth, *n));
+    println!(
+        "{:<20} requests {:>5} / minimum {:>5} = {:.3}x   wall {:>6.2}s / floor {:>5.2}s = {:.2}x   peak RSS {:>5.1} MB   exit {}",
+        row.name,
+        row.requests,
+        row.minimum,
+        row.requests as f64 / row.minimum.max(1) as f64,
+        row.run.wall.as_secs_f64(),
+        floor_all.as_secs_f64(),
+        row.run.wall.as_secs_f64() / floor_all.as_secs_f64(),
+        row.run.max_rss_kb as f64 / 1024.0,
+        row.run.code
+    );
+    let per_api: Vec<String> = row
+        .counted
+        .per_api
+        .iter()
+        .map(|(api, n)| format!("{api} {n}"))
+        .collect();
+    println!(
+        "{:<20} by API: {}; busiest API alone: floor {:.2}s, wall/that = {:.2}x",
+        "",
+        per_api.join(", "),
+        floor_busiest.as_secs_f64(),
+        row.run.wall.as_secs_f64() / floor_busiest.as_secs_f64()
+    );
+    println!(
+        "{:<20} CPU: teamsync {:.2}s, sandbox {:.2}s (both on this machine's cores)",
+        "",
+        row.run.cpu.as_secs_f64(),
+        row.run.sandbox_cpu.as_secs_f64()
+    );
+    (
+        row.requests as f64 / row.minimum.max(1) as f64,
+        row.run.wall.as_secs_f64() / floor_all.as_secs_f64(),
+    )
+}
+
+fn diff_cpu() -> (usize, Duration) {
+    let (resources, per) = (1_000, 1_000);
+    let mut desired = DesiredState::default();
+    let mut live = LiveState::default();
+    for r in 0..resources {
+        let key = ResourceKey::new("pb", ResourceKind::Group, format!("G{r}"));
+        let members: BTreeMap<MemberKey, DesiredMember> = (0..per)
+            .map(|m| {
+                (
+                    MemberKey::Email(
+                        Email::parse(&format!("m{}@acme.com", (r + m * 7) % 200_000)).unwrap(),
+                    ),
+                    DesiredMember::default(),
+                )
+            })
+            .collect();
+        let live_members: Vec<LiveMember> = (0..per)
+            .filter(|m| m % 20 != 0)
+            .map(|m| LiveMember {
+                email: Some(
+                    Email::parse(&format!(
+                        "m{}@acme.com",
+                        (r + m * 7 + usize::from(m % 50 == 1)) % 200_000
+                    ))
+                    .unwrap(),
+                ),
+                membership_id: Some(m.to_string()),
+                ..LiveMember::default()
+            })
+            .collect();
+        live.resources.insert(
+            key.clone(),
+            LiveResource {
+                key: key.clone(),
+                id: format!("id{r}"),
+                members: live_members,
+                pending_invites: BTreeSet::new(),
+            },
+        );
+        desired.resources.insert(
+            key.clone(),
+            DesiredResource {
+                key,
+                previously: vec![],
+                mode: Mode::Exact,
+                members,
+                organization: None,
+            },
+        );
+    }
+    let providers: BTreeMap<String, ProviderSettings> = [(
+        "pb".to_string(),
+        ProviderSettings {
+            name: "pb".into(),
+            kind: ProviderKind::Pixiebrix,
+            organization: "o".into(),
+            endpoint: Endpoint::Default,
+            token_env: None,
+        },
+    )]
+    .into();
+    let cpu = || {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: a valid timespec pointer for the calling thread's CPU clock.
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    };
+    let before = cpu();
+    let plan = diff(DiffInput {
+        desired: &desired,
+        live: &live,
+        providers: &providers,
+        policy: &Policy::default(),
+    });
+    let spent = cpu() - before;
+    std::hint::black_box(&plan);
+    (resources * per, spent)
+}
+
+fn main() {
+    let s = sizes();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let knobs = Knobs {
+        latency_ms: LATENCY_MS,
+        rate_limit: 10_000,
+        rate_window_secs: 60,
+        ..Knobs::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let world = world(&s);
+    if std::env::var_os("TEAMSYNC_BENCH_KEEP").is_some() {
+        // For profiling by hand: `teamsync sandbox serve --state DIR/world.json`.
+        println!(
+            "keeping the generated configuration and world.json in {}",
+            dir.path().display()
+        );
+        std::fs::write(dir.path().join("world.json"), world.to_string()).unwrap();
+    }
+    let handle = rt
+        .block_on(Sandbox::start(
+            serde_json::from_value(world).unwrap(),
+            knobs,
+            None,
+        ))
+        .unwrap();
+    println!(
+        "teamsync scale benchmark: {} users; PixieBrix {} groups x {} and {} campaigns x {} (with data); GitBook and Contentful {} teams x {} each",
+        s.users, s.groups, s.group_size, s.campaigns, s.campaign_size, s.teams, s.team_size
+    );
+    println!(
+        "sandbox: {LATENCY_MS} ms per request, rate limit 10,000 requests/min per token per API; client --parallelism {PARALLELISM} per provider\n"
+    );
+    let rounds: usize = std::env::var("TEAMSYNC_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let mut all: Vec<Round> = Vec::new();
+    for r in 1..=rounds {
+        if r > 1 {
+            // The same starting world for every round.
+            handle.reset();
+        }
+        println!("round {r} of {rounds}");
+        all.push(round(&handle, dir.path(), &s));
+        println!();
+    }
+
+    let (memberships, cpu) = diff_cpu();
+    println!("diff alone: {memberships} memberships in {cpu:.2?} of CPU");
+    let throttled = handle.stats().throttled;
+    println!("throttled requests (429) in the last round: {throttled}");
+
+    let median = |f: &dyn Fn(&Round) -> Vec<f64>| {
+        let mut v: Vec<f64> = all.iter().flat_map(f).collect();
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[0], v[v.len() - 1])
+    };
+    println!(
+        "\ntargets (issue 7): median over {rounds} rounds (both plans of each round for the plan rows) [lowest - highest], measured in this run"
+    );
+    let rows: [(&str, Spread, f64, &str); 5] = [
+        (
+            "plan requests / minimum",
+            median(&|r| r.plan_requests.to_vec()),
+            1.05,
+            "x",
+        ),
+        (
+            "plan wall / floor",
+            median(&|r| r.plan_wall.to_vec()),
+            1.3,
+            "x",
+        ),
+        (
+            "apply wall / floor",
+            median(&|r| vec![r.apply_wall]),
+            1.5,
+            "x",
+        ),
+        ("peak RSS", median(&|r| vec![r.peak_mb]), 150.0, " MB"),
+        (
+            "diff of 1,000,000 memberships",
+            (cpu.as_secs_f64(), cpu.as_secs_f64(), cpu.as_secs_f64()),
+            1.0,
+            " s CPU",
+        ),
+    ];
+    for (what, (mid, low, high), limit, unit) in rows {
+        let verdict = if mid <= limit { "met" } else { "MISSED" };
+        println!(
+            "  {what:<30} {mid:>7.2}{unit:<6} [{low:.2} - {high:.2}]   target <= {limit}{unit:<6} {verdict}"
+        );
+    }
+    let converged = all.iter().all(|r| r.converged);
+    println!(
+        "  every round converged (plan after apply empty): {}",
+        if converged { "yes" } else { "NO" }
+    );
+    if std::env::var_os("TEAMSYNC_BENCH_KEEP").is_some() {
+        let _ = dir.keep();
+    }
+}
+
+/// Median, lowest and highest of a figure over the rounds.
+type Spread = (f64, f64, f64);
+
+/// One round's ratios.
+struct Round {
+    /// The plan with no changes, then the plan with drift.
+    plan_requests: [f64; 2],
+    plan_wall: [f64; 2],
+    apply_wall: f64,
+    peak_mb: f64,
+    converged: bool,
+}
+
+/// Plan with no changes, plan with 5% drift (saved), apply of that plan, plan again.
+fn round(handle: &teamsync::sandbox::SandboxHandle, dir: &Path, s: &Sizes) -> Round {
+    let par = PARALLELISM.to_string();
+    let plan_args = [
+        "plan",
+        "--format",
+        "json",
+        "--detailed-exitcode",
+        "--parallelism",
+        &par,
+    ];
+
+    write_config(dir, &handle.base_url(), s, false);
+    let before = handle.stats();
+    let clean = run(dir, &plan_args);
+    let c = counted(&before, &handle.stats());
+    let (clean_requests, clean_wall) = report(Row {
+        name: "plan, no changes",
+        requests: c.total,
+        minimum: min_plan_reads(s),
+        depth: 2,
+        run: &clean,
+        counted: &c,
+    });
+
+    write_config(dir, &handle.base_url(), s, true);
+    let plan_file = dir.join("plan.json");
+    let plan_file_arg = plan_file.display().to_string();
+    let mut drift_args = plan_args.to_vec();
+    drift_args.extend(["--out", &plan_file_arg]);
+    let before = handle.stats();
+    let drift = run(dir, &drift_args);
+    let c = counted(&before, &handle.stats());
+    let (drift_requests, drift_wall) = report(Row {
+        name: "plan, 5% drift",
+        requests: c.total,
+        minimum: min_plan_reads(s),
+        depth: 2,
+        run: &drift,
+        counted: &c,
+    });
+    let plan: Value = serde_json::from_str(&drift.stdout).unwrap_or(Value::Null);
+    println!("{:<20} changes: {}", "", plan["summary"]);
+
+    let before = handle.stats();
+    let applied = run(
+        dir,
+        &[
+            "apply",
+            &plan_file_arg,
+            "--parallelism",
+            &par,
+            "--allow-removals",
+        ],
+    );
+    let c = counted(&before, &handle.stats());
+    let (min_writes, min_lookups) = (min_writes(&plan), min_lookups(&plan, s));
+    // The stale check re-reads what a plan reads; the writes; Contentful email lookups.
+    let minimum = min_plan_reads(s) + min_writes + min_lookups;
+    let (_, apply_wall) = report(Row {
+        name: "apply of the drift",
+        requests: c.total,
+        minimum,
+        // Stale check (a list, then its members), a lookup or fresh read, then the write.
+        depth: 4,
+        run: &applied,
+        counted: &c,
+    });
+    let reads = c.total - c.writes;
+    println!(
+        "{:<20} writes {} / minimum {min_writes} = {:.3}x; reads {reads} / minimum {} (stale check {} + Contentful email lookups {min_lookups})",
+        "",
+        c.writes,
+        c.writes as f64 / min_writes.max(1) as f64,
+        min_plan_reads(s) + min_lookups,
+        min_plan_reads(s),
+    );
+
+    let after = run(dir, &plan_args);
+    println!(
+        "{:<20} plan after apply: exit {} ({})",
+        "",
+        after.code,
+        if after.code == 0 {
+            "converged"
+        } else {
+            "NOT converged"
+        }
+    );
+
+    Round {
+        plan_requests: [clean_requests, drift_requests],
+        plan_wall: [clean_wall, drift_wall],
+        apply_wall,
+        peak_mb: [&clean, &drift, &applied, &after]
+            .iter()
+            .map(|r| r.max_rss_kb as f64 / 1024.0)
+            .fold(0.0, f64::max),
+        converged: after.code == 0,
+    }
+}
