@@ -78,17 +78,22 @@ async fn plan(repo: Repo, token: &'static str) -> (Repo, std::process::Output) {
     .expect("join")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn paging_across_many_pages_uses_the_largest_page_size() {
-    let handle = start(big_world(2_500), Knobs::default()).await;
-    let (_repo, out) = plan(repo_for(&handle, 2_500), "right-token").await;
+/// Plans `n` people with the right token; the plan must succeed (exit 0).
+async fn plan_ok(handle: &SandboxHandle, n: usize) -> Value {
+    let (_repo, out) = plan(repo_for(handle, n), "right-token").await;
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).expect("a JSON plan")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paging_across_many_pages_uses_the_largest_page_size() {
+    let handle = start(big_world(2_500), Knobs::default()).await;
+    let plan = plan_ok(&handle, 2_500).await;
     assert_eq!(plan["changes"], json!([]), "2,500 members read completely");
     let stats = handle.stats();
     // 3 pages of memberships, 1 of invitations, 1 of groups, 3 of group members.
@@ -117,14 +122,7 @@ async fn pages_after_the_first_are_fetched_concurrently() {
         ..Knobs::default()
     };
     let handle = start(big_world(2_500), knobs).await;
-    let (_repo, out) = plan(repo_for(&handle, 2_500), "right-token").await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan = plan_ok(&handle, 2_500).await;
     assert_eq!(plan["changes"], json!([]), "every page was read, in order");
     let stats = handle.stats();
     for route in [
@@ -154,14 +152,7 @@ async fn plan_succeeds_through_injected_429s_and_5xx() {
         ..Knobs::default()
     };
     let handle = start(big_world(300), knobs).await;
-    let (_repo, out) = plan(repo_for(&handle, 300), "right-token").await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan = plan_ok(&handle, 300).await;
     assert_eq!(plan["changes"], json!([]));
     let stats = handle.stats();
     let injected: u64 = stats.faults.values().sum();

@@ -643,36 +643,16 @@ impl<'a> Related<'a> {
                 r.users.insert(k, u);
             }
             if needs.groups {
-                let mut gs: Vec<&Group> = Vec::new();
-                for (g, m) in index.groups.get(h) {
-                    let Some(grp) = org.groups.get(g) else {
-                        continue;
-                    };
-                    let hit = grp
-                        .members
-                        .get(m)
-                        .is_some_and(|gm| gm.email.eq_ignore_ascii_case(email));
-                    if hit && !gs.last().is_some_and(|x| std::ptr::eq(*x, grp)) {
-                        gs.push(grp);
-                    }
-                }
-                r.groups.insert(k, gs);
+                let found = holding(&org.groups, index.groups.get(h), email, |g, m| {
+                    g.members.get(m).map(|gm| gm.email.as_str())
+                });
+                r.groups.insert(k, found);
             }
             if needs.campaigns {
-                let mut cs: Vec<&Campaign> = Vec::new();
-                for (c, m) in index.campaigns.get(h) {
-                    let Some(camp) = org.campaigns.get(c) else {
-                        continue;
-                    };
-                    let hit = camp
-                        .members
-                        .get(m)
-                        .is_some_and(|cm| cm.email.eq_ignore_ascii_case(email));
-                    if hit && !cs.last().is_some_and(|x| std::ptr::eq(*x, camp)) {
-                        cs.push(camp);
-                    }
-                }
-                r.campaigns.insert(k, cs);
+                let found = holding(&org.campaigns, index.campaigns.get(h), email, |c, m| {
+                    c.members.get(m).map(|cm| cm.email.as_str())
+                });
+                r.campaigns.insert(k, found);
             }
         }
         r
@@ -749,6 +729,28 @@ fn users_by_id(org: &Org) -> HashMap<&str, &User> {
 }
 
 /// Renders organization memberships in the API's order, with one lookup pass for all.
+/// The containers, in order and once each, whose member at one of the indexed
+/// `(container, member)` positions has `email` (the index keys by hash, so each hit is
+/// checked).
+fn holding<'a, C>(
+    list: &'a [C],
+    positions: impl Iterator<Item = (usize, usize)>,
+    email: &str,
+    member_email: impl Fn(&C, usize) -> Option<&str>,
+) -> Vec<&'a C> {
+    let mut out: Vec<&C> = Vec::new();
+    for (c, m) in positions {
+        let Some(container) = list.get(c) else {
+            continue;
+        };
+        let hit = member_email(container, m).is_some_and(|e| e.eq_ignore_ascii_case(email));
+        if hit && !out.last().is_some_and(|x| std::ptr::eq(*x, container)) {
+            out.push(container);
+        }
+    }
+    out
+}
+
 /// Where a rendering finds related objects: the index of a world being read, or one scan
 /// of an organization being written (whose index is about to be dropped).
 #[derive(Clone, Copy)]
