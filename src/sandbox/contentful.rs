@@ -73,33 +73,19 @@ struct OrgIndex {
 impl Org {
     fn index(&self) -> &OrgIndex {
         self.index.get_or_init(|| OrgIndex {
-            users: super::HashIndex::build(
-                self.users
-                    .iter()
-                    .enumerate()
-                    .map(|(i, u)| (super::fold(&u.id, false), i)),
-            ),
-            memberships: super::HashIndex::build(
-                self.memberships
-                    .iter()
-                    .enumerate()
-                    .map(|(i, m)| (super::fold(&m.id, false), i)),
-            ),
+            users: super::HashIndex::of_ids(&self.users, |u| &u.id),
+            memberships: super::HashIndex::of_ids(&self.memberships, |m| &m.id),
         })
     }
 
     fn user_at(&self, id: &str) -> Option<usize> {
-        self.index()
-            .users
-            .get(super::fold(id, false))
-            .find(|i| self.users.get(*i).is_some_and(|u| u.id == id))
+        self.index().users.find(&self.users, |u| &u.id, id)
     }
 
     fn membership_at(&self, id: &str) -> Option<usize> {
         self.index()
             .memberships
-            .get(super::fold(id, false))
-            .find(|i| self.memberships.get(*i).is_some_and(|m| m.id == id))
+            .find(&self.memberships, |m| &m.id, id)
     }
 }
 
@@ -424,12 +410,10 @@ fn team_json(org: &str, t: &Team) -> Value {
     })
 }
 
-/// The user of each organization membership among `wanted` (all when `None`), found in
-/// one pass: looking each team membership's user up separately was quadratic.
-fn users_of<'a>(org: &'a Org, wanted: Option<&HashSet<&str>>) -> HashMap<&'a str, &'a str> {
+/// The user of every organization membership.
+fn users_of_all(org: &Org) -> HashMap<&str, &str> {
     org.memberships
         .iter()
-        .filter(|m| wanted.is_none_or(|w| w.contains(m.id.as_str())))
         .map(|m| (m.id.as_str(), m.user.as_str()))
         .collect()
 }
@@ -470,38 +454,39 @@ fn team_membership_json(
 fn includes_for(org: &Org, q: &HashMap<String, String>, items: &[Value]) -> Option<Value> {
     let mut out = serde_json::Map::new();
     if wants_include(q, "sys.user") {
-        let ids: HashSet<&str> = items
-            .iter()
-            .filter_map(|i| i.pointer("/sys/user/sys/id").and_then(Value::as_str))
-            .collect();
-        // In the organization's order, as a full scan would give them.
-        let mut found: Vec<usize> = ids.iter().filter_map(|id| org.user_at(id)).collect();
-        found.sort_unstable();
-        let users: Vec<Value> = found
-            .iter()
-            .filter_map(|i| org.users.get(*i))
-            .map(user_json)
-            .collect();
-        out.insert("User".into(), Value::Array(users));
+        let users = linked(items, "/sys/user/sys/id", &org.users, |id| org.user_at(id));
+        out.insert("User".into(), users.map(user_json).collect());
     }
     if wants_include(q, "sys.organizationMembership") {
-        let ids: HashSet<&str> = items
-            .iter()
-            .filter_map(|i| {
-                i.pointer("/sys/organizationMembership/sys/id")
-                    .and_then(Value::as_str)
-            })
-            .collect();
-        let mut found: Vec<usize> = ids.iter().filter_map(|id| org.membership_at(id)).collect();
-        found.sort_unstable();
-        let ms: Vec<Value> = found
-            .iter()
-            .filter_map(|i| org.memberships.get(*i))
-            .map(|m| membership_json("", m))
-            .collect();
-        out.insert("OrganizationMembership".into(), Value::Array(ms));
+        let ms = linked(
+            items,
+            "/sys/organizationMembership/sys/id",
+            &org.memberships,
+            |id| org.membership_at(id),
+        );
+        out.insert(
+            "OrganizationMembership".into(),
+            ms.map(|m| membership_json("", m)).collect(),
+        );
     }
     (!out.is_empty()).then_some(Value::Object(out))
+}
+
+/// The entries of `all` that `items` link to at `pointer`, once each and in the
+/// organization's order (as a scan of `all` would give them).
+fn linked<'a, T>(
+    items: &[Value],
+    pointer: &str,
+    all: &'a [T],
+    position: impl Fn(&str) -> Option<usize>,
+) -> impl Iterator<Item = &'a T> {
+    let ids: HashSet<&str> = items
+        .iter()
+        .filter_map(|i| i.pointer(pointer).and_then(Value::as_str))
+        .collect();
+    let mut found: Vec<usize> = ids.into_iter().filter_map(position).collect();
+    found.sort_unstable();
+    found.into_iter().filter_map(|i| all.get(i))
 }
 
 // ---------------------------------------------------------------- handlers
@@ -827,7 +812,7 @@ async fn org_team_memberships(
             .get("sys.organizationMembership.sys.id[in]")
             .or(q.get("sys.organizationMembership.sys.id"))
             .map(|v| v.split(',').collect());
-        let users = users_of(o, None);
+        let users = users_of_all(o);
         let items = o
             .teams
             .iter()
@@ -929,20 +914,18 @@ async fn team_membership_create(
     let id = st.new_id(22);
     let created = st.write(|w| {
         let o = w.contentful.organizations.get_mut(&org).ok_or_else(|| not_found("Organization", &org))?;
-        match o.memberships.iter().find(|m| m.id == membership) {
-            Some(m) if m.status == "active" => {}
+        let user = match o.memberships.iter().find(|m| m.id == membership) {
+            Some(m) if m.status == "active" => m.user.clone(),
             Some(_) => return Err(validation("organizationMembershipId", "invalid", "The organization membership is pending: the user has not accepted the invitation")),
             None => return Err(validation("organizationMembershipId", "notResolvable", "No active organization membership with this id exists in the organization")),
-        }
+        };
         let t = o.teams.iter_mut().find(|t| t.id == team).ok_or_else(|| not_found("Team", &team))?;
         if t.members.iter().any(|m| m.membership == membership) {
             return Err(validation("organizationMembership", "taken", "The user is already a member of this team"));
         }
         let tm = TeamMembership { id: id.clone(), membership: membership.clone() };
         t.members.push(tm.clone());
-        let o = &*o;
-        let t = o.teams.iter().find(|t| t.id == team).ok_or_else(|| not_found("Team", &team))?;
-        let users = users_of(o, Some(&HashSet::from([membership.as_str()])));
+        let users = HashMap::from([(membership.as_str(), user.as_str())]);
         Ok::<_, Response>(team_membership_json(&users, &org, t, &tm))
     });
     match created {

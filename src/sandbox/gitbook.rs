@@ -73,18 +73,13 @@ struct OrgIndex {
 impl Org {
     fn index(&self) -> &OrgIndex {
         self.index.get_or_init(|| {
-            let members = super::HashIndex::build(
-                self.members
-                    .iter()
-                    .enumerate()
-                    .map(|(i, m)| (super::fold(&m.id, false), i)),
-            );
+            let members = super::HashIndex::of_ids(&self.members, |m| &m.id);
             let mut team_counts = vec![0; self.members.len()];
             for t in &self.teams {
                 let mut seen: Vec<usize> = t
                     .members
                     .iter()
-                    .filter_map(|tm| position(&members, &self.members, &tm.user))
+                    .filter_map(|tm| members.find(&self.members, |m| &m.id, &tm.user))
                     .collect();
                 seen.sort_unstable();
                 seen.dedup();
@@ -101,18 +96,12 @@ impl Org {
 
     /// The position of member `id`, from the index: for reads.
     fn member_at(&self, id: &str) -> Option<usize> {
-        position(&self.index().members, &self.members, id)
+        self.index().members.find(&self.members, |m| &m.id, id)
     }
 
     fn teams_of(&self, i: usize) -> usize {
         self.index().team_counts.get(i).copied().unwrap_or(0)
     }
-}
-
-fn position(index: &super::HashIndex<usize>, members: &[Member], id: &str) -> Option<usize> {
-    index
-        .get(super::fold(id, false))
-        .find(|i| members.get(*i).is_some_and(|m| m.id == id))
 }
 
 impl World {

@@ -245,9 +245,33 @@ impl<P: Copy + Ord> HashIndex<P> {
     }
 }
 
+impl HashIndex<usize> {
+    /// Positions of `items` by their exact id.
+    pub(crate) fn of_ids<T>(items: &[T], id: impl Fn(&T) -> &str) -> Self {
+        Self::build(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (fold(id(item), false), i)),
+        )
+    }
+
+    /// The position in `items` (the slice this index was built from) of the item whose id
+    /// is `key`.
+    pub(crate) fn find<T>(&self, items: &[T], id: impl Fn(&T) -> &str, key: &str) -> Option<usize> {
+        self.get(fold(key, false))
+            .find(|i| items.get(*i).is_some_and(|item| id(item) == key))
+    }
+}
+
 /// FNV-1a of a key's bytes, optionally ASCII-lower-cased (emails compare that way).
 pub(crate) fn fold(key: &str, caseless: bool) -> u64 {
-    key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+    fold_more(0xcbf2_9ce4_8422_2325, key.as_bytes(), caseless)
+}
+
+/// FNV-1a continued from `hash` over `bytes`.
+pub(crate) fn fold_more(hash: u64, bytes: &[u8], caseless: bool) -> u64 {
+    bytes.iter().fold(hash, |h, &b| {
         let b = if caseless { b.to_ascii_lowercase() } else { b };
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })

@@ -82,20 +82,8 @@ impl OrgIndex {
                     .enumerate()
                     .map(|(i, u)| (email_hash(&u.email), i)),
             ),
-            groups: super::HashIndex::build(org.groups.iter().enumerate().flat_map(|(g, grp)| {
-                grp.members
-                    .iter()
-                    .enumerate()
-                    .map(move |(m, gm)| (email_hash(&gm.email), (g, m)))
-            })),
-            campaigns: super::HashIndex::build(org.campaigns.iter().enumerate().flat_map(
-                |(c, camp)| {
-                    camp.members
-                        .iter()
-                        .enumerate()
-                        .map(move |(m, cm)| (email_hash(&cm.email), (c, m)))
-                },
-            )),
+            groups: member_positions(&org.groups),
+            campaigns: member_positions(&org.campaigns),
         }
     }
 }
@@ -389,7 +377,6 @@ fn parse_json(body: &Bytes) -> Result<Value, Response> {
         .map_err(|e| bad(json!({ "detail": format!("JSON parse error - {e}") })))
 }
 
-/// Answers a list: the whole array below 2.0, else one page with DRF-LHP headers.
 /// The part of a list one request asks for: a page at version 2.0, else all of it.
 struct Window {
     paged: bool,
@@ -442,7 +429,8 @@ fn window(
     })
 }
 
-/// Lists items that are cheap to render: renders all, answers with the requested page.
+/// Lists items that are cheap to render: renders all, answers with the requested page
+/// (the whole array below 2.0, else one page with DRF-LHP headers).
 fn list(
     st: &AppState,
     h: &HeaderMap,
@@ -578,9 +566,7 @@ impl std::hash::Hasher for FoldedHasher {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
+        self.0 = super::fold_more(self.0, bytes, false);
     }
     fn write_u64(&mut self, n: u64) {
         self.0 ^= n;
@@ -599,6 +585,7 @@ type CaselessMap<'a, V> = HashMap<Caseless<'a>, V, Folded>;
 /// What a page of members embeds (the user, the member's groups and campaigns), found in
 /// one pass over the organization for the whole page. Looking each member up separately
 /// made listing 20,000 memberships quadratic.
+#[derive(Default)]
 struct Related<'a> {
     users: CaselessMap<'a, &'a User>,
     groups: CaselessMap<'a, Vec<&'a Group>>,
@@ -622,11 +609,7 @@ impl<'a> Related<'a> {
         emails: impl IntoIterator<Item = &'a str>,
     ) -> Self {
         let org = &w.pixiebrix.organizations[oi];
-        let mut r = Related {
-            users: CaselessMap::default(),
-            groups: CaselessMap::default(),
-            campaigns: CaselessMap::default(),
-        };
+        let mut r = Related::default();
         let Some(index) = w.pixiebrix.index(oi) else {
             return r;
         };
@@ -643,16 +626,12 @@ impl<'a> Related<'a> {
                 r.users.insert(k, u);
             }
             if needs.groups {
-                let found = holding(&org.groups, index.groups.get(h), email, |g, m| {
-                    g.members.get(m).map(|gm| gm.email.as_str())
-                });
-                r.groups.insert(k, found);
+                r.groups
+                    .insert(k, holding(&org.groups, index.groups.get(h), email));
             }
             if needs.campaigns {
-                let found = holding(&org.campaigns, index.campaigns.get(h), email, |c, m| {
-                    c.members.get(m).map(|cm| cm.email.as_str())
-                });
-                r.campaigns.insert(k, found);
+                r.campaigns
+                    .insert(k, holding(&org.campaigns, index.campaigns.get(h), email));
             }
         }
         r
@@ -663,11 +642,7 @@ impl<'a> Related<'a> {
     fn scan(org: &'a Org, needs: Needs, emails: impl IntoIterator<Item = &'a str>) -> Self {
         let wanted: std::collections::HashSet<Caseless<'a>, Folded> =
             emails.into_iter().map(Caseless).collect();
-        let mut r = Related {
-            users: CaselessMap::default(),
-            groups: CaselessMap::default(),
-            campaigns: CaselessMap::default(),
-        };
+        let mut r = Related::default();
         if wanted.is_empty() {
             return r;
         }
@@ -679,33 +654,19 @@ impl<'a> Related<'a> {
             Some(few) => few.iter().any(|w| w.eq_ignore_ascii_case(k.0)),
             None => wanted.contains(k),
         };
-        for u in org.users.iter().filter(|_| needs.users) {
-            let k = Caseless(&u.email);
-            if wanted_has(&k) {
-                r.users.entry(k).or_insert(u);
-            }
-        }
-        for g in org.groups.iter().filter(|_| needs.groups) {
-            for gm in &g.members {
-                let k = Caseless(&gm.email);
+        if needs.users {
+            for u in &org.users {
+                let k = Caseless(&u.email);
                 if wanted_has(&k) {
-                    let gs = r.groups.entry(k).or_default();
-                    if !gs.iter().any(|x| std::ptr::eq(*x, g)) {
-                        gs.push(g);
-                    }
+                    r.users.entry(k).or_insert(u);
                 }
             }
         }
-        for c in org.campaigns.iter().filter(|_| needs.campaigns) {
-            for m in &c.members {
-                let k = Caseless(&m.email);
-                if wanted_has(&k) {
-                    let cs = r.campaigns.entry(k).or_default();
-                    if !cs.iter().any(|x| std::ptr::eq(*x, c)) {
-                        cs.push(c);
-                    }
-                }
-            }
+        if needs.groups {
+            scan_holders(&mut r.groups, &org.groups, wanted_has);
+        }
+        if needs.campaigns {
+            scan_holders(&mut r.campaigns, &org.campaigns, wanted_has);
         }
         r
     }
@@ -728,27 +689,81 @@ fn users_by_id(org: &Org) -> HashMap<&str, &User> {
     org.users.iter().map(|u| (u.id.as_str(), u)).collect()
 }
 
-/// Renders organization memberships in the API's order, with one lookup pass for all.
+/// Groups and campaigns alike: containers of members known by email.
+trait Members {
+    fn emails(&self) -> impl Iterator<Item = &str>;
+    fn email_at(&self, i: usize) -> Option<&str>;
+}
+
+impl Members for Group {
+    fn emails(&self) -> impl Iterator<Item = &str> {
+        self.members.iter().map(|m| m.email.as_str())
+    }
+    fn email_at(&self, i: usize) -> Option<&str> {
+        self.members.get(i).map(|m| m.email.as_str())
+    }
+}
+
+impl Members for Campaign {
+    fn emails(&self) -> impl Iterator<Item = &str> {
+        self.members.iter().map(|m| m.email.as_str())
+    }
+    fn email_at(&self, i: usize) -> Option<&str> {
+        self.members.get(i).map(|m| m.email.as_str())
+    }
+}
+
+/// Every `(container, member)` position of `list`, by email, for the index.
+fn member_positions<C: Members>(list: &[C]) -> super::HashIndex<(usize, usize)> {
+    super::HashIndex::build(list.iter().enumerate().flat_map(|(c, container)| {
+        container
+            .emails()
+            .enumerate()
+            .map(move |(m, e)| (email_hash(e), (c, m)))
+    }))
+}
+
 /// The containers, in order and once each, whose member at one of the indexed
 /// `(container, member)` positions has `email` (the index keys by hash, so each hit is
 /// checked).
-fn holding<'a, C>(
+fn holding<'a, C: Members>(
     list: &'a [C],
     positions: impl Iterator<Item = (usize, usize)>,
     email: &str,
-    member_email: impl Fn(&C, usize) -> Option<&str>,
 ) -> Vec<&'a C> {
     let mut out: Vec<&C> = Vec::new();
     for (c, m) in positions {
         let Some(container) = list.get(c) else {
             continue;
         };
-        let hit = member_email(container, m).is_some_and(|e| e.eq_ignore_ascii_case(email));
+        let hit = container
+            .email_at(m)
+            .is_some_and(|e| e.eq_ignore_ascii_case(email));
         if hit && !out.last().is_some_and(|x| std::ptr::eq(*x, container)) {
             out.push(container);
         }
     }
     out
+}
+
+/// Adds to `into`, for each email `wanted` accepts, the containers holding it, in order
+/// and once each: one pass over every member of `list`.
+fn scan_holders<'a, C: Members>(
+    into: &mut CaselessMap<'a, Vec<&'a C>>,
+    list: &'a [C],
+    wanted: impl Fn(&Caseless) -> bool,
+) {
+    for container in list {
+        for email in container.emails() {
+            let k = Caseless(email);
+            if wanted(&k) {
+                let held = into.entry(k).or_default();
+                if !held.last().is_some_and(|x| std::ptr::eq(*x, container)) {
+                    held.push(container);
+                }
+            }
+        }
+    }
 }
 
 /// Where a rendering finds related objects: the index of a world being read, or one scan
@@ -775,6 +790,7 @@ impl<'a> Source<'a> {
     }
 }
 
+/// Renders organization memberships in the API's order, with one lookup pass for all.
 fn memberships_json<'a>(
     src: Source<'a>,
     ms: &[&'a Membership],
@@ -819,7 +835,7 @@ fn group_detail_json(g: &Group) -> Value {
 }
 
 /// Renders group memberships, with one lookup pass for all of them.
-fn gms_json<'a>(src: Source<'a>, gms: &[&'a GroupMember]) -> Vec<Value> {
+fn gms_json<'a>(src: Source<'a>, gms: &'a [GroupMember]) -> Vec<Value> {
     let needs = Needs {
         users: true,
         groups: false,
@@ -847,7 +863,7 @@ fn campaign_json(c: &Campaign) -> Value {
 }
 
 /// Renders campaign members, with one lookup pass for all of them.
-fn cms_json<'a>(src: Source<'a>, ms: &[&'a CampaignMember]) -> Vec<Value> {
+fn cms_json<'a>(src: Source<'a>, ms: &'a [CampaignMember]) -> Vec<Value> {
     let needs = Needs {
         users: true,
         groups: true,
@@ -1336,7 +1352,7 @@ async fn group_members(
     let out = st.read(|w| {
         group_idx(w, &id).map(|(oi, gi)| {
             let o = &w.pixiebrix.organizations[oi];
-            let members: Vec<&GroupMember> = o.groups[gi].members.iter().collect();
+            let members = &o.groups[gi].members;
             window(max, &q, &v, members.len()).map(|win| {
                 let body = gms_json(Source::Read(w, oi), &members[win.start..win.end]);
                 (win, body)
@@ -1450,11 +1466,7 @@ async fn group_members_write(
             }
         }
         let o = &w.pixiebrix.organizations[oi];
-        Some((
-            gms_json(Source::Write(o), &result.iter().collect::<Vec<_>>()),
-            added,
-            removed,
-        ))
+        Some((gms_json(Source::Write(o), &result), added, removed))
     });
     let Some((result, added, removed)) = out else {
         return not_found();
@@ -1694,7 +1706,7 @@ async fn campaign_members(
     let out = st.read(|w| {
         campaign_idx(w, &org, &id).map(|(oi, ci)| {
             let o = &w.pixiebrix.organizations[oi];
-            let members: Vec<&CampaignMember> = o.campaigns[ci].members.iter().collect();
+            let members = &o.campaigns[ci].members;
             window(max, &q, &v, members.len()).map(|win| {
                 let body = cms_json(Source::Read(w, oi), &members[win.start..win.end]);
                 (win, body)
@@ -1835,10 +1847,7 @@ async fn campaign_members_write(
             }
         }
         let o = &w.pixiebrix.organizations[oi];
-        Some((
-            cms_json(Source::Write(o), &result.iter().collect::<Vec<_>>()),
-            changes,
-        ))
+        Some((cms_json(Source::Write(o), &result), changes))
     });
     let Some((result, changes)) = out else {
         return not_found();
