@@ -21,6 +21,9 @@ use crate::model::{
 
 const MEDIA: &str = "application/vnd.contentful.management.v1+json";
 const LIMIT: usize = 100;
+/// Active organization memberships with their users: pending ones (open invitations)
+/// cannot join teams yet.
+const ACTIVE_WITH_USERS: &[(&str, &str)] = &[("include", "sys.user"), ("sys.status", "active")];
 
 #[derive(Deserialize)]
 struct Collection {
@@ -113,23 +116,8 @@ impl Contentful {
     async fn prefetch(&self) {
         let path = format!("/organizations/{}/organization_memberships", self.org);
         let page = |skip: usize| {
-            let this = self.sibling();
-            let path = path.clone();
-            async move {
-                let mut url = this.client.url(&path)?;
-                url.query_pairs_mut()
-                    .append_pair("limit", &LIMIT.to_string())
-                    .append_pair("skip", &skip.to_string())
-                    .append_pair("include", "sys.user")
-                    .append_pair("sys.status", "active");
-                let resp = this.client.get(url, MEDIA).await?;
-                resp.parse::<Collection>().map_err(|e| {
-                    this.client.protocol(
-                        &format!("GET {path}"),
-                        format!("not a Contentful collection: {e}"),
-                    )
-                })
-            }
+            let (this, path) = (self.sibling(), path.clone());
+            async move { this.page(&path, ACTIVE_WITH_USERS, skip).await }
         };
         // A failure here only means the emails are searched for one by one.
         let Ok(first) = page(0).await else { return };
@@ -169,22 +157,7 @@ impl Contentful {
         let mut items = Vec::new();
         let mut users = Vec::new();
         loop {
-            let mut url = self.client.url(path)?;
-            {
-                let mut q = url.query_pairs_mut();
-                q.append_pair("limit", &LIMIT.to_string())
-                    .append_pair("skip", &items.len().to_string());
-                for (k, v) in query {
-                    q.append_pair(k, v);
-                }
-            }
-            let resp = self.client.get(url, MEDIA).await?;
-            let page: Collection = resp.parse::<Collection>().map_err(|e| {
-                self.client.protocol(
-                    &format!("GET {path}"),
-                    format!("not a Contentful collection: {e}"),
-                )
-            })?;
+            let page = self.page(path, query, items.len()).await?;
             let got = page.items.len();
             items.extend(page.items);
             users.extend(page.includes.unwrap_or_default().user);
@@ -193,6 +166,31 @@ impl Contentful {
             }
         }
         Ok((items, users))
+    }
+
+    /// One page of a collection, from item `skip`.
+    async fn page(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        skip: usize,
+    ) -> Result<Collection, ProviderError> {
+        let mut url = self.client.url(path)?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("limit", &LIMIT.to_string())
+                .append_pair("skip", &skip.to_string());
+            for (k, v) in query {
+                q.append_pair(k, v);
+            }
+        }
+        let resp = self.client.get(url, MEDIA).await?;
+        resp.parse::<Collection>().map_err(|e| {
+            self.client.protocol(
+                &format!("GET {path}"),
+                format!("not a Contentful collection: {e}"),
+            )
+        })
     }
 
     async fn read_scope(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
@@ -269,50 +267,35 @@ impl Contentful {
     /// The organization membership id of an email: search, then match the included user's
     /// email exactly (case-insensitive). Cached for the run.
     async fn membership_for(&self, email: &Email) -> Result<Option<String>, ProviderError> {
-        if let Some(id) = self
-            .known
-            .memberships
-            .lock()
-            .ok()
-            .and_then(|m| m.get(email).cloned())
-        {
+        if let Some(id) = self.cached(email) {
             return Ok(Some(id));
         }
         if self.known.complete.load(Ordering::Relaxed) {
             return Ok(None);
         }
+        let query = [&[("query", email.as_str())], ACTIVE_WITH_USERS].concat();
         let (items, users) = self
             .list(
                 &format!("/organizations/{}/organization_memberships", self.org),
-                // Pending memberships (open invitations) cannot join teams yet.
-                &[
-                    ("query", email.as_str()),
-                    ("include", "sys.user"),
-                    ("sys.status", "active"),
-                ],
+                &query,
             )
             .await?;
-        let user = users
-            .iter()
-            .find(|u| {
-                u.get("email")
-                    .and_then(Value::as_str)
-                    .and_then(|e| Email::parse(e).ok())
-                    .as_ref()
-                    == Some(email)
-            })
-            .and_then(|u| str_at(u, "/sys/id"));
-        let found = user.and_then(|uid| {
-            items
-                .iter()
-                .find(|m| str_at(m, "/sys/user/sys/id") == Some(uid))
-                .and_then(|m| str_at(m, "/sys/id"))
-                .map(str::to_string)
-        });
+        let found = Self::by_email(&items, &users)
+            .into_iter()
+            .find(|(e, _)| e == email)
+            .map(|(_, id)| id);
         if let Some(id) = &found {
             self.remember([(email.clone(), id.clone())]);
         }
         Ok(found)
+    }
+
+    fn cached(&self, email: &Email) -> Option<String> {
+        self.known
+            .memberships
+            .lock()
+            .ok()
+            .and_then(|m| m.get(email).cloned())
     }
 
     async fn update_members(
@@ -332,13 +315,7 @@ impl Contentful {
         for m in members.iter().cloned() {
             let (this, w, team) = (self.sibling(), w.clone(), team.to_string());
             // Share the email cache: what this run already resolved is passed along.
-            let known = m.member.email.as_ref().and_then(|e| {
-                self.known
-                    .memberships
-                    .lock()
-                    .ok()
-                    .and_then(|c| c.get(e).cloned())
-            });
+            let known = m.member.email.as_ref().and_then(|e| self.cached(e));
             tasks.spawn(async move {
                 let result = this.apply_member(&w, &team, &m, known).await;
                 (m, result)
