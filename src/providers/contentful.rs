@@ -310,24 +310,14 @@ impl Contentful {
         {
             self.known.prefetched.get_or_init(|| self.prefetch()).await;
         }
-        // No bulk endpoint: one request per member, bounded by the client's concurrency.
-        let mut tasks = tokio::task::JoinSet::new();
-        for m in members.iter().cloned() {
-            let (this, w, team) = (self.sibling(), w.clone(), team.to_string());
+        // No bulk endpoint: one request per member.
+        super::each_member(members.iter().cloned(), |m| {
+            let (this, w, team, m) = (self.sibling(), w.clone(), team.to_string(), m.clone());
             // Share the email cache: what this run already resolved is passed along.
             let known = m.member.email.as_ref().and_then(|e| self.cached(e));
-            tasks.spawn(async move {
-                let result = this.apply_member(&w, &team, &m, known).await;
-                (m, result)
-            });
-        }
-        let mut out = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            if let Ok(pair) = joined {
-                out.push(pair);
-            }
-        }
-        out
+            async move { this.apply_member(&w, &team, &m, known).await }
+        })
+        .await
     }
 
     async fn create_container(&self, w: &WriteClient, name: &str) -> Result<String, ProviderError> {

@@ -167,6 +167,30 @@ pub(crate) trait Provider: Send + Sync {
     fn prepare(&self, _changes: &[ResourceChange]) {}
 }
 
+/// Sends one request per member change, all at once (for what an API has no bulk
+/// endpoint for), and gathers each change with its result. The client's semaphore bounds
+/// how many are in flight.
+pub(crate) async fn each_member<Fut>(
+    members: impl IntoIterator<Item = MemberChange>,
+    one: impl Fn(&MemberChange) -> Fut,
+) -> Vec<(MemberChange, Result<(), ProviderError>)>
+where
+    Fut: std::future::Future<Output = Result<(), ProviderError>> + Send + 'static,
+{
+    let mut tasks = tokio::task::JoinSet::new();
+    for m in members {
+        let request = one(&m);
+        tasks.spawn(async move { (m, request.await) });
+    }
+    let mut out = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok(pair) = joined {
+            out.push(pair);
+        }
+    }
+    out
+}
+
 pub(crate) type BoxFuture<'a, T> =
     std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 

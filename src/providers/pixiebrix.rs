@@ -593,33 +593,27 @@ impl Pixiebrix {
             };
             out.extend(self.post_list(w, &path, &adds, item).await);
         }
-        // One DELETE per membership (no bulk removal), sent together: the client's
-        // semaphore bounds how many are in flight.
-        let mut removals = tokio::task::JoinSet::new();
-        for m in members.iter().filter(|m| m.action.is_removal()).cloned() {
-            let w = w.clone();
-            let group = group.to_string();
-            removals.spawn(async move {
-                let result = match m.member.membership_id.as_deref() {
-                    Some(id) => match w.url(&format!("/api/groups/{group}/memberships/{id}/")) {
-                        Ok(url) => {
+        // One DELETE per membership (no bulk removal), sent together.
+        let removals = members.iter().filter(|m| m.action.is_removal()).cloned();
+        out.extend(
+            super::each_member(removals, |m| {
+                let (w, group) = (w.clone(), group.to_string());
+                let id = m.member.membership_id.clone();
+                async move {
+                    match id {
+                        Some(id) => {
+                            let url = w.url(&format!("/api/groups/{group}/memberships/{id}/"))?;
                             delete_tolerating_gone(&w, Req::new(Method::DELETE, url, V2)).await
                         }
-                        Err(e) => Err(e),
-                    },
-                    None => Err(w.protocol(
-                        "remove",
-                        "the plan has no group-membership id for this member",
-                    )),
-                };
-                (m, result)
-            });
-        }
-        while let Some(joined) = removals.join_next().await {
-            if let Ok(pair) = joined {
-                out.push(pair);
-            }
-        }
+                        None => Err(w.protocol(
+                            "remove",
+                            "the plan has no group-membership id for this member",
+                        )),
+                    }
+                }
+            })
+            .await,
+        );
         for m in members
             .iter()
             .filter(|m| !matches!(m.action, MemberAction::Add { .. } | MemberAction::Remove))
