@@ -64,10 +64,7 @@ fn chain(pointer: &str) -> Vec<u64> {
 impl Parsed {
     /// The position of `pointer`, or of its nearest ancestor that has one.
     pub fn position(&self, pointer: &str) -> Option<Position> {
-        chain(pointer)
-            .iter()
-            .rev()
-            .find_map(|h| self.positions.nodes.get(h).copied())
+        self.nearest_node(&chain(pointer))
     }
 
     /// The position of the key of the entry at `pointer`, falling back to the node.
@@ -76,7 +73,14 @@ impl Parsed {
         hashes
             .last()
             .and_then(|h| self.positions.keys.get(h).copied())
-            .or_else(|| self.position(pointer))
+            .or_else(|| self.nearest_node(&hashes))
+    }
+
+    fn nearest_node(&self, chain: &[u64]) -> Option<Position> {
+        chain
+            .iter()
+            .rev()
+            .find_map(|h| self.positions.nodes.get(h).copied())
     }
 }
 
