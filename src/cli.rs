@@ -43,6 +43,10 @@ pub struct NetworkArgs {
     /// Seconds one request may take before it is abandoned (then retried if that is safe).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600), value_name = "SECS")]
     pub timeout: u64,
+    /// Largest answer accepted from an API, in MiB once decoded; a bigger one (or a
+    /// compression bomb) ends the read with an error.
+    #[arg(long, default_value_t = crate::providers::DEFAULT_MAX_BODY_MIB as u64, value_parser = clap::value_parser!(u64).range(1..=4096), value_name = "MIB")]
+    pub max_response_mib: u64,
 }
 
 /// `teamsync sandbox …`
@@ -179,6 +183,7 @@ pub fn main() -> ExitCode {
             targets,
             parallelism: usize::from(network.parallelism),
             timeout: std::time::Duration::from_secs(network.timeout),
+            max_body_bytes: usize::try_from(network.max_response_mib << 20).unwrap_or(usize::MAX),
             color: network.color,
             verbosity,
         }),
@@ -195,6 +200,7 @@ pub fn main() -> ExitCode {
             allow_removals,
             parallelism: usize::from(network.parallelism),
             timeout: std::time::Duration::from_secs(network.timeout),
+            max_body_bytes: usize::try_from(network.max_response_mib << 20).unwrap_or(usize::MAX),
             color: network.color,
             verbosity,
         }),

@@ -167,7 +167,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
 /// Prints errors one per line, prefixed like every other teamsync error.
 pub fn report_errors<E: std::fmt::Display>(errors: &[E]) -> ExitCode {
     for e in errors {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", crate::model::redact::scrub(&e.to_string()));
     }
     ExitCode::from(EXIT_ERROR)
 }

@@ -36,6 +36,8 @@ pub struct PlanOptions {
     pub verbosity: super::Verbosity,
     /// Per-request timeout.
     pub timeout: std::time::Duration,
+    /// Largest decoded answer accepted.
+    pub max_body_bytes: usize,
     pub color: ColorChoice,
 }
 
@@ -96,6 +98,7 @@ pub fn run(opts: PlanOptions) -> ExitCode {
     let client_options = ClientOptions {
         parallelism: opts.parallelism,
         timeout: opts.timeout,
+        max_body_bytes: opts.max_body_bytes,
         log_requests: opts.verbosity.request_log(),
         ..ClientOptions::default()
     };

@@ -5,6 +5,7 @@
 mod change;
 mod email;
 mod key;
+pub mod redact;
 mod state;
 
 pub use change::{FieldChange, MemberAction, MemberChange, ResourceAction, ResourceChange, Risk};

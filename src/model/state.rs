@@ -118,6 +118,12 @@ pub enum AccountKind {
     ServiceAccounts,
     /// A deployment-key account.
     DeploymentKeys,
+    /// The API did not say (its answer left out the account-kind flags): never removed
+    /// by a roster, since it may be a service account teamsync or an integration runs on.
+    /// Never written in a config.
+    #[schemars(skip)]
+    #[serde(skip_deserializing)]
+    Unknown,
 }
 
 /// Where a provider's API lives.

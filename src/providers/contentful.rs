@@ -4,7 +4,7 @@
 //! endpoint, so adds and removals are one request each under the shared concurrency bound.
 //! Team updates are version-locked with `X-Contentful-Version`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{ReadClient, Req, Retry, WriteClient};
+use super::paging::{self, Identified, Incomplete};
 use super::{ProviderError, ReadScope};
 use crate::model::{
     Email, LiveMember, LiveResource, MemberAction, MemberChange, ProviderSettings, ResourceChange,
@@ -38,6 +39,12 @@ struct Collection {
 struct Includes {
     #[serde(rename = "User", default)]
     user: Vec<Value>,
+}
+
+impl Identified for Value {
+    fn id(&self) -> Option<String> {
+        str_at(self, "/sys/id").map(str::to_string)
+    }
 }
 
 fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
@@ -124,40 +131,89 @@ impl Contentful {
         let users = first.includes.unwrap_or_default().user;
         self.remember(Self::by_email(&first.items, &users));
         if first.items.len() >= first.total {
-            self.known.complete.store(true, Ordering::Relaxed);
+            let distinct: HashSet<&str> = first
+                .items
+                .iter()
+                .filter_map(|m| str_at(m, "/sys/id"))
+                .collect();
+            let complete = first.items.len() == first.total && distinct.len() == first.total;
+            self.known.complete.store(complete, Ordering::Relaxed);
             return;
         }
-        let pages = first.total.div_ceil(LIMIT);
-        if self.known.wanted.load(Ordering::Relaxed) <= pages || first.items.is_empty() {
+        // Pages may be shorter than asked for: step by what the first page really held,
+        // and call the cache complete only if every item came back exactly once.
+        let served = first.items.len();
+        if served == 0 {
+            return;
+        }
+        let pages = first.total.div_ceil(served);
+        if self.known.wanted.load(Ordering::Relaxed) <= pages {
             return;
         }
         let mut tasks = tokio::task::JoinSet::new();
-        for skip in (first.items.len()..first.total).step_by(LIMIT) {
+        for skip in (served..first.total).step_by(served) {
             tasks.spawn(page(skip));
         }
+        let mut ids: Vec<Value> = first.items.iter().map(|m| m["sys"]["id"].clone()).collect();
         let mut complete = true;
         while let Some(joined) = tasks.join_next().await {
             match joined {
-                Ok(Ok(p)) => {
+                Ok(Ok(p)) if p.total == first.total => {
+                    ids.extend(p.items.iter().map(|m| m["sys"]["id"].clone()));
                     let users = p.includes.unwrap_or_default().user;
                     self.remember(Self::by_email(&p.items, &users));
                 }
                 _ => complete = false,
             }
         }
+        let distinct: HashSet<String> = ids
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        complete &= ids.len() == first.total && distinct.len() == first.total;
         self.known.complete.store(complete, Ordering::Relaxed);
     }
 
-    /// Every item of a collection, plus the `includes.User` entries seen on the way.
+    /// Every item of a collection, plus the `includes.User` entries seen on the way,
+    /// proven complete: `skip` advances by what each page really held (a page may be
+    /// shorter than `limit`), the whole must hold exactly `total` distinct items, and a
+    /// `total` that moves between pages makes the list be read once more, then fail.
     async fn list(
         &self,
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<(Vec<Value>, Vec<Value>), ProviderError> {
-        let mut items = Vec::new();
+        let what = format!("GET {path}");
+        match self.list_once(path, query).await? {
+            Ok(listed) => Ok(listed),
+            Err(Incomplete::Moved(_)) => match self.list_once(path, query).await? {
+                Ok(listed) => Ok(listed),
+                Err(why) => Err(self.client.protocol(&what, paging::give_up(why, true))),
+            },
+            Err(why) => Err(self.client.protocol(&what, paging::give_up(why, false))),
+        }
+    }
+
+    async fn list_once(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Result<(Vec<Value>, Vec<Value>), Incomplete>, ProviderError> {
+        let mut items: Vec<Value> = Vec::new();
         let mut users = Vec::new();
+        let mut total: Option<usize> = None;
         loop {
             let page = self.page(path, query, items.len()).await?;
+            match total {
+                None => total = Some(page.total),
+                Some(t) if t != page.total => {
+                    return Ok(Err(Incomplete::Moved(format!(
+                        "total moved from {t} to {} between pages",
+                        page.total
+                    ))));
+                }
+                Some(_) => {}
+            }
             let got = page.items.len();
             items.extend(page.items);
             users.extend(page.includes.unwrap_or_default().user);
@@ -165,7 +221,8 @@ impl Contentful {
                 break;
             }
         }
-        Ok((items, users))
+        let total = total.unwrap_or(0);
+        Ok(paging::check_count(&items, total).map(|()| (items, users)))
     }
 
     /// One page of a collection, from item `skip`.

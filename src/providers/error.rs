@@ -66,6 +66,16 @@ impl ProviderError {
         }
     }
 
+    /// Whether running again may succeed: a lost answer, a throttle or a server error.
+    /// A 4xx other than 429, a protocol error or a configuration error stays as it is.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ProviderError::Transport { .. } => true,
+            ProviderError::Api { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+
     /// The HTTP status, when the API answered.
     pub fn status(&self) -> Option<u16> {
         match self {

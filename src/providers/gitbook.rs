@@ -3,13 +3,14 @@
 //! in one bulk `PUT …/members` (`add`, `remove`, `memberships` for roles). Team creation
 //! is a `PUT` on the collection.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{ReadClient, Req, WriteClient};
+use super::paging::{self, Identified, Incomplete};
 use super::{ProviderError, ReadScope};
 use crate::model::{
     Email, LiveMember, LiveResource, MemberAction, MemberChange, ProviderSettings, ResourceChange,
@@ -22,7 +23,28 @@ const LIMIT: usize = 1000;
 #[derive(Deserialize)]
 struct List<T> {
     items: Vec<T>,
+    /// Total count of objects in the list (vendor OpenAPI); checked when present.
+    #[serde(default)]
+    count: Option<usize>,
     next: Option<NextPage>,
+}
+
+impl Identified for Team {
+    fn id(&self) -> Option<String> {
+        Some(self.id.clone())
+    }
+}
+
+impl Identified for OrgMember {
+    fn id(&self) -> Option<String> {
+        Some(self.user.id.clone())
+    }
+}
+
+impl Identified for TeamMember {
+    fn id(&self) -> Option<String> {
+        Some(self.organization.user.id.clone())
+    }
 }
 
 #[derive(Deserialize)]
@@ -84,14 +106,36 @@ impl Gitbook {
         }
     }
 
-    async fn list<T: for<'de> Deserialize<'de>>(
+    /// Every item of a list, proven complete: pages follow `next.page` (an opaque token sent
+    /// back to the same path, never a URL), a token seen twice ends the read with an error,
+    /// and the whole must hold exactly `count` distinct items (read once more if the count
+    /// moved between pages).
+    async fn list<T: for<'de> Deserialize<'de> + Identified>(
         &self,
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<Vec<T>, ProviderError> {
+        let what = format!("GET {path}");
+        match self.list_once(path, query).await? {
+            Ok(items) => Ok(items),
+            Err(Incomplete::Moved(_)) => match self.list_once(path, query).await? {
+                Ok(items) => Ok(items),
+                Err(why) => Err(self.client.protocol(&what, paging::give_up(why, true))),
+            },
+            Err(why) => Err(self.client.protocol(&what, paging::give_up(why, false))),
+        }
+    }
+
+    async fn list_once<T: for<'de> Deserialize<'de> + Identified>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Result<Vec<T>, Incomplete>, ProviderError> {
         let mut items = Vec::new();
         let mut page: Option<String> = None;
-        loop {
+        let mut tokens: HashSet<String> = HashSet::new();
+        let mut count: Option<Option<usize>> = None;
+        for n in 1..=paging::MAX_PAGES {
             let mut url = self.client.url(path)?;
             {
                 let mut q = url.query_pairs_mut();
@@ -108,13 +152,45 @@ impl Gitbook {
                 self.client
                     .protocol(&format!("GET {path}"), format!("not a GitBook list: {e}"))
             })?;
+            match count {
+                None => count = Some(list.count),
+                Some(c) if c != list.count => {
+                    return Ok(Err(Incomplete::Moved(format!(
+                        "the list's count moved from {} to {} between pages",
+                        c.map_or("none".into(), |n| n.to_string()),
+                        list.count.map_or("none".into(), |n| n.to_string())
+                    ))));
+                }
+                Some(_) => {}
+            }
             items.extend(list.items);
+            if let Some(Some(c)) = count
+                && items.len() > c
+            {
+                return Ok(Err(Incomplete::Moved(format!(
+                    "the list counts {c} items but more were served"
+                ))));
+            }
             match list.next {
-                Some(n) => page = Some(n.page),
-                None => break,
+                Some(next) if !tokens.insert(next.page.clone()) => {
+                    return Ok(Err(Incomplete::Broken(format!(
+                        "next.page {:?} names a page already read (page {n}): the list does not end",
+                        next.page
+                    ))));
+                }
+                Some(next) => page = Some(next.page),
+                None => {
+                    return Ok(match count.flatten() {
+                        Some(c) => paging::check_count(&items, c).map(|()| items),
+                        None => paging::check_unique(&items).map(|()| items),
+                    });
+                }
             }
         }
-        Ok(items)
+        Ok(Err(Incomplete::Broken(format!(
+            "the list did not end within {} pages",
+            paging::MAX_PAGES
+        ))))
     }
 
     async fn read_scope(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {

@@ -20,7 +20,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use super::{ClientOptions, ProviderError, check_base_url};
-use crate::model::{ProviderKind, ProviderSettings};
+use crate::model::{ProviderKind, ProviderSettings, redact};
 
 /// Longest wait honoured from a rate-limit header before retrying.
 const MAX_WAIT: Duration = Duration::from_secs(60);
@@ -158,6 +158,8 @@ enum Attempt {
     NotSent(String),
     /// Sent, but the answer was lost (timeout, reset): it may have taken effect.
     Lost(String),
+    /// The answer exceeded the size cap: repeating it would only fetch it again.
+    TooLarge(String),
 }
 
 impl Core {
@@ -173,7 +175,10 @@ impl Core {
             .and_then(|var| std::env::var(var).ok())
             .filter(|t| !t.trim().is_empty());
         let token = match (from_env, &settings.token_env, &settings.endpoint) {
-            (Some(token), _, _) => token,
+            (Some(token), _, _) => {
+                redact::register(&token);
+                token
+            }
             // The embedded sandbox accepts any token: trying teamsync needs none.
             (None, _, crate::model::Endpoint::Sandbox(_)) | (None, None, _) => {
                 "sandbox".to_string()
@@ -219,18 +224,12 @@ impl Core {
         Url::parse(&joined).map_err(|e| self.protocol(path, format!("bad URL {joined}: {e}")))
     }
 
-    fn same_origin(&self, url: &Url) -> bool {
-        url.scheme() == self.base.scheme()
-            && url.host() == self.base.host()
-            && url.port_or_known_default() == self.base.port_or_known_default()
-    }
-
     fn protocol(&self, what: &str, message: String) -> ProviderError {
         ProviderError::Protocol {
             provider: self.provider.clone(),
             kind: self.kind,
             what: what.to_string(),
-            message,
+            message: redact::scrub(&message),
         }
     }
 
@@ -260,13 +259,13 @@ impl Core {
         if self.options.log_requests > 0 {
             let result = match &outcome {
                 Attempt::Answer(r) => r.status.to_string(),
-                Attempt::NotSent(m) | Attempt::Lost(m) => m.clone(),
+                Attempt::NotSent(m) | Attempt::Lost(m) | Attempt::TooLarge(m) => m.clone(),
             };
             // URLs carry no secrets (tokens only ever travel in the Authorization header).
             eprintln!(
                 "teamsync: {} {} -> {result} in {} ms",
                 req.method,
-                req.url,
+                redact::scrub(req.url.as_str()),
                 started.elapsed().as_millis()
             );
         }
@@ -275,21 +274,50 @@ impl Core {
 
     async fn exchange(&self, builder: reqwest::RequestBuilder) -> Attempt {
         match builder.send().await {
-            Ok(resp) => {
+            Ok(mut resp) => {
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
-                match resp.text().await {
-                    Ok(text) => Attempt::Answer(Resp {
-                        status,
-                        headers,
-                        text,
-                        body: std::sync::OnceLock::new(),
-                    }),
-                    Err(e) => Attempt::Lost(format!(
-                        "the connection failed while reading the answer: {}",
-                        e.without_url()
-                    )),
+                // Read the (decoded) body chunk by chunk, never past the cap: a compression
+                // bomb or an endless body ends here with bounded memory.
+                let cap = self.options.max_body_bytes;
+                let mut bytes: Vec<u8> = Vec::new();
+                loop {
+                    match resp.chunk().await {
+                        Ok(Some(chunk)) => {
+                            if bytes.len() + chunk.len() > cap {
+                                return Attempt::TooLarge(format!(
+                                    "the answer is larger than {} MiB once decoded, the limit for one answer; \
+                                     if this API really sends such pages, raise it with --max-response-mib",
+                                    cap >> 20
+                                ));
+                            }
+                            bytes.extend_from_slice(&chunk);
+                        }
+                        Ok(None) => break,
+                        Err(e) if e.is_timeout() => {
+                            return Attempt::Lost(format!(
+                                "the answer did not finish arriving within {} s (--timeout); it came too slowly",
+                                self.options.timeout.as_secs()
+                            ));
+                        }
+                        Err(e) => {
+                            return Attempt::Lost(format!(
+                                "the connection failed while reading the answer: {}",
+                                e.without_url()
+                            ));
+                        }
+                    }
                 }
+                let text = match String::from_utf8(bytes) {
+                    Ok(t) => t,
+                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                };
+                Attempt::Answer(Resp {
+                    status,
+                    headers,
+                    text,
+                    body: std::sync::OnceLock::new(),
+                })
             }
             Err(e) if e.is_connect() => {
                 Attempt::NotSent(format!("cannot connect: {}", e.without_url()))
@@ -374,6 +402,14 @@ impl Core {
                     .await;
                 }
                 Attempt::Answer(resp) => return Ok(resp),
+                Attempt::TooLarge(message) => {
+                    return Err(ProviderError::Protocol {
+                        provider: self.provider.clone(),
+                        kind: self.kind,
+                        what: req.what.clone(),
+                        message,
+                    });
+                }
                 Attempt::NotSent(_) if !last => {
                     self.pause(req, self.backoff(attempt), "not connected")
                         .await
@@ -393,7 +429,7 @@ impl Core {
                         provider: self.provider.clone(),
                         kind: self.kind,
                         what: req.what.clone(),
-                        message,
+                        message: redact::scrub(&message),
                     });
                 }
             }
@@ -411,7 +447,8 @@ impl Core {
     }
 
     pub fn error(&self, req: &Req, resp: &Resp) -> ProviderError {
-        let message = api_message(resp);
+        // A server may echo the request, Authorization header included.
+        let message = redact::scrub(&api_message(resp));
         match (resp.status, &self.token_env) {
             (401, Some(var)) | (403, Some(var)) => ProviderError::Auth {
                 provider: self.provider.clone(),
@@ -427,7 +464,7 @@ impl Core {
                 status: resp.status,
                 message: format!(
                     "redirect to {} not followed (a token must not travel with it); check the endpoint",
-                    resp.header("location").unwrap_or("?")
+                    redact::scrub(resp.header("location").unwrap_or("?"))
                 ),
             },
             _ => ProviderError::Api {
@@ -498,10 +535,6 @@ impl ReadClient {
         self.0.url(path)
     }
 
-    pub fn same_origin(&self, url: &Url) -> bool {
-        self.0.same_origin(url)
-    }
-
     pub fn protocol(&self, what: &str, message: impl Into<String>) -> ProviderError {
         self.0.protocol(what, message.into())
     }
@@ -509,6 +542,17 @@ impl ReadClient {
     /// GET, retried as needed; a non-2xx answer is an error.
     pub async fn get(&self, url: Url, accept: &'static str) -> Result<Resp, ProviderError> {
         self.0.send_ok(&Req::new(Method::GET, url, accept)).await
+    }
+
+    /// GET, retried as needed; the caller reads the status (a 404 past a list's end).
+    pub async fn get_any(&self, url: Url, accept: &'static str) -> Result<Resp, ProviderError> {
+        self.0.send(&Req::new(Method::GET, url, accept)).await
+    }
+
+    /// The error a non-2xx answer to `GET url` means.
+    pub fn error_of(&self, url: &Url, accept: &'static str, resp: &Resp) -> ProviderError {
+        self.0
+            .error(&Req::new(Method::GET, url.clone(), accept), resp)
     }
 }
 

@@ -9,6 +9,7 @@ mod contentful;
 mod error;
 mod gitbook;
 mod http;
+mod paging;
 mod pixiebrix;
 
 use std::time::Duration;
@@ -68,7 +69,13 @@ pub struct ClientOptions {
     /// 0: quiet; 1: one stderr line per request (method, URL, status, time; never a
     /// header); 2: also every wait before a retry.
     pub log_requests: u8,
+    /// Largest decoded answer accepted, in bytes; beyond it the read fails clearly.
+    pub max_body_bytes: usize,
 }
+
+/// The default cap on one decoded answer: a 1,000-item page of the largest items teamsync
+/// reads is under 2 MiB.
+pub const DEFAULT_MAX_BODY_MIB: usize = 32;
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -79,6 +86,7 @@ impl Default for ClientOptions {
             max_retries: 5,
             backoff: Duration::from_millis(200),
             log_requests: 0,
+            max_body_bytes: DEFAULT_MAX_BODY_MIB << 20,
         }
     }
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{ReadClient, Req, Resp, WriteClient};
+use super::paging::{self, Identified, Incomplete, Listed};
 use super::{ProviderError, ReadScope};
 use crate::model::{
     AccountKind, Data, Email, LiveMember, LiveResource, MemberAction, MemberChange, Mode,
@@ -27,10 +28,20 @@ struct User {
     id: Option<String>,
     name: Option<String>,
     email: Option<String>,
-    #[serde(default)]
-    service_account: bool,
-    #[serde(default)]
-    deployment_key_account: bool,
+    /// `None` when the answer leaves the flag out: then the account's kind is unknown.
+    service_account: Option<bool>,
+    deployment_key_account: Option<bool>,
+}
+
+impl User {
+    fn kind(&self) -> AccountKind {
+        match (self.service_account, self.deployment_key_account) {
+            (Some(true), _) => AccountKind::ServiceAccounts,
+            (_, Some(true)) => AccountKind::DeploymentKeys,
+            (Some(false), Some(false)) => AccountKind::Human,
+            _ => AccountKind::Unknown,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -55,7 +66,8 @@ struct GroupMembership {
 
 #[derive(Deserialize)]
 struct CampaignMember {
-    email: String,
+    id: Option<String>,
+    email: Option<String>,
     #[serde(default)]
     data: Data,
     account: Option<User>,
@@ -63,7 +75,44 @@ struct CampaignMember {
 
 #[derive(Deserialize)]
 struct Invitation {
-    email: String,
+    id: Option<String>,
+    email: Option<String>,
+}
+
+impl Identified for Membership {
+    fn id(&self) -> Option<String> {
+        Some(self.id.to_string())
+    }
+}
+
+impl Identified for Named {
+    fn id(&self) -> Option<String> {
+        Some(self.id.clone())
+    }
+}
+
+impl Identified for GroupMembership {
+    fn id(&self) -> Option<String> {
+        Some(self.id.clone())
+    }
+}
+
+impl Identified for CampaignMember {
+    fn id(&self) -> Option<String> {
+        self.id.clone().or_else(|| self.email.clone())
+    }
+}
+
+impl Identified for Invitation {
+    fn id(&self) -> Option<String> {
+        self.id.clone().or_else(|| self.email.clone())
+    }
+}
+
+/// `X-Total-Count`: the number of items across all pages.
+fn total_count(resp: &Resp) -> Option<usize> {
+    resp.header("x-total-count")
+        .and_then(|v| v.trim().parse().ok())
 }
 
 fn role_from(n: u8) -> Option<Role> {
@@ -87,51 +136,6 @@ fn role_number(r: Role) -> u8 {
     }
 }
 
-/// The most pages of one list fetched concurrently from a `last` link.
-const MAX_CONCURRENT_PAGES: usize = 10_000;
-
-/// The target of relation `rel` in an RFC 8288 `Link` header, parsed by relation, not
-/// position.
-fn link(resp: &Resp, rel: &str) -> Option<String> {
-    let header = resp.header("link")?;
-    let quoted = format!("rel=\"{rel}\"");
-    let bare = format!("rel={rel}");
-    header.split(',').find_map(|part| {
-        let (target, params) = part.split_once(';')?;
-        let matches = params.split(';').any(|p| {
-            let p = p.trim();
-            p == quoted || p == bare
-        });
-        matches.then(|| {
-            target
-                .trim()
-                .trim_start_matches('<')
-                .trim_end_matches('>')
-                .to_string()
-        })
-    })
-}
-
-/// The URL of page `n`, built from the `last` link (which carries every query parameter the
-/// server kept) by replacing `page`: pages are 1-based integers (API_NOTES §1 paging).
-fn page_url(last: &url::Url, n: usize) -> url::Url {
-    let pairs: Vec<(String, String)> = last
-        .query_pairs()
-        .filter(|(k, _)| k != "page")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let mut url = last.clone();
-    {
-        let mut q = url.query_pairs_mut();
-        q.clear();
-        for (k, v) in &pairs {
-            q.append_pair(k, v);
-        }
-        q.append_pair("page", &n.to_string());
-    }
-    url
-}
-
 pub(crate) struct Pixiebrix {
     name: String,
     org: String,
@@ -151,27 +155,64 @@ impl Pixiebrix {
         ResourceKey::new(self.name.clone(), kind, name)
     }
 
-    /// Every item of a paginated list. The first page's `last` link gives the page count,
-    /// so the other pages are fetched at once (bounded by `--parallelism`) instead of one
-    /// `next` link after another; without a usable `last` link, `next` links are followed.
-    /// Links are followed only on the API's own origin.
-    async fn list<T: for<'de> Deserialize<'de> + Send + 'static>(
+    /// Every item of a paginated list, proven complete: the first page's `X-Total-Count`
+    /// and length give the page count, the other pages are fetched at once (bounded by
+    /// `--parallelism`) from our own request with `page` replaced, and the whole must hold
+    /// exactly that many distinct items (a count that moved is read once more). Without a
+    /// count, pages are read one after another until a short or empty one (or DRF's 404
+    /// past the end), and the read is marked uncounted. `Link` headers are never followed:
+    /// a URL an answer names is not where the token goes.
+    async fn list<T: for<'de> Deserialize<'de> + Identified + Send + 'static>(
         &self,
         path: &str,
-    ) -> Result<Vec<T>, ProviderError> {
+    ) -> Result<Listed<T>, ProviderError> {
+        let what = format!("GET {path}");
+        match self.list_once(path).await? {
+            Ok(listed) => Ok(listed),
+            Err(Incomplete::Moved(_)) => match self.list_once(path).await? {
+                Ok(listed) => Ok(listed),
+                Err(why) => Err(self.client.protocol(&what, paging::give_up(why, true))),
+            },
+            Err(why) => Err(self.client.protocol(&what, paging::give_up(why, false))),
+        }
+    }
+
+    fn page_url(&self, path: &str, n: usize) -> Result<url::Url, ProviderError> {
         let mut url = self.client.url(path)?;
         url.query_pairs_mut()
-            .append_pair("page_size", &PAGE_SIZE.to_string());
+            .append_pair("page_size", &PAGE_SIZE.to_string())
+            .append_pair("page", &n.to_string());
+        Ok(url)
+    }
+
+    async fn list_once<T: for<'de> Deserialize<'de> + Identified + Send + 'static>(
+        &self,
+        path: &str,
+    ) -> Result<Result<Listed<T>, Incomplete>, ProviderError> {
+        let url = self.page_url(path, 1)?;
         let first = self.client.get(url.clone(), V2).await?;
         let mut items: Vec<T> = self.page_items(&url, &first)?;
-        if link(&first, "next").is_none() {
-            return Ok(items);
-        }
-        if let Some((last, pages)) = self.last_page(path, &first)? {
+        let per = items.len();
+        let Some(total) = total_count(&first) else {
+            return self.list_uncounted(path, items).await;
+        };
+        if per < total {
+            if per == 0 {
+                return Ok(Err(Incomplete::Moved(format!(
+                    "the first page is empty, but X-Total-Count says {total}"
+                ))));
+            }
+            let pages = total.div_ceil(per);
+            if pages > paging::MAX_PAGES {
+                return Ok(Err(Incomplete::Broken(format!(
+                    "X-Total-Count {total} at {per} per page is more than {} pages",
+                    paging::MAX_PAGES
+                ))));
+            }
             let mut tasks = tokio::task::JoinSet::new();
             for n in 2..=pages {
                 let client = self.client.clone();
-                let url = page_url(&last, n);
+                let url = self.page_url(path, n)?;
                 tasks.spawn(async move {
                     let resp = client.get(url.clone(), V2).await;
                     (n, url, resp)
@@ -181,21 +222,69 @@ impl Pixiebrix {
             while let Some(joined) = tasks.join_next().await {
                 let (n, url, resp) =
                     joined.map_err(|e| self.client.protocol(path, format!("task failed: {e}")))?;
-                rest.push((n, self.page_items(&url, &resp?)?));
+                let resp = resp?;
+                if total_count(&resp) != Some(total) {
+                    return Ok(Err(Incomplete::Moved(format!(
+                        "X-Total-Count moved from {total} to {} between pages",
+                        total_count(&resp).map_or("none".to_string(), |n| n.to_string())
+                    ))));
+                }
+                rest.push((n, self.page_items(&url, &resp)?));
             }
             rest.sort_by_key(|(n, _)| *n);
             for (_, page) in rest {
                 items.extend(page);
             }
-            return Ok(items);
         }
-        let mut resp = first;
-        while let Some(next) = link(&resp, "next") {
-            url = self.same_origin_link(path, &next)?;
-            resp = self.client.get(url.clone(), V2).await?;
-            items.extend(self.page_items(&url, &resp)?);
+        Ok(paging::check_count(&items, total).map(|()| Listed {
+            items,
+            counted: true,
+        }))
+    }
+
+    /// A list whose answers carry no count: read page after page until one is short or
+    /// empty, or the API says the page is past the end.
+    async fn list_uncounted<T: for<'de> Deserialize<'de> + Identified>(
+        &self,
+        path: &str,
+        mut items: Vec<T>,
+    ) -> Result<Result<Listed<T>, Incomplete>, ProviderError> {
+        let per = items.len();
+        let mut previous: Vec<Option<String>> = items.iter().map(Identified::id).collect();
+        let mut last = per;
+        let mut n = 1;
+        while per > 0 && last == per {
+            n += 1;
+            if n > paging::MAX_PAGES {
+                return Ok(Err(Incomplete::Broken(format!(
+                    "the list did not end within {} pages",
+                    paging::MAX_PAGES
+                ))));
+            }
+            let url = self.page_url(path, n)?;
+            let resp = self.client.get_any(url.clone(), V2).await?;
+            if resp.status == 404 {
+                break;
+            }
+            if !(200..300).contains(&resp.status) {
+                return Err(self.client.error_of(&url, V2, &resp));
+            }
+            let page: Vec<T> = self.page_items(&url, &resp)?;
+            let ids: Vec<Option<String>> = page.iter().map(Identified::id).collect();
+            if !page.is_empty() && ids == previous {
+                return Ok(Err(Incomplete::Broken(format!(
+                    "page {n} repeats page {}: the list does not end",
+                    n - 1
+                ))));
+            }
+            last = page.len();
+            previous = ids;
+            items.extend(page);
         }
-        Ok(items)
+        Ok(paging::check_unique(&items).map(|()| Listed {
+            items,
+            counted: false,
+        }))
     }
 
     fn page_items<T: for<'de> Deserialize<'de>>(
@@ -209,38 +298,6 @@ impl Pixiebrix {
                 format!("not a list of the expected items: {e}"),
             )
         })
-    }
-
-    fn same_origin_link(&self, path: &str, link: &str) -> Result<url::Url, ProviderError> {
-        let url = url::Url::parse(link)
-            .map_err(|e| self.client.protocol(path, format!("bad link {link}: {e}")))?;
-        if !self.client.same_origin(&url) {
-            return Err(self.client.protocol(
-                path,
-                format!("link {link} leaves the API's origin; not followed"),
-            ));
-        }
-        Ok(url)
-    }
-
-    /// The `last` link of a first page and its page number, when it has one.
-    fn last_page(
-        &self,
-        path: &str,
-        first: &Resp,
-    ) -> Result<Option<(url::Url, usize)>, ProviderError> {
-        let Some(last) = link(first, "last") else {
-            return Ok(None);
-        };
-        let last = self.same_origin_link(path, &last)?;
-        let pages = last
-            .query_pairs()
-            .find(|(k, _)| k == "page")
-            .and_then(|(_, v)| v.parse::<usize>().ok())
-            // Beyond this many pages (10 million items) follow `next` links instead of
-            // trusting the header with that many concurrent tasks.
-            .filter(|n| (2..=MAX_CONCURRENT_PAGES).contains(n));
-        Ok(pages.map(|n| (last, n)))
     }
 
     /// Reads the organization, the groups and the campaigns concurrently: none depends on
@@ -274,7 +331,7 @@ impl Pixiebrix {
         if !scope.touches(kind) {
             return Ok(out);
         }
-        let containers: Vec<Named> = self.list(&self.collection(kind)).await?;
+        let containers: Vec<Named> = self.list(&self.collection(kind)).await?.items;
         let wanted: Vec<Named> = containers
             .into_iter()
             .filter(|c| scope.wants(kind, &c.name))
@@ -314,7 +371,7 @@ impl Pixiebrix {
             self.list::<Membership>(&memberships_path),
             self.list::<Invitation>(&invitations_path),
         );
-        let (memberships, invitations) = (memberships?, invitations?);
+        let (memberships, invitations) = (memberships?.items, invitations?.items);
         let members = memberships
             .into_iter()
             .map(|m| LiveMember {
@@ -323,13 +380,7 @@ impl Pixiebrix {
                 name: m.user.name.clone(),
                 role: role_from(m.role),
                 data: Data::new(),
-                account: if m.user.service_account {
-                    AccountKind::ServiceAccounts
-                } else if m.user.deployment_key_account {
-                    AccountKind::DeploymentKeys
-                } else {
-                    AccountKind::Human
-                },
+                account: m.user.kind(),
                 membership_id: Some(m.id.to_string()),
             })
             .collect();
@@ -339,7 +390,7 @@ impl Pixiebrix {
             members,
             pending_invites: invitations
                 .iter()
-                .filter_map(|i| Email::parse(&i.email).ok())
+                .filter_map(|i| i.email.as_deref().and_then(|e| Email::parse(e).ok()))
                 .collect(),
         })
     }
@@ -347,7 +398,8 @@ impl Pixiebrix {
     async fn group_members(&self, group: &str) -> Result<Vec<LiveMember>, ProviderError> {
         let items: Vec<GroupMembership> = self
             .list(&format!("/api/groups/{group}/memberships/"))
-            .await?;
+            .await?
+            .items;
         Ok(items
             .into_iter()
             .map(|gm| {
@@ -372,12 +424,13 @@ impl Pixiebrix {
                 "/api/organizations/{}/campaigns/{campaign}/members/",
                 self.org
             ))
-            .await?;
+            .await?
+            .items;
         Ok(items
             .into_iter()
             .map(|cm| LiveMember {
                 user_id: cm.account.as_ref().and_then(|u| u.id.clone()),
-                email: Email::parse(&cm.email).ok(),
+                email: cm.email.as_deref().and_then(|e| Email::parse(e).ok()),
                 name: cm.account.as_ref().and_then(|u| u.name.clone()),
                 data: cm.data,
                 ..LiveMember::default()
@@ -441,7 +494,7 @@ impl Pixiebrix {
                 .ok_or_else(|| w.protocol(&req.what, "created, but the answer has no id")),
             Ok(resp) if resp.status < 500 => Err(w.error(&req, &resp)),
             outcome => {
-                let existing: Vec<Named> = self.list(&path).await?;
+                let existing: Vec<Named> = self.list(&path).await?.items;
                 match existing.into_iter().find(|c| c.name == change.key.name) {
                     Some(c) => Ok(c.id),
                     None => Err(match outcome {
@@ -557,11 +610,14 @@ impl Pixiebrix {
             Ok(resp) if resp.status < 500 => Err(w.error(&req, &resp)),
             outcome => {
                 // The answer was lost or a 5xx: did the invitation go out anyway?
-                let open: Vec<Invitation> = self.list(&path).await?;
-                if open
-                    .iter()
-                    .any(|i| Email::parse(&i.email).ok().as_ref() == Some(email))
-                {
+                let open: Vec<Invitation> = self.list(&path).await?.items;
+                if open.iter().any(|i| {
+                    i.email
+                        .as_deref()
+                        .and_then(|e| Email::parse(e).ok())
+                        .as_ref()
+                        == Some(email)
+                }) {
                     Ok(())
                 } else {
                     Err(match outcome {
@@ -706,13 +762,13 @@ impl Pixiebrix {
 
     /// Emails currently listed at a members collection (for checking a lost POST).
     async fn emails_at(&self, path: &str) -> Result<BTreeSet<Email>, ProviderError> {
-        let items: Vec<Value> = self.list(path).await?;
+        let items: Vec<GroupMembership> = self.list(path).await?.items;
         Ok(items
             .iter()
             .filter_map(|i| {
-                i.get("email")
-                    .and_then(Value::as_str)
-                    .or_else(|| i.pointer("/user/email").and_then(Value::as_str))
+                i.email
+                    .as_deref()
+                    .or_else(|| i.user.as_ref().and_then(|u| u.email.as_deref()))
             })
             .filter_map(|e| Email::parse(e).ok())
             .collect())
@@ -783,17 +839,36 @@ impl Pixiebrix {
         path: &str,
         removals: &[&MemberChange],
     ) -> Result<(), ProviderError> {
-        let fresh: Vec<CampaignMember> = self.list(path).await?;
+        // A replace drops whoever the body leaves out: it is built only from a read that
+        // proved, against the API's own count, that it saw every member.
+        let fresh = self.list::<CampaignMember>(path).await?;
+        if !fresh.counted {
+            return Err(w.protocol(
+                "remove",
+                "the campaign's member list came without X-Total-Count, so teamsync cannot prove it saw every member; it never replaces a list it could not count",
+            ));
+        }
+        let fresh = fresh.items;
         let gone: BTreeSet<&Email> = removals
             .iter()
             .filter_map(|m| m.member.email.as_ref())
             .collect();
+        if let Some(cm) = fresh.iter().find(|cm| cm.email.is_none()) {
+            return Err(w.protocol(
+                "remove",
+                format!(
+                    "campaign member {} came without an email, so a replace could not keep them; nothing was replaced",
+                    cm.id.as_deref().unwrap_or("(no id)")
+                ),
+            ));
+        }
         let keep: Vec<Value> = fresh
             .iter()
             .filter(|cm| {
-                Email::parse(&cm.email)
-                    .map(|e| !gone.contains(&e))
-                    .unwrap_or(true)
+                cm.email
+                    .as_deref()
+                    .and_then(|e| Email::parse(e).ok())
+                    .is_none_or(|e| !gone.contains(&e))
             })
             .map(|cm| json!({"email": cm.email, "data": cm.data}))
             .collect();

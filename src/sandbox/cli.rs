@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{Faults, Knobs, serve_blocking};
+use super::{Faults, Knobs, Variant, serve_blocking};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// Seed for jitter, faults and ids.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Answer like a real API might where the notes only infer (repeatable); see
+    /// docs/sandbox.md, "Variants".
+    #[arg(long = "variant", value_enum, value_name = "VARIANT")]
+    pub variants: Vec<Variant>,
 }
 
 fn parse_fault(s: &str) -> Result<(String, f64), String> {
@@ -84,6 +88,7 @@ impl ServeArgs {
             rate_window_secs: self.rate_window,
             faults,
             seed: self.seed,
+            variants: self.variants.iter().copied().collect(),
             ..Knobs::default()
         }
     }

@@ -191,6 +191,8 @@ impl Api for Contentful {
                 "/organizations/{org}/organization_memberships/{id}",
                 get(membership_get),
             )
+            .route("/organizations/{org}/users", get(users))
+            .route("/organizations/{org}/users/{id}", get(user_get))
             .route("/organizations/{org}/teams", get(teams).post(team_create))
             .route(
                 "/organizations/{org}/teams/{team}",
@@ -345,7 +347,7 @@ fn collection_of<T>(
             }
         },
     };
-    let limit = st.max_page_size().map_or(limit, |cap| limit.min(cap));
+    let (served, limit) = st.page_limit(limit);
     let skip = match q.get("skip").map(|s| s.parse::<usize>()) {
         None => 0,
         Some(Ok(n)) => n,
@@ -362,7 +364,7 @@ fn collection_of<T>(
     let page: Vec<Value> = items
         .into_iter()
         .skip(skip)
-        .take(limit)
+        .take(served)
         .map(render)
         .collect();
     let mut body = json!({"sys": {"type": "Array"}, "total": total, "skip": skip, "limit": limit, "items": page});
@@ -543,6 +545,56 @@ async fn memberships(
             |m| membership_json(&org, m),
             |page| includes_for(o, &q, page),
         )
+    })
+}
+
+/// `GET /organizations/{org}/users`: the organization's users (CF-USERS), `query`
+/// matching email or name like the memberships list.
+async fn users(
+    State(st): State<AppState>,
+    Path(org): Path<String>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    st.read(|w| match org_of(w, &org) {
+        Ok(o) => {
+            let needle = q.get("query").map(|s| s.to_lowercase());
+            let items: Vec<&User> = o
+                .users
+                .iter()
+                .filter(|u| {
+                    needle.as_ref().is_none_or(|n| {
+                        [&u.email, &u.first_name, &u.last_name, &u.id]
+                            .iter()
+                            .any(|f| super::contains_caseless(f, n))
+                    })
+                })
+                .collect();
+            collection_of(&st, &q, items, user_json, |_| None)
+        }
+        Err(r) => r,
+    })
+}
+
+/// `GET /organizations/{org}/users/{id}`: one user of the organization (CF-USERS).
+async fn user_get(
+    State(st): State<AppState>,
+    Path((org, id)): Path<(String, String)>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    st.read(|w| match org_of(w, &org) {
+        Ok(o) => match o.users.iter().find(|u| u.id == id) {
+            Some(u) => axum::Json(user_json(u)).into_response(),
+            None => not_found("User", &id),
+        },
+        Err(r) => r,
     })
 }
 

@@ -284,10 +284,7 @@ fn page(st: &AppState, q: &HashMap<String, String>, items: Vec<Value>) -> Respon
             }
         },
     };
-    let limit = st
-        .max_page_size()
-        .map_or(limit, |cap| limit.min(cap))
-        .max(1);
+    let limit = st.page_limit(limit).0.max(1);
     let offset = match q.get("page") {
         None => 0,
         Some(token) => match token

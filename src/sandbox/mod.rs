@@ -13,9 +13,10 @@ pub mod contentful;
 pub mod gitbook;
 pub mod pixiebrix;
 mod server;
+mod variants;
 
 pub use server::{
-    Faults, Knobs, Sandbox, SandboxError, SandboxHandle, Stats, load_state, serve_blocking,
+    Faults, Knobs, Sandbox, SandboxError, SandboxHandle, Stats, Variant, load_state, serve_blocking,
 };
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -63,6 +64,7 @@ struct Shared {
     events: Mutex<Vec<Event>>,
     rng: Mutex<StdRng>,
     max_page_size: Mutex<Option<usize>>,
+    variants: Mutex<std::collections::BTreeSet<Variant>>,
 }
 
 /// Shared handler state. Cheap to clone.
@@ -82,6 +84,7 @@ impl AppState {
             events: Mutex::new(Vec::new()),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             max_page_size: Mutex::new(None),
+            variants: Mutex::new(Default::default()),
         }))
     }
 
@@ -92,6 +95,28 @@ impl AppState {
 
     pub(crate) fn set_max_page_size(&self, max: Option<usize>) {
         *lock(&self.0.max_page_size) = max;
+    }
+
+    pub(crate) fn set_variants(&self, variants: std::collections::BTreeSet<Variant>) {
+        *lock(&self.0.variants) = variants;
+    }
+
+    /// Whether a [`Variant`] knob is on.
+    pub fn variant(&self, v: Variant) -> bool {
+        lock(&self.0.variants).contains(&v)
+    }
+
+    /// How many items a page may hold when `asked` were asked for: the `max_page_size`
+    /// knob clamps (and the answer says so), the `short_pages` variant serves fewer
+    /// without saying so. Returns (served, echoed).
+    pub fn page_limit(&self, asked: usize) -> (usize, usize) {
+        let echoed = self.max_page_size().map_or(asked, |cap| asked.min(cap));
+        let served = if self.variant(Variant::ShortPages) {
+            echoed.min(variants::SHORT_PAGE)
+        } else {
+            echoed
+        };
+        (served, echoed)
     }
 
     /// Replaces the whole world and clears the event log (used by reset).

@@ -387,6 +387,13 @@ struct Window {
     pages: usize,
 }
 
+/// The largest page this API serves: the `max_page_size` knob, or fewer under the
+/// `short_pages` variant (DRF clamps `page_size`, so a short page is a smaller clamp).
+fn page_cap(st: &AppState) -> Option<usize> {
+    let (served, _) = st.page_limit(st.max_page_size().unwrap_or(1000));
+    (served < 1000).then_some(served)
+}
+
 /// Works out the requested page of `total` items; a bad or past page is the API's 404.
 fn window(
     max_page_size: Option<usize>,
@@ -439,7 +446,7 @@ fn list(
     version: &Option<String>,
     items: Vec<Value>,
 ) -> Response {
-    match window(st.max_page_size(), q, version, items.len()) {
+    match window(page_cap(&st), q, version, items.len()) {
         Ok(w) => {
             let body = items[w.start..w.end].to_vec();
             page_response(h, uri, &w, body)
@@ -991,7 +998,7 @@ async fn memberships(
         .get("groups")
         .map(|g| g.split(',').map(|s| s.trim().to_string()).collect());
     let term = q.get("q").map(|s| s.to_lowercase());
-    let max = st.max_page_size();
+    let max = page_cap(&st);
     let out = st.read(|w| {
         let oi = org_idx(w, &org)?;
         let o = &w.pixiebrix.organizations[oi];
@@ -1348,7 +1355,7 @@ async fn group_members(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let max = st.max_page_size();
+    let max = page_cap(&st);
     let out = st.read(|w| {
         group_idx(w, &id).map(|(oi, gi)| {
             let o = &w.pixiebrix.organizations[oi];
@@ -1702,7 +1709,7 @@ async fn campaign_members(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let max = st.max_page_size();
+    let max = page_cap(&st);
     let out = st.read(|w| {
         campaign_idx(w, &org, &id).map(|(oi, ci)| {
             let o = &w.pixiebrix.organizations[oi];

@@ -7,7 +7,7 @@
 //! fault sends the status line and headers, then aborts the body, so a client sees an
 //! incomplete message (a body/decode error), not a status.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,6 +53,40 @@ pub struct Knobs {
     pub slow_body_ms: u64,
     /// Seed for jitter, faults and generated ids.
     pub seed: u64,
+    /// Plausible answers that differ from what the notes infer (see [`Variant`]).
+    pub variants: BTreeSet<Variant>,
+}
+
+/// An answer a real API may give that differs from what API_NOTES infers. The clients must
+/// keep their promises under every one of them (issue 13): each is a knob, so tests can
+/// run the same scenario against each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Variant {
+    /// Contentful team-membership lists carry no `includes` (no users, so no emails).
+    NoIncludes,
+    /// Container member lists carry no emails (GitBook team members, PixieBrix group
+    /// memberships, Contentful included users); directory lists and by-id routes still do.
+    HiddenEmails,
+    /// No answer carries an email, except where the email is the key (PixieBrix campaign
+    /// members and invitations).
+    NoEmails,
+    /// PixieBrix lists have no `Link` header.
+    NoLink,
+    /// Pages hold fewer items than asked for (7), while answers echo the asked limit.
+    ShortPages,
+    /// PixieBrix users carry no `service_account` / `deployment_key_account` flags.
+    NoAccountFlags,
+    /// In every page of two or more items, the last item is a copy of the first (the
+    /// shift offset paging shows when the list changes between pages).
+    DuplicateItems,
+    /// The total count is one more than the items served.
+    LyingCount,
+    /// Paging never ends: PixieBrix serves page 1 for every page and drops its count,
+    /// GitBook's `next.page` never ends, Contentful's `total` grows with every page.
+    EndlessPaging,
+    /// List answers are a gzip bomb (64 MiB of whitespace, ~64 KiB on the wire).
+    OversizedBody,
 }
 
 /// Probabilities of injected faults; their sum should not exceed 1.
@@ -78,6 +112,7 @@ impl Default for Knobs {
             faults: Faults::default(),
             slow_body_ms: 50,
             seed: 0,
+            variants: BTreeSet::new(),
         }
     }
 }
@@ -202,6 +237,7 @@ impl Sandbox {
             .map_err(|source| SandboxError::Bind { addr, source })?;
         let app = AppState::new(world.clone(), knobs.seed);
         app.set_max_page_size(knobs.max_page_size);
+        app.set_variants(knobs.variants.clone());
         let core = Arc::new(Core {
             app: app.clone(),
             seed: world,
@@ -526,15 +562,29 @@ async fn apply_knobs(State(core): State<Shared>, req: Request, next: Next) -> Re
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "<unmatched>".to_string());
-    let mut resp = knobbed(&core, req, next).await;
+    let mut resp = knobbed(&core, req, next, &template).await;
     resp.extensions_mut().insert(RouteKey(template));
     resp
 }
 
-async fn knobbed(core: &Core, req: Request, next: Next) -> Response {
+async fn knobbed(core: &Core, mut req: Request, next: Next, template: &str) -> Response {
     let Some(api) = which(req.uri().path()) else {
         return next.run(req).await;
     };
+    let variants = &core.knobs.variants;
+    let is_get = req.method() == Method::GET;
+    let gzip_ok = req
+        .headers()
+        .get(axum::http::header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("gzip"));
+    if is_get
+        && matches!(api, Which::Pixiebrix)
+        && variants.contains(&Variant::EndlessPaging)
+        && let Some(uri) = super::variants::first_page_uri(req.uri())
+    {
+        *req.uri_mut() = uri;
+    }
     let _permit = match &core.slots {
         Some(s) => s.acquire().await.ok(),
         None => None,
@@ -604,8 +654,22 @@ async fn knobbed(core: &Core, req: Request, next: Next) -> Response {
         }
         _ => {}
     }
+    let query = req.uri().query().unwrap_or("").to_string();
     let mut resp = next.run(req).await;
     api.headers(&mut resp, k.rate_limit, remaining, reset_secs);
+    if is_get && !variants.is_empty() && resp.status().is_success() {
+        resp = super::variants::rewrite(
+            resp,
+            super::variants::Context {
+                api: api.name(),
+                template,
+                query: &query,
+                variants,
+                gzip_ok,
+            },
+        )
+        .await;
+    }
     if matches!(fault, Some(Fault::Slow)) {
         let (parts, body) = resp.into_parts();
         let bytes = axum::body::to_bytes(body, usize::MAX)
