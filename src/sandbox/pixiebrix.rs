@@ -446,7 +446,7 @@ fn list(
     version: &Option<String>,
     items: Vec<Value>,
 ) -> Response {
-    match window(page_cap(&st), q, version, items.len()) {
+    match window(page_cap(st), q, version, items.len()) {
         Ok(w) => {
             let body = items[w.start..w.end].to_vec();
             page_response(h, uri, &w, body)

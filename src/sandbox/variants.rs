@@ -116,9 +116,7 @@ pub(crate) async fn rewrite(resp: Response, cx: Context<'_>) -> Response {
     {
         obj.remove("includes");
     }
-    if cx.on(Variant::NoEmails) {
-        strip(&mut json, &["email"], cx.email_is_key());
-    } else if cx.on(Variant::HiddenEmails) && cx.is_member_list() {
+    if cx.on(Variant::NoEmails) || (cx.on(Variant::HiddenEmails) && cx.is_member_list()) {
         strip(&mut json, &["email"], cx.email_is_key());
     }
     if cx.on(Variant::NoAccountFlags) && cx.api == "pixiebrix" {
