@@ -37,10 +37,42 @@ pub enum Refusal {
 /// What happened to one member change (or to a container, with `member: None`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// Sent, answered with success, and seen in the live state read back afterwards.
     Applied,
-    Failed(String),
+    Failed(Failure),
     /// Not attempted, with the reason (its container failed, or a safety check).
     Skipped(String),
+}
+
+/// Why a change did not take effect, and whether running apply again may help.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub message: String,
+    /// A lost answer, a throttle or a server error: a re-run may succeed. Anything else
+    /// (a refused request, an unresolved member) needs a person first.
+    pub transient: bool,
+}
+
+impl Failure {
+    pub fn permanent(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            transient: false,
+        }
+    }
+
+    fn of(e: &crate::providers::ProviderError) -> Failure {
+        Failure {
+            message: e.to_string(),
+            transient: e.is_transient(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 /// One line of the final report.
@@ -74,6 +106,14 @@ impl Report {
     }
     pub fn is_success(&self) -> bool {
         self.failed() == 0 && self.skipped() == 0
+    }
+
+    /// Whether running apply again can help with everything that did not apply.
+    pub fn retry_helps(&self) -> bool {
+        self.steps.iter().all(|s| match &s.outcome {
+            Outcome::Failed(f) => f.transient,
+            _ => true,
+        })
     }
 }
 
@@ -208,6 +248,7 @@ pub async fn execute(
     let mut writers: BTreeMap<String, Arc<Writer>> = BTreeMap::new();
     for current in 0..=2u8 {
         let mut tasks = tokio::task::JoinSet::new();
+        let mut running: BTreeMap<tokio::task::Id, ResourceChange> = BTreeMap::new();
         for change in plan.changes.iter().filter(|c| phase(c) == current) {
             let (guarded, blocked) = guard_removals(change, desired);
             for m in blocked {
@@ -216,7 +257,7 @@ pub async fn execute(
                     member: Some(m),
                     action: None,
                     outcome: Outcome::Skipped(
-                        "the configuration declares this member; it is never removed".into(),
+                        "the configuration declares this member (or the same change adds it); it is never removed".into(),
                     ),
                 };
                 progress(&step);
@@ -248,21 +289,46 @@ pub async fn execute(
                     continue;
                 }
             };
-            tasks.spawn(async move {
+            let mine = guarded.clone();
+            let handle = tasks.spawn(async move {
                 let result = writer.apply(&guarded).await;
                 (guarded, result)
             });
+            running.insert(handle.id(), mine);
         }
-        while let Some(joined) = tasks.join_next().await {
-            let Ok((change, result)) = joined else {
-                continue;
+        while let Some(joined) = tasks.join_next_with_id().await {
+            let steps = match joined {
+                Ok((id, (change, result))) => {
+                    running.remove(&id);
+                    steps_of(&change, result)
+                }
+                // A crashed task is a failed change, never a missing line in the report.
+                Err(e) => match running.remove(&e.id()) {
+                    Some(change) => crashed(&change, &e.to_string()),
+                    None => Vec::new(),
+                },
             };
-            for step in steps_of(&change, result) {
+            for step in steps {
                 progress(&step);
                 report.steps.push(step);
             }
         }
     }
+    for u in plan.blocking_unresolved() {
+        let step = Step {
+            key: u.resource.clone(),
+            member: Some(MemberChange {
+                member: u.member.clone(),
+                action: MemberAction::Remove,
+                risks: Vec::new(),
+            }),
+            action: None,
+            outcome: Outcome::Failed(Failure::permanent(format!("not checked: {}", u.message()))),
+        };
+        progress(&step);
+        report.steps.push(step);
+    }
+    verify(plan, conns, &mut report).await;
     report.steps.sort_by(|a, b| {
         a.key.cmp(&b.key).then_with(|| {
             a.member
@@ -282,10 +348,27 @@ fn guard_removals(
     let mut guarded = change.clone();
     let (blocked, kept): (Vec<MemberChange>, Vec<MemberChange>) =
         change.members.iter().cloned().partition(|m| {
-            matches!(m.action, MemberAction::Remove) && is_declared(desired, &change.key, m)
+            matches!(m.action, MemberAction::Remove)
+                && (is_declared(desired, &change.key, m) || also_kept(change, m))
         });
     guarded.members = kept;
     (guarded, blocked)
+}
+
+/// Whether another change of the same resource names this member with another intent
+/// (add, role, data): one request must never name a person twice with opposite intents.
+fn also_kept(change: &ResourceChange, removal: &MemberChange) -> bool {
+    let r = &removal.member;
+    change
+        .members
+        .iter()
+        .filter(|m| !m.action.is_removal())
+        .any(|m| {
+            let o = &m.member;
+            (r.email.is_some() && r.email == o.email)
+                || (r.user_id.is_some() && r.user_id == o.user_id)
+                || (r.membership_id.is_some() && r.membership_id == o.membership_id)
+        })
 }
 
 fn all_skipped(change: &ResourceChange, error: &LiveError) -> Vec<Step> {
@@ -293,7 +376,10 @@ fn all_skipped(change: &ResourceChange, error: &LiveError) -> Vec<Step> {
         key: change.key.clone(),
         member: None,
         action: Some(change.action.clone()),
-        outcome: Outcome::Failed(error.to_string()),
+        outcome: Outcome::Failed(Failure {
+            message: error.to_string(),
+            transient: false,
+        }),
     }];
     steps.extend(change.members.iter().map(|m| Step {
         key: change.key.clone(),
@@ -312,7 +398,7 @@ fn steps_of(change: &ResourceChange, result: crate::providers::ApplyReport) -> V
                 key: change.key.clone(),
                 member: None,
                 action: Some(change.action.clone()),
-                outcome: Outcome::Failed(e.to_string()),
+                outcome: Outcome::Failed(Failure::of(e)),
             });
             true
         }
@@ -336,7 +422,7 @@ fn steps_of(change: &ResourceChange, result: crate::providers::ApplyReport) -> V
             action: None,
             outcome: match outcome {
                 Ok(()) => Outcome::Applied,
-                Err(e) => Outcome::Failed(e.to_string()),
+                Err(e) => Outcome::Failed(Failure::of(&e)),
             },
         });
     }
@@ -356,4 +442,142 @@ fn steps_of(change: &ResourceChange, result: crate::providers::ApplyReport) -> V
         }
     }
     steps
+}
+
+/// Every step of a change whose task crashed: failed, and said so.
+fn crashed(change: &ResourceChange, why: &str) -> Vec<Step> {
+    let failure = Failure {
+        message: format!(
+            "teamsync's task for this change crashed ({why}); it may be partly applied, and the next plan shows what is left"
+        ),
+        transient: true,
+    };
+    let mut steps = vec![Step {
+        key: change.key.clone(),
+        member: None,
+        action: Some(change.action.clone()),
+        outcome: Outcome::Failed(failure.clone()),
+    }];
+    steps.extend(change.members.iter().map(|m| Step {
+        key: change.key.clone(),
+        member: Some(m.clone()),
+        action: None,
+        outcome: Outcome::Failed(failure.clone()),
+    }));
+    steps
+}
+
+/// Reads back every resource apply touched and turns each "applied" step whose effect is
+/// not in the live state into a failure: an API that answers success without doing the
+/// work is reported, never believed. A read-back that fails leaves nothing verified.
+async fn verify(plan: &Plan, conns: &Connections, report: &mut Report) {
+    let providers: BTreeSet<String> = report
+        .steps
+        .iter()
+        .filter(|s| matches!(s.outcome, Outcome::Applied))
+        .map(|s| s.key.provider.clone())
+        .collect();
+    let mut reads = tokio::task::JoinSet::new();
+    for provider in providers {
+        let scope = scope_of(plan, &provider);
+        match conns.reader(&provider) {
+            Ok(reader) => {
+                reads.spawn(async move {
+                    (
+                        provider,
+                        reader.read(&scope).await.map_err(|e| e.to_string()),
+                    )
+                });
+            }
+            Err(e) => {
+                let message = e.to_string();
+                reads.spawn(async move { (provider, Err(message)) });
+            }
+        }
+    }
+    let mut live: BTreeMap<String, Result<LiveState, String>> = BTreeMap::new();
+    while let Some(joined) = reads.join_next().await {
+        if let Ok((provider, read)) = joined {
+            live.insert(
+                provider,
+                read.map(|resources| LiveState {
+                    resources: resources.into_iter().map(|r| (r.key.clone(), r)).collect(),
+                }),
+            );
+        }
+    }
+    for step in report.steps.iter_mut() {
+        if !matches!(step.outcome, Outcome::Applied) {
+            continue;
+        }
+        let problem = match live.get(&step.key.provider) {
+            None => Some("teamsync could not read it back to check it".to_string()),
+            Some(Err(e)) => Some(format!("teamsync could not read it back to check it: {e}")),
+            Some(Ok(state)) => not_in_effect(step, state),
+        };
+        if let Some(problem) = problem {
+            step.outcome = Outcome::Failed(Failure {
+                message: format!("the API answered success, but {problem}"),
+                transient: true,
+            });
+        }
+    }
+}
+
+/// What of a step's intent the live state does not show, if anything.
+fn not_in_effect(step: &Step, state: &LiveState) -> Option<String> {
+    let resource = state.resources.get(&step.key);
+    let Some(change) = &step.member else {
+        return match (&step.action, resource) {
+            (Some(ResourceAction::Delete), Some(_)) => Some(format!("{} still exists", step.key)),
+            (Some(ResourceAction::Delete), None) => None,
+            (_, None) => Some(format!("{} is not there", step.key)),
+            (_, Some(_)) => None,
+        };
+    };
+    let who = &change.member;
+    let Some(resource) = resource else {
+        return (!change.action.is_removal()).then(|| format!("{} is not there", step.key));
+    };
+    let found = resource.members.iter().find(|m| {
+        (who.email.is_some() && m.email == who.email)
+            || (who.email.is_none() && who.user_id.is_some() && m.user_id == who.user_id)
+            || (change.action.is_removal()
+                && who.membership_id.is_some()
+                && m.membership_id == who.membership_id)
+    });
+    match (&change.action, found) {
+        (MemberAction::Remove, Some(_)) => Some(format!("{who} is still in {}", step.key)),
+        (MemberAction::Remove, None) => None,
+        (MemberAction::Invite { .. }, None)
+            if who
+                .email
+                .as_ref()
+                .is_some_and(|e| resource.pending_invites.contains(e)) =>
+        {
+            None
+        }
+        (_, None) => Some(format!("{who} is not in {}", step.key)),
+        (MemberAction::Add { role: Some(r), .. }, Some(m))
+        | (MemberAction::SetRole { to: r, .. }, Some(m))
+            if m.role.is_some() && m.role != Some(*r) =>
+        {
+            Some(format!(
+                "{who} is {} in {}, not {r}",
+                m.role
+                    .map_or("without a role".to_string(), |x| x.to_string()),
+                step.key
+            ))
+        }
+        (MemberAction::SetRole { to, .. }, Some(m)) if m.role.is_none() => {
+            Some(format!("{who} shows no role in {}, not {to}", step.key))
+        }
+        (MemberAction::Add { data, .. }, Some(m))
+        | (MemberAction::SetData { data, .. }, Some(m))
+            if step.key.kind == crate::model::ResourceKind::Campaign && &m.data != data =>
+        {
+            Some(format!("{who}'s data in {} is not what was sent", step.key))
+        }
+        _ => None,
+    }
 }

@@ -91,7 +91,10 @@ async fn a_partial_failure_is_reported_and_a_rerun_converges() {
                             && err.contains("failed,"),
                         "{err}"
                     );
-                    assert!(err.contains("Running `teamsync apply` again"), "{err}");
+                    assert!(
+                        err.contains("running `teamsync apply` again retries it"),
+                        "transient failures say a re-run helps: {err}"
+                    );
                 }
             }
             other => panic!("unexpected exit {other:?}: {err}"),

@@ -70,6 +70,15 @@ fn sample_plan() -> Plan {
             message: "x@acme.com is not a member".into(),
         }],
         risks: vec![Risk::Removal, Risk::PrivilegeRaised],
+        unresolved: vec![teamsync::plan::Unresolved {
+            resource: ResourceKey::new("pb", ResourceKind::Group, "Support"),
+            member: MemberRef {
+                user_id: Some("8c1f-user".into()),
+                ..MemberRef::default()
+            },
+            why: teamsync::plan::UnresolvedWhy::NoEmail,
+            blocking: true,
+        }],
     }
 }
 
@@ -110,6 +119,7 @@ fn an_empty_plan_says_so() {
         summary: Summary::default(),
         risks: vec![],
         notes: vec![],
+        unresolved: vec![],
         ..sample_plan()
     };
     assert_eq!(

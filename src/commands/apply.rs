@@ -112,7 +112,15 @@ fn summarize(report: &Report) -> ExitCode {
     if report.is_success() {
         ExitCode::from(EXIT_OK)
     } else {
-        eprintln!("Running `teamsync apply` again retries what did not apply; it converges.");
+        if report.retry_helps() {
+            eprintln!(
+                "What failed was transient (lost answers, throttling, server errors): running `teamsync apply` again retries it."
+            );
+        } else {
+            eprintln!(
+                "Some failures need a person first (see each message); running apply again will not fix those."
+            );
+        }
         ExitCode::from(EXIT_ERROR)
     }
 }
@@ -168,7 +176,7 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
                     Err(code) => return code,
                 };
                 print!("{}", render::text(&plan, opts.color.for_stdout()));
-                if !plan.has_changes() {
+                if !plan.has_changes() && plan.blocking_unresolved().next().is_none() {
                     return ExitCode::from(EXIT_OK);
                 }
                 if let Err(refusal) = check_plan(&plan, &loaded.policy, opts.allow_removals) {

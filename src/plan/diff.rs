@@ -9,12 +9,15 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::model::{
-    Data, DesiredMember, DesiredResource, DesiredState, FieldChange, LiveMember, LiveResource,
-    LiveState, MemberAction, MemberChange, MemberKey, MemberRef, Mode, Policy, ProviderKind,
-    ProviderSettings, ResourceAction, ResourceChange, ResourceKey, ResourceKind, Risk, Role,
+    AccountKind, Data, DesiredMember, DesiredResource, DesiredState, FieldChange, LiveMember,
+    LiveResource, LiveState, MemberAction, MemberChange, MemberKey, MemberRef, Mode, Policy,
+    ProviderKind, ProviderSettings, ResourceAction, ResourceChange, ResourceKey, ResourceKind,
+    Risk, Role,
 };
 
-use super::{ABSENT, FORMAT_VERSION, Plan, PlanNote, Summary, fingerprint};
+use super::{
+    ABSENT, FORMAT_VERSION, Plan, PlanNote, Summary, Unresolved, UnresolvedWhy, fingerprint,
+};
 
 /// Everything the diff reads.
 #[derive(Clone, Copy, Debug)]
@@ -30,6 +33,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
     let mut changes = Vec::new();
     let mut fingerprints = BTreeMap::new();
     let mut notes = Vec::new();
+    let mut unresolved = Vec::new();
     let mut claimed: BTreeSet<&ResourceKey> = BTreeSet::new();
 
     for desired in input.desired.resources.values() {
@@ -38,7 +42,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         if let Some(l) = live {
             claimed.insert(&l.key);
         }
-        let members = diff_members(desired, live, provider_kind, &mut notes);
+        let members = diff_members(desired, live, provider_kind, &mut notes, &mut unresolved);
         let needs_change = !members.is_empty() || !matches!(action, ResourceAction::Update);
         if !needs_change {
             continue;
@@ -85,6 +89,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
     }
 
     changes.sort_by(|a, b| a.key.cmp(&b.key));
+    unresolved.sort();
     notes.sort();
     notes.dedup();
     let summary = Summary::of(&changes);
@@ -107,6 +112,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         notes,
         summary,
         risks: risks.into_iter().collect(),
+        unresolved,
     }
 }
 
@@ -176,6 +182,7 @@ fn diff_members(
     live: Option<&LiveResource>,
     provider: Option<ProviderKind>,
     notes: &mut Vec<PlanNote>,
+    unresolved: &mut Vec<Unresolved>,
 ) -> Vec<MemberChange> {
     let kind = desired.key.kind;
     let empty = Vec::new();
@@ -237,8 +244,33 @@ fn diff_members(
         }
     }
 
+    // Identity before diff: a member without an email is unknown, and an unknown member
+    // is never removed (nor re-roled: it matched nothing above). Nor is an account of
+    // unknown kind removed from a roster, which may be the service account we run as.
+    let keep = desired.organization.as_ref().map(|o| &o.keep);
+    for (i, have) in live_members.iter().enumerate() {
+        let why = if matched[i] {
+            None
+        } else if have.email.is_none() {
+            Some(UnresolvedWhy::NoEmail)
+        } else if kind == ResourceKind::Organization && have.account == AccountKind::Unknown {
+            Some(UnresolvedWhy::UnknownAccountKind)
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            matched[i] = true;
+            let kept = keep.is_some_and(|k| k.contains(&have.account));
+            unresolved.push(Unresolved {
+                resource: desired.key.clone(),
+                member: member_ref(None, None, Some(have)),
+                why,
+                blocking: desired.mode == Mode::Exact && !kept,
+            });
+        }
+    }
+
     if desired.mode == Mode::Exact {
-        let keep = desired.organization.as_ref().map(|o| &o.keep);
         for (i, have) in live_members.iter().enumerate() {
             if matched[i] || keep.is_some_and(|k| k.contains(&have.account)) {
                 continue;

@@ -34,6 +34,51 @@ pub struct Plan {
     pub summary: Summary,
     /// Plan-wide risks (display only).
     pub risks: Vec<Risk>,
+    /// Live members teamsync could not identify, so it plans nothing for them (never a
+    /// removal, a replace that drops them, or a role change). Sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unresolved: Vec<Unresolved>,
+}
+
+/// A live member the plan leaves alone because teamsync cannot tell who it is, or what
+/// kind of account it is.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Unresolved {
+    pub resource: crate::model::ResourceKey,
+    pub member: crate::model::MemberRef,
+    pub why: UnresolvedWhy,
+    /// The resource's mode would remove the member if it were known not to be declared:
+    /// apply cannot make the live state equal the configuration, and exits 1.
+    pub blocking: bool,
+}
+
+/// Why a member is unresolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnresolvedWhy {
+    /// Neither the list nor the second lookup route gave an email.
+    NoEmail,
+    /// The API did not say whether the account is a person or a service account.
+    UnknownAccountKind,
+}
+
+impl Unresolved {
+    /// One line for every view: who, why, and what to do.
+    pub fn message(&self) -> String {
+        match self.why {
+            UnresolvedWhy::NoEmail => format!(
+                "{} has no email in the API's answers (nor through its lookup route), so teamsync \
+                 cannot tell whether the configuration declares it and never removes or re-roles it; \
+                 check that the token may read members' emails",
+                self.member
+            ),
+            UnresolvedWhy::UnknownAccountKind => format!(
+                "{}: the API did not say whether this is a person or a service account, so the \
+                 roster never removes it; declare it, or remove it in the admin console",
+                self.member
+            ),
+        }
+    }
 }
 
 /// A reviewer-facing remark tied to a resource.
@@ -115,6 +160,11 @@ impl Plan {
         !self.changes.is_empty()
     }
 
+    /// Members whose state the configuration would change if teamsync knew who they are.
+    pub fn blocking_unresolved(&self) -> impl Iterator<Item = &Unresolved> {
+        self.unresolved.iter().filter(|u| u.blocking)
+    }
+
     /// Member removals in the plan (leavers included); what `policy.max_removals` limits.
     pub fn removals(&self) -> usize {
         self.summary.remove
@@ -142,6 +192,7 @@ impl Plan {
         self.fingerprints.retain(|k, _| kept.contains(k));
         self.notes
             .retain(|n| targets.iter().any(|t| t.to_string() == n.resource));
+        self.unresolved.retain(|u| targets.contains(&u.resource));
         self.summary = Summary::of(&self.changes);
     }
 }

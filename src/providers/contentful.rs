@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{ReadClient, Req, Retry, WriteClient};
+use super::identity;
 use super::paging::{self, Identified, Incomplete};
 use super::{ProviderError, ReadScope};
 use crate::model::{
@@ -286,7 +287,49 @@ impl Contentful {
                 joined.map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??,
             );
         }
+        self.resolve(&mut out).await;
         Ok(out)
+    }
+
+    /// Team members whose user came without an email (no `includes`, or a user without
+    /// `email`) are looked up as users of the organization (`GET …/users/{id}`, or the
+    /// paged users list when many are). Whoever stays unknown keeps no email.
+    async fn resolve(&self, out: &mut [LiveResource]) {
+        let ids = identity::missing(out);
+        let one = |id: String| {
+            let client = self.client.clone();
+            let org = self.org.clone();
+            async move {
+                let url = client.url_of(&["organizations", &org, "users", &id])?;
+                let resp = client.get_any(url.clone(), MEDIA).await?;
+                if resp.status == 404 {
+                    return Ok(None);
+                }
+                if !(200..300).contains(&resp.status) {
+                    return Err(client.error_of(&url, MEDIA, &resp));
+                }
+                Ok(resp
+                    .body()
+                    .get("email")
+                    .and_then(Value::as_str)
+                    .and_then(|e| Email::parse(e).ok()))
+            }
+        };
+        let directory = || async {
+            let (users, _) = self
+                .list(&format!("/organizations/{}/users", self.org), &[])
+                .await?;
+            Ok(users
+                .iter()
+                .filter_map(|u| {
+                    let email = Email::parse(u.get("email")?.as_str()?).ok()?;
+                    Some((str_at(u, "/sys/id")?.to_string(), email))
+                })
+                .collect())
+        };
+        if let Ok(found) = identity::lookup(ids, one, directory).await {
+            identity::fill(out, &found);
+        }
     }
 
     async fn team_members(&self, team: &str) -> Result<Vec<LiveMember>, ProviderError> {

@@ -49,6 +49,12 @@ pub enum ProviderError {
         "refusing plain http to {url}: use https (plain http is allowed only to 127.0.0.1, localhost and [::1])"
     )]
     Insecure { url: String },
+    /// A task of teamsync's own ended abnormally (a bug): the change may or may not have
+    /// been sent.
+    #[error(
+        "teamsync's task for this change crashed ({message}); the next plan shows whether it took effect"
+    )]
+    Crashed { message: String },
     #[error("{provider} ({kind}): {message}")]
     Config {
         provider: String,
@@ -70,7 +76,7 @@ impl ProviderError {
     /// A 4xx other than 429, a protocol error or a configuration error stays as it is.
     pub fn is_transient(&self) -> bool {
         match self {
-            ProviderError::Transport { .. } => true,
+            ProviderError::Transport { .. } | ProviderError::Crashed { .. } => true,
             ProviderError::Api { status, .. } => *status == 429 || *status >= 500,
             _ => false,
         }

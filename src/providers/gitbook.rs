@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{ReadClient, Req, WriteClient};
+use super::identity;
 use super::paging::{self, Identified, Incomplete};
 use super::{ProviderError, ReadScope};
 use crate::model::{
@@ -228,7 +229,55 @@ impl Gitbook {
                 joined.map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??,
             );
         }
+        self.resolve(&mut out).await;
         Ok(out)
+    }
+
+    /// Team members listed without `user.email` are looked up as organization members
+    /// (`GET /orgs/{org}/members/{userId}`, or the paged member list when many are).
+    /// Whoever stays unknown keeps no email, and the diff leaves them alone.
+    async fn resolve(&self, out: &mut [LiveResource]) {
+        let ids = identity::missing(out);
+        let one = |id: String| {
+            let client = self.client.clone();
+            let org = self.org.clone();
+            async move {
+                let url = client.url_of(&["orgs", &org, "members", &id])?;
+                let resp = client.get_any(url.clone(), JSON).await?;
+                if resp.status == 404 {
+                    return Ok(None);
+                }
+                if !(200..300).contains(&resp.status) {
+                    return Err(client.error_of(&url, JSON, &resp));
+                }
+                let member: OrgMember = resp.parse().map_err(|e| {
+                    client.protocol(
+                        &format!("GET {}", url.path()),
+                        format!("not an organization member: {e}"),
+                    )
+                })?;
+                Ok(member
+                    .user
+                    .email
+                    .as_deref()
+                    .and_then(|e| Email::parse(e).ok()))
+            }
+        };
+        let directory = || async {
+            let members: Vec<OrgMember> = self
+                .list(&format!("/orgs/{}/members", self.org), &[])
+                .await?;
+            Ok(members
+                .into_iter()
+                .filter_map(|m| {
+                    let email = Email::parse(m.user.email.as_deref()?).ok()?;
+                    Some((m.user.id, email))
+                })
+                .collect())
+        };
+        if let Ok(found) = identity::lookup(ids, one, directory).await {
+            identity::fill(out, &found);
+        }
     }
 
     async fn team_members(&self, team: &str) -> Result<Vec<LiveMember>, ProviderError> {

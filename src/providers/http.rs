@@ -518,6 +518,20 @@ fn api_message(resp: &Resp) -> String {
     text.chars().take(300).collect()
 }
 
+fn segment_url(core: &Core, segments: &[&str]) -> Result<Url, ProviderError> {
+    let mut url = core.base.clone();
+    {
+        let mut path = url
+            .path_segments_mut()
+            .map_err(|()| core.protocol("url", format!("{} cannot take a path", core.base)))?;
+        path.pop_if_empty();
+        for s in segments {
+            path.push(s);
+        }
+    }
+    Ok(url)
+}
+
 /// A client that can only read. The plan path holds nothing else.
 #[derive(Clone)]
 pub(crate) struct ReadClient(Arc<Core>);
@@ -537,6 +551,13 @@ impl ReadClient {
 
     pub fn protocol(&self, what: &str, message: impl Into<String>) -> ProviderError {
         self.0.protocol(what, message.into())
+    }
+
+    /// `base` + the given path segments, each percent-encoded, so an id from an answer or
+    /// a plan can never add a segment, a query or a fragment. An empty last segment gives
+    /// a trailing slash (PixieBrix).
+    pub fn url_of(&self, segments: &[&str]) -> Result<Url, ProviderError> {
+        segment_url(&self.0, segments)
     }
 
     /// GET, retried as needed; a non-2xx answer is an error.

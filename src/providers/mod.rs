@@ -9,6 +9,7 @@ mod contentful;
 mod error;
 mod gitbook;
 mod http;
+mod identity;
 mod paging;
 mod pixiebrix;
 
@@ -186,14 +187,31 @@ where
     Fut: std::future::Future<Output = Result<(), ProviderError>> + Send + 'static,
 {
     let mut tasks = tokio::task::JoinSet::new();
+    let mut running = std::collections::HashMap::new();
     for m in members {
         let request = one(&m);
-        tasks.spawn(async move { (m, request.await) });
+        let mine = m.clone();
+        let handle = tasks.spawn(async move { (m, request.await) });
+        running.insert(handle.id(), mine);
     }
     let mut out = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(pair) = joined {
-            out.push(pair);
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((id, pair)) => {
+                running.remove(&id);
+                out.push(pair);
+            }
+            // A crashed request is a failed change, never a missing one.
+            Err(e) => {
+                if let Some(m) = running.remove(&e.id()) {
+                    out.push((
+                        m,
+                        Err(ProviderError::Crashed {
+                            message: e.to_string(),
+                        }),
+                    ));
+                }
+            }
         }
     }
     out

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{ReadClient, Req, Resp, WriteClient};
+use super::identity;
 use super::paging::{self, Identified, Incomplete, Listed};
 use super::{ProviderError, ReadScope};
 use crate::model::{
@@ -22,6 +23,8 @@ use crate::model::{
 const V2: &str = "application/json; version=2.0";
 const V1: &str = "application/json; version=1.0";
 const PAGE_SIZE: usize = 1000;
+/// Most roster members looked up one by one when the roster came without their emails.
+const ROSTER_LOOKUPS: usize = 500;
 
 #[derive(Deserialize)]
 struct User {
@@ -318,7 +321,105 @@ impl Pixiebrix {
         let mut out = organization?;
         out.extend(groups?);
         out.extend(campaigns?);
+        self.resolve_roster(&mut out).await;
+        self.resolve(&mut out).await;
         Ok(out)
+    }
+
+    /// Roster members listed without `user.email` are read one by one by their membership
+    /// id (`GET /api/memberships/{id}/`, 1.0): the roster is the directory, so there is no
+    /// bulk route. Past [`ROSTER_LOOKUPS`] they stay unresolved, and are never removed.
+    async fn resolve_roster(&self, out: &mut [LiveResource]) {
+        let Some(org) = out
+            .iter_mut()
+            .find(|r| r.key.kind == ResourceKind::Organization)
+        else {
+            return;
+        };
+        let missing: Vec<String> = org
+            .members
+            .iter()
+            .filter(|m| m.email.is_none())
+            .filter_map(|m| m.membership_id.clone())
+            .collect();
+        if missing.is_empty() || missing.len() > ROSTER_LOOKUPS {
+            return;
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for id in missing {
+            let client = self.client.clone();
+            tasks.spawn(async move {
+                let url = client.url_of(&["api", "memberships", &id, ""]).ok()?;
+                let resp = client.get(url, V1).await.ok()?;
+                let m: Membership = resp.parse().ok()?;
+                let email = Email::parse(m.user.email.as_deref()?).ok()?;
+                Some((id, email, m.user.kind()))
+            });
+        }
+        let mut found = std::collections::HashMap::new();
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok(Some((id, email, kind))) = joined {
+                found.insert(id, (email, kind));
+            }
+        }
+        for m in &mut org.members {
+            if m.email.is_none()
+                && let Some((email, kind)) = m.membership_id.as_ref().and_then(|id| found.get(id))
+            {
+                m.email = Some(email.clone());
+                if m.account == AccountKind::Unknown {
+                    m.account = *kind;
+                }
+            }
+        }
+    }
+
+    /// Group members listed without an email are found in the organization's roster by
+    /// user id: the roster read of this plan when there is one, else one filtered lookup
+    /// per member (`memberships/?user__id=`) when few are missing, else the roster.
+    async fn resolve(&self, out: &mut [LiveResource]) {
+        let ids = identity::missing(out);
+        if ids.is_empty() {
+            return;
+        }
+        let known: std::collections::HashMap<String, Email> = out
+            .iter()
+            .filter(|r| r.key.kind == ResourceKind::Organization)
+            .flat_map(|r| &r.members)
+            .filter_map(|m| Some((m.user_id.clone()?, m.email.clone()?)))
+            .collect();
+        identity::fill(out, &known);
+        let ids = identity::missing(out);
+        let memberships_path = format!("/api/organizations/{}/memberships/", self.org);
+        let one = |id: String| {
+            let client = self.client.clone();
+            let org = self.org.clone();
+            async move {
+                let mut url = client.url_of(&["api", "organizations", &org, "memberships", ""])?;
+                url.query_pairs_mut().append_pair("user__id", &id);
+                let resp = client.get(url.clone(), V2).await?;
+                let found: Vec<Membership> = resp.parse().map_err(|e| {
+                    client.protocol(
+                        &format!("GET {}", url.path()),
+                        format!("not a list of memberships: {e}"),
+                    )
+                })?;
+                Ok(found
+                    .into_iter()
+                    .find(|m| m.user.id.as_deref() == Some(id.as_str()))
+                    .and_then(|m| Email::parse(m.user.email.as_deref()?).ok()))
+            }
+        };
+        let directory = || async {
+            let roster = self.list::<Membership>(&memberships_path).await?.items;
+            Ok(roster
+                .into_iter()
+                .filter_map(|m| Some((m.user.id?, Email::parse(m.user.email.as_deref()?).ok()?)))
+                .collect())
+        };
+        if let Ok(found) = identity::lookup(ids, one, directory).await {
+            identity::fill(out, &found);
+        }
     }
 
     /// The groups or campaigns in scope, each with its members.

@@ -38,8 +38,10 @@ pub fn markdown_with_budget(plan: &Plan, budget: usize) -> String {
 
 fn render(plan: &Plan, member_cap: Option<usize>, max_sections: usize) -> String {
     let mut out = String::from("### teamsync plan\n\n");
-    if !plan.has_changes() {
+    if !plan.has_changes() && plan.blocking_unresolved().next().is_none() {
         out.push_str("**No changes.** The live state matches the configuration.\n");
+    } else if !plan.has_changes() {
+        out.push_str("**No changes can be planned**, but the live state may differ from the configuration: see the unresolved members below.\n");
     } else {
         let _ = writeln!(out, "**{}**\n", plan.summary.line());
     }
@@ -56,6 +58,19 @@ fn render(plan: &Plan, member_cap: Option<usize>, max_sections: usize) -> String
         folded_members += section(&mut out, change, member_cap);
     }
     let folded_sections = plan.changes.len().saturating_sub(max_sections);
+    if !plan.unresolved.is_empty() {
+        out.push_str("**Unresolved members** (teamsync never removes or re-roles them)\n\n");
+        for u in &plan.unresolved {
+            let _ = writeln!(
+                out,
+                "- {}`{}`: {}",
+                if u.blocking { "⚠️ " } else { "" },
+                escape_html(&u.resource.to_string()),
+                escape_html(&u.message())
+            );
+        }
+        out.push('\n');
+    }
     if !plan.notes.is_empty() {
         out.push_str("**Notes**\n\n");
         for note in &plan.notes {

@@ -29,8 +29,13 @@ pub fn text(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
     let bold = Style::new().bold();
     let warn = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
-    if !plan.has_changes() {
+    let blocking = plan.blocking_unresolved().count();
+    if !plan.has_changes() && blocking == 0 {
         out.push_str("No changes. The live state matches the configuration.\n");
+    } else if !plan.has_changes() {
+        out.push_str(
+            "No changes can be planned, but the live state may differ from the configuration: see the unresolved members below.\n",
+        );
     } else {
         out.push_str("teamsync will perform the following actions:\n");
         for change in &plan.changes {
@@ -66,6 +71,29 @@ pub fn text(plan: &Plan, color: bool) -> String {
     }
     for note in &plan.notes {
         let _ = writeln!(out, "note: {}: {}", note.resource, note.message);
+    }
+    for u in &plan.unresolved {
+        let _ = writeln!(
+            out,
+            "{} {}: {}",
+            paint(color, warn, "unresolved:"),
+            u.resource,
+            u.message()
+        );
+    }
+    if blocking > 0 {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                color,
+                warn,
+                &format!(
+                    "{blocking} unresolved {} would need a change that teamsync will not make blind; apply exits 1 until they are resolved.",
+                    if blocking == 1 { "member" } else { "members" }
+                )
+            )
+        );
     }
     if !plan.risks.is_empty() {
         let labels: Vec<&str> = plan.risks.iter().map(|r| risk_label(*r)).collect();

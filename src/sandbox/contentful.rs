@@ -180,6 +180,11 @@ fn link(kind: &str, id: &str) -> Value {
 
 impl Api for Contentful {
     const NAME: &'static str = NAME;
+    const MEMBER_LISTS: &'static [&'static str] =
+        &["/organizations/{org}/teams/{team}/team_memberships"];
+    const EMAIL_KEYED: &'static [&'static str] = &[];
+    const WITH_INCLUDES: &'static [&'static str] =
+        &["/organizations/{org}/teams/{team}/team_memberships"];
 
     fn routes() -> Router<AppState> {
         Router::new()

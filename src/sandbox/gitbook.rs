@@ -172,6 +172,8 @@ fn not_found(what: &str) -> Response {
 
 impl Api for Gitbook {
     const NAME: &'static str = NAME;
+    const MEMBER_LISTS: &'static [&'static str] = &["/v1/orgs/{org}/teams/{team}/members"];
+    const EMAIL_KEYED: &'static [&'static str] = &[];
 
     fn routes() -> Router<AppState> {
         Router::new()

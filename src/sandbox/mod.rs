@@ -204,6 +204,12 @@ pub trait Api {
     fn error_response(status: StatusCode, message: &str) -> Response;
     /// This API's 429 answer, including its own retry headers.
     fn throttled(retry_after_secs: u64, limit: u32) -> Response;
+    /// Route templates that list a container's members (for the `hidden_emails` variant).
+    const MEMBER_LISTS: &'static [&'static str];
+    /// Route templates whose items are keyed by their email.
+    const EMAIL_KEYED: &'static [&'static str];
+    /// Route templates whose answers carry `includes` (for the `no_includes` variant).
+    const WITH_INCLUDES: &'static [&'static str] = &[];
     /// Adds this API's rate-limit headers (if it has any) to a normal response.
     fn rate_limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset_secs: u64);
 }

@@ -227,6 +227,14 @@ fn bad(body: Value) -> Response {
 
 impl Api for Pixiebrix {
     const NAME: &'static str = NAME;
+    const MEMBER_LISTS: &'static [&'static str] = &[
+        "/api/groups/{id}/memberships/",
+        "/api/organizations/{org}/campaigns/{id}/members/",
+    ];
+    const EMAIL_KEYED: &'static [&'static str] = &[
+        "/api/organizations/{org}/campaigns/{id}/members/",
+        "/api/organizations/{org}/invitations/",
+    ];
 
     fn routes() -> Router<AppState> {
         Router::new()

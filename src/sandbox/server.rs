@@ -472,7 +472,32 @@ fn which(path: &str) -> Option<Which> {
     }
 }
 
+/// Kinds of route a variant treats specially.
+#[derive(Clone, Copy)]
+enum Route {
+    MemberList,
+    EmailKeyed,
+    WithIncludes,
+}
+
+fn listed<A: Api>(template: &str, route: Route) -> bool {
+    let list = match route {
+        Route::MemberList => A::MEMBER_LISTS,
+        Route::EmailKeyed => A::EMAIL_KEYED,
+        Route::WithIncludes => A::WITH_INCLUDES,
+    };
+    list.contains(&template)
+}
+
 impl Which {
+    fn routes_of(&self, template: &str, route: Route) -> bool {
+        match self {
+            Which::Pixiebrix => listed::<Pixiebrix>(template, route),
+            Which::Gitbook => listed::<Gitbook>(template, route),
+            Which::Contentful => listed::<Contentful>(template, route),
+        }
+    }
+
     fn name(&self) -> &'static str {
         match self {
             Which::Pixiebrix => Pixiebrix::NAME,
@@ -662,10 +687,12 @@ async fn knobbed(core: &Core, mut req: Request, next: Next, template: &str) -> R
             resp,
             super::variants::Context {
                 api: api.name(),
-                template,
                 query: &query,
                 variants,
                 gzip_ok,
+                member_list: api.routes_of(template, Route::MemberList),
+                email_is_key: api.routes_of(template, Route::EmailKeyed),
+                has_includes: api.routes_of(template, Route::WithIncludes),
             },
         )
         .await;

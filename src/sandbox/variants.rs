@@ -25,37 +25,21 @@ const BOMB_BYTES: usize = 64 << 20;
 pub(crate) struct Context<'a> {
     /// `pixiebrix`, `gitbook` or `contentful`.
     pub api: &'a str,
-    /// The matched route template, e.g. `/api/groups/{id}/memberships/`.
-    pub template: &'a str,
     pub query: &'a str,
     pub variants: &'a BTreeSet<Variant>,
     /// The client accepts gzip.
     pub gzip_ok: bool,
+    /// The route lists a container's members (not the organization's directory).
+    pub member_list: bool,
+    /// The route's items are keyed by their email (it is never hidden there).
+    pub email_is_key: bool,
+    /// The route's answer may carry `includes` (Contentful team memberships).
+    pub has_includes: bool,
 }
 
 impl Context<'_> {
     fn on(&self, v: Variant) -> bool {
         self.variants.contains(&v)
-    }
-
-    /// Lists of a container's members (not the organization's directory).
-    fn is_member_list(&self) -> bool {
-        matches!(
-            self.template,
-            "/api/groups/{id}/memberships/"
-                | "/api/organizations/{org}/campaigns/{id}/members/"
-                | "/v1/orgs/{org}/teams/{team}/members"
-                | "/organizations/{org}/teams/{team}/team_memberships"
-        )
-    }
-
-    /// Lists whose items are keyed by their email (it is never hidden there).
-    fn email_is_key(&self) -> bool {
-        matches!(
-            self.template,
-            "/api/organizations/{org}/campaigns/{id}/members/"
-                | "/api/organizations/{org}/invitations/"
-        )
     }
 
     fn query_number(&self, key: &str) -> Option<usize> {
@@ -111,13 +95,13 @@ pub(crate) async fn rewrite(resp: Response, cx: Context<'_>) -> Response {
         return Response::from_parts(parts, Body::from(padded));
     }
     if cx.on(Variant::NoIncludes)
-        && cx.template == "/organizations/{org}/teams/{team}/team_memberships"
+        && cx.has_includes
         && let Some(obj) = json.as_object_mut()
     {
         obj.remove("includes");
     }
-    if cx.on(Variant::NoEmails) || (cx.on(Variant::HiddenEmails) && cx.is_member_list()) {
-        strip(&mut json, &["email"], cx.email_is_key());
+    if cx.on(Variant::NoEmails) || (cx.on(Variant::HiddenEmails) && cx.member_list) {
+        strip(&mut json, &["email"], cx.email_is_key);
     }
     if cx.on(Variant::NoAccountFlags) && cx.api == "pixiebrix" {
         strip(

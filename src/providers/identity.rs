@@ -1,0 +1,83 @@
+//! Identity before diff (issue 13): a live member takes part in the diff only under a
+//! resolved email. When a list answer leaves the email out, the provider resolves the
+//! member through a second documented route (API_NOTES_ADDENDUM §3): one lookup per member
+//! when few are missing, else one paged read of the organization's directory, which at
+//! Contentful's 7 requests per second is the difference between seconds and most of an
+//! hour. A member that stays unresolved keeps `email: None`; the diff never removes,
+//! replaces away or re-roles it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+
+use super::ProviderError;
+use crate::model::{Email, LiveResource};
+
+/// Up to this many members are looked up one by one; more, and the directory is read.
+pub(crate) const ONE_BY_ONE: usize = 20;
+
+/// The user ids of members whose email is missing.
+pub(crate) fn missing(resources: &[LiveResource]) -> BTreeSet<String> {
+    resources
+        .iter()
+        .flat_map(|r| &r.members)
+        .filter(|m| m.email.is_none())
+        .filter_map(|m| m.user_id.clone())
+        .collect()
+}
+
+/// Looks up `ids`: each through `one` when there are few, else all through `directory`.
+/// A lookup that fails leaves its members unresolved (never guessed), so the error is
+/// only returned when nothing could be looked up at all.
+pub(crate) async fn lookup<One, OneFut, Dir, DirFut>(
+    ids: BTreeSet<String>,
+    one: One,
+    directory: Dir,
+) -> Result<HashMap<String, Email>, ProviderError>
+where
+    One: Fn(String) -> OneFut,
+    OneFut: Future<Output = Result<Option<Email>, ProviderError>> + Send + 'static,
+    Dir: FnOnce() -> DirFut,
+    DirFut: Future<Output = Result<HashMap<String, Email>, ProviderError>>,
+{
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    if ids.len() > ONE_BY_ONE {
+        let mut all = directory().await?;
+        all.retain(|id, _| ids.contains(id));
+        return Ok(all);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for id in ids {
+        let request = one(id.clone());
+        tasks.spawn(async move { (id, request.await) });
+    }
+    let mut found = HashMap::new();
+    let mut first_error = None;
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((id, Ok(Some(email)))) => {
+                found.insert(id, email);
+            }
+            Ok((_, Ok(None))) | Err(_) => {}
+            Ok((_, Err(e))) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) if found.is_empty() => Err(e),
+        _ => Ok(found),
+    }
+}
+
+/// Gives every member whose email was missing the email found for its user id.
+pub(crate) fn fill(resources: &mut [LiveResource], found: &HashMap<String, Email>) {
+    for m in resources.iter_mut().flat_map(|r| r.members.iter_mut()) {
+        if m.email.is_none()
+            && let Some(email) = m.user_id.as_ref().and_then(|id| found.get(id))
+        {
+            m.email = Some(email.clone());
+        }
+    }
+}
