@@ -15,6 +15,9 @@ use teamsync::live::Connections;
 use teamsync::providers::ClientOptions;
 use teamsync::sandbox::{Faults, Knobs, Sandbox};
 
+mod common;
+use common::removed_emails;
+
 const PEOPLE: usize = 6;
 const ORG: &str = "0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11";
 
@@ -117,31 +120,6 @@ fn write_repo(dir: &Path, base_url: &str, pb: &Side, gb: &Side, cf: &Side) {
     );
     std::fs::write(dir.join("teamsync.yaml"), root).unwrap();
     std::fs::write(dir.join("c.yaml"), c).unwrap();
-}
-
-/// Emails removed from a container, per the sandbox's event log.
-fn removed_emails(events: &[teamsync::sandbox::Event]) -> Vec<(String, String)> {
-    events
-        .iter()
-        .filter(|e| e.action.ends_with(".remove"))
-        .filter_map(|e| {
-            let d = &e.detail;
-            let who = if let Some(em) = d["email"].as_str() {
-                em.to_string()
-            } else if let Some(u) = d["user"].as_str() {
-                email(u.trim_start_matches('u').parse().ok()?)
-            } else {
-                email(
-                    d["membership"]
-                        .as_str()?
-                        .trim_start_matches("OM")
-                        .parse()
-                        .ok()?,
-                )
-            };
-            Some((e.api.clone(), who))
-        })
-        .collect()
 }
 
 fn set_token() {

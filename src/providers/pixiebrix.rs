@@ -217,7 +217,7 @@ impl Pixiebrix {
                 let client = self.client.clone();
                 let url = self.page_url(path, n)?;
                 tasks.spawn(async move {
-                    let resp = client.get(url.clone(), V2).await;
+                    let resp = client.get_any(url.clone(), V2).await;
                     (n, url, resp)
                 });
             }
@@ -226,6 +226,15 @@ impl Pixiebrix {
                 let (n, url, resp) =
                     joined.map_err(|e| self.client.protocol(path, format!("task failed: {e}")))?;
                 let resp = resp?;
+                if resp.status == 404 {
+                    // A page the count promised is past the end: the count is wrong.
+                    return Ok(Err(Incomplete::Moved(format!(
+                        "X-Total-Count says {total} items, but page {n} of {pages} does not exist"
+                    ))));
+                }
+                if !(200..300).contains(&resp.status) {
+                    return Err(self.client.error_of(&url, V2, &resp));
+                }
                 if total_count(&resp) != Some(total) {
                     return Ok(Err(Incomplete::Moved(format!(
                         "X-Total-Count moved from {total} to {} between pages",

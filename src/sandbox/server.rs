@@ -87,6 +87,8 @@ pub enum Variant {
     EndlessPaging,
     /// List answers are a gzip bomb (64 MiB of whitespace, ~64 KiB on the wire).
     OversizedBody,
+    /// Error answers (4xx) quote the request's `Authorization` header back.
+    EchoAuthorization,
 }
 
 /// Probabilities of injected faults; their sum should not exceed 1.
@@ -680,7 +682,20 @@ async fn knobbed(core: &Core, mut req: Request, next: Next, template: &str) -> R
         _ => {}
     }
     let query = req.uri().query().unwrap_or("").to_string();
+    let echoed = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let mut resp = next.run(req).await;
+    if variants.contains(&Variant::EchoAuthorization) && resp.status().is_client_error() {
+        let status = resp.status();
+        return api.error(
+            status,
+            &format!("Request refused; you sent Authorization: {echoed}"),
+        );
+    }
     api.headers(&mut resp, k.rate_limit, remaining, reset_secs);
     if is_get && !variants.is_empty() && resp.status().is_success() {
         resp = super::variants::rewrite(

@@ -146,3 +146,31 @@ pub fn root_config(providers: &str, include: &str) -> String {
         "version: 1\nproviders:\n{providers}policy:\n  allowed_email_domains: [acme.com]\ninclude: [{include}]\n"
     )
 }
+
+/// `(api, email)` of every member removed from a container, per the sandbox's event log,
+/// for worlds whose ids follow the `p{i}@acme.com` scheme: GitBook user `u{i}`, Contentful
+/// organization membership `OM{i}`.
+pub fn removed_emails(events: &[teamsync::sandbox::Event]) -> Vec<(String, String)> {
+    let email = |i: usize| format!("p{i}@acme.com");
+    events
+        .iter()
+        .filter(|e| e.action.ends_with(".remove"))
+        .filter_map(|e| {
+            let d = &e.detail;
+            let who = if let Some(em) = d["email"].as_str() {
+                em.to_string()
+            } else if let Some(u) = d["user"].as_str() {
+                email(u.trim_start_matches('u').parse().ok()?)
+            } else {
+                email(
+                    d["membership"]
+                        .as_str()?
+                        .trim_start_matches("OM")
+                        .parse()
+                        .ok()?,
+                )
+            };
+            Some((e.api.clone(), who))
+        })
+        .collect()
+}

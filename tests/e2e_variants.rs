@@ -1,0 +1,376 @@
+//! The promises under answers the notes only infer (issue 13): for each sandbox variant, a
+//! plan and an apply of all three providers over real HTTP either converge exactly as
+//! with the documented answers, or refuse with a clear error and no write; in every case
+//! no declared member is ever removed (the sandbox's event log), and apply never says
+//! "Apply complete" while the live state differs from the configuration.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use serde_json::{Value, json};
+use teamsync::sandbox::{Knobs, Sandbox, SandboxHandle, Variant};
+
+const ORG: &str = "0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11";
+const TOKEN: &str = "variant-secret-token-0451";
+/// p0..p9 are declared and live; p10 is live but not declared; p11 is declared, not live.
+const PEOPLE: usize = 12;
+
+fn email(i: usize) -> String {
+    format!("p{i}@acme.com")
+}
+
+fn declared(i: usize) -> bool {
+    i != 10
+}
+
+fn live(i: usize) -> bool {
+    i != 11
+}
+
+/// Every API with 12 people, a service account in the PixieBrix roster, and one container
+/// each holding the live people.
+fn world() -> Value {
+    let mut members: Vec<(String, u8, &str)> =
+        (0..PEOPLE).map(|i| (email(i), 1, "human")).collect();
+    members.push(("svc@acme.com".into(), 2, "service"));
+    let refs: Vec<(&str, u8, &str)> = members
+        .iter()
+        .map(|(e, r, k)| (e.as_str(), *r, *k))
+        .collect();
+    let mut org = pixiebrix_org(ORG, &refs);
+    let group: Vec<Value> = (0..PEOPLE)
+        .filter(|i| live(*i))
+        .map(|i| json!({"id": uuid(500 + i as u32), "email": email(i)}))
+        .collect();
+    org["groups"] = json!([{"id": uuid(900), "name": "G", "members": group}]);
+    let gb_members: Vec<Value> = (0..PEOPLE)
+        .map(|i| json!({"id": format!("u{i}"), "name": format!("P{i}"), "email": email(i), "role": "edit"}))
+        .collect();
+    let gb_team: Vec<Value> = (0..PEOPLE)
+        .filter(|i| live(*i))
+        .map(|i| json!({"user": format!("u{i}"), "role": if i == 0 {"owner"} else {"member"}}))
+        .collect();
+    let cf_users: Vec<Value> = (0..PEOPLE)
+        .map(|i| json!({"id": format!("U{i}"), "email": email(i)}))
+        .collect();
+    let cf_mems: Vec<Value> = (0..PEOPLE)
+        .map(|i| json!({"id": format!("OM{i}"), "user": format!("U{i}")}))
+        .collect();
+    let cf_team: Vec<Value> = (0..PEOPLE)
+        .filter(|i| live(*i))
+        .map(|i| json!({"id": format!("TM{i}"), "membership": format!("OM{i}")}))
+        .collect();
+    json!({
+        "pixiebrix": {"organizations": [org]},
+        "gitbook": {"organizations": {"acme": {"members": gb_members,
+            "teams": [{"id": "t1", "title": "T", "members": gb_team}]}}},
+        "contentful": {"organizations": {"c1": {"users": cf_users, "memberships": cf_mems,
+            "teams": [{"id": "T1", "name": "T", "members": cf_team}]}}}
+    })
+}
+
+fn repo(handle: &SandboxHandle) -> Repo {
+    let base = handle.base_url();
+    let root = format!(
+        "version: 1\nproviders:\n  pb: {{kind: pixiebrix, organization: {ORG}, endpoint: \"{base}\", token_env: TEAMSYNC_VARIANT_TOKEN}}\n  docs: {{kind: gitbook, organization: acme, endpoint: \"{base}/v1\", token_env: TEAMSYNC_VARIANT_TOKEN}}\n  cms: {{kind: contentful, organization: c1, endpoint: \"{base}\", token_env: TEAMSYNC_VARIANT_TOKEN}}\npolicy:\n  allowed_email_domains: [acme.com]\ninclude: [c.yaml]\n"
+    );
+    let names: Vec<String> = (0..PEOPLE)
+        .filter(|i| declared(*i))
+        .map(|i| format!("p{i}"))
+        .collect();
+    let people: String = (0..PEOPLE)
+        .filter(|i| declared(*i))
+        .map(|i| format!("  p{i}: {{email: {}}}\n", email(i)))
+        .collect();
+    let gb: Vec<String> = names
+        .iter()
+        .map(|n| {
+            if n == "p0" {
+                "{person: p0, role: owner}".to_string()
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
+    let c = format!(
+        "people:\n{people}organization:\n  provider: pb\n  roster: exact\n  keep: [service_accounts]\n  members: [{all}]\ngroups:\n  - provider: pb\n    name: G\n    members: [{all}]\nteams:\n  - provider: docs\n    name: T\n    members: [{gb}]\n  - provider: cms\n    name: T\n    members: [{all}]\n",
+        all = names.join(", "),
+        gb = gb.join(", ")
+    );
+    Repo::new(&[("teamsync.yaml", &root), ("c.yaml", &c)])
+}
+
+async fn run(repo: &Repo, args: &[&str]) -> (Option<i32>, String, String) {
+    let dir = repo.path().to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let out = tokio::task::spawn_blocking(move || {
+        assert_cmd::Command::cargo_bin("teamsync")
+            .expect("binary")
+            .args(&args)
+            .arg("--config")
+            .arg(dir)
+            .env("TEAMSYNC_VARIANT_TOKEN", TOKEN)
+            .env("NO_COLOR", "1")
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .expect("run")
+    })
+    .await
+    .expect("join");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+async fn start(variants: &[Variant]) -> SandboxHandle {
+    let knobs = Knobs {
+        // Small pages, so that every list takes several.
+        max_page_size: Some(4),
+        variants: variants.iter().copied().collect(),
+        ..Knobs::default()
+    };
+    Sandbox::start(serde_json::from_value(world()).expect("world"), knobs, None)
+        .await
+        .expect("sandbox")
+}
+
+/// The promise that holds whatever the API answers: no declared member removed, from a
+/// container or from the organization, and the token never printed.
+fn assert_nothing_declared_removed(handle: &SandboxHandle, outputs: &[&str]) {
+    let events = handle.events();
+    let declared_emails: BTreeSet<String> =
+        (0..PEOPLE).filter(|i| declared(*i)).map(email).collect();
+    for (api, who) in removed_emails(&events) {
+        assert!(
+            !declared_emails.contains(&who),
+            "{api} removed declared {who}"
+        );
+    }
+    let declared_users: BTreeSet<String> = (0..PEOPLE)
+        .filter(|i| declared(*i))
+        .map(|i| uuid(i as u32 + 1))
+        .collect();
+    for e in events.iter().filter(|e| e.action == "membership.delete") {
+        let user = e.detail["user"].as_str().unwrap_or("");
+        assert!(
+            !declared_users.contains(user),
+            "roster removed declared {user}"
+        );
+        assert_ne!(
+            user,
+            uuid(PEOPLE as u32 + 1),
+            "roster removed the service account"
+        );
+    }
+    for text in outputs {
+        assert!(!text.contains(TOKEN), "the token was printed: {text}");
+    }
+}
+
+/// Under a variant teamsync copes with, plan → apply → plan converges exactly as it does
+/// against the documented answers.
+async fn converges(variants: &[Variant]) {
+    let handle = start(variants).await;
+    let repo = repo(&handle);
+    let (code, plan, err) = run(&repo, &["plan", "--format", "json", "--detailed-exitcode"]).await;
+    assert_eq!(code, Some(2), "{variants:?}: {err}");
+    let plan: Value = serde_json::from_str(&plan).expect("plan JSON");
+    let changes = member_changes(&plan);
+    let expected: Vec<(String, String, String)> = [
+        ("cms.team[T]", "p10@acme.com", "remove"),
+        ("cms.team[T]", "p11@acme.com", "add"),
+        ("docs.team[T]", "p10@acme.com", "remove"),
+        ("docs.team[T]", "p11@acme.com", "add"),
+        ("pb.group[G]", "p10@acme.com", "remove"),
+        ("pb.group[G]", "p11@acme.com", "add"),
+        (
+            "pb.organization[0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11]",
+            "p10@acme.com",
+            "remove",
+        ),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(changes, expected, "{variants:?}");
+    let (code, out, err) = run(&repo, &["apply", "--auto-approve"]).await;
+    assert_eq!(code, Some(0), "{variants:?}: {out}{err}");
+    assert!(err.contains("Apply complete"), "{err}");
+    let (code, _, err2) = run(&repo, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(code, Some(0), "{variants:?}: converged: {err2}");
+    assert_nothing_declared_removed(&handle, &[&out, &err, &err2]);
+}
+
+/// Under a variant whose answers cannot be trusted, plan fails with `needle` in its error,
+/// apply changes nothing, and the sandbox saw no write at all.
+async fn refuses(variants: &[Variant], needle: &str) {
+    let handle = start(variants).await;
+    let repo = repo(&handle);
+    let (code, out, err) = run(&repo, &["plan"]).await;
+    assert_eq!(code, Some(1), "{variants:?}: {out}{err}");
+    assert!(
+        err.contains(needle),
+        "{variants:?}: expected {needle:?} in: {err}"
+    );
+    assert!(
+        err.contains("nothing is planned") || needle.contains("larger"),
+        "{err}"
+    );
+    let (code, out2, err2) = run(&repo, &["apply", "--auto-approve"]).await;
+    assert_eq!(code, Some(1), "{out2}{err2}");
+    assert!(
+        handle.events().is_empty(),
+        "no write: {:?}",
+        handle.events()
+    );
+    assert_nothing_declared_removed(&handle, &[&out, &err, &out2, &err2]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documented_answers_converge() {
+    converges(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contentful_without_includes_resolves_users_and_converges() {
+    converges(&[Variant::NoIncludes]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn member_lists_without_emails_resolve_through_the_directory_and_converge() {
+    converges(&[Variant::HiddenEmails]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_pages_are_read_whole() {
+    converges(&[Variant::ShortPages]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pixiebrix_without_link_headers_pages_by_its_count() {
+    converges(&[Variant::NoLink]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_items_refuse_the_plan() {
+    refuses(&[Variant::DuplicateItems], "appears twice").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_count_that_lies_refuses_the_plan() {
+    refuses(&[Variant::LyingCount], "(read twice)").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_paging_ends_with_an_error() {
+    refuses(&[Variant::EndlessPaging], "nothing is planned").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compression_bomb_ends_with_bounded_memory_and_an_error() {
+    refuses(&[Variant::OversizedBody], "larger than 32 MiB").await;
+}
+
+/// No email anywhere: nobody can be told apart, so nothing is removed or re-roled; the
+/// plan lists them as unresolved and apply exits 1 instead of claiming success.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_emails_anywhere_removes_nobody_and_never_claims_success() {
+    let handle = start(&[Variant::NoEmails]).await;
+    let repo = repo(&handle);
+    let (code, plan, err) = run(&repo, &["plan", "--format", "json", "--detailed-exitcode"]).await;
+    assert_eq!(code, Some(2), "{err}");
+    let plan: Value = serde_json::from_str(&plan).expect("plan JSON");
+    assert!(
+        member_changes(&plan)
+            .iter()
+            .all(|(_, _, action)| action != "remove"),
+        "{plan:#}"
+    );
+    let unresolved = plan["unresolved"].as_array().expect("unresolved members");
+    assert!(unresolved.iter().any(|u| u["blocking"] == true), "{plan:#}");
+    let (code, text, _) = run(&repo, &["plan"]).await;
+    assert_eq!(code, Some(0));
+    assert!(
+        text.contains("unresolved:") && text.contains("never removes"),
+        "{text}"
+    );
+    let (code, out, err) = run(&repo, &["apply", "--auto-approve"]).await;
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        err.contains("Apply incomplete") && !err.contains("Apply complete"),
+        "{err}"
+    );
+    assert!(
+        err.contains("check that the token may read members' emails"),
+        "{err}"
+    );
+    assert!(
+        handle
+            .events()
+            .iter()
+            .all(|e| !e.action.ends_with(".remove") && !e.action.ends_with(".delete")),
+        "{:?}",
+        handle.events()
+    );
+    assert_nothing_declared_removed(&handle, &[&out, &err]);
+}
+
+/// Account flags missing: the roster cannot tell a person from a service account, so it
+/// removes neither the service account nor the undeclared person, and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_account_flags_protect_the_roster() {
+    let handle = start(&[Variant::NoAccountFlags]).await;
+    let repo = repo(&handle);
+    let (code, plan, err) = run(&repo, &["plan", "--format", "json", "--detailed-exitcode"]).await;
+    assert_eq!(code, Some(2), "{err}");
+    let plan: Value = serde_json::from_str(&plan).expect("plan JSON");
+    let roster_removals: Vec<_> = member_changes(&plan)
+        .into_iter()
+        .filter(|(k, _, a)| k.starts_with("pb.organization") && a == "remove")
+        .collect();
+    assert!(roster_removals.is_empty(), "{roster_removals:?}");
+    let unknown: Vec<&str> = plan["unresolved"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|u| u["why"] == "unknown_account_kind")
+        .filter_map(|u| u["member"]["email"].as_str())
+        .collect();
+    assert_eq!(unknown, vec!["p10@acme.com", "svc@acme.com"]);
+    let (code, out, err) = run(&repo, &["apply", "--auto-approve"]).await;
+    assert_eq!(code, Some(1), "the roster cannot be made exact: {out}{err}");
+    assert!(err.contains("person or a service account"), "{err}");
+    assert_nothing_declared_removed(&handle, &[&out, &err]);
+    assert!(
+        handle
+            .events()
+            .iter()
+            .all(|e| e.action != "membership.delete"),
+        "{:?}",
+        handle.events()
+    );
+}
+
+/// A server that quotes the Authorization header in its error body cannot make teamsync
+/// print the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_body_that_echoes_the_token_is_scrubbed() {
+    let handle = start(&[Variant::EchoAuthorization]).await;
+    let repo = repo(&handle);
+    // An organization that does not exist: every API answers 404, quoting the header.
+    let root = std::fs::read_to_string(repo.path().join("teamsync.yaml")).expect("root");
+    repo.write(
+        "teamsync.yaml",
+        &root.replace("organization: acme", "organization: nobody"),
+    );
+    let (code, out, err) = run(&repo, &["plan", "-v"]).await;
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        err.contains("you sent Authorization: Bearer [redacted]"),
+        "{err}"
+    );
+    assert_nothing_declared_removed(&handle, &[&out, &err]);
+}
