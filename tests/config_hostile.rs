@@ -353,11 +353,6 @@ fn cases() -> Vec<Case> {
             ("teamsync.yaml", 8, 24, "matches no file"),
         ),
         root_case(
-            "include cycle",
-            &ROOT.replace("[\"more.yaml\"]", "[\"*.yaml\"]"),
-            ("teamsync.yaml", 8, 11, "include cycle"),
-        ),
-        root_case(
             "prune a kind the provider lacks",
             &ROOT.replace("token_env: GB_TOKEN", "token_env: GB_TOKEN, prune: [group]"),
             ("teamsync.yaml", 4, 74, "gitbook does not manage groups"),

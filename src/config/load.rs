@@ -298,8 +298,14 @@ fn yaml_hint(message: &str) -> String {
 }
 
 /// Expands the root's `include` globs into files inside `base_dir`, sorted and unique.
-/// Each problem is located at its `include` entry.
-pub fn expand_includes(root: &SourceFile, base_dir: &Path) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+/// Each problem is located at its `include` entry. A pattern that also matches the root
+/// file (`*.yaml`) simply skips it. `unmatched_ok`: a pattern that matches nothing is no
+/// error (`import` writes the files it is meant to match).
+pub fn expand_includes(
+    root: &SourceFile,
+    base_dir: &Path,
+    unmatched_ok: bool,
+) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     let Some(patterns) = &root.typed.include else {
@@ -355,21 +361,15 @@ pub fn expand_includes(root: &SourceFile, base_dir: &Path) -> (Vec<PathBuf>, Vec
                 continue;
             }
             matched += 1;
+            // The root is read already; included files cannot include, so no cycle.
             if canonical == canonical_root {
-                errors.push(
-                    Diagnostic::error(format!(
-                        "include cycle: `{pattern}` matches the root file itself"
-                    ))
-                    .at(at.clone())
-                    .with_hint("narrow the pattern so that it does not match teamsync.yaml"),
-                );
                 continue;
             }
             if !files.contains(&entry) {
                 files.push(entry);
             }
         }
-        if matched == 0 {
+        if matched == 0 && !unmatched_ok {
             errors.push(
                 Diagnostic::error(format!("include pattern `{pattern}` matches no file"))
                     .at(at)

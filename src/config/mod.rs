@@ -99,7 +99,20 @@ fn sorted(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diags
 }
 
+/// How strict `load_with` is.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    /// An `include` pattern that matches nothing is no error (for `import`, which writes
+    /// the files the patterns are meant to match).
+    pub unmatched_includes_ok: bool,
+}
+
 pub fn load(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
+    load_with(path, LoadOptions::default())
+}
+
+/// `load`, with options.
+pub fn load_with(path: &Path, options: LoadOptions) -> Result<Loaded, Vec<Diagnostic>> {
     let root_path = load::root_path(path).map_err(|d| vec![*d])?;
     let base_dir = root_path
         .parent()
@@ -114,7 +127,8 @@ pub fn load(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     let Some(root) = root.file else {
         return Err(errors);
     };
-    let (includes, mut include_errors) = load::expand_includes(&root, &base_dir);
+    let (includes, mut include_errors) =
+        load::expand_includes(&root, &base_dir, options.unmatched_includes_ok);
     errors.append(&mut include_errors);
     let mut files = vec![root];
     for read in read_all(&includes) {
