@@ -109,8 +109,17 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
         /// The configured provider to import (its name under `providers:`).
-        #[arg(long, value_name = "NAME")]
-        provider: String,
+        #[arg(
+            long,
+            value_name = "NAME",
+            required_unless_present = "all",
+            conflicts_with = "all"
+        )]
+        provider: Option<String>,
+        /// Import every configured provider: with --out DIR elsewhere, a whole repository
+        /// (teamsync.yaml, one people.yaml, a file per provider) that plans to no changes.
+        #[arg(long)]
+        all: bool,
         /// Folder for the files (default: the root file's folder).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
@@ -237,12 +246,14 @@ fn run() -> Result<ExitCode, Error> {
         Command::Import {
             config,
             provider,
+            all,
             out,
             force,
             parallelism,
         } => commands::import::run(commands::import::ImportOptions {
             config: config.config,
             provider,
+            all,
             out,
             force,
             parallelism: usize::from(parallelism),

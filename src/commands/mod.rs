@@ -172,10 +172,23 @@ impl DiagnosticFormat {
 
 /// Loads the configuration, printing every diagnostic; `Err` carries the exit code.
 pub fn load_config(path: &Path) -> Result<Loaded, ExitCode> {
-    load_config_as(path, DiagnosticFormat::from_env())
+    load_config_as(
+        path,
+        DiagnosticFormat::from_env(),
+        config::LoadOptions::default(),
+    )
 }
 
-fn load_config_as(path: &Path, format: DiagnosticFormat) -> Result<Loaded, ExitCode> {
+/// `load_config` with options (for `import`: includes may match nothing yet).
+pub fn load_config_with(path: &Path, options: config::LoadOptions) -> Result<Loaded, ExitCode> {
+    load_config_as(path, DiagnosticFormat::from_env(), options)
+}
+
+fn load_config_as(
+    path: &Path,
+    format: DiagnosticFormat,
+    options: config::LoadOptions,
+) -> Result<Loaded, ExitCode> {
     // Workflow commands are read from stdout; people read errors on stderr.
     // A closed stdout does not change whether the configuration is valid: the exit code
     // still says so.
@@ -185,7 +198,7 @@ fn load_config_as(path: &Path, format: DiagnosticFormat) -> Result<Loaded, ExitC
         }
         DiagnosticFormat::Text => eprint!("{text}"),
     };
-    match config::load(path) {
+    match config::load_with(path, options) {
         Ok(loaded) => {
             if !loaded.warnings.is_empty() {
                 emit(format.render(&loaded.warnings));
@@ -201,7 +214,7 @@ fn load_config_as(path: &Path, format: DiagnosticFormat) -> Result<Loaded, ExitC
 
 /// `teamsync validate`: every problem at once, exit 1 on any error.
 pub fn validate(path: &Path, format: DiagnosticFormat, verbosity: Verbosity) -> ExitCode {
-    match load_config_as(path, format) {
+    match load_config_as(path, format, config::LoadOptions::default()) {
         Ok(loaded) if !verbosity.info() => {
             let _ = loaded;
             ExitCode::from(EXIT_OK)
