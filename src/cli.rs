@@ -15,7 +15,7 @@ use crate::model::ResourceKey;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Say less: only errors and results.
+    /// Say less: only errors and results (plan and apply print only the plan's summary).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// Say more: -v logs every request (never a header), -vv also every retry wait.
@@ -113,8 +113,17 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
         /// The configured provider to import (its name under `providers:`).
-        #[arg(long, value_name = "NAME")]
-        provider: String,
+        #[arg(
+            long,
+            value_name = "NAME",
+            required_unless_present = "all",
+            conflicts_with = "all"
+        )]
+        provider: Option<String>,
+        /// Import every configured provider: with --out DIR elsewhere, a whole repository
+        /// (teamsync.yaml, one people.yaml, a file per provider) that plans to no changes.
+        #[arg(long)]
+        all: bool,
         /// Folder for the files (default: the root file's folder).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
@@ -132,8 +141,13 @@ pub enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), for example `teamsync man > teamsync.1`.
-    Man,
+    /// Print the man page (roff), for example `teamsync man > teamsync.1`, or write one
+    /// page per command with --out.
+    Man {
+        /// Write every page (teamsync.1, teamsync-plan.1, …) into this folder.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Run the local emulator of the PixieBrix, GitBook and Contentful APIs.
     Sandbox {
         #[command(subcommand)]
@@ -141,26 +155,57 @@ pub enum Command {
     },
 }
 
+/// The one place an outcome becomes an exit code: 0 success, 1 error (usage errors
+/// included, unlike clap's 2, which `--detailed-exitcode` reserves for "changes"), 2
+/// changes. A closed stdout ends quietly with 0.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    match run() {
+        Ok(code) => code,
+        Err(failure) => failure.report(),
+    }
+}
+
+/// The top-level error type of the binary.
+pub type Error = commands::Failure;
+
+fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+fn run() -> Result<ExitCode, Error> {
+    let cli = Cli::try_parse()?;
     let verbosity = commands::Verbosity::from_flags(cli.quiet, cli.verbose);
-    match cli.command {
+    Ok(match cli.command {
         Command::Validate { config, format } => commands::validate(
             &config.config,
             format.unwrap_or_else(commands::DiagnosticFormat::from_env),
             verbosity,
         ),
         Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "teamsync", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command(), "teamsync", &mut script);
+            commands::write_stdout(&String::from_utf8_lossy(&script))?;
             ExitCode::SUCCESS
         }
-        Command::Man => {
-            let man = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
-            match man.render(&mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => commands::report_errors(&[format!("cannot write the man page: {e}")]),
+        Command::Man { out: None } => {
+            let top = commands::man::pages(command())
+                .into_iter()
+                .next()
+                .map(|p| p.roff)
+                .unwrap_or_default();
+            commands::write_stdout(&String::from_utf8_lossy(&top))?;
+            ExitCode::SUCCESS
+        }
+        Command::Man { out: Some(dir) } => {
+            let written = commands::man::write_pages(command(), &dir)?;
+            if verbosity.info() {
+                eprintln!(
+                    "Wrote {} to {}.",
+                    commands::plural(written.len(), "man page", "man pages"),
+                    dir.display()
+                );
             }
+            ExitCode::SUCCESS
         }
         Command::Sandbox {
             action: SandboxAction::Serve(args),
@@ -186,7 +231,7 @@ pub fn main() -> ExitCode {
             max_body_bytes: usize::try_from(network.max_response_mib << 20).unwrap_or(usize::MAX),
             color: network.color,
             verbosity,
-        }),
+        })?,
         Command::Apply {
             plan_file,
             config,
@@ -207,20 +252,22 @@ pub fn main() -> ExitCode {
         Command::Import {
             config,
             provider,
+            all,
             out,
             force,
             parallelism,
         } => commands::import::run(commands::import::ImportOptions {
             config: config.config,
             provider,
+            all,
             out,
             force,
             parallelism: usize::from(parallelism),
             verbosity,
         }),
         Command::Schema => {
-            print!("{}", crate::config::schema_text());
+            commands::write_stdout(&crate::config::schema_text())?;
             ExitCode::SUCCESS
         }
-    }
+    })
 }

@@ -26,6 +26,12 @@ struct Handles {
     by_email: BTreeMap<Email, String>,
     taken: BTreeSet<String>,
     new: BTreeMap<String, Email>,
+    /// Handles used, with their emails (existing and new): the roster an `--all` import
+    /// writes.
+    used: BTreeMap<String, Email>,
+    /// Only these emails get a handle (the others are written as emails): the people in
+    /// every imported organization, since each organization's roster is all of `people`.
+    only: Option<BTreeSet<Email>>,
 }
 
 impl Handles {
@@ -34,10 +40,22 @@ impl Handles {
             by_email: roster.iter().map(|(h, e)| (e.clone(), h.clone())).collect(),
             taken: roster.keys().cloned().collect(),
             new: BTreeMap::new(),
+            used: BTreeMap::new(),
+            only: None,
         }
     }
 
-    fn handle(&mut self, email: &Email) -> String {
+    /// The handle for `email`, or `None` when it is to be written as an email.
+    fn handle(&mut self, email: &Email) -> Option<String> {
+        if self.only.as_ref().is_some_and(|only| !only.contains(email)) {
+            return None;
+        }
+        let h = self.assign(email);
+        self.used.insert(h.clone(), email.clone());
+        Some(h)
+    }
+
+    fn assign(&mut self, email: &Email) -> String {
         if let Some(h) = self.by_email.get(email) {
             return h.clone();
         }
@@ -82,11 +100,14 @@ fn member_entry(
     let mut entry = Map::new();
     match (&m.email, &m.user_id) {
         (Some(email), _) => {
-            let h = handles.handle(email);
+            let (key, name) = match handles.handle(email) {
+                Some(h) => ("person", h),
+                None => ("email", email.as_str().to_string()),
+            };
             if role.is_none() && data.is_none_or(|d| d.is_empty()) {
-                return Value::String(h);
+                return Value::String(name);
             }
-            entry.insert("person".into(), Value::String(h));
+            entry.insert(key.into(), Value::String(name));
         }
         (None, Some(id)) => {
             *without_email += 1;
@@ -137,6 +158,7 @@ fn sort_key(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other
             .get("person")
+            .or(other.get("email"))
             .or(other.get("user_id"))
             .and_then(Value::as_str)
             .unwrap_or("")
@@ -149,16 +171,36 @@ fn yaml(modeline: &str, header: &str, value: &Value) -> String {
     format!("# yaml-language-server: $schema={modeline}\n# {header}\n{body}")
 }
 
-/// The YAML for one provider's live state.
-pub fn render(
+/// `{provider}.yaml`, made safe as a file name, and never `people.yaml` or
+/// `teamsync.yaml` (which an import writes too).
+pub fn file_name(provider: &str) -> PathBuf {
+    let safe: String = provider
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    let safe = if safe.is_empty() { "provider" } else { safe };
+    if matches!(safe, "people" | "teamsync") || safe.starts_with("people.") {
+        PathBuf::from(format!("{safe}.provider.yaml"))
+    } else {
+        PathBuf::from(format!("{safe}.yaml"))
+    }
+}
+
+/// One provider's live state as a config document.
+fn document(
     provider: &str,
     kind: ProviderKind,
     live: &[LiveResource],
-    roster: &BTreeMap<String, Email>,
-    modeline: &str,
-) -> Files {
-    let mut handles = Handles::new(roster);
-    let mut without_email = 0;
+    handles: &mut Handles,
+    without_email: &mut usize,
+) -> Value {
     let mut doc = Map::new();
     let mut by_kind: BTreeMap<ResourceKind, Vec<&LiveResource>> = BTreeMap::new();
     for r in live {
@@ -186,11 +228,11 @@ pub fn render(
             .filter(|m| m.role.is_some_and(|r| r != Role::Member) || m.email.is_none())
             .map(|m| {
                 member_entry(
-                    &mut handles,
+                    handles,
                     m,
                     m.role.filter(|r| *r != Role::Member),
                     None,
-                    &mut without_email,
+                    without_email,
                 )
             })
             .filter(|v| !v.is_null())
@@ -226,28 +268,49 @@ pub fn render(
                 item.insert("name".into(), json!(r.key.name));
                 item.insert(
                     "members".into(),
-                    Value::Array(members(&mut handles, r, kind, &mut without_email)),
+                    Value::Array(members(handles, r, kind, without_email)),
                 );
                 Value::Object(item)
             })
             .collect();
         doc.insert(field.into(), Value::Array(items));
     }
+    Value::Object(doc)
+}
+
+fn provider_file(provider: &str, kind: ProviderKind, modeline: &str, doc: &Value) -> String {
+    yaml(
+        modeline,
+        &format!("Imported from {provider} ({kind}) by `teamsync import`."),
+        doc,
+    )
+}
+
+fn people_file(modeline: &str, header: &str, people: &BTreeMap<String, Email>) -> String {
+    let people: Map<String, Value> = people
+        .iter()
+        .map(|(h, e)| (h.clone(), json!({"email": e.as_str()})))
+        .collect();
+    yaml(modeline, header, &json!({"people": people}))
+}
+
+/// The YAML for one provider's live state.
+pub fn render(
+    provider: &str,
+    kind: ProviderKind,
+    live: &[LiveResource],
+    roster: &BTreeMap<String, Email>,
+    modeline: &str,
+) -> Files {
+    let mut handles = Handles::new(roster);
+    let mut without_email = 0;
+    let doc = document(provider, kind, live, &mut handles, &mut without_email);
     let mut files = BTreeMap::new();
     files.insert(
-        PathBuf::from(format!("{provider}.yaml")),
-        yaml(
-            modeline,
-            &format!("Imported from {provider} ({kind}) by `teamsync import`."),
-            &Value::Object(doc),
-        ),
+        file_name(provider),
+        provider_file(provider, kind, modeline, &doc),
     );
     if !handles.new.is_empty() {
-        let people: Map<String, Value> = handles
-            .new
-            .iter()
-            .map(|(h, e)| (h.clone(), json!({"email": e.as_str()})))
-            .collect();
         let name = if roster.is_empty() {
             "people.yaml".to_string()
         } else {
@@ -255,13 +318,65 @@ pub fn render(
         };
         files.insert(
             PathBuf::from(name),
-            yaml(
+            people_file(
                 modeline,
                 &format!("People found in {provider} and not yet in the roster."),
-                &json!({"people": people}),
+                &handles.new,
             ),
         );
     }
+    Files {
+        files,
+        without_email,
+    }
+}
+
+/// One provider to import with `--all`: its name, kind and live state.
+pub struct Source<'a> {
+    pub provider: &'a str,
+    pub kind: ProviderKind,
+    pub live: &'a [LiveResource],
+}
+
+/// Every provider at once, for a repository of its own: `{provider}.yaml` each and one
+/// `people.yaml` holding every handle used (the existing roster's where an email is
+/// known). When organizations are imported, only the people in every one of them get a
+/// handle (an organization's roster is all of `people`); everyone else is written by
+/// email, so the plan stays empty.
+pub fn render_all(sources: &[Source], roster: &BTreeMap<String, Email>, modeline: &str) -> Files {
+    let mut handles = Handles::new(roster);
+    let orgs: Vec<BTreeSet<Email>> = sources
+        .iter()
+        .flat_map(|s| s.live.iter())
+        .filter(|r| r.key.kind == ResourceKind::Organization)
+        .map(|r| {
+            r.members
+                .iter()
+                .filter(|m| m.account == AccountKind::Human)
+                .filter_map(|m| m.email.clone())
+                .collect()
+        })
+        .collect();
+    handles.only = orgs
+        .into_iter()
+        .reduce(|a, b| a.intersection(&b).cloned().collect());
+    let mut without_email = 0;
+    let mut files = BTreeMap::new();
+    for s in sources {
+        let doc = document(s.provider, s.kind, s.live, &mut handles, &mut without_email);
+        files.insert(
+            file_name(s.provider),
+            provider_file(s.provider, s.kind, modeline, &doc),
+        );
+    }
+    files.insert(
+        PathBuf::from("people.yaml"),
+        people_file(
+            modeline,
+            "Everyone the imported files refer to by handle.",
+            &handles.used,
+        ),
+    );
     Files {
         files,
         without_email,

@@ -199,3 +199,106 @@ fn an_unknown_provider_is_named() {
         stderr(&out)
     );
 }
+
+#[test]
+fn import_all_of_the_example_writes_a_repository_that_plans_to_nothing() {
+    // The repository's layout: schemas/ at the top, the example two folders down.
+    let top = tempfile::tempdir().unwrap();
+    let example = top.path().join("examples/acme");
+    std::fs::create_dir_all(&example).unwrap();
+    copy_tree(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme"),
+        &example,
+    );
+    std::fs::create_dir_all(top.path().join("schemas")).unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/teamsync.schema.json"),
+        top.path().join("schemas/teamsync.schema.json"),
+    )
+    .unwrap();
+    let target = top.path().join("adopted");
+    assert_cmd::Command::cargo_bin("teamsync")
+        .unwrap()
+        .args(["import", "--all", "--config"])
+        .arg(&example)
+        .arg("--out")
+        .arg(&target)
+        .assert()
+        .code(0);
+    let mut names: Vec<String> = std::fs::read_dir(&target)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "cms.yaml",
+            "docs.yaml",
+            "people.yaml",
+            "pixiebrix.yaml",
+            "teamsync.yaml"
+        ]
+    );
+    for name in &names {
+        let text = std::fs::read_to_string(target.join(name)).unwrap();
+        // The example's modeline names ../../schemas/…; from adopted/ it is ../schemas/….
+        let expected = "# yaml-language-server: $schema=../schemas/teamsync.schema.json\n";
+        assert!(text.starts_with(expected), "{name}:\n{text}");
+        if name != "people.yaml" {
+            assert!(!text.contains("people:"), "one people.yaml only: {name}");
+        }
+    }
+    let out = assert_cmd::Command::cargo_bin("teamsync")
+        .unwrap()
+        .args(["plan", "--detailed-exitcode", "--config"])
+        .arg(&target)
+        .env("NO_COLOR", "1")
+        .assert()
+        .code(0);
+    assert!(stdout(&out).starts_with("No changes."), "{}", stdout(&out));
+    assert_cmd::Command::cargo_bin("teamsync")
+        .unwrap()
+        .args(["validate", "--config"])
+        .arg(&target)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn import_works_before_its_include_pattern_matches_and_with_a_root_matched_by_its_own_glob() {
+    let root = format!(
+        "version: 1\nproviders:\n{}{}include: [\"*.yaml\", \"imported/*.yaml\"]\n",
+        provider_block("docs"),
+        provider_block("cms")
+    );
+    let repo = Repo::new(&[("teamsync.yaml", &root)]);
+    let mut state = gitbook_state(20);
+    state["contentful"] = contentful_state(30)["contentful"].clone();
+    repo.write_json("state.json", &state);
+    // `*.yaml` matches only the root, `imported/*.yaml` nothing yet: both fine for import.
+    repo.run(&["validate"]).code(1);
+    let out = repo
+        .run(&[
+            "import",
+            "--all",
+            "--out",
+            repo.path().join("imported").to_str().unwrap(),
+        ])
+        .code(0);
+    assert!(stderr(&out).contains("wrote "), "{}", stderr(&out));
+    let imported = repo.path().join("imported");
+    // A root of its own, and the configuration's root now includes the same files.
+    assert!(imported.join("teamsync.yaml").is_file());
+    std::fs::remove_file(imported.join("teamsync.yaml")).unwrap();
+    let people = std::fs::read_to_string(imported.join("people.yaml")).unwrap();
+    assert!(
+        people.starts_with("# yaml-language-server: $schema=../schemas/teamsync.schema.json\n"),
+        "{people}"
+    );
+    // No organization is imported: everyone gets a handle, once, in one people.yaml.
+    assert!(people.contains("p00025:"), "{people}");
+    repo.run(&["validate"]).code(0);
+    assert_eq!(repo.plan_json(0)["changes"], json!([]));
+}

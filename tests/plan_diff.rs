@@ -160,7 +160,7 @@ fn exact_group_adds_the_missing_and_removes_the_unlisted() {
     assert_eq!(removal.risks, vec![Risk::Removal]);
     assert_eq!(
         plan.summary.line(),
-        "Plan: 0 to create, 1 to update, 0 to delete; 1 members to add, 1 to remove."
+        "Plan: 0 to create, 1 to update, 0 to delete; 1 member to add, 1 to remove."
     );
 }
 

@@ -13,7 +13,9 @@ use crate::providers::ClientOptions;
 use crate::render;
 
 use super::plan::compute;
-use super::{ColorChoice, EXIT_ERROR, EXIT_OK, load_config, report_errors, runtime};
+use super::{
+    ColorChoice, EXIT_ERROR, EXIT_OK, Failure, load_config, report_errors, runtime, write_stdout,
+};
 
 /// Everything `apply` needs from the command line.
 #[derive(Clone, Debug)]
@@ -175,7 +177,16 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
                     Ok(p) => p,
                     Err(code) => return code,
                 };
-                print!("{}", render::text(&plan, opts.color.for_stdout()));
+                // Stdout is for reading; a reader that went away (closed pipe) does not
+                // stop an approved apply, whose outcome is on stderr and in the exit code.
+                match write_stdout(&super::plan::shown_text(
+                    &plan,
+                    opts.color.for_stdout(),
+                    opts.verbosity,
+                )) {
+                    Ok(()) | Err(Failure::StdoutClosed) => {}
+                    Err(e) => eprintln!("warning: {e}"),
+                }
                 if !plan.has_changes() && plan.blocking_unresolved().next().is_none() {
                     return ExitCode::from(EXIT_OK);
                 }

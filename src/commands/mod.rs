@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod import;
+pub mod man;
 pub mod plan;
 
 use std::io::IsTerminal;
@@ -12,10 +13,75 @@ use std::process::ExitCode;
 use crate::config::{self, Loaded};
 use crate::model::Endpoint;
 
-/// Terraform's exit codes.
+/// Terraform's exit codes: 0 success, 1 error (usage errors included), 2 success with
+/// changes (`plan --detailed-exitcode` only).
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_CHANGES: u8 = 2;
+
+/// Why a command stopped early; `cli::main` turns each into an exit code. Problems a
+/// command has already reported (diagnostics, provider errors) come back as an exit code
+/// instead, so that nothing is printed twice.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Wrong arguments, or `--help` / `--version` (which clap prints, then exit 0).
+    #[error(transparent)]
+    Usage(#[from] clap::Error),
+    /// Whoever read standard output stopped reading (`teamsync plan | head -1`): end
+    /// quietly with exit 0, as ripgrep does.
+    #[error("standard output was closed")]
+    StdoutClosed,
+    /// Standard output failed for another reason (a full disk, for example).
+    #[error("cannot write to standard output: {0}; check the file or pipe it is redirected to")]
+    Stdout(std::io::Error),
+    /// Writing a file failed.
+    #[error("cannot write {path}: {source}; check that the folder exists and is writable")]
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Failure {
+    /// The exit code, after printing what the user needs to read (nothing when stdout
+    /// closed).
+    pub fn report(self) -> ExitCode {
+        match self {
+            Failure::Usage(e) => {
+                // Help and version go to stdout; a closed pipe there is no error either.
+                let _ = e.print();
+                if e.use_stderr() {
+                    ExitCode::from(EXIT_ERROR)
+                } else {
+                    ExitCode::from(EXIT_OK)
+                }
+            }
+            Failure::StdoutClosed => ExitCode::from(EXIT_OK),
+            other => report_errors(&[other]),
+        }
+    }
+}
+
+/// Writes to standard output: the one way teamsync prints results. A closed pipe becomes
+/// `Failure::StdoutClosed` instead of a panic.
+pub fn write_stdout(text: &str) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                Failure::StdoutClosed
+            } else {
+                Failure::Stdout(e)
+            }
+        })
+}
+
+/// `n thing` or `n things`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
 
 /// How much to say on stderr: `-q` only errors and results, `-v` also every request,
 /// `-vv` also every retry wait.
@@ -106,16 +172,33 @@ impl DiagnosticFormat {
 
 /// Loads the configuration, printing every diagnostic; `Err` carries the exit code.
 pub fn load_config(path: &Path) -> Result<Loaded, ExitCode> {
-    load_config_as(path, DiagnosticFormat::from_env())
+    load_config_as(
+        path,
+        DiagnosticFormat::from_env(),
+        config::LoadOptions::default(),
+    )
 }
 
-fn load_config_as(path: &Path, format: DiagnosticFormat) -> Result<Loaded, ExitCode> {
+/// `load_config` with options (for `import`: includes may match nothing yet).
+pub fn load_config_with(path: &Path, options: config::LoadOptions) -> Result<Loaded, ExitCode> {
+    load_config_as(path, DiagnosticFormat::from_env(), options)
+}
+
+fn load_config_as(
+    path: &Path,
+    format: DiagnosticFormat,
+    options: config::LoadOptions,
+) -> Result<Loaded, ExitCode> {
     // Workflow commands are read from stdout; people read errors on stderr.
+    // A closed stdout does not change whether the configuration is valid: the exit code
+    // still says so.
     let emit = |text: String| match format {
-        DiagnosticFormat::Github => print!("{text}"),
+        DiagnosticFormat::Github => {
+            let _ = write_stdout(&text);
+        }
         DiagnosticFormat::Text => eprint!("{text}"),
     };
-    match config::load(path) {
+    match config::load_with(path, options) {
         Ok(loaded) => {
             if !loaded.warnings.is_empty() {
                 emit(format.render(&loaded.warnings));
@@ -131,7 +214,7 @@ fn load_config_as(path: &Path, format: DiagnosticFormat) -> Result<Loaded, ExitC
 
 /// `teamsync validate`: every problem at once, exit 1 on any error.
 pub fn validate(path: &Path, format: DiagnosticFormat, verbosity: Verbosity) -> ExitCode {
-    match load_config_as(path, format) {
+    match load_config_as(path, format, config::LoadOptions::default()) {
         Ok(loaded) if !verbosity.info() => {
             let _ = loaded;
             ExitCode::from(EXIT_OK)
@@ -140,12 +223,11 @@ pub fn validate(path: &Path, format: DiagnosticFormat, verbosity: Verbosity) -> 
             let files = loaded.files.len();
             let resources = loaded.desired.resources.len();
             eprintln!(
-                "{} is valid: {files} file{}, {} provider{}, {resources} resource{}.",
+                "{} is valid: {}, {}, {}.",
                 loaded.root.display(),
-                if files == 1 { "" } else { "s" },
-                loaded.providers.len(),
-                if loaded.providers.len() == 1 { "" } else { "s" },
-                if resources == 1 { "" } else { "s" },
+                plural(files, "file", "files"),
+                plural(loaded.providers.len(), "provider", "providers"),
+                plural(resources, "resource", "resources"),
             );
             ExitCode::from(EXIT_OK)
         }

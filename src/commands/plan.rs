@@ -10,7 +10,9 @@ use crate::plan::{DiffInput, Plan, diff};
 use crate::providers::ClientOptions;
 use crate::render;
 
-use super::{ColorChoice, EXIT_CHANGES, EXIT_OK, load_config, report_errors, runtime};
+use super::{
+    ColorChoice, EXIT_CHANGES, EXIT_OK, Failure, load_config, report_errors, runtime, write_stdout,
+};
 
 /// How to print a plan.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -83,17 +85,30 @@ pub fn check_targets(loaded: &Loaded, targets: &[ResourceKey]) -> Result<(), Exi
     }
 }
 
-pub fn run(opts: PlanOptions) -> ExitCode {
+/// The plan as the terminal shows it; with `-q` only its summary line.
+pub fn shown_text(plan: &Plan, color: bool, verbosity: super::Verbosity) -> String {
+    if verbosity.info() {
+        render::text(plan, color)
+    } else if plan.has_changes() {
+        format!("{}\n", plan.summary.line())
+    } else {
+        "No changes.\n".to_string()
+    }
+}
+
+/// `Ok` carries the exit code of a plan that ran (reported failures included); `Err` is a
+/// failure `cli::main` reports, such as a closed stdout.
+pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
     let loaded = match load_config(&opts.config) {
         Ok(l) => l,
-        Err(code) => return code,
+        Err(code) => return Ok(code),
     };
     if let Err(code) = check_targets(&loaded, &opts.targets) {
-        return code;
+        return Ok(code);
     }
     let rt = match runtime() {
         Ok(rt) => rt,
-        Err(code) => return code,
+        Err(code) => return Ok(code),
     };
     let client_options = ClientOptions {
         parallelism: opts.parallelism,
@@ -110,19 +125,22 @@ pub fn run(opts: PlanOptions) -> ExitCode {
     });
     let plan = match plan {
         Ok(p) => p,
-        Err(code) => return code,
+        Err(code) => return Ok(code),
     };
     if let Some(out) = &opts.out
-        && let Err(e) = std::fs::write(out, render::json(&plan))
+        && let Err(source) = std::fs::write(out, render::json(&plan))
     {
-        return report_errors(&[format!("cannot write the plan to {}: {e}", out.display())]);
+        return Err(Failure::Write {
+            path: out.clone(),
+            source,
+        });
     }
     let shown = match opts.format {
-        Format::Text => render::text(&plan, opts.color.for_stdout()),
+        Format::Text => shown_text(&plan, opts.color.for_stdout(), opts.verbosity),
         Format::Markdown => render::markdown(&plan),
         Format::Json => render::json(&plan),
     };
-    print!("{shown}");
+    write_stdout(&shown)?;
     if let Err(e) = write_step_summary(&plan) {
         eprintln!("warning: cannot write the job summary: {e}");
     }
@@ -133,11 +151,11 @@ pub fn run(opts: PlanOptions) -> ExitCode {
             out.display()
         );
     }
-    if opts.detailed_exitcode && plan.has_changes() {
+    Ok(if opts.detailed_exitcode && plan.has_changes() {
         ExitCode::from(EXIT_CHANGES)
     } else {
         ExitCode::from(EXIT_OK)
-    }
+    })
 }
 
 /// Inside GitHub Actions, appends the Markdown plan to the job summary.

@@ -14,13 +14,34 @@ use crate::diag::{Diagnostic, Location, Position};
 /// Largest config file read; a bigger one is refused before it is read into memory.
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
-/// One file that passed syntax and schema checks.
+/// One file that passed syntax and schema checks, or what could be kept of one that did
+/// not (`salvaged`), so the other files can still be checked against it.
 pub struct SourceFile {
     /// As shown in messages: relative to the current folder when possible.
     pub path: PathBuf,
     pub parsed: Parsed,
     pub typed: File,
     pub is_root: bool,
+    /// The file has schema errors: it only gives context (provider names, people, the
+    /// includes) to the semantic checks of other files, and its own semantic problems are
+    /// not reported (its schema errors are).
+    pub salvaged: bool,
+    /// Providers and people whose entries were dropped from a salvaged file: references
+    /// to them are not errors twice.
+    pub broken_providers: Vec<String>,
+    pub broken_people: Vec<String>,
+}
+
+/// What reading one file gave: the file (clean or salvaged) and its errors.
+pub struct Read {
+    pub file: Option<SourceFile>,
+    pub errors: Vec<Diagnostic>,
+}
+
+impl Read {
+    fn failed(errors: Vec<Diagnostic>) -> Read {
+        Read { file: None, errors }
+    }
 }
 
 impl SourceFile {
@@ -68,22 +89,106 @@ pub fn root_path(path: &Path) -> Result<PathBuf, Box<Diagnostic>> {
 }
 
 /// Reads, size-checks, decodes and parses one file, then checks it against the schema.
-pub fn read_file(path: &Path, is_root: bool) -> Result<SourceFile, Vec<Diagnostic>> {
+/// A file that parses but breaks the schema is salvaged: the entries that still fit the
+/// types are kept (see `SourceFile::salvaged`).
+pub fn read_file(path: &Path, is_root: bool) -> Read {
+    match read_checked(path, is_root) {
+        Ok(file) => Read {
+            file: Some(file),
+            errors: Vec::new(),
+        },
+        Err((errors, None)) => Read::failed(errors),
+        Err((errors, Some(parsed))) => Read {
+            file: Some(salvage(path, *parsed, is_root)),
+            errors,
+        },
+    }
+}
+
+/// The parts of a file that still deserialize: each provider and person on its own,
+/// every other top-level key whole (list items are not dropped one by one, so the
+/// positions of the rest stay right).
+fn salvage(path: &Path, mut parsed: Parsed, is_root: bool) -> SourceFile {
+    use serde_json::Map;
+    let mut kept = Map::new();
+    let mut broken_providers = Vec::new();
+    let mut broken_people = Vec::new();
+    let value = std::mem::take(&mut parsed.value);
+    for (key, v) in value.as_object().into_iter().flatten() {
+        if key.starts_with("x-") {
+            continue;
+        }
+        let entries = |broken: &mut Vec<String>, fits: &dyn Fn(&Value) -> bool| -> Value {
+            let mut good = Map::new();
+            for (name, entry) in v.as_object().into_iter().flatten() {
+                if fits(entry) {
+                    good.insert(name.clone(), entry.clone());
+                } else {
+                    broken.push(name.clone());
+                }
+            }
+            Value::Object(good)
+        };
+        let kept_value = match key.as_str() {
+            "providers" => entries(&mut broken_providers, &|e| {
+                serde_json::from_value::<super::types::Provider>(e.clone()).is_ok()
+            }),
+            "people" => entries(&mut broken_people, &|e| {
+                serde_json::from_value::<super::types::Person>(e.clone()).is_ok()
+            }),
+            _ => v.clone(),
+        };
+        let mut single = Map::new();
+        single.insert(key.clone(), kept_value.clone());
+        if serde_json::from_value::<File>(Value::Object(single)).is_ok() {
+            kept.insert(key.clone(), kept_value);
+        }
+    }
+    let typed = serde_json::from_value::<File>(Value::Object(kept)).unwrap_or_default();
+    SourceFile {
+        path: path.to_path_buf(),
+        parsed,
+        typed,
+        is_root,
+        salvaged: true,
+        broken_providers,
+        broken_people,
+    }
+}
+
+type Rejected = (Vec<Diagnostic>, Option<Box<Parsed>>);
+
+fn read_checked(path: &Path, is_root: bool) -> Result<SourceFile, Rejected> {
     let meta = std::fs::metadata(path).map_err(|e| {
-        vec![Diagnostic::error(format!("cannot read {}: {e}", path.display())).at(whole_file(path))]
+        (
+            vec![
+                Diagnostic::error(format!("cannot read {}: {e}", path.display()))
+                    .at(whole_file(path)),
+            ],
+            None,
+        )
     })?;
     if meta.len() > MAX_FILE_BYTES {
-        return Err(vec![
-            Diagnostic::error(format!(
-                "file is {} MiB, larger than the 10 MiB a config file may be",
-                meta.len() / (1024 * 1024)
-            ))
-            .at(whole_file(path))
-            .with_hint("split it into several files listed under `include`"),
-        ]);
+        return Err((
+            vec![
+                Diagnostic::error(format!(
+                    "file is {} MiB, larger than the 10 MiB a config file may be",
+                    meta.len() / (1024 * 1024)
+                ))
+                .at(whole_file(path))
+                .with_hint("split it into several files listed under `include`"),
+            ],
+            None,
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| {
-        vec![Diagnostic::error(format!("cannot read {}: {e}", path.display())).at(whole_file(path))]
+        (
+            vec![
+                Diagnostic::error(format!("cannot read {}: {e}", path.display()))
+                    .at(whole_file(path)),
+            ],
+            None,
+        )
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
@@ -97,62 +202,75 @@ pub fn read_file(path: &Path, is_root: bool) -> Result<SourceFile, Vec<Diagnosti
             .chars()
             .count()
             + 1;
-        vec![
-            Diagnostic::error("the file is not valid UTF-8")
-                .at(Location {
-                    file: path.to_path_buf(),
-                    position: Some(Position { line, column }),
-                })
-                .with_hint("save the file as UTF-8"),
-        ]
+        (
+            vec![
+                Diagnostic::error("the file is not valid UTF-8")
+                    .at(Location {
+                        file: path.to_path_buf(),
+                        position: Some(Position { line, column }),
+                    })
+                    .with_hint("save the file as UTF-8"),
+            ],
+            None,
+        )
     })?;
     let parsed = yaml::parse(&text).map_err(|e| {
-        vec![
-            Diagnostic::error(format!("invalid YAML: {}", e.message))
-                .at(Location {
-                    file: path.to_path_buf(),
-                    position: e.position,
-                })
-                .with_hint(yaml_hint(&e.message)),
-        ]
+        (
+            vec![
+                Diagnostic::error(format!("invalid YAML: {}", e.message))
+                    .at(Location {
+                        file: path.to_path_buf(),
+                        position: e.position,
+                    })
+                    .with_hint(yaml_hint(&e.message)),
+            ],
+            None,
+        )
     })?;
     let mut parsed = parsed;
     if parsed.value.is_null() {
         parsed.value = Value::Object(Default::default());
     }
     if !parsed.value.is_object() {
-        return Err(vec![
-            Diagnostic::error(
-                "a teamsync file must be a mapping of keys such as `people:` or `groups:`",
-            )
-            .at(Location {
-                file: path.to_path_buf(),
-                position: parsed.position(""),
-            })
-            .with_hint("start the file with a key, for example `groups:`"),
-        ]);
+        return Err((
+            vec![
+                Diagnostic::error(
+                    "a teamsync file must be a mapping of keys such as `people:` or `groups:`",
+                )
+                .at(Location {
+                    file: path.to_path_buf(),
+                    position: parsed.position(""),
+                })
+                .with_hint("start the file with a key, for example `groups:`"),
+            ],
+            None,
+        ));
     }
     let errors = schema::check(path, &parsed);
     if !errors.is_empty() {
-        return Err(errors);
+        return Err((errors, Some(Box::new(parsed))));
     }
     // `x-` keys only hold anchors, already resolved by the parser.
     if let Some(map) = parsed.value.as_object_mut() {
         map.retain(|k, _| !k.starts_with("x-"));
     }
-    let typed: File = serde_path_to_error::deserialize(&parsed.value).map_err(|e| {
-        let pointer = format!(
-            "/{}",
-            e.path()
-                .to_string()
-                .replace(['.', '['], "/")
-                .replace(']', "")
-        );
-        vec![Diagnostic::error(e.inner().to_string()).at(Location {
-            file: path.to_path_buf(),
-            position: parsed.position(&pointer),
-        })]
-    })?;
+    let typed: File = match serde_path_to_error::deserialize(&parsed.value) {
+        Ok(t) => t,
+        Err(e) => {
+            let pointer = format!(
+                "/{}",
+                e.path()
+                    .to_string()
+                    .replace(['.', '['], "/")
+                    .replace(']', "")
+            );
+            let d = Diagnostic::error(e.inner().to_string()).at(Location {
+                file: path.to_path_buf(),
+                position: parsed.position(&pointer),
+            });
+            return Err((vec![d], Some(Box::new(parsed))));
+        }
+    };
     // Only positions are needed from here on; the typed file holds the content.
     parsed.value = Value::Null;
     Ok(SourceFile {
@@ -160,6 +278,9 @@ pub fn read_file(path: &Path, is_root: bool) -> Result<SourceFile, Vec<Diagnosti
         parsed,
         typed,
         is_root,
+        salvaged: false,
+        broken_providers: Vec::new(),
+        broken_people: Vec::new(),
     })
 }
 
@@ -177,8 +298,14 @@ fn yaml_hint(message: &str) -> String {
 }
 
 /// Expands the root's `include` globs into files inside `base_dir`, sorted and unique.
-/// Each problem is located at its `include` entry.
-pub fn expand_includes(root: &SourceFile, base_dir: &Path) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+/// Each problem is located at its `include` entry. A pattern that also matches the root
+/// file (`*.yaml`) simply skips it. `unmatched_ok`: a pattern that matches nothing is no
+/// error (`import` writes the files it is meant to match).
+pub fn expand_includes(
+    root: &SourceFile,
+    base_dir: &Path,
+    unmatched_ok: bool,
+) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     let Some(patterns) = &root.typed.include else {
@@ -234,21 +361,15 @@ pub fn expand_includes(root: &SourceFile, base_dir: &Path) -> (Vec<PathBuf>, Vec
                 continue;
             }
             matched += 1;
+            // The root is read already; included files cannot include, so no cycle.
             if canonical == canonical_root {
-                errors.push(
-                    Diagnostic::error(format!(
-                        "include cycle: `{pattern}` matches the root file itself"
-                    ))
-                    .at(at.clone())
-                    .with_hint("narrow the pattern so that it does not match teamsync.yaml"),
-                );
                 continue;
             }
             if !files.contains(&entry) {
                 files.push(entry);
             }
         }
-        if matched == 0 {
+        if matched == 0 && !unmatched_ok {
             errors.push(
                 Diagnostic::error(format!("include pattern `{pattern}` matches no file"))
                     .at(at)

@@ -58,7 +58,7 @@ pub(crate) fn closest(found: &str, candidates: &[String]) -> Option<String> {
 /// Returns every error found, not just the first.
 /// Reads and checks the included files on every core (a large roster is split across
 /// files, and parsing is most of loading), returning the results in the given order.
-fn read_all(paths: &[PathBuf]) -> Vec<Result<load::SourceFile, Vec<Diagnostic>>> {
+fn read_all(paths: &[PathBuf]) -> Vec<load::Read> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -67,53 +67,93 @@ fn read_all(paths: &[PathBuf]) -> Vec<Result<load::SourceFile, Vec<Diagnostic>>>
         return paths.iter().map(|p| load::read_file(p, false)).collect();
     }
     let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, Result<load::SourceFile, Vec<Diagnostic>>)> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut mine = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(path) = paths.get(i) else { break };
-                            mine.push((i, load::read_file(path, false)));
-                        }
-                        mine
-                    })
+    let mut done: Vec<(usize, load::Read)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else { break };
+                        mine.push((i, load::read_file(path, false)));
+                    }
+                    mine
                 })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| {
-                    h.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        });
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Diagnostics in reading order: by file, then line and column (stable otherwise).
+fn sorted(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diags.sort_by(|a, b| a.location.cmp(&b.location));
+    diags
+}
+
+/// How strict `load_with` is.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    /// An `include` pattern that matches nothing is no error (for `import`, which writes
+    /// the files the patterns are meant to match).
+    pub unmatched_includes_ok: bool,
+}
+
 pub fn load(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
+    load_with(path, LoadOptions::default())
+}
+
+/// `load`, with options.
+pub fn load_with(path: &Path, options: LoadOptions) -> Result<Loaded, Vec<Diagnostic>> {
     let root_path = load::root_path(path).map_err(|d| vec![*d])?;
     let base_dir = root_path
         .parent()
         .map(Path::to_path_buf)
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("."));
-    let root = load::read_file(&root_path, true)?;
-    let (includes, mut errors) = load::expand_includes(&root, &base_dir);
+    // Every file is read and checked even when another one is broken: a file with schema
+    // errors is salvaged for context (its providers, people and includes) and left out of
+    // the semantic checks, so its errors never hide another file's.
+    let root = load::read_file(&root_path, true);
+    let mut errors = root.errors;
+    let Some(root) = root.file else {
+        return Err(errors);
+    };
+    let (includes, mut include_errors) =
+        load::expand_includes(&root, &base_dir, options.unmatched_includes_ok);
+    errors.append(&mut include_errors);
     let mut files = vec![root];
     for read in read_all(&includes) {
-        match read {
-            Ok(f) => files.push(f),
-            Err(mut e) => errors.append(&mut e),
+        let mut e = read.errors;
+        errors.append(&mut e);
+        files.extend(read.file);
+    }
+    let checked = semantic::check(&files, &base_dir);
+    let salvaged: Vec<&Path> = files
+        .iter()
+        .filter(|f| f.salvaged)
+        .map(|f| f.path.as_path())
+        .collect();
+    let checked = match checked {
+        Ok(c) if errors.is_empty() => c,
+        Ok(_) => return Err(sorted(errors)),
+        Err(semantic_errors) => {
+            errors.extend(semantic_errors.into_iter().filter(|d| {
+                d.location
+                    .as_ref()
+                    .is_none_or(|l| !salvaged.contains(&l.file.as_path()))
+            }));
+            return Err(sorted(errors));
         }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let checked = semantic::check(&files, &base_dir)?;
+    };
     Ok(Loaded {
         root: root_path,
         base_dir,

@@ -39,6 +39,9 @@ struct Checker<'a> {
     people: BTreeMap<String, Person>,
     /// Handles whose own entry is broken: references to them are not errors twice.
     broken_people: Vec<String>,
+    /// Providers whose entry in the root is broken (an unknown kind, say): resources that
+    /// name them, or could be theirs, are not errors twice.
+    broken_providers: Vec<String>,
     desired: DesiredState,
     declared_at: BTreeMap<ResourceKey, Location>,
 }
@@ -52,7 +55,14 @@ pub fn check(files: &[SourceFile], base_dir: &Path) -> Result<Checked, Vec<Diagn
         providers: BTreeMap::new(),
         policy: Policy::default(),
         people: BTreeMap::new(),
-        broken_people: Vec::new(),
+        broken_people: files
+            .iter()
+            .flat_map(|f| f.broken_people.iter().cloned())
+            .collect(),
+        broken_providers: files
+            .iter()
+            .flat_map(|f| f.broken_providers.iter().cloned())
+            .collect(),
         desired: DesiredState::default(),
         declared_at: BTreeMap::new(),
     };
@@ -351,6 +361,9 @@ impl Checker<'_> {
     ) -> Option<(String, ProviderKind)> {
         if let Some(name) = named {
             let Some(p) = self.providers.get(name) else {
+                if self.broken_providers.iter().any(|b| b == name) {
+                    return None;
+                }
                 let hint = match closest(name, &self.providers.keys().cloned().collect::<Vec<_>>())
                 {
                     Some(best) => format!("did you mean `{best}`?"),
@@ -390,6 +403,7 @@ impl Checker<'_> {
             .collect();
         match candidates.as_slice() {
             [(name, p)] => Some(((*name).clone(), p.kind)),
+            [] if !self.broken_providers.is_empty() => None,
             [] => {
                 let hint = self.who_supports(kind);
                 self.error(

@@ -228,14 +228,102 @@ fn parse_here(text: &str) -> Result<Parsed, YamlError> {
                 .unwrap_or("invalid YAML")
                 .trim()
                 .to_string();
-            YamlError {
-                message,
-                position: e.location().as_ref().and_then(position),
+            let position = e.location().as_ref().and_then(position);
+            match position.and_then(|at| unclosed_flow(text, at)) {
+                // The parser notices a missing `]` or `}` only where the text stops making
+                // sense, often lines later or at the end: point at the bracket instead.
+                Some((bracket, opened)) if !message.contains("unclosed") => YamlError {
+                    message: format!(
+                        "`{bracket}` at line {}, column {} is never closed ({message})",
+                        opened.line, opened.column
+                    ),
+                    position: Some(opened),
+                },
+                _ => YamlError { message, position },
             }
         })?;
     let mut positions = Positions::default();
     let value = walk(root, ROOT, &mut positions);
     Ok(Parsed { value, positions })
+}
+
+/// The innermost flow collection (`[` or `{`) still open where the parser stopped, and
+/// where it opened. Quoted scalars and comments are skipped; in block context a bracket
+/// opens a collection only where a value starts (after `key: `, `- ` or at a line's start).
+fn unclosed_flow(text: &str, stop: Position) -> Option<(char, Position)> {
+    let mut open: Vec<(char, Position)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line_no = i + 1;
+        if line_no > stop.line {
+            break;
+        }
+        let chars: Vec<char> = line.chars().collect();
+        let mut at_value_start = true;
+        let mut j = 0;
+        while j < chars.len() {
+            let column = j + 1;
+            if line_no == stop.line && column >= stop.column {
+                break;
+            }
+            let c = chars[j];
+            let in_flow = !open.is_empty();
+            match c {
+                ' ' | '\t' => {
+                    j += 1;
+                    continue;
+                }
+                '#' if j == 0 || chars[j - 1] == ' ' || chars[j - 1] == '\t' => break,
+                '"' | '\'' if at_value_start => {
+                    // Skip to the closing quote on this line (`''` and `\"` escape).
+                    j += 1;
+                    while j < chars.len() {
+                        if chars[j] == '\\' && c == '"' {
+                            j += 2;
+                            continue;
+                        }
+                        if chars[j] == c {
+                            if c == '\'' && chars.get(j + 1) == Some(&'\'') {
+                                j += 2;
+                                continue;
+                            }
+                            break;
+                        }
+                        j += 1;
+                    }
+                    at_value_start = false;
+                }
+                '[' | '{' if in_flow || at_value_start => {
+                    open.push((
+                        c,
+                        Position {
+                            line: line_no,
+                            column,
+                        },
+                    ));
+                    at_value_start = true;
+                    j += 1;
+                    continue;
+                }
+                ']' | '}' if in_flow => {
+                    open.pop();
+                    at_value_start = false;
+                }
+                ',' if in_flow => {
+                    at_value_start = true;
+                    j += 1;
+                    continue;
+                }
+                ':' | '-' | '?' if chars.get(j + 1).is_none_or(|n| *n == ' ' || *n == '\t') => {
+                    at_value_start = true;
+                    j += 1;
+                    continue;
+                }
+                _ => at_value_start = false,
+            }
+            j += 1;
+        }
+    }
+    open.pop()
 }
 
 fn walk(node: Spanned<Node>, pointer: u64, positions: &mut Positions) -> serde_json::Value {
@@ -285,6 +373,41 @@ mod tests {
         assert_eq!(p.value["mode"], "0755");
         assert_eq!(p.value["n"], "1_000");
         assert_eq!(p.value["yes"], true);
+    }
+
+    #[test]
+    fn an_unclosed_bracket_is_reported_where_it_opens() {
+        let e = parse("groups:\n  - name: G\n    members: [al, bo\n  - name: H\n").unwrap_err();
+        assert_eq!(
+            e.position,
+            Some(Position {
+                line: 3,
+                column: 14
+            }),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message
+                .starts_with("`[` at line 3, column 14 is never closed"),
+            "{}",
+            e.message
+        );
+        let e = parse("a: {b: 1, c: \"}\" # }\nd: 2\n").unwrap_err();
+        assert_eq!(
+            e.position,
+            Some(Position { line: 1, column: 4 }),
+            "{}",
+            e.message
+        );
+        // Brackets inside plain scalars and quotes open nothing.
+        assert!(
+            unclosed_flow(
+                "a: x[1\nb: 'it''s [' # {\n",
+                Position { line: 3, column: 1 }
+            )
+            .is_none()
+        );
     }
 
     #[test]

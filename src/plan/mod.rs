@@ -141,8 +141,12 @@ impl Summary {
             format!("; {}", extra.join(", "))
         };
         format!(
-            "Plan: {} to create, {} to update, {} to delete; {} members to add, {} to remove{extra}.",
-            self.create, self.update, self.delete, self.add, self.remove
+            "Plan: {} to create, {} to update, {} to delete; {} to add, {} to remove{extra}.",
+            self.create,
+            self.update,
+            self.delete,
+            plural(self.add, "member", "members"),
+            self.remove
         )
     }
 

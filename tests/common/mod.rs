@@ -174,3 +174,29 @@ pub fn removed_emails(events: &[teamsync::sandbox::Event]) -> Vec<(String, Strin
         })
         .collect()
 }
+
+/// A copy of `examples/acme` (without its `.teamsync/` working copies), so the checkout
+/// stays clean.
+pub fn copy_example() -> Repo {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme");
+    let repo = Repo::new(&[]);
+    copy_tree(&src, repo.path());
+    repo
+}
+
+/// Copies a folder recursively, leaving out `.teamsync/`.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let name = entry.file_name();
+        if name == ".teamsync" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
