@@ -1,16 +1,32 @@
-//! The ready workflow for users is valid YAML and keeps its promises: plan on pull
-//! requests with read tokens and one sticky comment, apply only on push to main, never two
-//! applies at once.
+//! The ready workflow for users and the action it uses are valid YAML and keep their
+//! promises: plan on pull requests with read tokens and one sticky comment, apply only on
+//! push to main with write tokens, never two applies at once; the action installs only a
+//! release whose checksum matches and tells the workflow what the plan said.
 
 use serde_json::Value;
 
-fn workflow() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/github/teamsync.yml"
-    ))
-    .unwrap();
+fn yaml(path: &str) -> Value {
+    let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     serde_saphyr::from_str(&text).expect("valid YAML")
+}
+
+fn workflow() -> Value {
+    yaml("examples/github/teamsync.yml")
+}
+
+fn action() -> Value {
+    yaml("action.yml")
+}
+
+/// The `run:` scripts and `script:` inputs of the action's steps, as one text.
+fn action_steps_text() -> String {
+    serde_json::to_string(&action()["runs"]["steps"]).unwrap()
+}
+
+fn uses_the_action(step: &Value) -> bool {
+    step["uses"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("teamsync/teamsync@v"))
 }
 
 #[test]
@@ -21,39 +37,169 @@ fn plan_runs_on_pull_requests_with_read_tokens_and_one_sticky_comment() {
         w["on"].get("pull_request_target").is_none(),
         "forks must never get secrets"
     );
+    // `paths:` is the config folder, the same on both triggers.
+    let config = w["env"]["CONFIG"].as_str().unwrap();
+    let paths = serde_json::json!([format!("{config}/**")]);
+    assert_eq!(w["on"]["pull_request"]["paths"], paths);
+    assert_eq!(w["on"]["push"]["paths"], paths);
+
     let plan = &w["jobs"]["plan"];
     assert_eq!(plan["if"], "github.event_name == 'pull_request'");
     let steps = plan["steps"].as_array().unwrap();
     let text = serde_json::to_string(steps).unwrap();
     assert!(
-        text.contains("teamsync validate")
-            && text.contains("--format markdown --detailed-exitcode"),
-        "{text}"
-    );
-    assert!(
         text.contains("READ_TOKEN") && !text.contains("WRITE_TOKEN"),
         "a plan needs only read tokens"
     );
+    // The action posts the comment: the plan job uses it, with comments on.
+    let step = steps
+        .iter()
+        .find(|s| uses_the_action(s))
+        .expect("uses the action");
+    assert_eq!(step["with"]["comment"], true);
+    assert_eq!(step["with"]["config"], "${{ env.CONFIG }}");
+    assert_eq!(plan["permissions"]["pull-requests"], "write");
+    assert_eq!(w["permissions"]["contents"], "read");
+    // The saved plan is kept for apply.
     assert!(
-        text.contains("<!-- teamsync-plan -->") && text.contains("updateComment"),
+        text.contains("actions/upload-artifact@") && text.contains("teamsync-plan"),
+        "{text}"
+    );
+
+    // What the action does in the plan job.
+    let action = action_steps_text();
+    assert!(
+        action.contains("teamsync validate --config \\\"$CONFIG\\\" --format github")
+            && action.contains("--format markdown --detailed-exitcode"),
+        "{action}"
+    );
+    assert!(
+        action.contains("<!-- teamsync-plan -->") && action.contains("updateComment"),
         "one sticky comment"
     );
-    assert!(text.contains("GITHUB_STEP_SUMMARY"));
+    assert!(action.contains("GITHUB_STEP_SUMMARY"));
 }
 
 #[test]
-fn apply_runs_only_on_main_and_never_twice_at_once() {
+fn apply_runs_only_on_main_with_write_tokens_and_never_twice_at_once() {
     let w = workflow();
     let apply = &w["jobs"]["apply"];
     assert_eq!(
         apply["if"],
         "github.event_name == 'push' && github.ref == 'refs/heads/main'"
     );
+    assert_eq!(apply["environment"], "teamsync-apply");
     assert_eq!(apply["concurrency"]["group"], "teamsync-apply");
     assert_eq!(apply["concurrency"]["cancel-in-progress"], false);
-    let text = serde_json::to_string(&apply["steps"]).unwrap();
+    let steps = apply["steps"].as_array().unwrap();
+    // Write tokens go to the apply step alone.
+    let step = steps.iter().find(|s| s["name"] == "Apply").unwrap();
+    let run = step["run"].as_str().unwrap();
     assert!(
-        text.contains("teamsync apply --config . --auto-approve") && text.contains("WRITE_TOKEN"),
-        "{text}"
+        run.contains("teamsync apply saved-plan/plan.json")
+            && run.contains("teamsync apply --config \"$CONFIG\" --auto-approve"),
+        "{run}"
     );
+    let env = serde_json::to_string(&step["env"]).unwrap();
+    assert!(env.contains("WRITE_TOKEN"), "{env}");
+    for other in steps.iter().filter(|s| s["name"] != "Apply") {
+        let text = serde_json::to_string(other).unwrap();
+        assert!(!text.contains("WRITE_TOKEN"), "{text}");
+    }
+}
+
+#[test]
+fn third_party_actions_are_pinned_by_a_version_tag_never_an_unverified_sha() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/github/teamsync.yml"
+    ))
+    .unwrap();
+    let uses: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            l.strip_prefix("- ").unwrap_or(l).starts_with("uses: ")
+        })
+        .collect();
+    assert!(uses.len() >= 6, "{uses:?}");
+    for line in uses {
+        if line.contains("teamsync/teamsync@") {
+            continue;
+        }
+        assert!(
+            line.contains("@v") && line.contains("# version tag: SHA not verified here"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn the_action_verifies_the_checksum_and_declares_its_outputs() {
+    let a = action();
+    assert_eq!(a["runs"]["using"], "composite");
+    for output in ["has_changes", "plan_path", "exit_code"] {
+        assert!(
+            a["outputs"][output]["value"]
+                .as_str()
+                .is_some_and(|v| v.contains(&format!("steps.plan.outputs.{output}"))),
+            "output {output}"
+        );
+    }
+    for (input, default) in [("version", "v0.1.0"), ("config", "."), ("comment", "true")] {
+        assert_eq!(a["inputs"][input]["default"], default, "input {input}");
+    }
+    assert!(a["inputs"]["github-token"].is_object());
+
+    let steps = a["runs"]["steps"].as_array().unwrap();
+    let install = steps[0]["run"].as_str().unwrap();
+    assert!(
+        install.contains("SHA256SUMS") && install.contains("sha256sum -c"),
+        "{install}"
+    );
+    // The checksum is checked before anything is unpacked or put on PATH.
+    let check = install.find("sha256sum -c").unwrap();
+    assert!(check < install.find("tar -xzf").unwrap());
+    assert!(check < install.find("GITHUB_PATH").unwrap());
+    // A release without a line for the archive installs nothing.
+    assert!(install.contains("has no line for"), "{install}");
+    // Archive names are the release workflow's and binstall's.
+    assert!(
+        install.contains("teamsync-${VERSION}-${target}"),
+        "{install}"
+    );
+}
+
+#[test]
+fn releases_are_the_archives_binstall_and_the_action_download() {
+    let release = yaml(".github/workflows/release.yml");
+    assert_eq!(release["on"]["push"]["tags"], serde_json::json!(["v*"]));
+    let mut targets: Vec<&str> = release["jobs"]["build"]["strategy"]["matrix"]["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["target"].as_str().unwrap())
+        .collect();
+    targets.sort_unstable();
+    assert_eq!(
+        targets,
+        [
+            "aarch64-apple-darwin",
+            "aarch64-unknown-linux-musl",
+            "x86_64-apple-darwin",
+            "x86_64-pc-windows-msvc",
+            "x86_64-unknown-linux-musl"
+        ]
+    );
+    let text = serde_json::to_string(&release).unwrap();
+    assert!(text.contains("teamsync-${GITHUB_REF_NAME}-${TARGET}"));
+    assert!(text.contains("sha256sum teamsync-* > SHA256SUMS"));
+    // The tag is v{version}, so binstall's template names the same file.
+    let manifest =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    assert!(
+        manifest
+            .contains("/releases/download/v{ version }/{ name }-v{ version }-{ target }.tar.gz")
+    );
+    assert!(manifest.contains("{ name }-v{ version }-{ target }/{ bin }{ binary-ext }"));
 }
