@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod import;
 pub mod plan;
+pub mod report;
 
 use std::io::IsTerminal;
 use std::path::Path;
