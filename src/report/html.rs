@@ -167,6 +167,7 @@ table.providers td, table.providers th { border: 1px solid var(--line); padding:
 #grid thead th { position: sticky; background: #f6f8fa; z-index: 1; }
 #grid thead tr:first-child th { top: 0; }
 #grid thead tr:nth-child(2) th { top: 24px; }
+#grid th.provider { text-align: left; }
 #grid th.sortable { cursor: pointer; user-select: none; }
 #grid th.sorted-asc::after { content: " \25B2"; }
 #grid th.sorted-desc::after { content: " \25BC"; }
@@ -309,7 +310,12 @@ const SCRIPT: &str = r#"
     h.push('</tr></thead><tbody>');
     for (var k = start; k < end; k++) {
       var r = vr[k];
-      var rowMarks = markLabels(r[3]).map(function (l) { return '<span class="badge">' + esc(l) + '</span>'; }).join('');
+      var rowMarks = '';
+      for (var b = 0; b < marks.length; b++) {
+        if (r[3] & (1 << b)) {
+          rowMarks += '<span class="badge' + (marks[b].drift ? ' drift' : '') + ' m-' + marks[b].id + '">' + esc(marks[b].label) + '</span>';
+        }
+      }
       h.push('<tr data-person="' + esc(r[0]) + '"><td class="person" title="' + esc(r[2]) + '">' + esc(r[0]) +
         '</td><td>' + esc(r[1]) + '</td><td>' + rowMarks + '</td>');
       vc.forEach(function (c) {
