@@ -491,7 +491,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Runs Chromium headless with `extra` on the page, returning (stdout, stderr), or panics
 /// after `limit`.
-fn chromium(page: &Path, profile: &Path, extra: &[&str], limit: Duration) -> (String, String) {
+fn chromium(page: &str, profile: &Path, extra: &[&str], limit: Duration) -> (String, String) {
     use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
     let (out_path, err_path) = (dir.path().join("out"), dir.path().join("err"));
@@ -511,7 +511,7 @@ fn chromium(page: &Path, profile: &Path, extra: &[&str], limit: Duration) -> (St
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
-        .arg(format!("file://{}", page.display()))
+        .arg(format!("file://{page}"))
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out_path).unwrap())
         .stderr(std::fs::File::create(&err_path).unwrap())
@@ -554,7 +554,7 @@ fn check_in_browser(page: &Path, png: &Path, limit: Duration) -> String {
     let profile = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let (_, err) = chromium(
-        page,
+        &page.display().to_string(),
         profile.path(),
         &[&format!("--screenshot={}", png.display())],
         limit,
@@ -564,7 +564,12 @@ fn check_in_browser(page: &Path, png: &Path, limit: Duration) -> String {
     assert!(size > 20_000, "screenshot of {} bytes\n{err}", size);
     assert!(std::fs::read(png).unwrap().starts_with(b"\x89PNG"));
     let started = Instant::now();
-    let (dom, err2) = chromium(page, profile.path(), &["--dump-dom"], limit);
+    let (dom, err2) = chromium(
+        &page.display().to_string(),
+        profile.path(),
+        &["--dump-dom"],
+        limit,
+    );
     let dom_in = started.elapsed();
     eprintln!(
         "chromium: screenshot {size} bytes in {shot_in:?}, dump-dom in {dom_in:?} ({})",
@@ -613,6 +618,45 @@ fn the_page_renders_in_headless_chromium_without_errors() {
     );
     assert!(dom.contains("<td class=\"drift"), "drift cells in the grid");
     assert!(dom.contains("rows 1–15 of 15"), "pager");
+
+    // Filtering and sorting, driven through the address (the page reads its state there).
+    let profile = tempfile::tempdir().unwrap();
+    let base = page.display().to_string();
+    let grid_rows = |dom: &str| -> Vec<String> {
+        let grid = &dom[..dom.find("<div id=\"print\"").unwrap()];
+        grid.split("<tr data-person=\"")
+            .skip(1)
+            .map(|s| s[..s.find('"').unwrap()].to_string())
+            .filter(|id| !id.starts_with('\''))
+            .collect()
+    };
+    let limit = Duration::from_secs(60);
+    let (dom, _) = chromium(
+        &format!("{base}#filter=OSC"),
+        profile.path(),
+        &["--dump-dom"],
+        limit,
+    );
+    assert_eq!(
+        grid_rows(&dom),
+        ["oscar@acme.com"],
+        "filter is case-insensitive"
+    );
+    let (dom, _) = chromium(
+        &format!("{base}#mark=drift&sort=person&desc=1"),
+        profile.path(),
+        &["--dump-dom"],
+        limit,
+    );
+    let rows = grid_rows(&dom);
+    assert!(
+        !rows.contains(&"bob".to_string()),
+        "bob has no drift: {rows:?}"
+    );
+    let mut sorted = rows.clone();
+    sorted.sort_by_key(|id| std::cmp::Reverse(id.to_lowercase()));
+    assert_eq!(rows, sorted, "sorted by person, descending");
+    assert!(dom.contains("data-report-state=\"ready\""));
 }
 
 #[test]
@@ -635,4 +679,110 @@ fn five_thousand_people_render_in_headless_chromium() {
     );
     let grid = &dom[..dom.find("<div id=\"print\"").unwrap()];
     assert_eq!(grid.matches("<tr data-person=").count(), 100);
+}
+
+#[test]
+fn invitations_service_accounts_foreign_domains_and_missing_containers_are_marked() {
+    let org = ResourceKey::new("pb", ResourceKind::Organization, "pb-org");
+    let group = ResourceKey::new("pb", ResourceKind::Group, "Not Created Yet");
+    let mut desired = DesiredState::default();
+    let declared = |who: &str| {
+        (
+            MemberKey::Email(email(who)),
+            DesiredMember {
+                handle: None,
+                role: None,
+                data: Data::new(),
+            },
+        )
+    };
+    for (key, members) in [
+        (
+            &org,
+            vec![declared("ann@corp.example"), declared("new@corp.example")],
+        ),
+        (&group, vec![declared("ann@corp.example")]),
+    ] {
+        desired.resources.insert(
+            key.clone(),
+            DesiredResource {
+                key: key.clone(),
+                previously: vec![],
+                mode: Mode::Exact,
+                members: members.into_iter().collect(),
+                organization: None,
+            },
+        );
+    }
+    let mut bot = live_member("bot@corp.example", "Bot", Some(Role::Admin));
+    bot.account = AccountKind::ServiceAccounts;
+    let mut live = LiveState::default();
+    live.resources.insert(
+        org.clone(),
+        LiveResource {
+            key: org,
+            id: "pb-org".into(),
+            members: vec![
+                live_member("ann@corp.example", "Ann", Some(Role::Member)),
+                live_member("eve@gmail.com", "Eve", Some(Role::Member)),
+                bot,
+            ],
+            pending_invites: BTreeSet::from([email("new@corp.example"), email("x@other.example")]),
+        },
+    );
+    let built = report::build(&loaded(desired, BTreeMap::new()), &live, ctx());
+    let person = |id: &str| built.people.iter().find(|p| p.id == id).unwrap();
+    let has = |id: &str, m: report::Mark| person(id).marks.contains(&m);
+    use report::Mark::*;
+    assert!(has("new@corp.example", PendingInvitation) && !has("new@corp.example", Missing));
+    assert!(has("x@other.example", PendingInvitation) && has("x@other.example", Undeclared));
+    assert!(has("x@other.example", OutsideAllowedDomains));
+    assert!(has("eve@gmail.com", OutsideAllowedDomains) && has("eve@gmail.com", UnknownToConfig));
+    assert!(!has("ann@corp.example", OutsideAllowedDomains));
+    assert!(has("bot@corp.example", ServiceAccount) && has("bot@corp.example", Privileged));
+    // A declared container that does not exist live: a column, with its access missing.
+    let column = built
+        .containers
+        .iter()
+        .find(|c| c.name == "Not Created Yet")
+        .unwrap();
+    assert!(column.declared && !column.live);
+    assert!(has("ann@corp.example", Missing));
+    assert_eq!(built.summary.pending_invitations, 2);
+}
+
+#[test]
+fn a_config_in_a_git_checkout_reports_its_commit() {
+    let git = |dir: &Path, args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let repo = copy_example();
+    if git(repo.path(), &["init", "-q"]).is_none() {
+        eprintln!("SKIPPED: git is not available");
+        return;
+    }
+    git(repo.path(), &["add", "-A"]).unwrap();
+    git(repo.path(), &["commit", "-q", "-m", "config"]).unwrap();
+    let head = git(repo.path(), &["rev-parse", "HEAD"]).unwrap();
+    let doc: Value = serde_json::from_str(&example_report(&repo, "json")).unwrap();
+    assert_eq!(doc["config"]["git_commit"], head.as_str());
+    assert_eq!(
+        doc["config"]["git_dirty"], false,
+        "the sandbox's untracked .teamsync/ is not the config"
+    );
+    // An uncommitted edit (a comment) keeps the config valid and makes the checkout dirty.
+    let people = repo.path().join("people.yaml");
+    let text = std::fs::read_to_string(&people).unwrap();
+    std::fs::write(&people, format!("{text}# edited\n")).unwrap();
+    let doc: Value = serde_json::from_str(&example_report(&repo, "json")).unwrap();
+    assert_eq!(doc["config"]["git_commit"], head.as_str());
+    assert_eq!(doc["config"]["git_dirty"], true);
 }

@@ -63,14 +63,16 @@ fn read_at() -> Result<String, String> {
     }
 }
 
-/// `git rev-parse HEAD` in the config folder and whether it has uncommitted changes there;
-/// `None` when it is not a git checkout or git is missing.
-fn git_info(dir: &Path) -> (Option<String>, Option<bool>) {
-    let run = |args: &[&str]| {
+/// `git rev-parse HEAD` in the config folder and whether any of the config `files`
+/// (relative to it) differ from that commit or are untracked; `None` when it is not a git
+/// checkout or git is missing.
+fn git_info(dir: &Path, files: &[String]) -> (Option<String>, Option<bool>) {
+    let run = |args: &[&str], paths: &[String]| {
         std::process::Command::new("git")
             .arg("-C")
             .arg(dir)
             .args(args)
+            .args(paths)
             .stdin(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .output()
@@ -78,10 +80,10 @@ fn git_info(dir: &Path) -> (Option<String>, Option<bool>) {
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
-    let Some(commit) = run(&["rev-parse", "HEAD"]).filter(|c| !c.is_empty()) else {
+    let Some(commit) = run(&["rev-parse", "HEAD"], &[]).filter(|c| !c.is_empty()) else {
         return (None, None);
     };
-    let dirty = run(&["status", "--porcelain", "--", "."]).map(|s| !s.is_empty());
+    let dirty = run(&["status", "--porcelain", "--"], files).map(|s| !s.is_empty());
     (Some(commit), dirty)
 }
 
@@ -121,7 +123,11 @@ pub fn run(opts: ReportOptions) -> ExitCode {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let (git_commit, git_dirty) = git_info(&loaded.base_dir);
+    let files: Vec<String> = report::config_files(&loaded)
+        .into_iter()
+        .map(|(shown, _)| shown)
+        .collect();
+    let (git_commit, git_dirty) = git_info(&loaded.base_dir, &files);
     let built = report::build(
         &loaded,
         &live,

@@ -271,10 +271,12 @@ const SCRIPT: &str = r#"
       else if (key === 'email') { value = function (r) { return r[1]; }; }
       else if (key === 'marks') { value = function (r) { return -markIds(r[3]).length; }; }
       else {
-        value = function (r) { var c = r.map[key]; return c ? roles[c[0]] : '\uffff'; };
+        value = function (r) { var c = r.map[key]; return c ? roles[c[0]] : null; };
       }
       out.sort(function (a, b) {
         var x = value(a), y = value(b);
+        // Rows without access to the sorted container stay last in both directions.
+        if (x === null || y === null) { return x === y ? 0 : x === null ? 1 : -1; }
         return x < y ? -sign : x > y ? sign : 0;
       });
     }
@@ -351,6 +353,18 @@ const SCRIPT: &str = r#"
   sizeBox.addEventListener('change', function () { state.size = Number(sizeBox.value) || 100; state.page = 0; render(); });
   document.getElementById('prev').addEventListener('click', function () { if (state.page > 0) { state.page--; render(); } });
   document.getElementById('next').addEventListener('click', function () { state.page++; render(); });
+  // The state can be given in the address, e.g. report.html#filter=alice&mark=drift&sort=person&desc=1
+  // (also how the browser test drives filtering and sorting).
+  location.hash.replace(/^#/, '').split('&').forEach(function (pair) {
+    var kv = pair.split('='), k = kv[0], v = decodeURIComponent(kv.slice(1).join('=') || '');
+    if (k === 'filter') { filterBox.value = v; state.filter = v.trim().toLowerCase(); }
+    else if (k === 'cols') { colBox.value = v; state.colFilter = v.trim().toLowerCase(); }
+    else if (k === 'mark') { markBox.value = v; state.mark = markBox.value; }
+    else if (k === 'sort') { state.sort = /^[0-9]+$/.test(v) ? Number(v) : v; }
+    else if (k === 'desc') { state.desc = v === '1'; }
+    else if (k === 'page') { state.page = Math.max(0, (Number(v) || 1) - 1); }
+    else if (k === 'size') { sizeBox.value = v; state.size = Number(sizeBox.value) || 100; }
+  });
   render();
   if (body.getAttribute('data-report-state') !== 'error') { body.setAttribute('data-report-state', 'ready'); }
 })();
@@ -542,7 +556,8 @@ fn print_sections(out: &mut String, report: &Report) {
         for m in &p.marks {
             let _ = write!(
                 out,
-                " <span class=\"badge m-{}\">{}</span>",
+                " <span class=\"badge{} m-{}\">{}</span>",
+                if m.is_drift() { " drift" } else { "" },
                 m.as_str(),
                 label(*m)
             );

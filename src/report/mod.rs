@@ -54,7 +54,7 @@ pub struct ConfigInfo {
     pub digest: String,
     /// `git rev-parse HEAD` of the config folder, when it is a git checkout.
     pub git_commit: Option<String>,
-    /// Whether the config folder had uncommitted changes (only with `git_commit`).
+    /// Whether a config file differs from `git_commit` or is untracked (only with it).
     pub git_dirty: Option<bool>,
     /// `policy.allowed_email_domains`; empty means no restriction.
     pub allowed_email_domains: Vec<String>,
