@@ -550,7 +550,7 @@ fn chromium_available() -> bool {
 
 /// Screenshot and DOM of a page: a non-trivial PNG, the script's ready marker, no error
 /// element and no console message from the page.
-fn check_in_browser(page: &Path, png: &Path, limit: Duration) -> String {
+fn check_in_browser(page: &Path, png: &Path, limit: Duration) -> (String, u64) {
     let profile = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let (_, err) = chromium(
@@ -588,7 +588,14 @@ fn check_in_browser(page: &Path, png: &Path, limit: Duration) -> String {
         &dom[..dom.len().min(2000)]
     );
     assert!(!dom.contains("class=\"js-error\""), "no script error shown");
-    dom
+    let ready_ms = dom
+        .split("data-ready-ms=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .and_then(|s| s.parse::<u64>().ok())
+        .expect("the script records when the grid was drawn");
+    eprintln!("chromium: grid drawn {ready_ms} ms after navigation start");
+    (dom, ready_ms)
 }
 
 #[test]
@@ -610,7 +617,7 @@ fn the_page_renders_in_headless_chromium_without_errors() {
     let png = std::env::var_os("TEAMSYNC_REPORT_PNG")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo.path().join("report.png"));
-    let dom = check_in_browser(&page, &png, Duration::from_secs(60));
+    let (dom, _) = check_in_browser(&page, &png, Duration::from_secs(60));
     // The grid the script drew: rows for people, drift cells marked.
     assert!(
         dom.contains("<tr data-person=\"oscar@acme.com\">"),
@@ -672,13 +679,17 @@ fn five_thousand_people_render_in_headless_chromium() {
     let png = std::env::var_os("TEAMSYNC_REPORT_BIG_PNG")
         .map(PathBuf::from)
         .unwrap_or_else(|| dir.path().join("big.png"));
-    let dom = check_in_browser(&page, &png, Duration::from_secs(120));
+    let (dom, ready_ms) = check_in_browser(&page, &png, Duration::from_secs(120));
     assert!(
         dom.contains("rows 1–100 of 5050"),
         "one page of rows is drawn"
     );
     let grid = &dom[..dom.find("<div id=\"print\"").unwrap()];
     assert_eq!(grid.matches("<tr data-person=").count(), 100);
+    assert!(
+        ready_ms < 15_000,
+        "the first page of the grid within 15 s: {ready_ms} ms"
+    );
 }
 
 #[test]

@@ -366,6 +366,8 @@ const SCRIPT: &str = r#"
     else if (k === 'size') { sizeBox.value = v; state.size = Number(sizeBox.value) || 100; }
   });
   render();
+  // Milliseconds from navigation start to the first grid drawn (parse + data + render).
+  body.setAttribute('data-ready-ms', String(Math.round(performance.now())));
   if (body.getAttribute('data-report-state') !== 'error') { body.setAttribute('data-report-state', 'ready'); }
 })();
 "#;
