@@ -134,6 +134,21 @@ pub enum Command {
         #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
         parallelism: u16,
     },
+    /// Write an access review: who has access to what, live, beside what the configuration
+    /// declares, with drift, invitations, owners/admins and service accounts marked.
+    /// Read-only: uses the same read-only clients as `plan`.
+    Report {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        network: NetworkArgs,
+        /// What to write: a self-contained HTML page, CSV for spreadsheets, or JSON.
+        #[arg(long, value_enum, default_value_t = commands::report::Format::Html)]
+        format: commands::report::Format,
+        /// Write to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Print the JSON Schema of the configuration files.
     Schema,
     /// Print a shell completion script (for example `teamsync completions bash > /etc/bash_completion.d/teamsync`).
@@ -263,6 +278,19 @@ fn run() -> Result<ExitCode, Error> {
             out,
             force,
             parallelism: usize::from(parallelism),
+            verbosity,
+        }),
+        Command::Report {
+            config,
+            network,
+            format,
+            out,
+        } => commands::report::run(commands::report::ReportOptions {
+            config: config.config,
+            format,
+            out,
+            parallelism: usize::from(network.parallelism),
+            timeout: std::time::Duration::from_secs(network.timeout),
             verbosity,
         }),
         Command::Schema => {

@@ -1,5 +1,6 @@
 //! The arrows of STYLE.md, kept honest by reading source: `model` and `diag` import nothing
-//! of ours; `plan` and `render` know no HTTP and no provider; providers never see a plan;
+//! of ours; `plan` and `render` know no HTTP and no provider; `report` sees only the
+//! config and the model; providers never see a plan;
 //! the sandbox imports nothing of ours (so it can disagree with the clients); and an API's
 //! URL paths live only in its own client and emulator modules.
 
@@ -73,6 +74,12 @@ fn model_and_diag_import_nothing_of_ours() {
 fn plan_and_render_know_no_http_and_no_provider() {
     assert_only("plan", &["model"], &["reqwest", "axum"]);
     assert_only("render", &["model", "plan"], &["reqwest", "axum"]);
+}
+
+#[test]
+fn the_report_reads_config_and_model_only() {
+    // Live state comes in from the command; the report never opens a client or a plan.
+    assert_only("report", &["model", "config"], &["reqwest", "axum"]);
 }
 
 #[test]

@@ -203,3 +203,33 @@ fn releases_are_the_archives_binstall_and_the_action_download() {
     );
     assert!(manifest.contains("{ name }-v{ version }-{ target }/{ bin }{ binary-ext }"));
 }
+
+#[test]
+fn the_monthly_report_reads_with_read_tokens_and_keeps_an_artifact() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/github/report.yml"
+    ))
+    .unwrap();
+    let w: Value = serde_saphyr::from_str(&text).expect("valid YAML");
+    let cron = w["on"]["schedule"][0]["cron"].as_str().unwrap();
+    let fields: Vec<&str> = cron.split_whitespace().collect();
+    assert_eq!(fields.len(), 5, "{cron}");
+    assert!(fields[2] != "*" && fields[3] == "*", "once a month: {cron}");
+    assert!(w["on"].get("workflow_dispatch").is_some());
+    assert_eq!(w["permissions"]["contents"], "read");
+    let steps = serde_json::to_string(&w["jobs"]["report"]["steps"]).unwrap();
+    assert!(
+        steps.contains("teamsync report --config . --format html --out report.html")
+            && steps.contains("--format csv --out report.csv"),
+        "{steps}"
+    );
+    assert!(steps.contains("READ_TOKEN") && !steps.contains("WRITE_TOKEN"));
+    assert!(steps.contains("actions/upload-artifact@v"));
+    for line in text.lines().filter(|l| l.contains("uses:")) {
+        assert!(
+            line.contains("# version tag: SHA not verified here"),
+            "{line}"
+        );
+    }
+}

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod import;
 pub mod man;
 pub mod plan;
+pub mod report;
 
 use std::io::IsTerminal;
 use std::path::Path;
