@@ -10,7 +10,7 @@ use crate::model::{
     DesiredState, LiveState, MemberAction, MemberChange, MemberKey, Policy, ResourceAction,
     ResourceChange, ResourceKey,
 };
-use crate::plan::{ABSENT, FORMAT_VERSION, Plan, fingerprint};
+use crate::plan::{ABSENT, FORMAT_VERSION, Plan};
 use crate::providers::{ReadScope, ScopeItem, Writer};
 
 /// Why apply refused to start. Nothing was changed.
@@ -26,12 +26,19 @@ pub enum Refusal {
     )]
     TooManyRemovals { removals: usize, max: u64 },
     #[error(
-        "the live state changed since the plan was made, so it was not applied: {}; run `teamsync plan` again",
-        moved.join(", ")
+        "the plan was made from other {}, so nothing was applied; run `teamsync plan` again with this configuration",
+        what.join(" and ")
     )]
-    Stale { moved: Vec<String> },
-    #[error("cannot read the live state to check the plan: {0}")]
-    Read(String),
+    Unbound { what: Vec<&'static str> },
+    #[error(
+        "the plan's targets are not keys of this configuration ({0}); run `teamsync plan` again"
+    )]
+    Targets(String),
+    #[error(
+        "the saved plan is not what a plan made now would do, so nothing was applied (the file was edited, or the live state moved{moved}); \
+         run `teamsync plan` again and review it. Saved (-) against now (+):\n{diff}"
+    )]
+    Differs { diff: String, moved: String },
 }
 
 /// What happened to one member change (or to a container, with `member: None`).
@@ -159,47 +166,54 @@ fn scope_of(plan: &Plan, provider: &str) -> ReadScope {
     }
 }
 
-/// Re-reads everything a saved plan touches and refuses if any fingerprint moved.
-pub async fn check_fresh(plan: &Plan, conns: &Connections) -> Result<(), Refusal> {
-    let providers: BTreeSet<&str> = plan
-        .changes
-        .iter()
-        .map(|c| c.key.provider.as_str())
-        .collect();
-    // The providers are re-read concurrently, as `plan` reads them.
-    let mut reads = tokio::task::JoinSet::new();
-    for provider in providers {
-        let reader = conns
-            .reader(provider)
-            .map_err(|e| Refusal::Read(e.to_string()))?;
-        let scope = scope_of(plan, provider);
-        reads.spawn(async move { reader.read(&scope).await });
+/// Refuses a saved plan unless a plan made now, from this configuration, through the same
+/// engine, would carry exactly the same changes. Notes and warnings are not compared; the
+/// fingerprints only explain what moved. Returns the fresh plan, which is what is applied.
+pub fn check_same(saved: &Plan, fresh: Plan) -> Result<Plan, Refusal> {
+    if saved.changes == fresh.changes {
+        return Ok(fresh);
     }
-    let mut live = LiveState::default();
-    while let Some(joined) = reads.join_next().await {
-        let read = joined.map_err(|e| Refusal::Read(format!("a read task failed: {e}")))?;
-        for r in read.map_err(|e| Refusal::Read(e.to_string()))? {
-            live.resources.insert(r.key.clone(), r);
-        }
-    }
-    let seen: BTreeMap<String, String> = live
-        .resources
-        .values()
-        .map(|r| (r.key.to_string(), fingerprint(r)))
-        .collect();
-    let moved: Vec<String> = plan
+    let lines = |p: &Plan| -> String {
+        p.changes
+            .iter()
+            .flat_map(|c| {
+                let head = format!(
+                    "{} {} live_id={}",
+                    c.key,
+                    compact(&c.action),
+                    c.live_id.as_deref().unwrap_or("-")
+                );
+                std::iter::once(head).chain(c.members.iter().map(move |m| {
+                    format!("{}   {} {}", c.key, compact(&m.member), compact(&m.action))
+                }))
+            })
+            .map(|l| l + "\n")
+            .collect()
+    };
+    let (old, new) = (lines(saved), lines(&fresh));
+    let diff = similar::TextDiff::from_lines(&old, &new)
+        .unified_diff()
+        .context_radius(1)
+        .to_string();
+    let moved: Vec<&String> = saved
         .fingerprints
         .iter()
-        .filter(|(key, expected)| {
-            seen.get(*key).map(String::as_str).unwrap_or(ABSENT) != expected.as_str()
-        })
-        .map(|(key, _)| key.clone())
+        .filter(|(k, v)| fresh.fingerprints.get(*k).unwrap_or(&ABSENT.to_string()) != *v)
+        .map(|(k, _)| k)
         .collect();
-    if moved.is_empty() {
-        Ok(())
+    let moved = if moved.is_empty() {
+        String::new()
     } else {
-        Err(Refusal::Stale { moved })
-    }
+        format!(
+            ": {}",
+            moved
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    Err(Refusal::Differs { diff, moved })
 }
 
 /// Whether the configuration declares this member on this resource. A removal of a
@@ -240,6 +254,7 @@ pub async fn execute(
     plan: &Plan,
     conns: &Connections,
     desired: &DesiredState,
+    policy: &Policy,
     progress: &(dyn Fn(&Step) + Sync),
 ) -> Report {
     let mut report = Report::default();
@@ -250,7 +265,20 @@ pub async fn execute(
         let mut tasks = tokio::task::JoinSet::new();
         let mut running: BTreeMap<tokio::task::Id, ResourceChange> = BTreeMap::new();
         for change in plan.changes.iter().filter(|c| phase(c) == current) {
-            let (guarded, blocked) = guard_removals(change, desired);
+            let (guarded, outside) = guard_domains(change, policy);
+            for m in outside {
+                let step = Step {
+                    key: change.key.clone(),
+                    member: Some(m),
+                    action: None,
+                    outcome: Outcome::Failed(Failure::permanent(
+                        "refused: the address is unknown or outside policy.allowed_email_domains, and apply lets nobody outside them in",
+                    )),
+                };
+                progress(&step);
+                report.steps.push(step);
+            }
+            let (guarded, blocked) = guard_removals(&guarded, desired);
             for m in blocked {
                 let step = Step {
                     key: change.key.clone(),
@@ -338,6 +366,22 @@ pub async fn execute(
         })
     });
     report
+}
+
+/// Splits off every change that would let someone in (add, invite, role, data) whose email
+/// is unknown or outside `allowed_email_domains`: the diff never plans one, so this only
+/// matters for a plan that did not come from the diff; it is checked again here anyway.
+fn guard_domains(change: &ResourceChange, policy: &Policy) -> (ResourceChange, Vec<MemberChange>) {
+    let mut guarded = change.clone();
+    if policy.allowed_email_domains.is_empty() {
+        return (guarded, Vec::new());
+    }
+    let (outside, kept): (Vec<MemberChange>, Vec<MemberChange>) =
+        change.members.iter().cloned().partition(|m| {
+            !m.action.is_removal() && !m.member.email.as_ref().is_some_and(|e| policy.allows(e))
+        });
+    guarded.members = kept;
+    (guarded, outside)
 }
 
 /// Splits off member removals the config declares: they are reported, never sent.
@@ -580,4 +624,9 @@ fn not_in_effect(step: &Step, state: &LiveState) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// Compact JSON of the plan's own types, for showing what differs between two plans.
+fn compact<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }

@@ -254,7 +254,7 @@ proptest! {
                     converged = true;
                     break;
                 }
-                let report = execute(&plan, &conns, &loaded.desired, &|_| {}).await;
+                let report = execute(&plan, &conns, &loaded.desired, &loaded.policy, &|_| {}).await;
                 // Whatever did not apply is in the report, never silently dropped.
                 let attempted: usize = plan.changes.iter().map(|c| c.members.len()).sum::<usize>()
                     + plan.blocking_unresolved().count();

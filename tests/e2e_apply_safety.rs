@@ -67,7 +67,7 @@ fn a_stale_saved_plan_is_refused_and_changes_nothing() {
     let out = repo.run(&["apply", plan_path.to_str().unwrap()]).code(1);
     let err = stderr(&out);
     assert!(
-        err.contains("the live state changed since the plan was made"),
+        err.contains("the saved plan is not what a plan made now would do, so nothing was applied"),
         "{err}"
     );
     assert!(

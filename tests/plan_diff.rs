@@ -439,6 +439,44 @@ fn undeclared_resources_are_deleted_only_where_pruning_is_on() {
 }
 
 #[test]
+fn a_pruned_container_lists_everyone_in_it_as_a_removal_and_counts_them() {
+    let member = |e: &str| LiveMember {
+        email: Some(Email::parse(e).unwrap()),
+        membership_id: Some(format!("m-{e}")),
+        ..LiveMember::default()
+    };
+    let have = vec![live(
+        "pb",
+        ResourceKind::Group,
+        "Stray",
+        vec![member("ana@acme.com"), member("bo@acme.com")],
+    )];
+    let policy = Policy {
+        max_removals: Some(1),
+        ..Policy::default()
+    };
+    let plan = plan_with(
+        vec![],
+        have,
+        [("pb".to_string(), ResourceKind::Group)].into(),
+        policy,
+    );
+    let removed: Vec<String> = plan.changes[0]
+        .members
+        .iter()
+        .filter(|m| m.action.is_removal())
+        .filter_map(|m| m.member.email.as_ref().map(|e| e.to_string()))
+        .collect();
+    assert_eq!(removed, vec!["ana@acme.com", "bo@acme.com"]);
+    assert_eq!(plan.summary.remove, 2, "the summary counts them");
+    assert!(
+        plan.risks.contains(&Risk::OverRemovalLimit),
+        "max_removals counts them: {:?}",
+        plan.risks
+    );
+}
+
+#[test]
 fn a_renamed_resource_is_not_pruned_under_its_old_name() {
     let mut want = desired("pb", ResourceKind::Group, "New", &[]);
     want.previously = vec!["Old".into()];

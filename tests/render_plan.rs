@@ -79,6 +79,8 @@ fn sample_plan() -> Plan {
             why: teamsync::plan::UnresolvedWhy::NoEmail,
             blocking: true,
         }],
+        binding: teamsync::plan::Binding::default(),
+        violations: vec![],
     }
 }
 
@@ -207,7 +209,7 @@ fn json_is_the_versioned_plan_and_reads_back_identically() {
     let plan = sample_plan();
     let out = render::json(&plan);
     let value: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(value["format_version"], "1");
+    assert_eq!(value["format_version"], "2");
     assert_eq!(value["changes"][0]["action"]["type"], "create");
     assert_eq!(
         value["changes"][1]["members"][0]["action"]["type"],

@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::apply::{Outcome, Report, Step, check_fresh, check_plan, execute};
+use crate::apply::{Outcome, Refusal, Report, Step, check_plan, check_same, execute};
 use crate::live::Connections;
 use crate::model::ResourceAction;
 use crate::plan::Plan;
@@ -163,14 +163,41 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
             Err(e) => return report_errors(&[e]),
         };
         let plan = match saved {
-            Some(plan) => {
-                if let Err(refusal) = check_plan(&plan, &loaded.policy, opts.allow_removals) {
+            Some(saved) => {
+                if let Err(refusal) = check_plan(&saved, &loaded.policy, opts.allow_removals) {
                     return report_errors(&[refusal]);
                 }
-                if let Err(refusal) = check_fresh(&plan, &conns).await {
-                    return report_errors(&[refusal]);
+                let targets = match saved
+                    .binding
+                    .targets
+                    .iter()
+                    .map(|t| t.parse::<crate::model::ResourceKey>())
+                    .collect::<Result<Vec<_>, _>>()
+                {
+                    Ok(t) => t,
+                    Err(e) => return report_errors(&[Refusal::Targets(e.to_string())]),
+                };
+                if let Err(code) = super::plan::check_targets(&loaded, &targets) {
+                    return code;
                 }
-                plan
+                let expected = match crate::engine::binding(&loaded, &targets) {
+                    Ok(b) => b,
+                    Err(e) => return report_errors(&e.lines()),
+                };
+                let what = saved.binding.differences(&expected);
+                if !what.is_empty() {
+                    return report_errors(&[Refusal::Unbound { what }]);
+                }
+                // The same engine as `plan`: what is applied is a plan made now, and only
+                // if it carries exactly the changes the reviewer saw.
+                let fresh = match compute(&loaded, &conns, &targets).await {
+                    Ok(p) => p,
+                    Err(code) => return code,
+                };
+                match check_same(&saved, fresh) {
+                    Ok(fresh) => fresh,
+                    Err(refusal) => return report_errors(&[refusal]),
+                }
             }
             None => {
                 let plan = match compute(&loaded, &conns, &[]).await {
@@ -213,7 +240,7 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
             }
             None => {}
         };
-        let report = execute(&plan, &conns, &loaded.desired, &progress).await;
+        let report = execute(&plan, &conns, &loaded.desired, &loaded.policy, &progress).await;
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }

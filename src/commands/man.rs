@@ -204,8 +204,18 @@ fn examples(roff: &mut Roff, path: &[String]) {
                 "teamsync apply --config examples/acme",
             ),
             (
-                "Apply exactly a saved plan, if nothing moved since:",
+                "Apply a saved plan, only if a plan made now carries exactly its changes:",
                 "teamsync apply plan.json",
+            ),
+        ],
+        ["report"] => &[
+            (
+                "An access review as one self-contained page:",
+                "teamsync report --out report.html",
+            ),
+            (
+                "One row per person and container, for a spreadsheet:",
+                "teamsync report --format csv --out report.csv",
             ),
         ],
         ["import"] => &[

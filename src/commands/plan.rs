@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::config::Loaded;
-use crate::live::{Connections, read_live};
+use crate::live::Connections;
 use crate::model::ResourceKey;
-use crate::plan::{DiffInput, Plan, diff};
+use crate::plan::Plan;
 use crate::providers::ClientOptions;
 use crate::render;
 
@@ -43,28 +43,16 @@ pub struct PlanOptions {
     pub color: ColorChoice,
 }
 
-/// Reads live state and computes the plan for a loaded configuration.
+/// Reads live state and computes the plan for a loaded configuration (see
+/// [`crate::engine::plan`]), printing what went wrong.
 pub async fn compute(
     loaded: &Loaded,
     conns: &Connections,
     targets: &[ResourceKey],
 ) -> Result<Plan, ExitCode> {
-    let mut desired = loaded.desired.clone();
-    if !targets.is_empty() {
-        desired.resources.retain(|k, _| targets.contains(k));
-        desired.prune.clear();
-    }
-    let live = read_live(conns, &desired)
+    crate::engine::plan(loaded, conns, targets)
         .await
-        .map_err(|e| report_errors(&e))?;
-    let mut plan = diff(DiffInput {
-        desired: &desired,
-        live: &live,
-        providers: &loaded.providers,
-        policy: &loaded.policy,
-    });
-    plan.retain_targets(targets);
-    Ok(plan)
+        .map_err(|e| report_errors(&e.lines()))
 }
 
 /// Rejects `--target` keys the configuration does not declare: a typo must not plan nothing.

@@ -2,6 +2,7 @@
 //! (`yaml`), then schema (`schema`), then meaning (`semantic`); each error points at the
 //! exact text, and every problem in every file is reported at once. No network call.
 
+mod digest;
 mod load;
 pub mod report;
 mod schema;

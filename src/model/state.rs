@@ -160,6 +160,13 @@ pub struct Policy {
     pub max_removals: Option<u64>,
 }
 
+impl Policy {
+    /// Whether `allowed_email_domains` lets this address in (always, when it is empty).
+    pub fn allows(&self, email: &super::Email) -> bool {
+        self.allowed_email_domains.is_empty() || self.allowed_email_domains.contains(email.domain())
+    }
+}
+
 /// How a member is identified. Desired members from the roster are known by email; a config
 /// may also name a raw provider user id.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -34,6 +34,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
     let mut fingerprints = BTreeMap::new();
     let mut notes = Vec::new();
     let mut unresolved = Vec::new();
+    let mut violations: Vec<String> = Vec::new();
     let mut claimed: BTreeSet<&ResourceKey> = BTreeSet::new();
 
     for desired in input.desired.resources.values() {
@@ -43,6 +44,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
             claimed.insert(&l.key);
         }
         let members = diff_members(desired, live, provider_kind, &mut notes, &mut unresolved);
+        check_user_ids(desired, live, input.policy, &mut violations);
         let needs_change = !members.is_empty() || !matches!(action, ResourceAction::Update);
         if !needs_change {
             continue;
@@ -78,13 +80,29 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
             continue;
         }
         fingerprints.insert(live.key.to_string(), fingerprint(live));
+        // Everyone in a pruned container loses that access: each is a removal in every
+        // view, in the summary and against `max_removals`.
+        let mut members: Vec<MemberChange> = live
+            .members
+            .iter()
+            .map(|have| MemberChange {
+                member: member_ref(None, None, Some(have)),
+                action: MemberAction::Remove,
+                risks: vec![Risk::Removal, Risk::Prune],
+            })
+            .collect();
+        members.sort_by(|a, b| a.member.cmp(&b.member));
+        let mut risks = vec![Risk::Prune];
+        if !members.is_empty() {
+            risks.insert(0, Risk::Removal);
+        }
         changes.push(ResourceChange {
             key: live.key.clone(),
             action: ResourceAction::Delete,
             live_id: Some(live.id.clone()),
             mode: Mode::Exact,
-            members: Vec::new(),
-            risks: vec![Risk::Prune],
+            members,
+            risks,
         });
     }
 
@@ -113,6 +131,9 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         summary,
         risks: risks.into_iter().collect(),
         unresolved,
+        // Filled in by whoever knows the configuration's files (the engine).
+        binding: super::Binding::default(),
+        violations,
     }
 }
 
@@ -293,6 +314,38 @@ fn diff_members(
             .then_with(|| action_rank(&a.action).cmp(&action_rank(&b.action)))
     });
     out
+}
+
+/// `allowed_email_domains` holds for members the config names by `user_id` too: their
+/// email is whatever the live state says it is, and one that is unknown or outside the
+/// allowed domains is a plan error naming the member (a `user_id` is no side door).
+fn check_user_ids(
+    desired: &DesiredResource,
+    live: Option<&LiveResource>,
+    policy: &Policy,
+    violations: &mut Vec<String>,
+) {
+    if policy.allowed_email_domains.is_empty() {
+        return;
+    }
+    let members = live.map(|l| l.members.as_slice()).unwrap_or(&[]);
+    for key in desired.members.keys() {
+        let MemberKey::UserId(id) = key else { continue };
+        let found = members
+            .iter()
+            .find(|m| m.user_id.as_deref() == Some(id.as_str()));
+        match found.and_then(|m| m.email.as_ref()) {
+            Some(email) if policy.allows(email) => {}
+            Some(email) => violations.push(format!(
+                "{}: member user_id:{id} is {email}, outside policy.allowed_email_domains; remove it from the configuration, or allow its domain",
+                desired.key
+            )),
+            None => violations.push(format!(
+                "{}: member user_id:{id} has no email teamsync can read, so policy.allowed_email_domains cannot be checked; declare the person by email instead",
+                desired.key
+            )),
+        }
+    }
 }
 
 /// A person the roster lists who is not in the live organization: invite, or say why not.

@@ -14,8 +14,9 @@ use crate::model::{MemberAction, ResourceAction, ResourceChange, Risk};
 pub use diff::{DiffInput, diff};
 pub use fingerprint::{ABSENT, fingerprint};
 
-/// The version of the saved/JSON plan format (see `docs/plan-format.md`).
-pub const FORMAT_VERSION: &str = "1";
+/// The version of the saved/JSON plan format (see `docs/plan-format.md`). Version 2 binds
+/// a plan to what produced it (`binding`) and lists unresolved members.
+pub const FORMAT_VERSION: &str = "2";
 
 /// A plan: data first, rendered three ways, saved as JSON by `--out`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +39,62 @@ pub struct Plan {
     /// removal, a replace that drops them, or a role change). Sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unresolved: Vec<Unresolved>,
+    /// What produced the plan: `apply FILE` refuses a plan whose binding differs from the
+    /// configuration it is run with.
+    pub binding: Binding,
+    /// Policy breaches the live state revealed; a plan with any is never shown or saved.
+    #[serde(skip)]
+    pub violations: Vec<String>,
+}
+
+/// What a saved plan was made from. Apply recomputes it from the configuration at hand and
+/// refuses a plan bound to anything else (another config, organization, endpoint, policy
+/// or set of targets).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binding {
+    /// `sha256:` over every configuration file: its path relative to the root's folder,
+    /// its length and its bytes, in path order.
+    pub config_digest: String,
+    /// Each configured provider: kind, endpoint and organization.
+    pub providers: BTreeMap<String, BoundProvider>,
+    pub allowed_email_domains: Vec<String>,
+    pub max_removals: Option<u64>,
+    /// `--target` keys, in their textual form; empty for the whole configuration.
+    pub targets: Vec<String>,
+    /// The day (UTC, `YYYY-MM-DD`) the plan was made for.
+    pub planned_for: String,
+}
+
+/// One provider as a plan was bound to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoundProvider {
+    pub kind: crate::model::ProviderKind,
+    /// The configured endpoint: the API's URL, or `sandbox:FILE` relative to the root.
+    pub endpoint: String,
+    pub organization: String,
+}
+
+impl Binding {
+    /// The fields that differ from `other`, by name (the day is not compared: a plan made
+    /// yesterday is still the reviewed one if nothing else moved).
+    pub fn differences(&self, other: &Binding) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.config_digest != other.config_digest {
+            out.push("the configuration files");
+        }
+        if self.providers != other.providers {
+            out.push("the providers (endpoint or organization)");
+        }
+        if self.allowed_email_domains != other.allowed_email_domains
+            || self.max_removals != other.max_removals
+        {
+            out.push("the policy");
+        }
+        if self.targets != other.targets {
+            out.push("the --target keys");
+        }
+        out
+    }
 }
 
 /// A live member the plan leaves alone because teamsync cannot tell who it is, or what

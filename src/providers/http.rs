@@ -219,7 +219,24 @@ impl Core {
     }
 
     /// `base` + `path` (which starts with `/`), keeping the base's own path (GitBook's `/v1`).
+    /// Every segment must be of the ids' alphabet (`A–Z a–z 0–9 _ -`, what all three APIs'
+    /// ids and route words are made of): an id from a plan or an answer can never add a
+    /// segment (`../groups/…`), a query or a fragment.
     fn url(&self, path: &str) -> Result<Url, ProviderError> {
+        let safe = |seg: &str| {
+            seg.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        };
+        let inner = path.strip_prefix('/').unwrap_or(path);
+        let inner = inner.strip_suffix('/').unwrap_or(inner);
+        if let Some(bad) = inner.split('/').find(|seg| seg.is_empty() || !safe(seg)) {
+            return Err(self.protocol(
+                "url",
+                format!(
+                    "refusing to build a request path from {bad:?}: ids may hold only letters, digits, _ and -"
+                ),
+            ));
+        }
         let joined = format!("{}{}", self.base.as_str().trim_end_matches('/'), path);
         Url::parse(&joined).map_err(|e| self.protocol(path, format!("bad URL {joined}: {e}")))
     }

@@ -314,7 +314,15 @@ impl Writer {
                 change.live_id.clone().filter(|_| renamed)
             }
             ResourceAction::Delete => {
-                report.container = Some(provider.delete(client, change).await);
+                // Deleting the container is what removes its members: each removal shares
+                // the container's result (and apply's read-back checks it is gone).
+                let result = provider.delete(client, change).await;
+                report.members = change
+                    .members
+                    .iter()
+                    .map(|m| (m.clone(), result.clone()))
+                    .collect();
+                report.container = Some(result);
                 return report;
             }
             ResourceAction::Update => change.live_id.clone(),
