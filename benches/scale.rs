@@ -424,6 +424,7 @@ fn diff_cpu() -> (usize, Duration) {
                 id: format!("id{r}"),
                 members: live_members,
                 pending_invites: BTreeSet::new(),
+                who_am_i: Default::default(),
             },
         );
         desired.resources.insert(

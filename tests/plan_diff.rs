@@ -75,6 +75,7 @@ fn live(provider: &str, kind: ResourceKind, name: &str, members: Vec<LiveMember>
         id: format!("id-{name}"),
         members,
         pending_invites: BTreeSet::new(),
+        who_am_i: Default::default(),
     }
 }
 

@@ -177,6 +177,7 @@ fn build(specs: &[SlotSpec]) -> (DesiredState, LiveState) {
                     id: format!("id-{slot}"),
                     members,
                     pending_invites: BTreeSet::new(),
+                    who_am_i: Default::default(),
                 },
             );
         }
@@ -244,6 +245,7 @@ fn simulate(plan: &Plan, live: &mut LiveState) {
                         id: "new".into(),
                         members: vec![],
                         pending_invites: BTreeSet::new(),
+                        who_am_i: Default::default(),
                     },
                 );
             }

@@ -282,6 +282,7 @@ fn loaded(desired: DesiredState, people: BTreeMap<String, Email>) -> Loaded {
         policy: Policy {
             allowed_email_domains: BTreeSet::from(["corp.example".to_string()]),
             max_removals: None,
+            allow_no_owner: false,
         },
         desired,
         people,
@@ -367,6 +368,7 @@ fn generated(people: usize, containers: usize) -> (Loaded, LiveState) {
                 id: format!("id{j}"),
                 members: live_members,
                 pending_invites: BTreeSet::new(),
+                who_am_i: Default::default(),
             },
         );
     }
@@ -461,6 +463,7 @@ fn hostile_names_are_escaped_in_every_format() {
             id: "t1".into(),
             members: vec![evil],
             pending_invites: BTreeSet::new(),
+            who_am_i: Default::default(),
         },
     );
     let built = report::build(&loaded(desired, BTreeMap::new()), &live, ctx());
@@ -739,6 +742,7 @@ fn invitations_service_accounts_foreign_domains_and_missing_containers_are_marke
                 bot,
             ],
             pending_invites: BTreeSet::from([email("new@corp.example"), email("x@other.example")]),
+            who_am_i: Default::default(),
         },
     );
     let built = report::build(&loaded(desired, BTreeMap::new()), &live, ctx());

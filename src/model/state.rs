@@ -158,6 +158,9 @@ pub struct Policy {
     pub allowed_email_domains: BTreeSet<String>,
     /// Removals above this in one apply need `--allow-removals`.
     pub max_removals: Option<u64>,
+    /// Allow a change that leaves a GitBook team or an organization without any owner or
+    /// admin (refused by default).
+    pub allow_no_owner: bool,
 }
 
 impl Policy {
@@ -263,6 +266,22 @@ pub struct LiveResource {
     pub members: Vec<LiveMember>,
     /// Organizations only: emails with an open invitation.
     pub pending_invites: BTreeSet<Email>,
+    /// Organizations only: whose account the token is, as the API's who-am-I route said.
+    #[serde(default)]
+    pub who_am_i: WhoAmI,
+}
+
+/// The answer of a provider's who-am-I route (API_NOTES_ADDENDUM §2) for the token in use.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "value")]
+pub enum WhoAmI {
+    /// Not asked: the resource has no organization roster.
+    #[default]
+    NotAsked,
+    /// The route failed, with why: removals from the organization are refused.
+    Unknown(String),
+    /// The provider's user id of the token's own account.
+    User(String),
 }
 
 /// What providers read: the resources the config touches (found by current or earlier

@@ -278,6 +278,7 @@ impl Contentful {
                     id,
                     members,
                     pending_invites: Default::default(),
+                    who_am_i: Default::default(),
                 })
             });
         }

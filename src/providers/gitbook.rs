@@ -220,6 +220,7 @@ impl Gitbook {
                     id: team.id,
                     members,
                     pending_invites: Default::default(),
+                    who_am_i: Default::default(),
                 })
             });
         }

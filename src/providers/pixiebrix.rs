@@ -17,11 +17,12 @@ use super::paging::{self, Identified, Incomplete, Listed};
 use super::{ProviderError, ReadScope};
 use crate::model::{
     AccountKind, Data, Email, LiveMember, LiveResource, MemberAction, MemberChange, Mode,
-    ProviderSettings, ResourceChange, ResourceKey, ResourceKind, Role,
+    ProviderSettings, ResourceChange, ResourceKey, ResourceKind, Role, WhoAmI,
 };
 
 const V2: &str = "application/json; version=2.0";
 const V1: &str = "application/json; version=1.0";
+const V11: &str = "application/json; version=1.1";
 const PAGE_SIZE: usize = 1000;
 /// Most roster members looked up one by one when the roster came without their emails.
 const ROSTER_LOOKUPS: usize = 500;
@@ -463,6 +464,7 @@ impl Pixiebrix {
                     id: c.id.clone(),
                     members,
                     pending_invites: BTreeSet::new(),
+                    who_am_i: Default::default(),
                 })
             });
         }
@@ -477,9 +479,10 @@ impl Pixiebrix {
     async fn read_organization(&self) -> Result<LiveResource, ProviderError> {
         let memberships_path = format!("/api/organizations/{}/memberships/", self.org);
         let invitations_path = format!("/api/organizations/{}/invitations/", self.org);
-        let (memberships, invitations) = tokio::join!(
+        let (memberships, invitations, who_am_i) = tokio::join!(
             self.list::<Membership>(&memberships_path),
             self.list::<Invitation>(&invitations_path),
+            self.who_am_i(),
         );
         let (memberships, invitations) = (memberships?.items, invitations?.items);
         let members = memberships
@@ -502,7 +505,31 @@ impl Pixiebrix {
                 .iter()
                 .filter_map(|i| i.email.as_deref().and_then(|e| Email::parse(e).ok()))
                 .collect(),
+            who_am_i,
         })
+    }
+
+    /// `GET /api/me/` (version 1.1 only, ADDENDUM §1.2): the token's own account, so the
+    /// roster never removes it. Never anything but GET on this path: DELETE deletes the
+    /// account.
+    async fn who_am_i(&self) -> WhoAmI {
+        #[derive(Deserialize)]
+        struct Me {
+            id: Option<String>,
+        }
+        let answer = async {
+            let url = self.client.url("/api/me/")?;
+            let resp = self.client.get(url.clone(), V11).await?;
+            resp.parse::<Me>().map_err(|e| {
+                self.client
+                    .protocol("GET /api/me/", format!("not an account: {e}"))
+            })
+        };
+        match answer.await {
+            Ok(Me { id: Some(id) }) => WhoAmI::User(id),
+            Ok(Me { id: None }) => WhoAmI::Unknown("GET /api/me/ answered without an id".into()),
+            Err(e) => WhoAmI::Unknown(e.to_string()),
+        }
     }
 
     async fn group_members(&self, group: &str) -> Result<Vec<LiveMember>, ProviderError> {

@@ -47,6 +47,10 @@ pub struct World {
     /// Organizations by id.
     #[serde(default)]
     pub organizations: BTreeMap<String, Org>,
+    /// The user id `GET /users/me` answers with (the token's own account); unset: the
+    /// user of the first `owner` membership of the first organization.
+    #[serde(default)]
+    pub me: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -196,6 +200,7 @@ impl Api for Contentful {
                 "/organizations/{org}/organization_memberships/{id}",
                 get(membership_get),
             )
+            .route("/users/me", get(me))
             .route("/organizations/{org}/users", get(users))
             .route("/organizations/{org}/users/{id}", get(user_get))
             .route("/organizations/{org}/teams", get(teams).post(team_create))
@@ -218,7 +223,7 @@ impl Api for Contentful {
     }
 
     fn owns_path(path: &str) -> bool {
-        path == "/organizations" || path.starts_with("/organizations/")
+        path == "/organizations" || path.starts_with("/organizations/") || path == "/users/me"
     }
 
     fn error_response(status: StatusCode, message: &str) -> Response {
@@ -550,6 +555,32 @@ async fn memberships(
             |m| membership_json(&org, m),
             |page| includes_for(o, &q, page),
         )
+    })
+}
+
+/// `GET /users/me` (ADDENDUM §3.2): the token's own user.
+async fn me(State(st): State<AppState>, h: HeaderMap, Query(q): Q) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    st.read(|w| {
+        let c = &w.contentful;
+        let found = c.organizations.values().find_map(|o| {
+            let id = match &c.me {
+                Some(id) => id.clone(),
+                None => o
+                    .memberships
+                    .iter()
+                    .find(|m| m.role == "owner")?
+                    .user
+                    .clone(),
+            };
+            o.users.iter().find(|u| u.id == id)
+        });
+        match found {
+            Some(u) => axum::Json(user_json(u)).into_response(),
+            None => not_found("User", "me"),
+        }
     })
 }
 

@@ -47,6 +47,10 @@ pub struct World {
     /// Organizations by id.
     #[serde(default)]
     pub organizations: BTreeMap<String, Org>,
+    /// The user id `GET /user` answers with (the token's own account); unset: the first
+    /// member of the first organization whose role is `admin`.
+    #[serde(default)]
+    pub me: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -177,6 +181,7 @@ impl Api for Gitbook {
 
     fn routes() -> Router<AppState> {
         Router::new()
+            .route("/v1/user", get(me))
             .route("/v1/orgs/{org}/members", get(members))
             .route("/v1/orgs/{org}/members/{user}", get(member_get))
             .route("/v1/orgs/{org}/teams", get(teams).put(team_create))
@@ -413,6 +418,36 @@ async fn members(
         Ok(items) => page(&st, &q, items),
         Err(r) => r,
     }
+}
+
+/// `GET /v1/user` (ADDENDUM §2.2): the token's own account.
+async fn me(State(st): State<AppState>, h: HeaderMap) -> Response {
+    if let Err(r) = auth(&st, &h) {
+        return r;
+    }
+    let host = h
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    st.read(|w| {
+        let g = &w.gitbook;
+        let found = g.organizations.values().find_map(|o| match &g.me {
+            Some(id) => o.members.iter().find(|m| &m.id == id),
+            None => o
+                .members
+                .iter()
+                .find(|m| m.role.as_deref() == Some("admin")),
+        });
+        match found {
+            Some(m) => axum::Json(json!({
+                "object": "user", "id": m.id, "displayName": m.name, "email": m.email,
+                "urls": {"location": format!("http://{host}/u/{}", m.id)},
+            }))
+            .into_response(),
+            None => error(StatusCode::NOT_FOUND, "User not found"),
+        }
+    })
 }
 
 async fn member_get(

@@ -52,6 +52,10 @@ pub struct World {
     pub tokens: Vec<String>,
     #[serde(default)]
     pub organizations: Vec<Org>,
+    /// The user id `GET /api/me/` answers with (the token's own account); unset: the first
+    /// service account of the first organization.
+    #[serde(default)]
+    pub me: Option<String>,
     /// Lookups by email, one per organization, built on first need and dropped by every
     /// write ([`World::invalidate`]): a 20,000-person organization answers a page of group
     /// members from the index instead of scanning every user and campaign per request.
@@ -239,6 +243,7 @@ impl Api for Pixiebrix {
     fn routes() -> Router<AppState> {
         Router::new()
             .route("/api/organizations/", get(orgs))
+            .route("/api/me/", get(me))
             .route("/api/organizations/{org}/memberships/", get(memberships))
             .route(
                 "/api/memberships/{id}/",
@@ -321,6 +326,8 @@ enum Versions {
     Both,
     /// 1.0 only.
     V1,
+    /// 1.1 only (`/api/me/`).
+    V11,
 }
 
 /// Version negotiation then auth. Returns the requested version (None = unspecified).
@@ -338,6 +345,7 @@ fn prelude(st: &AppState, h: &HeaderMap, allowed: Versions) -> Result<Option<Str
         let ok = match allowed {
             Versions::Both => v == "1.0" || v == "2.0",
             Versions::V1 => v == "1.0",
+            Versions::V11 => v == "1.1",
         };
         if !ok {
             return Err(detail(
@@ -1058,6 +1066,40 @@ fn find_membership(w: &super::World, id: u64) -> Option<(usize, usize)> {
                 .position(|m| m.id == id)
                 .map(|mi| (oi, mi))
         })
+}
+
+/// `GET /api/me/` (version 1.1, ADDENDUM §1.2): the token's own account. `DELETE` on this
+/// path deletes the caller's account in the real API, so it is not routed here at all.
+async fn me(State(st): State<AppState>, h: HeaderMap) -> Response {
+    if let Err(r) = prelude(&st, &h, Versions::V11) {
+        return r;
+    }
+    st.read(|w| {
+        let p = &w.pixiebrix;
+        let found = p.organizations.iter().find_map(|o| {
+            let user = match &p.me {
+                Some(id) => o.users.iter().find(|u| &u.id == id),
+                None => o.users.iter().find(|u| u.service_account),
+            }?;
+            Some((o, user))
+        });
+        let Some((o, u)) = found else {
+            return not_found();
+        };
+        let memberships: Vec<Value> = o
+            .memberships
+            .iter()
+            .filter(|m| m.user == u.id)
+            .map(|m| json!({"organization": o.id, "organization_name": o.name, "role": m.role}))
+            .collect();
+        axum::Json(json!({
+            "id": u.id, "email": u.email, "name": u.name,
+            "service_account": u.service_account, "deployment_key_account": u.deployment_key_account,
+            "organization": {"id": o.id, "name": o.name},
+            "organization_memberships": memberships,
+        }))
+        .into_response()
+    })
 }
 
 async fn membership_get(
