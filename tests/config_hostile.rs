@@ -9,7 +9,7 @@ use teamsync::diag::Diagnostic;
 
 const ROOT: &str = "version: 1
 providers:
-  pb: {kind: pixiebrix, organization: o1, token_env: PB_TOKEN}
+  pb: {kind: pixiebrix, organization: 0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11, token_env: PB_TOKEN}
   docs: {kind: gitbook, organization: acme, token_env: GB_TOKEN}
   cms: {kind: contentful, organization: c1, token_env: CF_TOKEN}
 policy:
@@ -267,7 +267,12 @@ fn cases() -> Vec<Case> {
         case(
             "unsupported tag",
             "groups: !!python/object:os.system [x]\n",
-            ("more.yaml", 1, 35, "invalid YAML: unsupported tag"),
+            (
+                "more.yaml",
+                1,
+                9,
+                "invalid YAML: unsupported tag `!!python/object:os.system`",
+            ),
         ),
         case(
             "a list instead of a mapping",
@@ -318,7 +323,7 @@ fn cases() -> Vec<Case> {
             (
                 "teamsync.yaml",
                 3,
-                74,
+                108,
                 "plain http to a host that is not loopback",
             ),
         ),
@@ -328,7 +333,7 @@ fn cases() -> Vec<Case> {
             (
                 "teamsync.yaml",
                 3,
-                53,
+                87,
                 "sandbox state file `nope.json` does not exist",
             ),
         ),
@@ -356,6 +361,294 @@ fn cases() -> Vec<Case> {
             "prune a kind the provider lacks",
             &ROOT.replace("token_env: GB_TOKEN", "token_env: GB_TOKEN, prune: [group]"),
             ("teamsync.yaml", 4, 74, "gitbook does not manage groups"),
+        ),
+        // Issue 14: invisible characters, lookalikes, tags, names, endpoints and ids.
+        case(
+            "zero-width space in an email",
+            "people:\n  ana: {email: \"ana\u{200B}@acme.com\"}\n",
+            (
+                "more.yaml",
+                2,
+                16,
+                "contains U+200B (zero width space), invisible, at character 4",
+            ),
+        ),
+        case(
+            "byte order mark in an email",
+            "groups:\n  - name: G\n    members: [\"\u{FEFF}ana@acme.com\"]\n",
+            (
+                "more.yaml",
+                3,
+                15,
+                "U+FEFF (zero width no-break space (BOM))",
+            ),
+        ),
+        case(
+            "bidi control in an email",
+            "people:\n  ana: {email: \"ana\u{202E}@acme.com\"}\n",
+            ("more.yaml", 2, 16, "U+202E (right-to-left override)"),
+        ),
+        case(
+            "Cyrillic lookalike in the local part",
+            "people:\n  ana: {email: \u{0430}na@acme.com}\n",
+            (
+                "more.yaml",
+                2,
+                16,
+                "U+0430 'а', which looks like the ASCII `a`, at character 1; it must be ASCII",
+            ),
+        ),
+        case(
+            "Cyrillic lookalike in the domain",
+            "people:\n  ana: {email: ana@\u{0430}cme.com}\n",
+            (
+                "more.yaml",
+                2,
+                16,
+                "mixes Latin and Cyrillic letters (U+0430 'а' is Cyrillic)",
+            ),
+        ),
+        case(
+            "domain spelled in lookalike letters",
+            "people:\n  ana: {email: ana@\u{0430}\u{0441}\u{0435}.com}\n",
+            (
+                "more.yaml",
+                2,
+                16,
+                "written in Cyrillic letters that look like the ASCII `ace`",
+            ),
+        ),
+        case(
+            "binary tag",
+            "people:\n  ana: {email: !!binary YW5hQGFjbWUuY29t}\n",
+            ("more.yaml", 2, 16, "unsupported tag `!!binary`"),
+        ),
+        case(
+            "timestamp tag",
+            "groups:\n  - name: !!timestamp 2001-12-14\n",
+            ("more.yaml", 2, 11, "unsupported tag `!!timestamp`"),
+        ),
+        case(
+            "handle with a newline",
+            "people:\n  \"al\\nice\": {email: alice@acme.com}\n",
+            (
+                "more.yaml",
+                2,
+                3,
+                "handle `al\\nice` contains U+000A (a line feed) at character 3",
+            ),
+        ),
+        case(
+            "handle with an upper-case letter",
+            "people:\n  Alice: {email: alice@acme.com}\n",
+            (
+                "more.yaml",
+                2,
+                3,
+                "handle `Alice` starts with an upper-case letter `A`",
+            ),
+        ),
+        case(
+            "reference with a newline is shown escaped",
+            &format!("{p}groups:\n  - name: G\n    members: [\"bob\\nwarning: forged\"]\n"),
+            ("more.yaml", 6, 15, "unknown person `bob\\nwarning: forged`"),
+        ),
+        case(
+            "name with a right-to-left override",
+            "groups:\n  - name: \"Sales\u{202E}spO\"\n",
+            (
+                "more.yaml",
+                2,
+                11,
+                "name `Sales\\u{202E}spO` contains U+202E (right-to-left override) at character 6",
+            ),
+        ),
+        case(
+            "name with a NUL",
+            "groups:\n  - name: \"Sales\\0\"\n",
+            ("more.yaml", 2, 11, "contains U+0000 (NUL) at character 6"),
+        ),
+        case(
+            "name with a newline",
+            "teams:\n  - name: \"Writers\\nOps\"\n    provider: docs\n",
+            (
+                "more.yaml",
+                2,
+                11,
+                "contains U+000A (a line feed) at character 8",
+            ),
+        ),
+        case(
+            "earlier name with a zero-width joiner",
+            "groups:\n  - name: Sales\n    previously: [\"Sa\u{200D}les\"]\n",
+            ("more.yaml", 3, 18, "U+200D (zero width joiner)"),
+        ),
+        case(
+            "two teams that differ only in case",
+            "teams:\n  - name: Writers\n    provider: docs\n  - name: writers\n    provider: docs\n",
+            (
+                "more.yaml",
+                4,
+                11,
+                "team `writers` and `Writers` on provider `docs` differ only in case",
+            ),
+        ),
+        root_case(
+            "endpoint with a user name and password",
+            &ROOT.replace(
+                "token_env: GB_TOKEN",
+                "token_env: GB_TOKEN, endpoint: \"https://user:s3cret@api.gitbook.com/v1\"",
+            ),
+            (
+                "teamsync.yaml",
+                4,
+                76,
+                "endpoint `https://…@api.gitbook.com` carries a user name or password",
+            ),
+        ),
+        root_case(
+            "endpoint with a query and a fragment",
+            &ROOT.replace(
+                "token_env: GB_TOKEN",
+                "token_env: GB_TOKEN, endpoint: \"https://api.gitbook.com/v1?query#fragment\"",
+            ),
+            (
+                "teamsync.yaml",
+                4,
+                76,
+                "has a query (`?…`) and a fragment (`#…`)",
+            ),
+        ),
+        root_case(
+            "endpoint with a line break",
+            &ROOT.replace(
+                "token_env: GB_TOKEN",
+                "token_env: GB_TOKEN, endpoint: \"https://api.git\\nbook.com\"",
+            ),
+            ("teamsync.yaml", 4, 76, "contains U+000A (a line feed)"),
+        ),
+        root_case(
+            "organization id that walks the URL",
+            &ROOT.replace("organization: acme", "organization: \"../../other/x\""),
+            (
+                "teamsync.yaml",
+                4,
+                39,
+                "organization id `../../other/x` contains `.`",
+            ),
+        ),
+        root_case(
+            "PixieBrix organization that is not a UUID",
+            &ROOT.replace("0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11", "acme"),
+            (
+                "teamsync.yaml",
+                3,
+                39,
+                "PixieBrix organization id `acme` is not a UUID",
+            ),
+        ),
+        root_case(
+            "absolute sandbox path",
+            &ROOT.replace(
+                ", token_env: GB_TOKEN",
+                ", endpoint: \"sandbox:/etc/passwd\"",
+            ),
+            (
+                "teamsync.yaml",
+                4,
+                55,
+                "sandbox state file `/etc/passwd` is outside the repository",
+            ),
+        ),
+        root_case(
+            "sandbox path with ..",
+            &ROOT.replace(", token_env: GB_TOKEN", ", endpoint: \"sandbox:../x.json\""),
+            (
+                "teamsync.yaml",
+                4,
+                55,
+                "sandbox state file `../x.json` is outside the repository",
+            ),
+        ),
+        root_case(
+            "token_env naming PATH",
+            &ROOT.replace("token_env: GB_TOKEN", "token_env: PATH"),
+            (
+                "teamsync.yaml",
+                4,
+                56,
+                "`token_env: PATH` names a well-known variable that holds no token",
+            ),
+        ),
+        root_case(
+            "token_env naming a GitHub Actions variable",
+            &ROOT.replace("token_env: GB_TOKEN", "token_env: GITHUB_TOKEN"),
+            ("teamsync.yaml", 4, 56, "names a well-known variable"),
+        ),
+        root_case(
+            "token_env in lower case",
+            &ROOT.replace("token_env: GB_TOKEN", "token_env: gb_token"),
+            (
+                "teamsync.yaml",
+                4,
+                56,
+                "`gb_token` is not an environment variable name teamsync reads",
+            ),
+        ),
+        root_case(
+            "provider name with an upper-case letter",
+            &ROOT.replace("  docs: {", "  Docs: {"),
+            (
+                "teamsync.yaml",
+                4,
+                3,
+                "provider name `Docs` starts with an upper-case letter `D`",
+            ),
+        ),
+        root_case(
+            "provider name with a dot",
+            &ROOT.replace("  docs: {", "  do.cs: {"),
+            (
+                "teamsync.yaml",
+                4,
+                3,
+                "provider name `do.cs` contains `.` at character 3",
+            ),
+        ),
+        root_case(
+            "allowed domain written as a wildcard",
+            &ROOT.replace("[acme.com]", "[\"*.acme.com\"]"),
+            (
+                "teamsync.yaml",
+                7,
+                27,
+                "`*.acme.com` is a wildcard, which teamsync does not read",
+            ),
+        ),
+        root_case(
+            "allowed domain with a trailing dot",
+            &ROOT.replace("[acme.com]", "[acme.com.]"),
+            ("teamsync.yaml", 7, 27, "`acme.com.` ends with a dot"),
+        ),
+        root_case(
+            "allowed domain written as a URL",
+            &ROOT.replace("[acme.com]", "[\"https://acme.com\"]"),
+            (
+                "teamsync.yaml",
+                7,
+                27,
+                "`https://acme.com` is a URL (`https://`), not a domain",
+            ),
+        ),
+        root_case(
+            "allowed domain in upper case",
+            &ROOT.replace("[acme.com]", "[Acme.com]"),
+            ("teamsync.yaml", 7, 27, "`Acme.com` has upper-case letters"),
+        ),
+        root_case(
+            "allowed domain with spaces",
+            &ROOT.replace("[acme.com]", "[\" acme.com\"]"),
+            ("teamsync.yaml", 7, 27, "contains white space"),
         ),
         root_case(
             "allowed domain written as an email",

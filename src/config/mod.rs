@@ -6,6 +6,7 @@ mod load;
 pub mod report;
 mod schema;
 mod semantic;
+mod text;
 pub mod types;
 mod yaml;
 
@@ -162,6 +163,6 @@ pub fn load_with(path: &Path, options: LoadOptions) -> Result<Loaded, Vec<Diagno
         policy: checked.policy,
         desired: checked.desired,
         people: checked.people,
-        warnings: Vec::new(),
+        warnings: sorted(checked.warnings),
     })
 }
