@@ -23,17 +23,33 @@ pub fn shown(s: &str) -> String {
             out.push('…');
             break;
         }
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if is_hidden(c) || (c.is_whitespace() && c != ' ') => {
-                out.push_str(&format!("\\u{{{:04X}}}", c as u32));
-            }
-            c => out.push(c),
-        }
+        out.push_str(&shown_char(c));
     }
     out
+}
+
+/// `s` with control, invisible and non-ASCII space characters written as `\u{…}` (or
+/// `\n`, `\r`, `\t`) escapes; nothing else changes and nothing is cut.
+pub fn escape_hidden(s: &str) -> String {
+    if !s
+        .chars()
+        .any(|c| is_hidden(c) || (c.is_whitespace() && c != ' '))
+    {
+        return s.to_string();
+    }
+    s.chars().map(shown_char).collect()
+}
+
+fn shown_char(c: char) -> String {
+    match c {
+        '\n' => "\\n".to_string(),
+        '\r' => "\\r".to_string(),
+        '\t' => "\\t".to_string(),
+        c if is_hidden(c) || (c.is_whitespace() && c != ' ') => {
+            format!("\\u{{{:04X}}}", c as u32)
+        }
+        c => c.to_string(),
+    }
 }
 
 /// What the name of a thing is called in messages.
