@@ -493,6 +493,11 @@ fn cases() -> Vec<Case> {
                 "team `writers` and `Writers` on provider `docs` differ only in case",
             ),
         ),
+        case(
+            "user id that walks the URL",
+            "groups:\n  - name: G\n    members: [{user_id: ../groups/1}]\n",
+            ("more.yaml", 3, 25, "user id `../groups/1` contains `.`"),
+        ),
         root_case(
             "endpoint with a user name and password",
             &ROOT.replace(

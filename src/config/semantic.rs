@@ -956,6 +956,15 @@ impl Checker<'_> {
             (MemberKey::Email(e), Data::new(), None)
         } else {
             let id = detail.user_id.clone().unwrap_or_default();
+            if !text::valid_organization(&id) {
+                let (message, _) = text::explain_organization(&id);
+                self.error(
+                    Diagnostic::error(message.replacen("organization id", "user id", 1))
+                        .at(at("user_id"))
+                        .with_hint("write the provider's user id as its API shows it: ASCII letters, digits, `_` and `-`; it is never a path"),
+                );
+                return None;
+            }
             (MemberKey::UserId(id), Data::new(), None)
         };
         if kind == ResourceKind::Campaign {
