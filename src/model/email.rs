@@ -53,6 +53,14 @@ impl Email {
         if !domain.contains('.') || !labels_ok {
             return Err(EmailError::Domain);
         }
+        // An internationalised domain is compared in its A-label form (`xn--…`), the form
+        // `parse_strict` gives the configuration's addresses; one IDNA refuses stays as
+        // written (this parser never refuses more than it did).
+        if !domain.is_ascii()
+            && let Ok(ascii) = idna::domain_to_ascii(domain)
+        {
+            return Ok(Email(format!("{}@{ascii}", local.to_lowercase())));
+        }
         Ok(Email(trimmed.to_lowercase()))
     }
 
@@ -427,8 +435,15 @@ mod tests {
             Email::parse_strict("Bob@Acme.COM").unwrap().as_str(),
             "bob@acme.com"
         );
-        // Live answers keep parsing as before.
+        // Live answers keep parsing as before, with an internationalised domain in the
+        // same A-label form, so a live address equals the configured one.
         assert!(Email::parse("\u{0430}na@acme.com").is_ok());
+        assert_eq!(Email::parse("Ana@Bücher.de").unwrap(), ok_idn());
+        assert_eq!(Email::parse_strict("ana@bücher.de").unwrap(), ok_idn());
+    }
+
+    fn ok_idn() -> Email {
+        Email("ana@xn--bcher-kva.de".into())
     }
 
     #[test]
