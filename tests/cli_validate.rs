@@ -23,7 +23,7 @@ fn validate_shows_every_problem_with_source_line_caret_and_hint_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("teamsync.yaml"),
-        "version: 1\nproviders:\n  pb: {kind: pixiebrix, organization: o, token_env: T}\ninclude: [g.yaml]\n",
+        "version: 1\nproviders:\n  pb: {kind: pixiebrix, organization: 0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11, token_env: T}\ninclude: [g.yaml]\n",
     )
     .unwrap();
     std::fs::write(
@@ -56,7 +56,7 @@ fn inside_github_actions_validate_prints_one_annotation_per_problem() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("teamsync.yaml"),
-        "version: 1\nproviders:\n  pb: {kind: pixiebrix, organization: o, token_env: T}\ngroups:\n  - name: G\n    membres: []\n  - name: H\n    members: [nobody@x.com, ghost]\n",
+        "version: 1\nproviders:\n  pb: {kind: pixiebrix, organization: 0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11, token_env: T}\ngroups:\n  - name: G\n    membres: []\n  - name: H\n    members: [nobody@x.com, ghost]\n",
     )
     .unwrap();
     let out = teamsync()

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-const ROOT: &str = "version: 1\nproviders:\n  pb: {kind: pixiebrix, organization: o1, token_env: PB_TOKEN}\n  docs: {kind: gitbook, organization: acme, token_env: GB_TOKEN}\ninclude: [\"more.yaml\"]\n";
+const ROOT: &str = "version: 1\nproviders:\n  pb: {kind: pixiebrix, organization: 0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11, token_env: PB_TOKEN}\n  docs: {kind: gitbook, organization: acme, token_env: GB_TOKEN}\ninclude: [\"more.yaml\"]\n";
 
 fn valid_more() -> &'static str {
     "people:\n  alice: {email: alice@acme.com, data: {Location: NYC}}\n  bob: {email: bob@acme.com}\ngroups:\n  - name: Sales\n    previously: [Old]\n    mode: additive\n    members: [alice, {person: bob}]\ncampaigns:\n  - name: Q3\n    members: [{person: alice, data: {x: 1}}]\nteams:\n  - name: Docs\n    members: [{person: bob, role: owner}, alice]\norganization:\n  roster: exact\n  keep: [service_accounts]\n"

@@ -9,7 +9,7 @@ use teamsync::diag::Diagnostic;
 
 const ROOT: &str = "version: 1
 providers:
-  pb: {kind: pixiebrix, organization: o1, token_env: PB_TOKEN}
+  pb: {kind: pixiebrix, organization: 0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11, token_env: PB_TOKEN}
   docs: {kind: gitbook, organization: acme, token_env: GB_TOKEN}
   cms: {kind: contentful, organization: c1, token_env: CF_TOKEN}
 policy:
@@ -267,7 +267,12 @@ fn cases() -> Vec<Case> {
         case(
             "unsupported tag",
             "groups: !!python/object:os.system [x]\n",
-            ("more.yaml", 1, 35, "invalid YAML: unsupported tag"),
+            (
+                "more.yaml",
+                1,
+                9,
+                "invalid YAML: unsupported tag `!!python/object:os.system`",
+            ),
         ),
         case(
             "a list instead of a mapping",
@@ -318,7 +323,7 @@ fn cases() -> Vec<Case> {
             (
                 "teamsync.yaml",
                 3,
-                74,
+                108,
                 "plain http to a host that is not loopback",
             ),
         ),
@@ -328,7 +333,7 @@ fn cases() -> Vec<Case> {
             (
                 "teamsync.yaml",
                 3,
-                53,
+                87,
                 "sandbox state file `nope.json` does not exist",
             ),
         ),
@@ -356,6 +361,299 @@ fn cases() -> Vec<Case> {
             "prune a kind the provider lacks",
             &ROOT.replace("token_env: GB_TOKEN", "token_env: GB_TOKEN, prune: [group]"),
             ("teamsync.yaml", 4, 74, "gitbook does not manage groups"),
+        ),
+        // Issue 14: invisible characters, lookalikes, tags, names, endpoints and ids.
+        case(
+            "zero-width space in an email",
+            "people:\n  ana: {email: \"ana\u{200B}@acme.com\"}\n",
+            (
+                "more.yaml",
+                2,
+                16,
+                "contains U+200B (zero width space), invisible, at character 4",
+            ),
+        ),
+        case(
+            "byte order mark in an email",
+            "groups:\n  - name: G\n    members: [\"\u{FEFF}ana@acme.com\"]\n",
+            (
+                "more.yaml",
+                3,
+                15,
+                "U+FEFF (zero width no-break space (BOM))",
+            ),
+        ),
+        case(
+            "bidi control in an email",
+            "people:\n  ana: {email: \"ana\u{202E}@acme.com\"}\n",
+            ("more.yaml", 2, 16, "U+202E (right-to-left override)"),
+        ),
+        case(
+            "Cyrillic lookalike in the local part",
+            "people:\n  ana: {email: \u{0430}na@acme.com}\n",
+            (
+                "more.yaml",
+                2,
+                16,
+                "U+0430 'а', which looks like the ASCII `a`, at character 1; it must be ASCII",
+            ),
+        ),
+        case(
+            "Cyrillic lookalike in the domain",
+            "people:\n  ana: {email: ana@\u{0430}cme.com}\n",
+            (
+                "more.yaml",
+                2,
+                16,
+                "mixes Latin and Cyrillic letters (U+0430 'а' is Cyrillic)",
+            ),
+        ),
+        case(
+            "domain spelled in lookalike letters",
+            "people:\n  ana: {email: ana@\u{0430}\u{0441}\u{0435}.com}\n",
+            (
+                "more.yaml",
+                2,
+                16,
+                "written in Cyrillic letters that look like the ASCII `ace`",
+            ),
+        ),
+        case(
+            "binary tag",
+            "people:\n  ana: {email: !!binary YW5hQGFjbWUuY29t}\n",
+            ("more.yaml", 2, 16, "unsupported tag `!!binary`"),
+        ),
+        case(
+            "timestamp tag",
+            "groups:\n  - name: !!timestamp 2001-12-14\n",
+            ("more.yaml", 2, 11, "unsupported tag `!!timestamp`"),
+        ),
+        case(
+            "handle with a newline",
+            "people:\n  \"al\\nice\": {email: alice@acme.com}\n",
+            (
+                "more.yaml",
+                2,
+                3,
+                "handle `al\\nice` contains U+000A (a line feed) at character 3",
+            ),
+        ),
+        case(
+            "handle with an upper-case letter",
+            "people:\n  Alice: {email: alice@acme.com}\n",
+            (
+                "more.yaml",
+                2,
+                3,
+                "handle `Alice` starts with an upper-case letter `A`",
+            ),
+        ),
+        case(
+            "reference with a newline is shown escaped",
+            &format!("{p}groups:\n  - name: G\n    members: [\"bob\\nwarning: forged\"]\n"),
+            ("more.yaml", 6, 15, "unknown person `bob\\nwarning: forged`"),
+        ),
+        case(
+            "name with a right-to-left override",
+            "groups:\n  - name: \"Sales\u{202E}spO\"\n",
+            (
+                "more.yaml",
+                2,
+                11,
+                "name `Sales\\u{202E}spO` contains U+202E (right-to-left override) at character 6",
+            ),
+        ),
+        case(
+            "name with a NUL",
+            "groups:\n  - name: \"Sales\\0\"\n",
+            ("more.yaml", 2, 11, "contains U+0000 (NUL) at character 6"),
+        ),
+        case(
+            "name with a newline",
+            "teams:\n  - name: \"Writers\\nOps\"\n    provider: docs\n",
+            (
+                "more.yaml",
+                2,
+                11,
+                "contains U+000A (a line feed) at character 8",
+            ),
+        ),
+        case(
+            "earlier name with a zero-width joiner",
+            "groups:\n  - name: Sales\n    previously: [\"Sa\u{200D}les\"]\n",
+            ("more.yaml", 3, 18, "U+200D (zero width joiner)"),
+        ),
+        case(
+            "two teams that differ only in case",
+            "teams:\n  - name: Writers\n    provider: docs\n  - name: writers\n    provider: docs\n",
+            (
+                "more.yaml",
+                4,
+                11,
+                "team `writers` and `Writers` on provider `docs` differ only in case",
+            ),
+        ),
+        case(
+            "user id that walks the URL",
+            "groups:\n  - name: G\n    members: [{user_id: ../groups/1}]\n",
+            ("more.yaml", 3, 25, "user id `../groups/1` contains `.`"),
+        ),
+        root_case(
+            "endpoint with a user name and password",
+            &ROOT.replace(
+                "token_env: GB_TOKEN",
+                "token_env: GB_TOKEN, endpoint: \"https://user:s3cret@api.gitbook.com/v1\"",
+            ),
+            (
+                "teamsync.yaml",
+                4,
+                76,
+                "endpoint `https://…@api.gitbook.com` carries a user name or password",
+            ),
+        ),
+        root_case(
+            "endpoint with a query and a fragment",
+            &ROOT.replace(
+                "token_env: GB_TOKEN",
+                "token_env: GB_TOKEN, endpoint: \"https://api.gitbook.com/v1?query#fragment\"",
+            ),
+            (
+                "teamsync.yaml",
+                4,
+                76,
+                "has a query (`?…`) and a fragment (`#…`)",
+            ),
+        ),
+        root_case(
+            "endpoint with a line break",
+            &ROOT.replace(
+                "token_env: GB_TOKEN",
+                "token_env: GB_TOKEN, endpoint: \"https://api.git\\nbook.com\"",
+            ),
+            ("teamsync.yaml", 4, 76, "contains U+000A (a line feed)"),
+        ),
+        root_case(
+            "organization id that walks the URL",
+            &ROOT.replace("organization: acme", "organization: \"../../other/x\""),
+            (
+                "teamsync.yaml",
+                4,
+                39,
+                "organization id `../../other/x` contains `.`",
+            ),
+        ),
+        root_case(
+            "PixieBrix organization that is not a UUID",
+            &ROOT.replace("0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11", "acme"),
+            (
+                "teamsync.yaml",
+                3,
+                39,
+                "PixieBrix organization id `acme` is not a UUID",
+            ),
+        ),
+        root_case(
+            "absolute sandbox path",
+            &ROOT.replace(
+                ", token_env: GB_TOKEN",
+                ", endpoint: \"sandbox:/etc/passwd\"",
+            ),
+            (
+                "teamsync.yaml",
+                4,
+                55,
+                "sandbox state file `/etc/passwd` is outside the repository",
+            ),
+        ),
+        root_case(
+            "sandbox path with ..",
+            &ROOT.replace(", token_env: GB_TOKEN", ", endpoint: \"sandbox:../x.json\""),
+            (
+                "teamsync.yaml",
+                4,
+                55,
+                "sandbox state file `../x.json` is outside the repository",
+            ),
+        ),
+        root_case(
+            "token_env naming PATH",
+            &ROOT.replace("token_env: GB_TOKEN", "token_env: PATH"),
+            (
+                "teamsync.yaml",
+                4,
+                56,
+                "`token_env: PATH` names a well-known variable that holds no token",
+            ),
+        ),
+        root_case(
+            "token_env naming a GitHub Actions variable",
+            &ROOT.replace("token_env: GB_TOKEN", "token_env: GITHUB_TOKEN"),
+            ("teamsync.yaml", 4, 56, "names a well-known variable"),
+        ),
+        root_case(
+            "token_env in lower case",
+            &ROOT.replace("token_env: GB_TOKEN", "token_env: gb_token"),
+            (
+                "teamsync.yaml",
+                4,
+                56,
+                "`gb_token` is not an environment variable name teamsync reads",
+            ),
+        ),
+        root_case(
+            "provider name with an upper-case letter",
+            &ROOT.replace("  docs: {", "  Docs: {"),
+            (
+                "teamsync.yaml",
+                4,
+                3,
+                "provider name `Docs` starts with an upper-case letter `D`",
+            ),
+        ),
+        root_case(
+            "provider name with a dot",
+            &ROOT.replace("  docs: {", "  do.cs: {"),
+            (
+                "teamsync.yaml",
+                4,
+                3,
+                "provider name `do.cs` contains `.` at character 3",
+            ),
+        ),
+        root_case(
+            "allowed domain written as a wildcard",
+            &ROOT.replace("[acme.com]", "[\"*.acme.com\"]"),
+            (
+                "teamsync.yaml",
+                7,
+                27,
+                "`*.acme.com` is a wildcard, which teamsync does not read",
+            ),
+        ),
+        root_case(
+            "allowed domain with a trailing dot",
+            &ROOT.replace("[acme.com]", "[acme.com.]"),
+            ("teamsync.yaml", 7, 27, "`acme.com.` ends with a dot"),
+        ),
+        root_case(
+            "allowed domain written as a URL",
+            &ROOT.replace("[acme.com]", "[\"https://acme.com\"]"),
+            (
+                "teamsync.yaml",
+                7,
+                27,
+                "`https://acme.com` is a URL (`https://`), not a domain",
+            ),
+        ),
+        root_case(
+            "allowed domain in upper case",
+            &ROOT.replace("[acme.com]", "[Acme.com]"),
+            ("teamsync.yaml", 7, 27, "`Acme.com` has upper-case letters"),
+        ),
+        root_case(
+            "allowed domain with spaces",
+            &ROOT.replace("[acme.com]", "[\" acme.com\"]"),
+            ("teamsync.yaml", 7, 27, "contains white space"),
         ),
         root_case(
             "allowed domain written as an email",
@@ -686,5 +984,379 @@ fn an_unclosed_bracket_is_reported_where_it_opens() {
             "{}",
             d.message
         );
+    }
+}
+
+// Issue 14: names, lookalikes, endpoints and ids, beyond the one-message corpus above.
+
+#[test]
+fn two_declarations_that_differ_only_in_case_name_both_places() {
+    let root = ROOT.replace("[\"more.yaml\"]", "[\"a.yaml\", \"b.yaml\"]");
+    let (dir, diags) = load_errors(&[
+        ("teamsync.yaml", &root),
+        ("a.yaml", "teams:\n  - name: Writers\n    provider: docs\n"),
+        ("b.yaml", "teams:\n  - provider: docs\n    name: writers\n"),
+    ]);
+    assert_eq!(diags.len(), 1, "{}", config::report::render(&diags));
+    let d = &diags[0];
+    assert_eq!(
+        d.message,
+        "team `writers` and `Writers` on provider `docs` differ only in case"
+    );
+    assert_eq!(
+        d.location.as_ref().unwrap().to_string(),
+        format!("{}:3:11", dir.path().join("b.yaml").display())
+    );
+    assert_eq!(
+        d.related[0].0.to_string(),
+        format!("{}:2:11", dir.path().join("a.yaml").display())
+    );
+    // Surrounding spaces are trimmed first, so ` Writers` next to `Writers` is the same
+    // name declared twice, both places named.
+    let (dir, diags) = load_errors(&[
+        ("teamsync.yaml", &root),
+        ("a.yaml", "teams:\n  - name: Writers\n    provider: docs\n"),
+        (
+            "b.yaml",
+            "teams:\n  - name: \" Writers\"\n    provider: docs\n",
+        ),
+    ]);
+    let errors: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| d.severity == teamsync::diag::Severity::Error)
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", config::report::render(&diags));
+    assert_eq!(
+        errors[0].message,
+        "docs.team[\"Writers\"] is declared twice"
+    );
+    assert_eq!(
+        errors[0].related[0].0.to_string(),
+        format!("{}:2:11", dir.path().join("a.yaml").display())
+    );
+}
+
+#[test]
+fn a_name_with_surrounding_spaces_is_trimmed_with_a_located_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("teamsync.yaml", ROOT.to_string()),
+            (
+                "more.yaml",
+                format!(
+                    "{PEOPLE}groups:\n  - name: \"Sales \"\n    previously: [\" Old\"]\n    members: [alice]\n"
+                ),
+            ),
+        ],
+    );
+    let loaded = config::load(&dir.path().join("teamsync.yaml"))
+        .unwrap_or_else(|e| panic!("{}", config::report::render(&e)));
+    let names: Vec<&str> = loaded
+        .desired
+        .resources
+        .keys()
+        .map(|k| k.name.as_str())
+        .collect();
+    assert_eq!(names, vec!["Sales"]);
+    let r = loaded.desired.resources.values().next().unwrap();
+    assert_eq!(r.previously, vec!["Old".to_string()]);
+    assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
+    let w = &loaded.warnings[0];
+    assert_eq!(w.severity, teamsync::diag::Severity::Warning);
+    assert_eq!(
+        w.message,
+        "name `Sales␠` has spaces around it; using `Sales`"
+    );
+    assert_eq!(
+        w.location.as_ref().unwrap().to_string(),
+        format!("{}:5:11", dir.path().join("more.yaml").display())
+    );
+    assert_eq!(w.hint.as_deref(), Some("write `Sales`"));
+    // `validate` prints it and still succeeds.
+    let out = assert_cmd::Command::cargo_bin("teamsync")
+        .unwrap()
+        .args(["validate", "--config"])
+        .arg(dir.path())
+        .env_remove("GITHUB_ACTIONS")
+        .assert()
+        .code(0);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains(":5:11: warning: name `Sales␠` has spaces around it; using `Sales`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn every_bad_allowed_email_domain_is_located_with_its_fix() {
+    let root = ROOT.replace(
+        "[acme.com]",
+        "[\"*.acme.com\", \"acme.com.\", \"@acme.com\", \"https://acme.com\"]",
+    );
+    let (dir, diags) = load_errors(&[("teamsync.yaml", &root), ("more.yaml", PEOPLE)]);
+    let text = config::report::render(&diags);
+    let got: Vec<(usize, usize, &str, &str)> = diags
+        .iter()
+        .map(|d| {
+            let p = d.location.as_ref().unwrap().position.unwrap();
+            (
+                p.line,
+                p.column,
+                d.message.as_str(),
+                d.hint.as_deref().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                7,
+                27,
+                "allowed email domain `*.acme.com` is a wildcard, which teamsync does not read",
+                "write `acme.com`; subdomains are not matched — list each one (for example `eu.acme.com`)"
+            ),
+            (
+                7,
+                41,
+                "allowed email domain `acme.com.` ends with a dot",
+                "write `acme.com`"
+            ),
+            (
+                7,
+                54,
+                "`@acme.com` is not a domain: it contains `@`",
+                "write the domain alone: `acme.com`"
+            ),
+            (
+                7,
+                67,
+                "allowed email domain `https://acme.com` is a URL (`https://`), not a domain",
+                "write `acme.com`"
+            ),
+        ],
+        "{text}"
+    );
+    assert!(
+        diags
+            .iter()
+            .all(|d| d.location.as_ref().unwrap().file == dir.path().join("teamsync.yaml"))
+    );
+}
+
+#[test]
+fn an_endpoint_password_is_never_repeated_in_the_error() {
+    let root = ROOT.replace(
+        "token_env: GB_TOKEN",
+        "token_env: GB_TOKEN, endpoint: \"https://user:s3cret@api.gitbook.com/v1\"",
+    );
+    let (_dir, diags) = load_errors(&[("teamsync.yaml", &root), ("more.yaml", PEOPLE)]);
+    let text = config::report::render(&diags);
+    let d = diags
+        .iter()
+        .find(|d| d.message.contains("carries a user name or password"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(
+        d.hint.as_deref().unwrap_or("").split(';').next(),
+        Some("write `https://api.gitbook.com/v1`"),
+        "{text}"
+    );
+    // The source line is shown as written (it is the user's own file), but no message
+    // or hint repeats the secret.
+    let said: String = diags
+        .iter()
+        .map(|d| format!("{} {}", d.message, d.hint.as_deref().unwrap_or("")))
+        .collect();
+    assert!(
+        !said.contains("s3cret") && !said.contains("user:"),
+        "{said}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_sandbox_file_linked_from_outside_the_repository_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.json"), "{}").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = ROOT.replace(
+        ", token_env: GB_TOKEN",
+        ", endpoint: \"sandbox:state.json\"",
+    );
+    write_files(
+        dir.path(),
+        &[("teamsync.yaml", root), ("more.yaml", PEOPLE.to_string())],
+    );
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.json"),
+        dir.path().join("state.json"),
+    )
+    .unwrap();
+    let diags = config::load(&dir.path().join("teamsync.yaml")).unwrap_err();
+    let text = config::report::render(&diags);
+    assert!(
+        diags.iter().any(|d| matches(
+            d,
+            dir.path(),
+            (
+                "teamsync.yaml",
+                4,
+                55,
+                "sandbox state file `state.json` resolves outside the repository"
+            )
+        )),
+        "{text}"
+    );
+    // A link that stays inside the repository is fine.
+    std::fs::remove_file(dir.path().join("state.json")).unwrap();
+    std::fs::create_dir(dir.path().join("seed")).unwrap();
+    std::fs::write(dir.path().join("seed/state.json"), "{}").unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("seed/state.json"),
+        dir.path().join("state.json"),
+    )
+    .unwrap();
+    if let Err(diags) = config::load(&dir.path().join("teamsync.yaml")) {
+        panic!("{}", config::report::render(&diags));
+    }
+}
+
+#[test]
+fn a_forged_line_or_a_bidi_control_never_reaches_the_terminal_raw() {
+    // Two files: the handle is a schema error, which leaves its file out of the
+    // semantic checks that find the name.
+    let root = ROOT.replace("[\"more.yaml\"]", "[\"a.yaml\", \"b.yaml\"]");
+    let (_dir, diags) = load_errors(&[
+        ("teamsync.yaml", &root),
+        (
+            "a.yaml",
+            "people:\n  \"bob\\nwarning: all good\": {email: bob@acme.com}\n",
+        ),
+        ("b.yaml", "groups:\n  - name: \"Sales\u{202E}spO\"\n"),
+    ]);
+    let text = config::report::render(&diags);
+    assert!(!text.contains('\u{202E}'), "{text}");
+    assert!(
+        !text.lines().any(|l| l.starts_with("warning: all good")),
+        "{text}"
+    );
+    assert!(text.contains("Sales\\u{202E}spO"), "{text}");
+}
+
+/// Each hostile config, through the CLI: `validate` exits 1 with the located message, and
+/// `plan` exits 1 with the same configuration error before any request: the providers'
+/// endpoint is a local listener that must see no connection at all.
+#[test]
+fn hostile_configs_exit_1_with_a_located_error_and_make_no_request() {
+    use std::net::TcpListener;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let endpoint = format!("endpoint: \"http://{addr}\", token_env: PB_TOKEN");
+    let root = ROOT.replace("token_env: PB_TOKEN", &endpoint);
+    let more = |text: &str| (root.clone(), text.to_string());
+    let with_root = |r: String| (r, PEOPLE.to_string());
+    let cases: Vec<(&str, (String, String), &str)> = vec![
+        (
+            "zero-width space",
+            more("people:\n  ana: {email: \"ana\u{200B}@acme.com\"}\n"),
+            "more.yaml:2:16: error: `ana\\u{200B}@acme.com` is not a valid email address: it contains U+200B (zero width space)",
+        ),
+        (
+            "Cyrillic lookalike",
+            more("people:\n  ana: {email: \u{0430}na@acme.com}\n"),
+            "more.yaml:2:16: error: `\u{0430}na@acme.com` is not a valid email address: the part before '@' contains U+0430",
+        ),
+        (
+            "!!binary",
+            more("people:\n  ana: {email: !!binary YW5hQGFjbWUuY29t}\n"),
+            "more.yaml:2:16: error: invalid YAML: unsupported tag `!!binary`",
+        ),
+        (
+            "handle with a newline",
+            more("people:\n  \"al\\nice\": {email: alice@acme.com}\n"),
+            "more.yaml:2:3: error: handle `al\\nice` contains U+000A",
+        ),
+        (
+            "name with U+202E",
+            more("groups:\n  - name: \"Sales\u{202E}spO\"\n"),
+            "more.yaml:2:11: error: name `Sales\\u{202E}spO` contains U+202E (right-to-left override)",
+        ),
+        (
+            "Writers and writers",
+            more("teams:\n  - name: Writers\n    provider: docs\n  - name: writers\n    provider: docs\n"),
+            "more.yaml:4:11: error: team `writers` and `Writers` on provider `docs` differ only in case",
+        ),
+        (
+            "user and password in the endpoint",
+            with_root(root.replace("organization: acme, token_env: GB_TOKEN", "organization: acme, token_env: GB_TOKEN, endpoint: \"https://user:pass@api.gitbook.com\"")),
+            "teamsync.yaml:4:76: error: endpoint `https://…@api.gitbook.com` carries a user name or password",
+        ),
+        (
+            "query and fragment",
+            with_root(root.replace("organization: acme, token_env: GB_TOKEN", "organization: acme, token_env: GB_TOKEN, endpoint: \"https://api.gitbook.com/v1?query#fragment\"")),
+            "teamsync.yaml:4:76: error: endpoint `https://api.gitbook.com/v1?query#fragment` has a query",
+        ),
+        (
+            "organization that walks the URL",
+            with_root(root.replace("organization: acme", "organization: ../../other/x")),
+            "teamsync.yaml:4:39: error: organization id `../../other/x` contains `.`",
+        ),
+        (
+            "sandbox:/etc/passwd",
+            with_root(root.replace(", token_env: GB_TOKEN", ", endpoint: \"sandbox:/etc/passwd\"")),
+            "teamsync.yaml:4:55: error: sandbox state file `/etc/passwd` is outside the repository",
+        ),
+        (
+            "sandbox:../x.json",
+            with_root(root.replace(", token_env: GB_TOKEN", ", endpoint: \"sandbox:../x.json\"")),
+            "teamsync.yaml:4:55: error: sandbox state file `../x.json` is outside the repository",
+        ),
+        (
+            "token_env: PATH",
+            with_root(root.replace("token_env: GB_TOKEN", "token_env: PATH")),
+            "teamsync.yaml:4:56: error: `token_env: PATH` names a well-known variable",
+        ),
+        (
+            "allowed_email_domains",
+            with_root(root.replace("[acme.com]", "[\"*.acme.com\", \"acme.com.\", \"@acme.com\", \"https://acme.com\"]")),
+            "teamsync.yaml:7:27: error: allowed email domain `*.acme.com` is a wildcard",
+        ),
+    ];
+    for (name, (root_text, more_text), expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        write_files(
+            dir.path(),
+            &[("teamsync.yaml", root_text), ("more.yaml", more_text)],
+        );
+        for command in ["validate", "plan"] {
+            let out = assert_cmd::Command::cargo_bin("teamsync")
+                .unwrap()
+                .args([command, "--config"])
+                .arg(dir.path())
+                .env("PB_TOKEN", "t")
+                .env("GB_TOKEN", "t")
+                .env("CF_TOKEN", "t")
+                .env_remove("GITHUB_ACTIONS")
+                .assert()
+                .code(1);
+            let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+            let located = format!("{}{expected}", dir.path().join("").display());
+            assert!(
+                stderr.contains(&located),
+                "{name} ({command}): expected `{located}` in:\n{stderr}"
+            );
+            assert!(stderr.contains("  hint: "), "{name} ({command}): {stderr}");
+            assert!(
+                !stderr.contains("connect") && !stderr.contains(&addr.to_string()),
+                "{name} ({command}): {stderr}"
+            );
+            match listener.accept() {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                other => panic!("{name} ({command}): a connection reached the provider: {other:?}"),
+            }
+        }
     }
 }

@@ -250,6 +250,27 @@ fn import_all_of_the_example_writes_a_repository_that_plans_to_nothing() {
             assert!(!text.contains("people:"), "one people.yaml only: {name}");
         }
     }
+    // The root points back at the example's seed, outside `adopted/`; a `sandbox:` path
+    // must stay inside its repository (`..` is refused), so the seed moves in with it.
+    let root_path = target.join("teamsync.yaml");
+    let root = std::fs::read_to_string(&root_path).unwrap();
+    assert!(
+        root.contains("sandbox:../examples/acme/live-state.json"),
+        "{root}"
+    );
+    std::fs::copy(
+        example.join("live-state.json"),
+        target.join("live-state.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        &root_path,
+        root.replace(
+            "sandbox:../examples/acme/live-state.json",
+            "sandbox:live-state.json",
+        ),
+    )
+    .unwrap();
     let out = assert_cmd::Command::cargo_bin("teamsync")
         .unwrap()
         .args(["plan", "--detailed-exitcode", "--config"])

@@ -127,7 +127,7 @@ fn a_redirect_is_not_followed_so_the_token_stays_home() {
 
     let root = root_config(
         &format!(
-            "  pb:\n    kind: pixiebrix\n    organization: o1\n    endpoint: http://{first_addr}\n    token_env: PIXIEBRIX_TOKEN\n"
+            "  pb:\n    kind: pixiebrix\n    organization: 0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11\n    endpoint: http://{first_addr}\n    token_env: PIXIEBRIX_TOKEN\n"
         ),
         "g.yaml",
     );
@@ -161,7 +161,7 @@ fn a_server_that_accepts_and_hangs_fails_with_a_clear_timeout() {
     });
     let root = root_config(
         &format!(
-            "  pb:\n    kind: pixiebrix\n    organization: o1\n    endpoint: http://{addr}\n    token_env: PIXIEBRIX_TOKEN\n"
+            "  pb:\n    kind: pixiebrix\n    organization: 0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11\n    endpoint: http://{addr}\n    token_env: PIXIEBRIX_TOKEN\n"
         ),
         "g.yaml",
     );
@@ -175,7 +175,7 @@ fn a_server_that_accepts_and_hangs_fails_with_a_clear_timeout() {
     assert_eq!(code, 1, "{text}");
     assert!(
         text.contains(
-            "pb (pixiebrix): GET /api/organizations/o1/groups/ failed: no answer within 1s"
+            "pb (pixiebrix): GET /api/organizations/0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11/groups/ failed: no answer within 1s"
         ),
         "{text}"
     );

@@ -291,7 +291,8 @@ fn yaml_hint(message: &str) -> String {
     } else if m.contains("document") {
         "keep one YAML document per file (no `---` separators between documents)".into()
     } else if m.contains("tag") {
-        "remove the `!tag`: teamsync files use plain YAML values".into()
+        "remove the tag and write the value itself (a name or an address in plain text, not base64)"
+            .into()
     } else {
         "check the indentation and quoting around this position".into()
     }

@@ -7,6 +7,7 @@ mod load;
 pub mod report;
 mod schema;
 mod semantic;
+mod text;
 pub mod types;
 mod yaml;
 
@@ -94,9 +95,18 @@ fn read_all(paths: &[PathBuf]) -> Vec<load::Read> {
     done.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Diagnostics in reading order: by file, then line and column (stable otherwise).
+/// Diagnostics in reading order: by file, then line and column (stable otherwise), with
+/// any control, invisible or text-direction character that a quoted name carried into a
+/// message escaped, so no message can forge a line or reorder the text around it.
 fn sorted(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diags.sort_by(|a, b| a.location.cmp(&b.location));
+    for d in &mut diags {
+        d.message = text::escape_hidden(&d.message);
+        d.hint = d.hint.as_deref().map(text::escape_hidden);
+        for (_, note) in &mut d.related {
+            *note = text::escape_hidden(note);
+        }
+    }
     diags
 }
 
@@ -163,6 +173,6 @@ pub fn load_with(path: &Path, options: LoadOptions) -> Result<Loaded, Vec<Diagno
         policy: checked.policy,
         desired: checked.desired,
         people: checked.people,
-        warnings: Vec::new(),
+        warnings: sorted(checked.warnings),
     })
 }

@@ -22,12 +22,25 @@ fn source_line(loc: &Location) -> Option<(usize, String)> {
 
 fn snippet(out: &mut String, loc: &Location) {
     if let Some((column, line)) = source_line(loc) {
-        let shown: String = line.chars().take(200).collect();
-        let pad: String = shown
-            .chars()
-            .take(column.saturating_sub(1))
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
+        // Invisible and text-direction characters are shown as `\u{…}` escapes, so the
+        // line printed is the line the file holds (a U+202E cannot reorder it).
+        let mut shown = String::new();
+        let mut pad = String::new();
+        for (i, c) in line.chars().take(200).enumerate() {
+            let piece = if c == '\t' {
+                "\t".to_string()
+            } else {
+                super::text::shown(&c.to_string())
+            };
+            if i + 1 < column {
+                if c == '\t' {
+                    pad.push('\t');
+                } else {
+                    pad.extend(std::iter::repeat_n(' ', piece.chars().count()));
+                }
+            }
+            shown.push_str(&piece);
+        }
         let _ = writeln!(out, "   | {shown}\n   | {pad}^");
     }
 }

@@ -8,6 +8,7 @@ use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
 use super::closest;
+use super::text::{self, NameKind};
 use super::types::File;
 use super::yaml::{Parsed, escape_pointer};
 use crate::diag::{Diagnostic, Location};
@@ -105,6 +106,35 @@ fn collect(
                 )),
                 false,
             )),
+            ValidationErrorKind::PropertyNames { error: inner } => {
+                let key = inner.instance().as_str().unwrap_or_default().to_string();
+                let child = format!("{pointer}/{}", escape_pointer(&key));
+                let kind = if pointer == "/providers" {
+                    NameKind::Provider
+                } else {
+                    NameKind::Handle
+                };
+                let (message, hint) = text::explain_name(kind, &key);
+                out.push((child, Diagnostic::error(message).with_hint(hint), true));
+            }
+            ValidationErrorKind::Pattern { .. } if pointer.starts_with("/providers/") => {
+                let found = error.instance().as_str().unwrap_or_default().to_string();
+                let (message, hint) = if pointer.ends_with("/organization") {
+                    text::explain_organization(&found)
+                } else if pointer.ends_with("/token_env") {
+                    text::explain_token_env(&found)
+                } else {
+                    (
+                        format!("{}: {}", describe(&pointer), error.masked()),
+                        "see docs/config.md".to_string(),
+                    )
+                };
+                out.push((
+                    pointer.clone(),
+                    Diagnostic::error(message).with_hint(hint),
+                    false,
+                ));
+            }
             ValidationErrorKind::Required { property } => out.push((
                 pointer.clone(),
                 Diagnostic::error(format!(

@@ -8,12 +8,13 @@ use std::path::Path;
 use super::closest;
 use super::load::SourceFile;
 use super::schema::describe;
+use super::text::{self, NameKind, shown};
 use super::types::{Container, MemberDetail, MemberEntry};
 use super::yaml::escape_pointer;
 use crate::diag::{Diagnostic, Location};
 use crate::model::{
     Data, DesiredMember, DesiredResource, DesiredState, Email, Endpoint, MemberKey, OrgOptions,
-    Policy, ProviderKind, ProviderSettings, ResourceKey, ResourceKind, Role,
+    Policy, ProviderKind, ProviderSettings, ResourceKey, ResourceKind, Role, StrictEmailError,
 };
 
 /// The checked result of all files.
@@ -22,6 +23,8 @@ pub struct Checked {
     pub providers: BTreeMap<String, ProviderSettings>,
     pub policy: Policy,
     pub desired: DesiredState,
+    /// Problems that do not stop a plan (a name trimmed of its surrounding spaces).
+    pub warnings: Vec<Diagnostic>,
 }
 
 struct Person {
@@ -44,6 +47,13 @@ struct Checker<'a> {
     broken_providers: Vec<String>,
     desired: DesiredState,
     declared_at: BTreeMap<ResourceKey, Location>,
+    /// Each container by (provider, kind, name lower-cased): names that differ only in
+    /// case are one name to a reader, and to some providers.
+    folded: BTreeMap<(String, ResourceKind, String), (String, Location)>,
+    warnings: Vec<Diagnostic>,
+    /// An `allowed_email_domains` entry is refused: addresses are not checked against
+    /// the rest (the error is the entry, not every address).
+    policy_broken: bool,
 }
 
 /// Runs every semantic rule over the files (the root first).
@@ -65,6 +75,9 @@ pub fn check(files: &[SourceFile], base_dir: &Path) -> Result<Checked, Vec<Diagn
             .collect(),
         desired: DesiredState::default(),
         declared_at: BTreeMap::new(),
+        folded: BTreeMap::new(),
+        warnings: Vec::new(),
+        policy_broken: false,
     };
     c.root_only_keys();
     c.root();
@@ -101,9 +114,12 @@ pub fn check(files: &[SourceFile], base_dir: &Path) -> Result<Checked, Vec<Diagn
             providers: c.providers,
             policy: c.policy,
             desired: c.desired,
+            warnings: c.warnings,
         })
     } else {
-        Err(c.errors)
+        let mut all = c.errors;
+        all.extend(c.warnings);
+        Err(all)
     }
 }
 
@@ -163,15 +179,17 @@ impl Checker<'_> {
         }
         if let Some(policy) = &root.typed.policy {
             for (i, d) in policy.allowed_email_domains.iter().enumerate() {
-                let domain = d.trim().to_lowercase();
-                if domain.is_empty() || domain.contains('@') || !domain.contains('.') {
-                    self.error(
-                        Diagnostic::error(format!("`{d}` is not a domain"))
-                            .at(root.at(&format!("/policy/allowed_email_domains/{i}")))
-                            .with_hint("write the domain alone, for example acme.com"),
-                    );
+                let at = root.at(&format!("/policy/allowed_email_domains/{i}"));
+                match allowed_domain(d) {
+                    Ok(domain) => {
+                        self.policy.allowed_email_domains.insert(domain);
+                    }
+                    Err((message, hint)) => {
+                        self.error(Diagnostic::error(message).at(at).with_hint(hint));
+                        // The load fails; an address is not reported against a broken list.
+                        self.policy_broken = true;
+                    }
                 }
-                self.policy.allowed_email_domains.insert(domain);
             }
             self.policy.max_removals = policy.max_removals;
         }
@@ -185,11 +203,57 @@ impl Checker<'_> {
         };
         for (name, p) in providers {
             let at = |field: &str| root.at(&format!("/providers/{}/{field}", escape_pointer(name)));
+            if !text::valid_name(NameKind::Provider, name) {
+                let (message, hint) = text::explain_name(NameKind::Provider, name);
+                self.error(
+                    Diagnostic::error(message)
+                        .at(root.key_at(&format!("/providers/{}", escape_pointer(name))))
+                        .with_hint(hint),
+                );
+            }
+            if !text::valid_organization(&p.organization) {
+                let (message, hint) = text::explain_organization(&p.organization);
+                self.error(
+                    Diagnostic::error(message)
+                        .at(at("organization"))
+                        .with_hint(hint),
+                );
+            } else if p.kind == ProviderKind::Pixiebrix && !text::is_uuid(&p.organization) {
+                self.error(
+                    Diagnostic::error(format!(
+                        "PixieBrix organization id `{}` is not a UUID",
+                        shown(&p.organization)
+                    ))
+                    .at(at("organization"))
+                    .with_hint("copy the organization's UUID (like 0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11) from the PixieBrix admin console"),
+                );
+            }
+            if let Some(var) = p.token_env.as_deref() {
+                if !text::valid_token_env(var) {
+                    let (message, hint) = text::explain_token_env(var);
+                    self.error(
+                        Diagnostic::error(message)
+                            .at(at("token_env"))
+                            .with_hint(hint),
+                    );
+                } else if text::non_secret_env(var) {
+                    self.error(
+                        Diagnostic::error(format!(
+                            "`token_env: {var}` names a well-known variable that holds no token"
+                        ))
+                        .at(at("token_env"))
+                        .with_hint("name the variable that holds this provider's API token, for example PIXIEBRIX_TOKEN; PATH, HOME, USER, SHELL, CI, LANG, GITHUB_* and RUNNER_* are never tokens, and their value would be sent as one"),
+                    );
+                }
+            }
             let endpoint = match p.endpoint.as_deref() {
                 None => Endpoint::Default,
                 Some(raw) => match self.endpoint(raw, at("endpoint")) {
                     Some(e) => e,
-                    None => continue,
+                    None => {
+                        self.broken_providers.push(name.clone());
+                        continue;
+                    }
                 },
             };
             let sandbox = matches!(endpoint, Endpoint::Sandbox(_));
@@ -237,49 +301,152 @@ impl Checker<'_> {
     }
 
     fn endpoint(&mut self, raw: &str, at: Location) -> Option<Endpoint> {
-        if let Some(file) = raw.strip_prefix("sandbox:") {
-            let path = self.base_dir.join(file);
-            if !path.is_file() {
-                self.error(
-                    Diagnostic::error(format!("sandbox state file `{file}` does not exist"))
-                        .at(at)
-                        .with_hint("the path is relative to the root file's folder"),
-                );
-                return None;
-            }
-            return Some(Endpoint::Sandbox(path));
+        if let Some(c) = raw
+            .chars()
+            .find(|c| c.is_whitespace() || crate::model::is_hidden(*c))
+        {
+            self.error(
+                Diagnostic::error(format!(
+                    "endpoint `{}` contains {}",
+                    shown(raw),
+                    crate::model::describe_char(c)
+                ))
+                .at(at)
+                .with_hint("write the URL on one line, without spaces or invisible characters"),
+            );
+            return None;
         }
-        match url::Url::parse(raw) {
-            Ok(u) if u.scheme() == "https" => Some(Endpoint::Url(raw.to_string())),
-            Ok(u) if u.scheme() == "http" && u.host().as_ref().is_some_and(is_loopback) => {
-                Some(Endpoint::Url(raw.to_string()))
-            }
-            Ok(u) if u.scheme() == "http" => {
-                self.error(
-                    Diagnostic::error(format!("endpoint `{raw}` uses plain http to a host that is not loopback"))
-                        .at(at)
-                        .with_hint("use https://; plain http is allowed only for 127.0.0.1, localhost and [::1]"),
-                );
-                None
-            }
+        if let Some(file) = raw.strip_prefix("sandbox:") {
+            return match self.sandbox_path(file) {
+                Ok(path) => Some(Endpoint::Sandbox(path)),
+                Err((message, hint)) => {
+                    self.error(Diagnostic::error(message).at(at).with_hint(hint));
+                    None
+                }
+            };
+        }
+        let url = match url::Url::parse(raw) {
+            Ok(u) if u.scheme() == "https" || u.scheme() == "http" => u,
             _ => {
                 self.error(
                     Diagnostic::error(format!(
-                        "endpoint `{raw}` is not an https:// URL or sandbox:FILE"
+                        "endpoint `{}` is not an https:// URL or sandbox:FILE",
+                        shown(raw)
                     ))
                     .at(at)
                     .with_hint("for example https://app.pixiebrix.com, or sandbox:live-state.json"),
                 );
-                None
+                return None;
             }
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            let mut bare = url.clone();
+            let _ = bare.set_username("");
+            let _ = bare.set_password(None);
+            self.error(
+                Diagnostic::error(format!(
+                    "endpoint `{}://…@{}` carries a user name or password",
+                    url.scheme(),
+                    url.host_str().unwrap_or_default()
+                ))
+                .at(at)
+                .with_hint(format!(
+                    "write `{bare}`; the credential goes in the environment variable named by `token_env`, never in the URL (and rotate a password that was committed)"
+                )),
+            );
+            return None;
         }
+        if url.query().is_some() || url.fragment().is_some() {
+            let mut bare = url.clone();
+            bare.set_query(None);
+            bare.set_fragment(None);
+            let what = match (url.query().is_some(), url.fragment().is_some()) {
+                (true, true) => "a query (`?…`) and a fragment (`#…`)",
+                (true, false) => "a query (`?…`)",
+                _ => "a fragment (`#…`)",
+            };
+            self.error(
+                Diagnostic::error(format!("endpoint `{}` has {what}", shown(raw)))
+                    .at(at)
+                    .with_hint(format!(
+                        "write `{bare}`: teamsync appends the API's paths to the endpoint, and a query or fragment would swallow them"
+                    )),
+            );
+            return None;
+        }
+        if url.scheme() == "http" && !url.host().as_ref().is_some_and(is_loopback) {
+            self.error(
+                Diagnostic::error(format!(
+                    "endpoint `{}` uses plain http to a host that is not loopback",
+                    shown(raw)
+                ))
+                .at(at)
+                .with_hint(
+                    "use https://; plain http is allowed only for 127.0.0.1, localhost and [::1]",
+                ),
+            );
+            return None;
+        }
+        Some(Endpoint::Url(raw.to_string()))
+    }
+
+    /// A `sandbox:FILE` path: relative, without `..`, and (followed through links) inside
+    /// the root file's folder, so a config cannot make teamsync copy `/etc/passwd` or a
+    /// file next to the repository.
+    fn sandbox_path(&self, file: &str) -> Result<std::path::PathBuf, (String, String)> {
+        use std::path::Component;
+        let hint = "give a path relative to the root file's folder, inside it, for example sandbox:live-state.json";
+        let relative = Path::new(file);
+        if file.is_empty() {
+            return Err(("`sandbox:` names no file".into(), hint.into()));
+        }
+        let escapes = relative.is_absolute()
+            || file.starts_with('/')
+            || file.starts_with('\\')
+            || relative.components().any(|c| {
+                matches!(
+                    c,
+                    Component::ParentDir | Component::RootDir | Component::Prefix(_)
+                )
+            });
+        if escapes {
+            return Err((
+                format!(
+                    "sandbox state file `{}` is outside the repository",
+                    shown(file)
+                ),
+                hint.into(),
+            ));
+        }
+        let path = self.base_dir.join(relative);
+        if !path.is_file() {
+            return Err((
+                format!("sandbox state file `{}` does not exist", shown(file)),
+                "the path is relative to the root file's folder".into(),
+            ));
+        }
+        let inside = match (path.canonicalize(), self.base_dir.canonicalize()) {
+            (Ok(real), Ok(base)) => real.starts_with(base),
+            _ => false,
+        };
+        if !inside {
+            return Err((
+                format!(
+                    "sandbox state file `{}` resolves outside the repository",
+                    shown(file)
+                ),
+                "a symbolic link points outside the root file's folder: copy the file in instead"
+                    .into(),
+            ));
+        }
+        Ok(path)
     }
 
     fn parse_email(&mut self, raw: &str, at: Location) -> Option<Email> {
-        match Email::parse(raw) {
+        match Email::parse_strict(raw) {
             Ok(e) => {
                 let allowed = &self.policy.allowed_email_domains;
-                if !allowed.is_empty() && !allowed.contains(e.domain()) {
+                if !allowed.is_empty() && !self.policy_broken && !allowed.contains(e.domain()) {
                     let list = allowed.iter().cloned().collect::<Vec<_>>().join(", ");
                     self.error(
                         Diagnostic::error(format!("{e} is outside the allowed email domains ({list})"))
@@ -291,10 +458,21 @@ impl Checker<'_> {
                 Some(e)
             }
             Err(err) => {
+                let hint = match &err {
+                    StrictEmailError::Basic(_) => "write it as name@example.com".to_string(),
+                    StrictEmailError::Hidden { .. } => "delete the invisible character: retype the address rather than pasting it".to_string(),
+                    StrictEmailError::NonAsciiLocal { looks_like: Some(_), .. } => "retype the address in ASCII: a lookalike letter makes it another person's address".to_string(),
+                    StrictEmailError::NonAsciiLocal { .. } => "teamsync accepts only ASCII before '@' (see docs/config.md); use the person's ASCII address".to_string(),
+                    StrictEmailError::Domain(crate::model::DomainError::Idna(_)) => "check the domain: it must be a valid domain name".to_string(),
+                    StrictEmailError::Domain(_) => "retype the domain in ASCII (or its real script alone): a lookalike letter makes it another domain".to_string(),
+                };
                 self.error(
-                    Diagnostic::error(format!("`{raw}` is not a valid email address: {err}"))
-                        .at(at)
-                        .with_hint("write it as name@example.com"),
+                    Diagnostic::error(format!(
+                        "`{}` is not a valid email address: {err}",
+                        shown(raw)
+                    ))
+                    .at(at)
+                    .with_hint(hint),
                 );
                 None
             }
@@ -310,6 +488,12 @@ impl Checker<'_> {
             for (handle, person) in people {
                 let pointer = format!("/people/{}", escape_pointer(handle));
                 let at = file.key_at(&pointer);
+                if !text::valid_name(NameKind::Handle, handle) {
+                    let (message, hint) = text::explain_name(NameKind::Handle, handle);
+                    self.error(Diagnostic::error(message).at(at).with_hint(hint));
+                    self.broken_people.push(handle.clone());
+                    continue;
+                }
                 if let Some(first) = self.people.get(handle) {
                     let first_at = first.at.clone();
                     self.error(
@@ -377,7 +561,7 @@ impl Checker<'_> {
                     ),
                 };
                 self.error(
-                    Diagnostic::error(format!("unknown provider `{name}`"))
+                    Diagnostic::error(format!("unknown provider `{}`", shown(name)))
                         .at(at)
                         .with_hint(hint),
                 );
@@ -481,18 +665,87 @@ impl Checker<'_> {
             else {
                 continue;
             };
-            let key = ResourceKey::new(provider, kind, item.name.clone());
+            let name_at = file.at(&format!("{pointer}/name"));
+            let Some(name) = self.container_name(&item.name, name_at.clone()) else {
+                continue;
+            };
+            let mut previously = Vec::new();
+            for (k, earlier) in item.previously.iter().enumerate() {
+                let at = file.at(&format!("{pointer}/previously/{k}"));
+                previously.extend(self.container_name(earlier, at));
+            }
+            if !self.same_but_case(&provider, kind, &name, &name_at) {
+                continue;
+            }
+            let key = ResourceKey::new(provider, kind, name);
             let members = self.members(file, &pointer, &item.members, provider_kind, kind);
             self.declare(
                 DesiredResource {
                     key,
-                    previously: item.previously.clone(),
+                    previously,
                     mode: item.mode,
                     members,
                     organization: None,
                 },
                 file.at(&format!("{pointer}/name")),
             );
+        }
+    }
+
+    /// A group, campaign or team name checked (see `text::check_free_name`): trimmed with
+    /// a warning, or refused.
+    fn container_name(&mut self, raw: &str, at: Location) -> Option<String> {
+        match text::check_free_name(raw) {
+            Ok(name) => {
+                if name != raw {
+                    self.warnings.push(
+                        Diagnostic::warning(format!(
+                            "name `{}` has spaces around it; using `{name}`",
+                            shown(raw).replace(' ', "␠")
+                        ))
+                        .at(at)
+                        .with_hint(format!("write `{name}`")),
+                    );
+                }
+                Some(name.to_string())
+            }
+            Err((message, hint)) => {
+                self.error(Diagnostic::error(message).at(at).with_hint(hint));
+                None
+            }
+        }
+    }
+
+    /// False (and an error naming both places) when another container of this provider
+    /// and kind has the same name but for case: `Writers` next to `writers`.
+    fn same_but_case(
+        &mut self,
+        provider: &str,
+        kind: ResourceKind,
+        name: &str,
+        at: &Location,
+    ) -> bool {
+        let folded = (provider.to_string(), kind, name.to_lowercase());
+        match self.folded.get(&folded) {
+            Some((first, first_at)) if first != name => {
+                let (first, first_at) = (first.clone(), first_at.clone());
+                self.error(
+                    Diagnostic::error(format!(
+                        "{kind} `{}` and `{}` on provider `{provider}` differ only in case",
+                        shown(name),
+                        shown(&first)
+                    ))
+                    .at(at.clone())
+                    .with_related(first_at, format!("`{}` declared here", shown(&first)))
+                    .with_hint("names are compared ignoring case: keep one declaration, or rename one of them"),
+                );
+                false
+            }
+            Some(_) => true,
+            None => {
+                self.folded.insert(folded, (name.to_string(), at.clone()));
+                true
+            }
         }
     }
 
@@ -682,11 +935,12 @@ impl Checker<'_> {
                         format!("did you mean `{best}`? people are declared under `people:`")
                     }
                     None => format!(
-                        "add `{h}` under `people:` with an email, or write the email itself"
+                        "add `{}` under `people:` with an email, or write the email itself",
+                        shown(h)
                     ),
                 };
                 self.error(
-                    Diagnostic::error(format!("unknown person `{h}`"))
+                    Diagnostic::error(format!("unknown person `{}`", shown(h)))
                         .at(at("person"))
                         .with_hint(hint),
                 );
@@ -702,6 +956,15 @@ impl Checker<'_> {
             (MemberKey::Email(e), Data::new(), None)
         } else {
             let id = detail.user_id.clone().unwrap_or_default();
+            if !text::valid_organization(&id) {
+                let (message, _) = text::explain_organization(&id);
+                self.error(
+                    Diagnostic::error(message.replacen("organization id", "user id", 1))
+                        .at(at("user_id"))
+                        .with_hint("write the provider's user id as its API shows it: ASCII letters, digits, `_` and `-`; it is never a path"),
+                );
+                return None;
+            }
             (MemberKey::UserId(id), Data::new(), None)
         };
         if kind == ResourceKind::Campaign {
@@ -718,4 +981,93 @@ impl Checker<'_> {
             },
         ))
     }
+}
+
+/// An `allowed_email_domains` entry, normalised (A-label form), or why it is refused:
+/// (message, hint). Subdomains are not matched, so a wildcard is refused rather than kept
+/// as an entry that would refuse everyone.
+fn allowed_domain(raw: &str) -> Result<String, (String, String)> {
+    let s = shown(raw);
+    let example = |d: &str| {
+        let d = d.trim().trim_end_matches('.').to_lowercase();
+        if d.is_empty() || !d.contains('.') {
+            "acme.com".to_string()
+        } else {
+            d
+        }
+    };
+    if raw.trim().is_empty() {
+        return Err((
+            "an allowed email domain is empty".into(),
+            "write a domain such as `acme.com`, or remove the entry".into(),
+        ));
+    }
+    if raw
+        .chars()
+        .any(|c| c.is_whitespace() || crate::model::is_hidden(c))
+    {
+        return Err((
+            format!("allowed email domain `{s}` contains white space or an invisible character"),
+            format!("write `{}`", example(raw)),
+        ));
+    }
+    if let Some((scheme, rest)) = raw.split_once("://") {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+        let host = host.rsplit('@').next().unwrap_or(host);
+        return Err((
+            format!(
+                "allowed email domain `{s}` is a URL (`{}://`), not a domain",
+                shown(scheme)
+            ),
+            format!("write `{}`", example(host)),
+        ));
+    }
+    if raw.contains('*') {
+        let rest = raw.trim_start_matches("*.").trim_start_matches('*');
+        return Err((
+            format!("allowed email domain `{s}` is a wildcard, which teamsync does not read"),
+            format!(
+                "write `{}`; subdomains are not matched — list each one (for example `eu.{}`)",
+                example(rest),
+                example(rest)
+            ),
+        ));
+    }
+    if raw.contains('@') {
+        let rest = raw.rsplit('@').next().unwrap_or(raw);
+        return Err((
+            format!("`{s}` is not a domain: it contains `@`"),
+            format!("write the domain alone: `{}`", example(rest)),
+        ));
+    }
+    if raw.ends_with('.') {
+        return Err((
+            format!("allowed email domain `{s}` ends with a dot"),
+            format!("write `{}`", example(raw)),
+        ));
+    }
+    if raw.chars().any(char::is_uppercase) {
+        return Err((
+            format!("allowed email domain `{s}` has upper-case letters"),
+            format!(
+                "write `{}`; domains are compared in lower case",
+                raw.to_lowercase()
+            ),
+        ));
+    }
+    let labels_ok = raw
+        .split('.')
+        .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
+    if !raw.contains('.') || !labels_ok || raw.contains(['/', ':', '?', '#']) {
+        return Err((
+            format!("`{s}` is not a domain"),
+            "write the domain alone, for example `acme.com`".into(),
+        ));
+    }
+    crate::model::normalise_domain(raw).map_err(|e| {
+        (
+            format!("allowed email domain `{s}` is refused: {e}"),
+            "retype the domain in ASCII, or its real script alone".into(),
+        )
+    })
 }

@@ -27,7 +27,9 @@ pub struct File {
     #[schemars(range(min = 1, max = 1), example = 1)]
     pub version: Option<u32>,
     /// The SaaS organizations to manage, by a name of your choice (referenced as
-    /// `provider:`). Root file only.
+    /// `provider:`): lower-case ASCII letters, digits, `_` and `-`, starting with a letter
+    /// or digit, at most 64 characters. Root file only.
+    #[schemars(extend("propertyNames" = {"pattern": super::text::PROVIDER_NAME_PATTERN}))]
     pub providers: Option<BTreeMap<String, Provider>>,
     /// Repository-wide safety rules. Root file only.
     pub policy: Option<PolicyConfig>,
@@ -35,7 +37,10 @@ pub struct File {
     /// They must stay inside that folder. Root file only.
     #[schemars(example = ["people.yaml", "pixiebrix/*.yaml", "teams/*.yaml"])]
     pub include: Option<Vec<String>>,
-    /// The roster: every person, by a short handle used everywhere else.
+    /// The roster: every person, by a short handle used everywhere else: lower-case ASCII
+    /// letters, digits, `.`, `_` and `-`, starting with a letter, digit or `_`, at most 64
+    /// characters.
+    #[schemars(extend("propertyNames" = {"pattern": super::text::HANDLE_PATTERN}))]
     pub people: Option<BTreeMap<String, Person>>,
     /// PixieBrix groups.
     pub groups: Option<Vec<Container>>,
@@ -55,18 +60,20 @@ pub struct Provider {
     /// Which API this is: `pixiebrix`, `gitbook` or `contentful`.
     pub kind: ProviderKind,
     /// The organization's id: a PixieBrix organization UUID, a GitBook organization id, a
-    /// Contentful organization id.
-    #[schemars(length(min = 1))]
+    /// Contentful organization id. ASCII letters, digits, `_` and `-` only.
+    #[schemars(regex(pattern = super::text::ORGANIZATION_PATTERN))]
     #[schemars(example = &"0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11")]
     pub organization: String,
     /// Base URL of the API; each kind has its default. `https://` anywhere, `http://` only
-    /// on loopback, or `sandbox:FILE` for the in-process emulator seeded from FILE
-    /// (relative to the root file).
+    /// on loopback, never with a user name, password, query or fragment; or `sandbox:FILE`
+    /// for the in-process emulator seeded from FILE (relative to the root file, inside its
+    /// folder).
     #[schemars(example = &"https://app.pixiebrix.com", example = &"sandbox:live-state.json")]
     pub endpoint: Option<String>,
-    /// Name of the environment variable that holds the API token. Secrets never go in
-    /// these files. Optional only for `sandbox:` endpoints.
-    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"), example = &"PIXIEBRIX_TOKEN")]
+    /// Name of the environment variable that holds the API token: upper-case ASCII
+    /// letters, digits and `_`, and not a well-known variable such as `PATH` or `HOME`.
+    /// Secrets never go in these files. Optional only for `sandbox:` endpoints.
+    #[schemars(regex(pattern = super::text::TOKEN_ENV_PATTERN), example = &"PIXIEBRIX_TOKEN")]
     pub token_env: Option<String>,
     /// Resource kinds whose live resources that no file declares are deleted. Off by default.
     #[serde(default)]
@@ -80,6 +87,8 @@ pub struct Provider {
 #[schemars(title = "Policy")]
 pub struct PolicyConfig {
     /// Only addresses in these domains may be granted access. Empty: no restriction.
+    /// Each entry is a lower-case domain alone (`acme.com`): no wildcard, scheme, `@` or
+    /// trailing dot; subdomains are not matched, list each one.
     #[serde(default)]
     #[schemars(example = ["acme.com"])]
     pub allowed_email_domains: Vec<String>,
@@ -108,7 +117,8 @@ pub struct Person {
 #[serde(deny_unknown_fields)]
 #[schemars(title = "Group, campaign or team")]
 pub struct Container {
-    /// The name, unique per provider and kind.
+    /// The name, unique per provider and kind (ignoring case). No control or invisible
+    /// characters; surrounding spaces are trimmed with a warning.
     #[schemars(length(min = 1))]
     #[schemars(example = &"Sales Ops")]
     pub name: String,

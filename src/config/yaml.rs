@@ -219,6 +219,7 @@ fn parse_here(text: &str) -> Result<Parsed, YamlError> {
             ..Parsed::default()
         });
     }
+    check_tags(text)?;
     let root: Spanned<Node> =
         serde_saphyr::from_str_with_options(text, options()).map_err(|e| {
             let message = e.to_string();
@@ -245,6 +246,63 @@ fn parse_here(text: &str) -> Result<Parsed, YamlError> {
     let mut positions = Positions::default();
     let value = walk(root, ROOT, &mut positions);
     Ok(Parsed { value, positions })
+}
+
+/// Tags of the YAML 1.2 core schema; they only restate what a value is.
+const CORE_TAGS: &[&str] = &["str", "int", "bool", "null", "float", "seq", "map"];
+
+/// Refuses every tag but the core ones: the parser itself decodes `!!binary` (base64),
+/// `!!timestamp` and others, which would let a file hide a name or an address behind an
+/// encoding. Only a file with a `!` in it is scanned (one more pass over its events); a
+/// syntax error is left to the real parse, which reports it with more context.
+fn check_tags(text: &str) -> Result<(), YamlError> {
+    use serde_saphyr::granit_parser::{Event, Parser};
+    if !text.contains('!') {
+        return Ok(());
+    }
+    for item in Parser::new_from_str(text) {
+        let Ok((event, span)) = item else {
+            return Ok(());
+        };
+        let tag = match &event {
+            Event::Scalar(_, _, _, tag)
+            | Event::SequenceStart(_, _, tag)
+            | Event::MappingStart(_, _, tag) => tag.as_deref(),
+            _ => None,
+        };
+        let Some(tag) = tag else { continue };
+        if tag.core_suffix().is_some_and(|s| CORE_TAGS.contains(&s)) {
+            continue;
+        }
+        let written = format!("{}{}", tag.original_handle(), tag.suffix());
+        // The event starts at the value; point at the tag before it when it is on that line.
+        let line = span.start.line().max(1);
+        let value_col = span.start.col();
+        let column = text
+            .lines()
+            .nth(line - 1)
+            .map(|l| l.chars().take(value_col).collect::<String>())
+            .and_then(|before| {
+                let at = before.rfind(&written).or_else(|| before.rfind('!'))?;
+                Some(before[..at].chars().count())
+            })
+            .unwrap_or(value_col);
+        return Err(YamlError {
+            message: format!(
+                "unsupported tag `{written}`: only the core tags {} are allowed",
+                CORE_TAGS
+                    .iter()
+                    .map(|t| format!("`!!{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            position: Some(Position {
+                line,
+                column: column + 1,
+            }),
+        });
+    }
+    Ok(())
 }
 
 /// The innermost flow collection (`[` or `{`) still open where the parser stopped, and
@@ -408,6 +466,36 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn only_core_tags_are_accepted() {
+        for text in [
+            "name: !!binary YWxpY2U=\n",
+            "name: !!timestamp 2001-12-14\n",
+            "name: !custom x\n",
+            "a: 1\nb: ! x\n",
+            "x: !!python/object:os.system [ls]\n",
+            "m: !!set {a: null}\n",
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(
+                e.message.starts_with("unsupported tag `!"),
+                "{text}: {}",
+                e.message
+            );
+            assert!(e.position.is_some(), "{text}");
+        }
+        let e = parse("a: 1\nname: !!binary YWxpY2U=\n").unwrap_err();
+        assert_eq!(
+            e.position,
+            Some(Position { line: 2, column: 7 }),
+            "{}",
+            e.message
+        );
+        let p = parse("a: !!str 1\nb: !!int 2\nc: !!seq [x]\nd: !!map {k: v}\ne: !!null\nf: !!bool true\ng: !!float 1.5\nh: \"hi!\"\n").unwrap();
+        assert_eq!(p.value["a"], "1");
+        assert_eq!(p.value["b"], 2);
     }
 
     #[test]

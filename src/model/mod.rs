@@ -9,7 +9,10 @@ pub mod redact;
 mod state;
 
 pub use change::{FieldChange, MemberAction, MemberChange, ResourceAction, ResourceChange, Risk};
-pub use email::{Email, EmailError};
+pub use email::{
+    DomainError, Email, EmailError, StrictEmailError, describe_char, is_hidden, looks_like_ascii,
+    normalise_domain,
+};
 pub use key::{ParseKeyError, ProviderKind, ResourceKey, ResourceKind};
 pub use state::{
     AccountKind, DesiredMember, DesiredResource, DesiredState, Endpoint, LiveMember, LiveResource,
