@@ -103,6 +103,7 @@ pub fn binding(loaded: &Loaded, targets: &[ResourceKey]) -> Result<Binding, Engi
             .cloned()
             .collect(),
         max_removals: loaded.policy.max_removals,
+        allow_no_owner: loaded.policy.allow_no_owner,
         targets,
         planned_for: today(),
     })

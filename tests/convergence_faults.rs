@@ -113,7 +113,7 @@ fn container(provider: &str, side: &Side, roles: bool) -> String {
 
 fn write_repo(dir: &Path, base_url: &str, pb: &Side, gb: &Side, cf: &Side) {
     let root = format!(
-        "version: 1\nproviders:\n  pb: {{kind: pixiebrix, organization: {ORG}, endpoint: \"{base_url}\", token_env: TEAMSYNC_CONVERGENCE_TOKEN}}\n  docs: {{kind: gitbook, organization: acme, endpoint: \"{base_url}/v1\", token_env: TEAMSYNC_CONVERGENCE_TOKEN}}\n  cms: {{kind: contentful, organization: c1, endpoint: \"{base_url}\", token_env: TEAMSYNC_CONVERGENCE_TOKEN}}\ninclude: [c.yaml]\n"
+        "version: 1\nproviders:\n  pb: {{kind: pixiebrix, organization: {ORG}, endpoint: \"{base_url}\", token_env: TEAMSYNC_CONVERGENCE_TOKEN}}\n  docs: {{kind: gitbook, organization: acme, endpoint: \"{base_url}/v1\", token_env: TEAMSYNC_CONVERGENCE_TOKEN}}\n  cms: {{kind: contentful, organization: c1, endpoint: \"{base_url}\", token_env: TEAMSYNC_CONVERGENCE_TOKEN}}\n# Random owners may leave a team with none; that guard has its own tests.\npolicy: {{allow_no_owner: true}}\ninclude: [c.yaml]\n"
     );
     let people: String = (0..PEOPLE)
         .map(|i| format!("  p{i}: {{email: {}}}\n", email(i)))

@@ -81,6 +81,7 @@ fn sample_plan() -> Plan {
         }],
         binding: teamsync::plan::Binding::default(),
         violations: vec![],
+        blocked: vec![],
     }
 }
 

@@ -192,6 +192,7 @@ impl Checker<'_> {
                 }
             }
             self.policy.max_removals = policy.max_removals;
+            self.policy.allow_no_owner = policy.allow_no_owner;
         }
         let Some(providers) = &root.typed.providers else {
             self.error(

@@ -95,6 +95,10 @@ pub struct PolicyConfig {
     /// More member removals than this in one apply need `--allow-removals`.
     #[schemars(example = 20)]
     pub max_removals: Option<u64>,
+    /// Allow a change that leaves a GitBook team or the PixieBrix organization with no
+    /// owner or admin. Off by default: such a change is shown as blocked.
+    #[serde(default)]
+    pub allow_no_owner: bool,
 }
 
 /// A person in the roster.

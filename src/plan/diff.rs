@@ -35,6 +35,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
     let mut notes = Vec::new();
     let mut unresolved = Vec::new();
     let mut violations: Vec<String> = Vec::new();
+    let mut blocked: Vec<super::Blocked> = Vec::new();
     let mut claimed: BTreeSet<&ResourceKey> = BTreeSet::new();
 
     for desired in input.desired.resources.values() {
@@ -43,7 +44,15 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         if let Some(l) = live {
             claimed.insert(&l.key);
         }
-        let members = diff_members(desired, live, provider_kind, &mut notes, &mut unresolved);
+        let mut members = diff_members(desired, live, provider_kind, &mut notes, &mut unresolved);
+        guard_access(
+            desired,
+            live,
+            provider_kind,
+            input.policy,
+            &mut members,
+            &mut blocked,
+        );
         check_user_ids(desired, live, input.policy, &mut violations);
         let needs_change = !members.is_empty() || !matches!(action, ResourceAction::Update);
         if !needs_change {
@@ -134,6 +143,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         // Filled in by whoever knows the configuration's files (the engine).
         binding: super::Binding::default(),
         violations,
+        blocked,
     }
 }
 
@@ -314,6 +324,112 @@ fn diff_members(
             .then_with(|| action_rank(&a.action).cmp(&action_rank(&b.action)))
     });
     out
+}
+
+/// teamsync never locks the admins out: it does not remove the organization membership of
+/// the account its token belongs to, nor lower that account's role (and removes nobody
+/// from the organization when it could not ask who that is); and it does not take a GitBook
+/// team or the organization from at least one owner/admin to none unless
+/// `policy.allow_no_owner`. What it refuses moves to `blocked`, with the fix.
+fn guard_access(
+    desired: &DesiredResource,
+    live: Option<&LiveResource>,
+    provider: Option<ProviderKind>,
+    policy: &Policy,
+    members: &mut Vec<MemberChange>,
+    blocked: &mut Vec<super::Blocked>,
+) {
+    let Some(live) = live else { return };
+    let kind = desired.key.kind;
+    let mut block = |members: &mut Vec<MemberChange>,
+                     pick: &dyn Fn(&MemberChange) -> Option<String>| {
+        let mut kept = Vec::with_capacity(members.len());
+        for m in members.drain(..) {
+            match pick(&m) {
+                Some(reason) => blocked.push(super::Blocked {
+                    resource: desired.key.clone(),
+                    change: m,
+                    reason,
+                }),
+                None => kept.push(m),
+            }
+        }
+        *members = kept;
+    };
+    if kind == ResourceKind::Organization {
+        match &live.who_am_i {
+            crate::model::WhoAmI::User(me) => block(members, &|m| {
+                let mine = m.member.user_id.as_deref() == Some(me.as_str());
+                let lowered = matches!(&m.action, MemberAction::SetRole { from: Some(f), to } if f.is_privileged() && !to.is_privileged());
+                (mine && (m.action.is_removal() || lowered)).then(|| {
+                    "this is the account teamsync's token belongs to; removing it or lowering its role would lock teamsync out. Declare it (or keep its kind in `keep`), or change it in the admin console".to_string()
+                })
+            }),
+            crate::model::WhoAmI::Unknown(why) => {
+                let why = why.clone();
+                block(members, &|m| {
+                    m.action.is_removal().then(|| {
+                        format!("teamsync could not ask whose account its token is ({why}), so it removes nobody from the organization; check the token, then plan again")
+                    })
+                })
+            }
+            crate::model::WhoAmI::NotAsked => {}
+        }
+    }
+    let owner_role = match (provider, kind) {
+        (Some(ProviderKind::Gitbook), ResourceKind::Team) => Role::Owner,
+        (Some(ProviderKind::Pixiebrix), ResourceKind::Organization) => Role::Admin,
+        _ => return,
+    };
+    if policy.allow_no_owner {
+        return;
+    }
+    let owners_now: BTreeSet<String> = live
+        .members
+        .iter()
+        .filter(|m| m.role == Some(owner_role))
+        .filter_map(|m| m.key().map(|k| k.to_string()))
+        .collect();
+    if owners_now.is_empty() {
+        return;
+    }
+    let who = |m: &MemberChange| {
+        m.member
+            .email
+            .as_ref()
+            .map(|e| MemberKey::Email(e.clone()).to_string())
+            .or_else(|| {
+                m.member
+                    .user_id
+                    .as_ref()
+                    .map(|u| MemberKey::UserId(u.clone()).to_string())
+            })
+    };
+    let losing = |m: &MemberChange| match &m.action {
+        MemberAction::Remove => who(m).is_some_and(|w| owners_now.contains(&w)),
+        MemberAction::SetRole { from, to } => *from == Some(owner_role) && *to != owner_role,
+        _ => false,
+    };
+    let gaining = members.iter().any(|m| match &m.action {
+        MemberAction::Add { role, .. } => *role == Some(owner_role),
+        MemberAction::SetRole { to, .. } => *to == owner_role,
+        _ => false,
+    });
+    let lost = members.iter().filter(|m| losing(m)).count();
+    if gaining || lost < owners_now.len() {
+        return;
+    }
+    let what = if owner_role == Role::Owner {
+        "owner"
+    } else {
+        "admin"
+    };
+    let key = desired.key.to_string();
+    block(members, &|m| {
+        losing(m).then(|| {
+            format!("this would leave {key} with no {what}; keep at least one {what}, or set `policy.allow_no_owner: true`")
+        })
+    });
 }
 
 /// `allowed_email_domains` holds for members the config names by `user_id` too: their

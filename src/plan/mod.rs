@@ -45,6 +45,19 @@ pub struct Plan {
     /// Policy breaches the live state revealed; a plan with any is never shown or saved.
     #[serde(skip)]
     pub violations: Vec<String>,
+    /// Changes the configuration asks for that teamsync refuses to make, with the reason
+    /// and the fix (removing the token's own account, leaving no owner). Never applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked: Vec<Blocked>,
+}
+
+/// A member change the plan will not carry out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocked {
+    pub resource: crate::model::ResourceKey,
+    pub change: crate::model::MemberChange,
+    /// Why, and what to do instead.
+    pub reason: String,
 }
 
 /// What a saved plan was made from. Apply recomputes it from the configuration at hand and
@@ -59,6 +72,8 @@ pub struct Binding {
     pub providers: BTreeMap<String, BoundProvider>,
     pub allowed_email_domains: Vec<String>,
     pub max_removals: Option<u64>,
+    #[serde(default)]
+    pub allow_no_owner: bool,
     /// `--target` keys, in their textual form; empty for the whole configuration.
     pub targets: Vec<String>,
     /// The day (UTC, `YYYY-MM-DD`) the plan was made for.
@@ -87,6 +102,7 @@ impl Binding {
         }
         if self.allowed_email_domains != other.allowed_email_domains
             || self.max_removals != other.max_removals
+            || self.allow_no_owner != other.allow_no_owner
         {
             out.push("the policy");
         }
@@ -254,6 +270,7 @@ impl Plan {
         self.notes
             .retain(|n| targets.iter().any(|t| t.to_string() == n.resource));
         self.unresolved.retain(|u| targets.contains(&u.resource));
+        self.blocked.retain(|b| targets.contains(&b.resource));
         self.summary = Summary::of(&self.changes);
     }
 }

@@ -58,6 +58,19 @@ fn render(plan: &Plan, member_cap: Option<usize>, max_sections: usize) -> String
         folded_members += section(&mut out, change, member_cap);
     }
     let folded_sections = plan.changes.len().saturating_sub(max_sections);
+    if !plan.blocked.is_empty() {
+        out.push_str("**Blocked** (teamsync will not make these changes)\n\n");
+        for b in &plan.blocked {
+            let _ = writeln!(
+                out,
+                "- ⛔ `{}` {}: {}",
+                escape_html(&b.resource.to_string()),
+                escape_html(&super::member_text(&b.change)),
+                escape_html(&b.reason)
+            );
+        }
+        out.push('\n');
+    }
     if !plan.unresolved.is_empty() {
         out.push_str("**Unresolved members** (teamsync never removes or re-roles them)\n\n");
         for u in &plan.unresolved {

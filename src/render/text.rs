@@ -72,6 +72,16 @@ pub fn text(plan: &Plan, color: bool) -> String {
     for note in &plan.notes {
         let _ = writeln!(out, "note: {}: {}", note.resource, note.message);
     }
+    for b in &plan.blocked {
+        let _ = writeln!(
+            out,
+            "{} {} {}: {}",
+            paint(color, warn, "blocked:"),
+            b.resource,
+            member_text(&b.change),
+            b.reason
+        );
+    }
     for u in &plan.unresolved {
         let _ = writeln!(
             out,
