@@ -13,7 +13,8 @@ pub use email::{Email, EmailError};
 pub use key::{ParseKeyError, ProviderKind, ResourceKey, ResourceKind};
 pub use state::{
     AccountKind, DesiredMember, DesiredResource, DesiredState, Endpoint, LiveMember, LiveResource,
-    LiveState, MemberKey, MemberRef, Mode, OrgOptions, Policy, ProviderSettings, Role,
+    LiveState, MemberKey, MemberRef, Mode, OrgOptions, Policy, ProviderSettings, RequestsPerSecond,
+    Role,
 };
 
 mod data;
