@@ -10,17 +10,22 @@ use url::Url;
 
 use crate::config::Loaded;
 use crate::model::{DesiredState, Endpoint, LiveState, ProviderKind, ProviderSettings};
-use crate::providers::{self, ClientOptions, ProviderError, ReadScope, Reader, ScopeItem, Writer};
+use crate::providers::{
+    self, ClientOptions, Governor, Governors, Output, ProviderError, ReadScope, Reader, ScopeItem,
+    Writer,
+};
 use crate::sandbox;
 
 /// Where working copies of embedded sandbox state live, relative to the config's folder.
 pub const WORKDIR: &str = ".teamsync/sandbox";
 
-/// The providers of one configuration, each with the base URL to talk to. Holds the
-/// embedded sandboxes alive for as long as it lives.
+/// The providers of one configuration, each with the base URL to talk to and its one
+/// rate-limit governor for the run (shared by every client built here: reads, writes and
+/// apply's fresh reads). Holds the embedded sandboxes alive for as long as it lives.
 pub struct Connections {
     pub endpoints: BTreeMap<String, (ProviderSettings, Url)>,
     pub options: ClientOptions,
+    governors: Governors,
     _sandboxes: Vec<sandbox::SandboxHandle>,
 }
 
@@ -84,9 +89,18 @@ impl Connections {
             providers::check_base_url(&url)?;
             endpoints.insert(name.clone(), (settings.clone(), url));
         }
+        let output = Output::new(options.progress);
+        let governors = endpoints
+            .iter()
+            .map(|(name, (settings, _))| {
+                let governor = Governor::new(settings, &options, output.clone());
+                (name.clone(), Arc::new(governor))
+            })
+            .collect();
         Ok(Connections {
             endpoints,
             options,
+            governors,
             _sandboxes: sandboxes.into_iter().map(|(_, h)| h).collect(),
         })
     }
@@ -94,13 +108,26 @@ impl Connections {
     /// A read-only client for a provider.
     pub fn reader(&self, name: &str) -> Result<Reader, LiveError> {
         let (settings, url) = self.endpoint(name)?;
-        Ok(Reader::new(settings, url.clone(), &self.options)?)
+        let governor = self.governor(name)?;
+        Ok(Reader::new(settings, url.clone(), &self.options, governor)?)
     }
 
     /// A write-capable client for a provider (apply only).
     pub fn writer(&self, name: &str) -> Result<Writer, LiveError> {
         let (settings, url) = self.endpoint(name)?;
-        Ok(Writer::new(settings, url.clone(), &self.options)?)
+        let governor = self.governor(name)?;
+        Ok(Writer::new(settings, url.clone(), &self.options, governor)?)
+    }
+
+    /// The provider's governor for this run.
+    pub fn governor(&self, name: &str) -> Result<Arc<Governor>, LiveError> {
+        self.governors
+            .get(name)
+            .cloned()
+            .ok_or_else(|| LiveError::Task {
+                provider: name.to_string(),
+                message: "provider is not configured".into(),
+            })
     }
 
     fn endpoint(&self, name: &str) -> Result<&(ProviderSettings, Url), LiveError> {
@@ -173,11 +200,19 @@ pub async fn read_live(
         if scope.resources.is_empty() && scope.list_all.is_empty() {
             continue;
         }
-        match conns.reader(name) {
-            Ok(reader) => {
+        match conns
+            .reader(name)
+            .and_then(|r| Ok((r, conns.governor(name)?)))
+        {
+            Ok((reader, governor)) => {
                 let reader = Arc::new(reader);
                 let name = name.clone();
-                tasks.spawn(async move { (name, reader.read(&scope).await) });
+                governor.start_reading();
+                tasks.spawn(async move {
+                    let read = reader.read(&scope).await;
+                    governor.finish_reading();
+                    (name, read)
+                });
             }
             Err(e) => errors.push(e),
         }

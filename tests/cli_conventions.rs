@@ -70,6 +70,13 @@ fn a_closed_stdout_ends_quietly_with_exit_0() {
         &["plan", "-q"],
     ] {
         let (code, err) = with_closed_stdout(args, Some(repo.path()));
+        // Off a terminal, a plan says in one line per provider that its read finished
+        // (issue 15); nothing else, and nothing about the closed pipe.
+        let err: String = err
+            .lines()
+            .filter(|l| !l.starts_with("Read "))
+            .map(|l| format!("{l}\n"))
+            .collect();
         assert_eq!((code, err.as_str()), (0, ""), "{args:?}");
     }
     for args in [

@@ -26,6 +26,7 @@ fn providers() -> BTreeMap<String, ProviderSettings> {
                 organization: "org".into(),
                 endpoint: Endpoint::Default,
                 token_env: Some("T".into()),
+                rate_limit: None,
             },
         )
     })

@@ -30,6 +30,7 @@ fn providers() -> BTreeMap<String, ProviderSettings> {
             organization: "org".into(),
             endpoint: Endpoint::Default,
             token_env: None,
+            rate_limit: None,
         };
         (n.to_string(), s)
     })

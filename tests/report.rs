@@ -259,6 +259,7 @@ fn provider(name: &str, kind: ProviderKind) -> (String, ProviderSettings) {
             organization: format!("{name}-org"),
             endpoint: Endpoint::Default,
             token_env: Some("TOKEN".into()),
+            rate_limit: None,
         },
     )
 }

@@ -103,6 +103,7 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
         timeout: opts.timeout,
         max_body_bytes: opts.max_body_bytes,
         log_requests: opts.verbosity.request_log(),
+        progress: opts.verbosity.info(),
         ..ClientOptions::default()
     };
     let plan = rt.block_on(async {

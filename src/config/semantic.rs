@@ -296,6 +296,7 @@ impl Checker<'_> {
                     organization: p.organization.clone(),
                     endpoint,
                     token_env: p.token_env.clone(),
+                    rate_limit: p.rate_limit.and_then(crate::model::RequestsPerSecond::new),
                 },
             );
         }

@@ -75,6 +75,11 @@ pub struct Provider {
     /// Secrets never go in these files. Optional only for `sandbox:` endpoints.
     #[schemars(regex(pattern = super::text::TOKEN_ENV_PATTERN), example = &"PIXIEBRIX_TOKEN")]
     pub token_env: Option<String>,
+    /// Most requests per second teamsync sends to this provider, below what the API
+    /// announces (Contentful documents 7). Optional; teamsync paces from the API's own
+    /// rate-limit answers either way.
+    #[schemars(range(min = 0.01, max = 10000), example = &5)]
+    pub rate_limit: Option<f64>,
     /// Resource kinds whose live resources that no file declares are deleted. Off by default.
     #[serde(default)]
     #[schemars(example = serde_json::json!(["group"]))]

@@ -16,7 +16,8 @@ pub use email::{
 pub use key::{ParseKeyError, ProviderKind, ResourceKey, ResourceKind};
 pub use state::{
     AccountKind, DesiredMember, DesiredResource, DesiredState, Endpoint, LiveMember, LiveResource,
-    LiveState, MemberKey, MemberRef, Mode, OrgOptions, Policy, ProviderSettings, Role, WhoAmI,
+    LiveState, MemberKey, MemberRef, Mode, OrgOptions, Policy, ProviderSettings, RequestsPerSecond,
+    Role, WhoAmI,
 };
 
 mod data;

@@ -149,7 +149,27 @@ pub struct ProviderSettings {
     pub endpoint: Endpoint,
     /// Environment variable holding the token. `None` only for sandbox endpoints.
     pub token_env: Option<String>,
+    /// The config's cap on requests per second (`rate_limit`), below what the API allows.
+    pub rate_limit: Option<RequestsPerSecond>,
 }
+
+/// A positive, finite number of requests per second.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub struct RequestsPerSecond(f64);
+
+impl RequestsPerSecond {
+    /// `None` unless `rps` is positive and finite.
+    pub fn new(rps: f64) -> Option<RequestsPerSecond> {
+        (rps.is_finite() && rps > 0.0).then_some(RequestsPerSecond(rps))
+    }
+
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+// Never NaN (see `new`), so equality is total.
+impl Eq for RequestsPerSecond {}
 
 /// The repository-wide policy block.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -1,29 +1,35 @@
 //! The one HTTP layer every provider uses: rustls, keep-alive, timeouts, no redirects
-//! (a token must never follow one), a semaphore bounding requests in flight, and retries
-//! for 429, 5xx and connection errors with exponential backoff and jitter that honour
-//! `Retry-After` and each API's rate-limit reset header.
+//! (a token must never follow one), a semaphore bounding requests in flight, the provider's
+//! rate-limit [`Governor`] (pacing, and a pause of every request on a 429), and retries for
+//! 5xx and connection errors with exponential backoff and jitter.
 //!
 //! Idempotency decides retries: GET, PUT, PATCH and DELETE are repeated; a POST is
 //! repeated only when it provably did not take effect (a 429, or a connection that failed
 //! before the request was sent). A POST that got a 5xx or lost its answer is returned to
-//! the provider module, which checks the live state instead of guessing.
+//! the provider module, which checks the live state instead of guessing. A 429 is not a
+//! failed attempt: the governor's wait budget bounds those instead.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rand::Rng;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use url::Url;
 
+use super::governor::Governor;
 use super::{ClientOptions, ProviderError, check_base_url};
 use crate::model::{ProviderKind, ProviderSettings, redact};
 
-/// Longest wait honoured from a rate-limit header before retrying.
+/// Longest backoff before retrying a 5xx or a connection error.
 const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// 429s one request may get before its answer is returned as it is. A safety net only:
+/// each 429 pauses the provider, and the governor's wait budget ends long storms first.
+const MAX_THROTTLES: u32 = 200;
 
 pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
@@ -150,6 +156,7 @@ struct Core {
     provider: String,
     kind: ProviderKind,
     token_env: Option<String>,
+    governor: Arc<Governor>,
 }
 
 enum Attempt {
@@ -167,6 +174,7 @@ impl Core {
         settings: &ProviderSettings,
         base: Url,
         options: &ClientOptions,
+        governor: Arc<Governor>,
     ) -> Result<Core, ProviderError> {
         check_base_url(&base)?;
         let from_env = settings
@@ -215,6 +223,7 @@ impl Core {
             provider: settings.name.clone(),
             kind: settings.kind,
             token_env: settings.token_env.clone(),
+            governor,
         })
     }
 
@@ -250,10 +259,15 @@ impl Core {
         }
     }
 
-    async fn attempt(&self, req: &Req) -> Attempt {
+    /// One try: a slot of `--parallelism`, then the governor's admission (in that order,
+    /// so a request admitted before a 429 paused the provider is already on its way, and
+    /// at most `--parallelism` can be), then the exchange. Returns the governor's sequence
+    /// number of the request with its outcome.
+    async fn attempt(&self, req: &Req) -> (u64, Attempt) {
         let Ok(_permit) = self.limiter.acquire().await else {
-            return Attempt::NotSent("the client is shutting down".into());
+            return (0, Attempt::NotSent("the client is shutting down".into()));
         };
+        let seq = self.governor.admit().await;
         let mut builder = self
             .client
             .request(req.method.clone(), req.url.clone())
@@ -279,14 +293,15 @@ impl Core {
                 Attempt::NotSent(m) | Attempt::Lost(m) | Attempt::TooLarge(m) => m.clone(),
             };
             // URLs carry no secrets (tokens only ever travel in the Authorization header).
-            eprintln!(
+            // Through the run's output, so a progress bar is never torn.
+            self.governor.output().println(&format!(
                 "teamsync: {} {} -> {result} in {} ms",
                 req.method,
                 redact::scrub(req.url.as_str()),
                 started.elapsed().as_millis()
-            );
+            ));
         }
-        outcome
+        (seq, outcome)
     }
 
     async fn exchange(&self, builder: reqwest::RequestBuilder) -> Attempt {
@@ -354,59 +369,44 @@ impl Core {
         (base + jitter).min(MAX_WAIT)
     }
 
-    /// How long a 429 asks us to wait: `Retry-After` (seconds), GitBook's
-    /// `X-RateLimit-Reset` (epoch seconds) or Contentful's `X-Contentful-RateLimit-Reset`
-    /// (seconds from now).
-    fn throttle_wait(&self, resp: &Resp) -> Option<Duration> {
-        let secs = |v: &str| v.trim().parse::<u64>().ok();
-        if let Some(s) = resp
-            .headers
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(secs)
-        {
-            return Some(Duration::from_secs(s));
-        }
-        if let Some(s) = resp.header("x-contentful-ratelimit-reset").and_then(secs) {
-            return Some(Duration::from_secs(s));
-        }
-        if let Some(epoch) = resp.header("x-ratelimit-reset").and_then(secs) {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            return Some(Duration::from_secs(epoch.saturating_sub(now)));
-        }
-        None
-    }
-
     /// Waits before a retry, saying so at `-vv`.
     async fn pause(&self, req: &Req, wait: Duration, why: &str) {
         if self.options.log_requests > 1 {
-            eprintln!(
+            self.governor.output().println(&format!(
                 "teamsync: {why}: waiting {} ms before retrying {}",
                 wait.as_millis(),
                 req.what
-            );
+            ));
         }
         tokio::time::sleep(wait).await;
     }
 
-    /// Sends with retries; returns the final answer whatever its status.
+    /// Sends with retries; returns the final answer whatever its status. Every attempt
+    /// is admitted by the governor first; a 429 pauses the whole provider (the governor
+    /// decides how long) and is retried without counting as a failed attempt.
     async fn send(&self, req: &Req) -> Result<Resp, ProviderError> {
         let mut attempt = 0;
+        let mut throttles = 0;
         loop {
             let last = attempt >= self.options.max_retries;
-            match self.attempt(req).await {
+            let (seq, outcome) = self.attempt(req).await;
+            if let Attempt::Answer(resp) = &outcome {
+                self.governor.observe(seq, resp.status, &resp.headers);
+            }
+            match outcome {
                 Attempt::Answer(resp)
-                    if resp.status == StatusCode::TOO_MANY_REQUESTS.as_u16() && !last =>
+                    if resp.status == StatusCode::TOO_MANY_REQUESTS.as_u16()
+                        && throttles < MAX_THROTTLES =>
                 {
-                    let jitter = Duration::from_millis(rand::rng().random_range(0..=100));
-                    let wait = self
-                        .throttle_wait(&resp)
-                        .unwrap_or_else(|| self.backoff(attempt))
-                        .min(MAX_WAIT);
-                    self.pause(req, wait + jitter, "throttled (429)").await;
+                    self.governor.throttled(&resp.headers, &resp.text)?;
+                    throttles += 1;
+                    if self.options.log_requests > 1 {
+                        self.governor.output().println(&format!(
+                            "teamsync: throttled (429): {} pauses until the API's reset, then retries {}",
+                            self.provider, req.what
+                        ));
+                    }
+                    continue;
                 }
                 Attempt::Answer(resp)
                     if resp.status >= 500 && req.retry == Retry::Idempotent && !last =>
@@ -418,7 +418,12 @@ impl Core {
                     )
                     .await;
                 }
-                Attempt::Answer(resp) => return Ok(resp),
+                Attempt::Answer(resp) => {
+                    if req.method == Method::GET && (200..300).contains(&resp.status) {
+                        self.count_page(req, &resp);
+                    }
+                    return Ok(resp);
+                }
                 Attempt::TooLarge(message) => {
                     return Err(ProviderError::Protocol {
                         provider: self.provider.clone(),
@@ -452,6 +457,55 @@ impl Core {
             }
             attempt += 1;
         }
+    }
+
+    /// Tells the progress a page arrived, and, for the first page of a list, how many
+    /// pages the list has (from the count it carries: PixieBrix `X-Total-Count`, GitBook
+    /// `count`, Contentful `total`).
+    fn count_page(&self, req: &Req, resp: &Resp) {
+        if !self.governor.is_reading() {
+            return;
+        }
+        let mut first = true;
+        let mut size: Option<u64> = None;
+        for (k, v) in req.url.query_pairs() {
+            match &*k {
+                "page" if v != "1" => first = false,
+                "skip" if v != "0" => first = false,
+                "page_size" | "limit" => size = v.parse().ok(),
+                _ => {}
+            }
+        }
+        if !first {
+            self.governor.page_read(None);
+            return;
+        }
+        #[derive(serde::Deserialize)]
+        struct Counted {
+            total: Option<u64>,
+            count: Option<u64>,
+            #[serde(default)]
+            items: Vec<serde::de::IgnoredAny>,
+        }
+        let header_total = resp
+            .header("x-total-count")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let (total, on_page) = match header_total {
+            Some(t) => (
+                Some(t),
+                resp.parse::<Vec<serde::de::IgnoredAny>>()
+                    .map_or(0, |v| v.len() as u64),
+            ),
+            None => match resp.parse::<Counted>() {
+                Ok(c) => (c.total.or(c.count), c.items.len() as u64),
+                Err(_) => (None, 0),
+            },
+        };
+        let pages = match (total, size.or(Some(on_page)).filter(|s| *s > 0)) {
+            (Some(t), Some(s)) => t.div_ceil(s),
+            _ => 1,
+        };
+        self.governor.page_read(Some(pages));
     }
 
     /// Sends and turns any non-2xx answer into an error.
@@ -558,8 +612,11 @@ impl ReadClient {
         settings: &ProviderSettings,
         base: Url,
         options: &ClientOptions,
+        governor: Arc<Governor>,
     ) -> Result<ReadClient, ProviderError> {
-        Ok(ReadClient(Arc::new(Core::new(settings, base, options)?)))
+        Ok(ReadClient(Arc::new(Core::new(
+            settings, base, options, governor,
+        )?)))
     }
 
     pub fn url(&self, path: &str) -> Result<Url, ProviderError> {
@@ -603,8 +660,11 @@ impl WriteClient {
         settings: &ProviderSettings,
         base: Url,
         options: &ClientOptions,
+        governor: Arc<Governor>,
     ) -> Result<WriteClient, ProviderError> {
-        Ok(WriteClient(Arc::new(Core::new(settings, base, options)?)))
+        Ok(WriteClient(Arc::new(Core::new(
+            settings, base, options, governor,
+        )?)))
     }
 
     pub fn url(&self, path: &str) -> Result<Url, ProviderError> {

@@ -8,6 +8,7 @@
 mod contentful;
 mod error;
 mod gitbook;
+mod governor;
 mod http;
 mod identity;
 mod paging;
@@ -23,6 +24,9 @@ use crate::model::{
 };
 
 pub use error::ProviderError;
+pub use governor::{Governor, Governors, Output};
+
+use std::sync::Arc;
 
 /// What a plan needs read: the resources the config touches, found by name or by one of
 /// their earlier names, and every resource of the kinds being pruned.
@@ -72,6 +76,12 @@ pub struct ClientOptions {
     pub log_requests: u8,
     /// Largest decoded answer accepted, in bytes; beyond it the read fails clearly.
     pub max_body_bytes: usize,
+    /// Most time one run spends waiting because APIs answered 429, over all requests of a
+    /// provider; past it the request fails with the API's wait in the message. 429 waits
+    /// are not counted as failed attempts.
+    pub rate_wait_budget: Duration,
+    /// Show read progress on stderr (bars on a terminal, a line per provider elsewhere).
+    pub progress: bool,
 }
 
 /// The default cap on one decoded answer: a 1,000-item page of the largest items teamsync
@@ -88,6 +98,8 @@ impl Default for ClientOptions {
             backoff: Duration::from_millis(200),
             log_requests: 0,
             max_body_bytes: DEFAULT_MAX_BODY_MIB << 20,
+            rate_wait_budget: Duration::from_secs(15 * 60),
+            progress: false,
         }
     }
 }
@@ -234,12 +246,14 @@ pub struct Reader {
 }
 
 impl Reader {
+    /// `governor`: the provider's one governor for this run (see [`Governor`]).
     pub fn new(
         settings: &ProviderSettings,
         base_url: Url,
         options: &ClientOptions,
+        governor: Arc<Governor>,
     ) -> Result<Reader, ProviderError> {
-        let client = http::ReadClient::new(settings, base_url, options)?;
+        let client = http::ReadClient::new(settings, base_url, options, governor)?;
         Ok(Reader {
             provider: provider_for(settings, client),
         })
@@ -271,9 +285,10 @@ impl Writer {
         settings: &ProviderSettings,
         base_url: Url,
         options: &ClientOptions,
+        governor: Arc<Governor>,
     ) -> Result<Writer, ProviderError> {
         // One connection pool and one in-flight budget for the writes and fresh reads.
-        let client = http::WriteClient::new(settings, base_url, options)?;
+        let client = http::WriteClient::new(settings, base_url, options, governor)?;
         let reader = Reader {
             provider: provider_for(settings, client.reader()),
         };

@@ -242,7 +242,10 @@ impl Api for Contentful {
         error(status, id, message, None)
     }
 
-    fn throttled(retry_after_secs: u64, limit: u32) -> Response {
+    /// Contentful's 429: `sys.id` `RateLimitExceeded`, and `X-Contentful-RateLimit-Reset`
+    /// the whole seconds until a request is accepted again (at least 1).
+    fn throttled(reset: std::time::Duration, limit: u32) -> Response {
+        let retry_after_secs = reset.as_secs_f64().ceil() as u64;
         let mut r = error(
             StatusCode::TOO_MANY_REQUESTS,
             "RateLimitExceeded",
@@ -264,7 +267,13 @@ impl Api for Contentful {
         r
     }
 
-    fn rate_limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, _reset_secs: u64) {
+    /// On every answer: the per-second limit, what is left of this second, and a reset of 0.
+    fn rate_limit_headers(
+        headers: &mut HeaderMap,
+        limit: u32,
+        remaining: u32,
+        _reset: std::time::Duration,
+    ) {
         for (name, value) in [
             ("x-contentful-ratelimit-second-limit", limit.to_string()),
             (

@@ -207,24 +207,33 @@ impl Api for Gitbook {
         error(status, message)
     }
 
-    fn throttled(retry_after_secs: u64, limit: u32) -> Response {
+    /// GitBook's 429: its error body naming the seconds, and the `X-RateLimit-*` headers.
+    fn throttled(reset: std::time::Duration, limit: u32) -> Response {
+        let retry_after_secs = reset.as_secs_f64().ceil() as u64;
         let mut r = error(
             StatusCode::TOO_MANY_REQUESTS,
             &format!("API rate limit exceeded. Please try again in {retry_after_secs} seconds"),
         );
-        Self::rate_limit_headers(r.headers_mut(), limit, 0, retry_after_secs);
+        Self::rate_limit_headers(r.headers_mut(), limit, 0, reset);
         r
     }
 
-    fn rate_limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset_secs: u64) {
+    /// On every answer: `X-RateLimit-Limit`, `-Remaining` and `-Reset`, the window's end in
+    /// epoch seconds, rounded up (a client waiting until then is never early).
+    fn rate_limit_headers(
+        headers: &mut HeaderMap,
+        limit: u32,
+        remaining: u32,
+        reset: std::time::Duration,
+    ) {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+            .unwrap_or_default();
+        let reset_epoch = (now + reset).as_secs_f64().ceil() as u64;
         for (name, value) in [
             ("x-ratelimit-limit", limit.to_string()),
             ("x-ratelimit-remaining", remaining.to_string()),
-            ("x-ratelimit-reset", (now + reset_secs).to_string()),
+            ("x-ratelimit-reset", reset_epoch.to_string()),
         ] {
             if let Ok(v) = HeaderValue::from_str(&value) {
                 headers.insert(name, v);

@@ -16,7 +16,8 @@ mod server;
 mod variants;
 
 pub use server::{
-    Faults, Knobs, Sandbox, SandboxError, SandboxHandle, Stats, Variant, load_state, serve_blocking,
+    Arrival, Faults, Knobs, Sandbox, SandboxError, SandboxHandle, Stats, Variant, load_state,
+    serve_blocking,
 };
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -202,8 +203,9 @@ pub trait Api {
     fn owns_path(path: &str) -> bool;
     /// This API's error body for a status (used for injected 5xx faults).
     fn error_response(status: StatusCode, message: &str) -> Response;
-    /// This API's 429 answer, including its own retry headers.
-    fn throttled(retry_after_secs: u64, limit: u32) -> Response;
+    /// This API's 429 answer, including its own retry headers; `reset`: how long until the
+    /// window resets.
+    fn throttled(reset: std::time::Duration, limit: u32) -> Response;
     /// Route templates that list a container's members (for the `hidden_emails` variant).
     const MEMBER_LISTS: &'static [&'static str];
     /// Route templates whose items are keyed by their email.
@@ -211,7 +213,12 @@ pub trait Api {
     /// Route templates whose answers carry `includes` (for the `no_includes` variant).
     const WITH_INCLUDES: &'static [&'static str] = &[];
     /// Adds this API's rate-limit headers (if it has any) to a normal response.
-    fn rate_limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset_secs: u64);
+    fn rate_limit_headers(
+        headers: &mut HeaderMap,
+        limit: u32,
+        remaining: u32,
+        reset: std::time::Duration,
+    );
 }
 
 /// Lookups derived from the world for reads: built on first use, dropped by every write,

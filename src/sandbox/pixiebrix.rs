@@ -304,7 +304,9 @@ impl Api for Pixiebrix {
         detail(status, message)
     }
 
-    fn throttled(retry_after_secs: u64, _limit: u32) -> Response {
+    /// DRF's 429: `Retry-After` in whole seconds and its `detail` text naming them.
+    fn throttled(reset: std::time::Duration, _limit: u32) -> Response {
+        let retry_after_secs = (reset.as_secs_f64().ceil() as u64).max(1);
         let mut r = detail(
             StatusCode::TOO_MANY_REQUESTS,
             &format!("Request was throttled. Expected available in {retry_after_secs} seconds."),
@@ -315,7 +317,8 @@ impl Api for Pixiebrix {
         r
     }
 
-    fn rate_limit_headers(_: &mut HeaderMap, _: u32, _: u32, _: u64) {}
+    /// PixieBrix sends no rate-limit headers on normal answers.
+    fn rate_limit_headers(_: &mut HeaderMap, _: u32, _: u32, _: std::time::Duration) {}
 }
 
 // ---------------------------------------------------------------- request prelude

@@ -3,7 +3,9 @@
 //! persistence, and starting the server in-process or from the binary.
 //!
 //! Decisions: excess concurrent requests wait for a slot (they are never refused); the
-//! rate limit counts requests per (API, token) in a fixed window; a "connection reset"
+//! rate limit counts requests per (API, token) in a fixed window, each API's own length
+//! (`Knobs::rate_limits`, e.g. Contentful 7 per 1 s, PixieBrix N per 60 s) with its own
+//! headers and 429 body (see each API's `throttled`/`rate_limit_headers`); a "connection reset"
 //! fault sends the status line and headers, then aborts the body, so a client sees an
 //! incomplete message (a body/decode error), not a status.
 
@@ -44,9 +46,14 @@ pub struct Knobs {
     /// At most this many API requests are handled at once; the rest wait their turn.
     pub max_concurrency: Option<usize>,
     /// Requests allowed per token per API in each window; beyond it, that API's 429.
+    /// The default for APIs without an entry in `rate_limits`.
     pub rate_limit: u32,
     /// Length of the rate-limit window in seconds (PixieBrix documents one minute).
     pub rate_window_secs: u64,
+    /// Per API (`"pixiebrix"`, `"gitbook"`, `"contentful"`): requests allowed per token in
+    /// each window, and the window's length in seconds, like the real APIs: Contentful
+    /// `(7, 1)`, GitBook `(60, 60)`, PixieBrix per minute. Overrides `rate_limit`.
+    pub rate_limits: BTreeMap<String, (u32, u64)>,
     /// Probability (0.0–1.0) of each injected fault, per API request.
     pub faults: Faults,
     /// How long each chunk of a "slow body" fault waits, in milliseconds.
@@ -111,6 +118,7 @@ impl Default for Knobs {
             max_concurrency: None,
             rate_limit: 1_000_000,
             rate_window_secs: 60,
+            rate_limits: BTreeMap::new(),
             faults: Faults::default(),
             slow_body_ms: 50,
             seed: 0,
@@ -169,7 +177,25 @@ struct Core {
     in_flight: AtomicUsize,
     slots: Option<Semaphore>,
     rng: Mutex<StdRng>,
-    windows: Mutex<HashMap<(String, String), (Instant, u32)>>,
+    /// Per (API, token): the window's start, requests counted in it, and its number.
+    windows: Mutex<HashMap<(String, String), Window>>,
+    started: Instant,
+    arrivals: Mutex<Vec<Arrival>>,
+}
+
+/// A rate-limit window: its start, requests counted in it, and its number.
+type Window = (Instant, u32, u64);
+
+/// One API request as the rate limiter saw it (for tests of pacing, never of timing).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Arrival {
+    pub api: &'static str,
+    /// Since the sandbox started.
+    pub at_ms: u64,
+    /// Which rate-limit window of its (API, token) it fell in (0, 1, …).
+    pub window: u64,
+    /// Whether the rate limit answered it 429.
+    pub throttled: bool,
 }
 
 type Shared = Arc<Core>;
@@ -251,6 +277,8 @@ impl Sandbox {
             stats: Mutex::new(Stats::default()),
             in_flight: AtomicUsize::new(0),
             windows: Mutex::new(HashMap::new()),
+            started: Instant::now(),
+            arrivals: Mutex::new(Vec::new()),
         });
         let router = router(core.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -283,6 +311,11 @@ impl SandboxHandle {
 
     pub fn stats(&self) -> Stats {
         lock(&self.core.stats).clone()
+    }
+
+    /// Every API request in arrival order, as the rate limiter counted it.
+    pub fn arrivals(&self) -> Vec<Arrival> {
+        lock(&self.core.arrivals).clone()
     }
 
     pub fn events(&self) -> Vec<Event> {
@@ -355,6 +388,7 @@ fn reset(core: &Core) {
     core.app.replace(core.seed.clone());
     *lock(&core.stats) = Stats::default();
     lock(&core.windows).clear();
+    lock(&core.arrivals).clear();
     if let Some(path) = &core.persist {
         let _ = persist(path, &core.seed);
     }
@@ -514,14 +548,14 @@ impl Which {
             Which::Contentful => Contentful::error_response(status, message),
         }
     }
-    fn throttled(&self, retry: u64, limit: u32) -> Response {
+    fn throttled(&self, retry: Duration, limit: u32) -> Response {
         match self {
             Which::Pixiebrix => Pixiebrix::throttled(retry, limit),
             Which::Gitbook => Gitbook::throttled(retry, limit),
             Which::Contentful => Contentful::throttled(retry, limit),
         }
     }
-    fn headers(&self, resp: &mut Response, limit: u32, remaining: u32, reset: u64) {
+    fn headers(&self, resp: &mut Response, limit: u32, remaining: u32, reset: Duration) {
         let h = resp.headers_mut();
         match self {
             Which::Pixiebrix => Pixiebrix::rate_limit_headers(h, limit, remaining, reset),
@@ -631,28 +665,45 @@ async fn knobbed(core: &Core, mut req: Request, next: Next, template: &str) -> R
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
 
-    // Rate limit per (api, token) in a fixed window.
+    // Rate limit per (api, token) in a fixed window of the API's own length.
     let token = token_of(&req);
-    let (remaining, reset_secs, over) = {
+    let (limit, window_secs) = k
+        .rate_limits
+        .get(api.name())
+        .copied()
+        .unwrap_or((k.rate_limit, k.rate_window_secs));
+    let (remaining, reset, over) = {
         let mut windows = lock(&core.windows);
-        let window = Duration::from_secs(k.rate_window_secs.max(1));
-        let entry = windows
-            .entry((api.name().to_string(), token))
-            .or_insert((Instant::now(), 0));
-        if entry.0.elapsed() >= window {
-            *entry = (Instant::now(), 0);
+        let window = Duration::from_secs(window_secs.max(1));
+        let entry =
+            windows
+                .entry((api.name().to_string(), token))
+                .or_insert((Instant::now(), 0, 0));
+        let elapsed = entry.0.elapsed();
+        if elapsed >= window {
+            // Windows follow each other back to back from the first request.
+            let passed = elapsed.as_nanos() / window.as_nanos().max(1);
+            let start = entry.0 + window * u32::try_from(passed).unwrap_or(u32::MAX);
+            *entry = (
+                start,
+                0,
+                entry.2 + u64::try_from(passed).unwrap_or(u64::MAX),
+            );
         }
         entry.1 = entry.1.saturating_add(1);
-        let reset = window.saturating_sub(entry.0.elapsed()).as_secs().max(1);
-        (
-            k.rate_limit.saturating_sub(entry.1),
-            reset,
-            entry.1 > k.rate_limit,
-        )
+        let reset = window.saturating_sub(entry.0.elapsed());
+        let over = entry.1 > limit;
+        lock(&core.arrivals).push(Arrival {
+            api: api.name(),
+            at_ms: u64::try_from(core.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            window: entry.2,
+            throttled: over,
+        });
+        (limit.saturating_sub(entry.1), reset, over)
     };
     if over {
         lock(&core.stats).throttled += 1;
-        return api.throttled(reset_secs, k.rate_limit);
+        return api.throttled(reset, limit);
     }
 
     let fault = draw_fault(core);
@@ -663,7 +714,7 @@ async fn knobbed(core: &Core, mut req: Request, next: Next, template: &str) -> R
         Some(Fault::Status(s)) => {
             return api.error(s, s.canonical_reason().unwrap_or("Server error"));
         }
-        Some(Fault::Throttle) => return api.throttled(1, k.rate_limit),
+        Some(Fault::Throttle) => return api.throttled(Duration::from_secs(1), limit),
         Some(Fault::Reset) => {
             let stream = futures_stream(vec![
                 Ok(Bytes::from_static(b"{\"partial\":")),
@@ -696,7 +747,7 @@ async fn knobbed(core: &Core, mut req: Request, next: Next, template: &str) -> R
             &format!("Request refused; you sent Authorization: {echoed}"),
         );
     }
-    api.headers(&mut resp, k.rate_limit, remaining, reset_secs);
+    api.headers(&mut resp, limit, remaining, reset);
     if is_get && !variants.is_empty() && resp.status().is_success() {
         resp = super::variants::rewrite(
             resp,
