@@ -154,6 +154,7 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
         timeout: opts.timeout,
         max_body_bytes: opts.max_body_bytes,
         log_requests: opts.verbosity.request_log(),
+        progress: opts.verbosity.info(),
         ..ClientOptions::default()
     };
     let interactive = std::io::stderr().is_terminal();

@@ -44,6 +44,17 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         if let Some(l) = live {
             claimed.insert(&l.key);
         }
+        if action == ResourceAction::Create
+            && let Some(near) = nearly_named(desired, input.live)
+        {
+            // Never a second "Writers" beside "writers": say so instead of creating it.
+            claimed.insert(&near.key);
+            violations.push(format!(
+                "{} is declared, and {} exists live: the names differ only in case or surrounding spaces, so teamsync will not create a second one; write the live name in the configuration (or add it to `previously` to rename it)",
+                desired.key, near.key
+            ));
+            continue;
+        }
         let mut members = diff_members(desired, live, provider_kind, &mut notes, &mut unresolved);
         guard_access(
             desired,
@@ -145,6 +156,19 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         violations,
         blocked,
     }
+}
+
+/// A live resource of the same provider and kind whose name differs from the declared one
+/// only in case or surrounding whitespace.
+fn nearly_named<'a>(desired: &DesiredResource, live: &'a LiveState) -> Option<&'a LiveResource> {
+    let fold = |n: &str| n.trim().to_lowercase();
+    let want = fold(&desired.key.name);
+    live.resources.values().find(|l| {
+        l.key.provider == desired.key.provider
+            && l.key.kind == desired.key.kind
+            && l.key.name != desired.key.name
+            && fold(&l.key.name) == want
+    })
 }
 
 /// The live resource a desired one corresponds to, and what must happen to the container.

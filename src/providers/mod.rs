@@ -46,10 +46,15 @@ pub struct ScopeItem {
 
 impl ReadScope {
     /// Whether a live resource of `kind` named `name` is wanted.
+    /// Names are compared ignoring case and surrounding spaces, so that a live `Writers`
+    /// is read for a declared `writers` and the plan can refuse to create a second one.
     fn wants(&self, kind: ResourceKind, name: &str) -> bool {
+        let fold = |n: &str| n.trim().to_lowercase();
+        let name = fold(name);
         self.list_all.contains(&kind)
             || self.resources.iter().any(|i| {
-                i.kind == kind && (i.name == name || i.previously.iter().any(|p| p == name))
+                i.kind == kind
+                    && (fold(&i.name) == name || i.previously.iter().any(|p| fold(p) == name))
             })
     }
 
