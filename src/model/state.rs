@@ -47,6 +47,20 @@ impl Role {
         }
     }
 
+    /// The role teamsync manages for a declared member, if any. GitBook team membership
+    /// always has a role, so an unstated one means `member`; elsewhere an unstated role is
+    /// left alone.
+    pub fn managed(
+        provider: Option<ProviderKind>,
+        kind: ResourceKind,
+        role: Option<Role>,
+    ) -> Option<Role> {
+        match (provider, kind) {
+            (Some(ProviderKind::Gitbook), ResourceKind::Team) => Some(role.unwrap_or(Role::Member)),
+            _ => role,
+        }
+    }
+
     /// Whether moving to this role grants management rights a reviewer should notice.
     pub fn is_privileged(self) -> bool {
         matches!(self, Role::Admin | Role::Owner)

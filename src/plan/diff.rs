@@ -191,19 +191,6 @@ fn match_live<'a>(
     (None, ResourceAction::Create)
 }
 
-/// The role teamsync manages for a member, if any. GitBook team membership always has a
-/// role, so an unstated one means `member`; elsewhere an unstated role is left alone.
-fn managed_role(
-    provider: Option<ProviderKind>,
-    kind: ResourceKind,
-    role: Option<Role>,
-) -> Option<Role> {
-    match (provider, kind) {
-        (Some(ProviderKind::Gitbook), ResourceKind::Team) => Some(role.unwrap_or(Role::Member)),
-        _ => role,
-    }
-}
-
 struct LiveIndex<'a> {
     by_email: HashMap<&'a str, usize>,
     by_user: HashMap<&'a str, usize>,
@@ -247,7 +234,7 @@ fn diff_members(
     let mut out = Vec::new();
 
     for (key, want) in &desired.members {
-        let role = managed_role(provider, kind, want.role);
+        let role = Role::managed(provider, kind, want.role);
         match index.find(key) {
             Some(i) => {
                 matched[i] = true;

@@ -302,13 +302,9 @@ impl Contentful {
             let org = self.org.clone();
             async move {
                 let url = client.url_of(&["organizations", &org, "users", &id])?;
-                let resp = client.get_any(url.clone(), MEDIA).await?;
-                if resp.status == 404 {
+                let Some(resp) = client.get_optional(url, MEDIA).await? else {
                     return Ok(None);
-                }
-                if !(200..300).contains(&resp.status) {
-                    return Err(client.error_of(&url, MEDIA, &resp));
-                }
+                };
                 Ok(resp
                     .body()
                     .get("email")

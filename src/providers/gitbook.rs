@@ -244,13 +244,9 @@ impl Gitbook {
             let org = self.org.clone();
             async move {
                 let url = client.url_of(&["orgs", &org, "members", &id])?;
-                let resp = client.get_any(url.clone(), JSON).await?;
-                if resp.status == 404 {
+                let Some(resp) = client.get_optional(url.clone(), JSON).await? else {
                     return Ok(None);
-                }
-                if !(200..300).contains(&resp.status) {
-                    return Err(client.error_of(&url, JSON, &resp));
-                }
+                };
                 let member: OrgMember = resp.parse().map_err(|e| {
                     client.protocol(
                         &format!("GET {}", url.path()),

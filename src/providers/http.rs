@@ -644,6 +644,20 @@ impl ReadClient {
         self.0.send(&Req::new(Method::GET, url, accept)).await
     }
 
+    /// GET, retried as needed: `None` for a 404, an error for any other non-2xx answer.
+    pub async fn get_optional(
+        &self,
+        url: Url,
+        accept: &'static str,
+    ) -> Result<Option<Resp>, ProviderError> {
+        let resp = self.get_any(url.clone(), accept).await?;
+        match resp.status {
+            404 => Ok(None),
+            200..=299 => Ok(Some(resp)),
+            _ => Err(self.error_of(&url, accept, &resp)),
+        }
+    }
+
     /// The error a non-2xx answer to `GET url` means.
     pub fn error_of(&self, url: &Url, accept: &'static str, resp: &Resp) -> ProviderError {
         self.0

@@ -244,21 +244,7 @@ pub struct ReadContext {
 
 /// The configuration files relative to the root's folder, in byte order of that text.
 pub fn config_files(loaded: &Loaded) -> Vec<(String, std::path::PathBuf)> {
-    let mut files: Vec<(String, std::path::PathBuf)> = loaded
-        .files
-        .iter()
-        .map(|p| {
-            let shown = p
-                .strip_prefix(&loaded.base_dir)
-                .unwrap_or(p)
-                .to_string_lossy()
-                .replace('\\', "/");
-            (shown, p.clone())
-        })
-        .collect();
-    files.sort();
-    files.dedup();
-    files
+    loaded.relative_files()
 }
 
 /// `sha256:` + hex over the loaded configuration files' bytes, concatenated in the order of
@@ -275,19 +261,6 @@ pub fn config_digest(loaded: &Loaded) -> std::io::Result<String> {
         .map(|b| format!("{b:02x}"))
         .collect();
     Ok(format!("sha256:{hex}"))
-}
-
-/// The role teamsync manages for a declared member (as the diff reads it): GitBook team
-/// membership always has one, `member` when unstated.
-fn managed_role(
-    provider: Option<ProviderKind>,
-    kind: ResourceKind,
-    role: Option<Role>,
-) -> Option<Role> {
-    match (provider, kind) {
-        (Some(ProviderKind::Gitbook), ResourceKind::Team) => Some(role.unwrap_or(Role::Member)),
-        _ => role,
-    }
 }
 
 #[derive(Default)]
@@ -519,7 +492,7 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
                 }
                 let cell = rows.rows[i].cells.entry(col).or_default();
                 cell.declared = true;
-                cell.declared_role = managed_role(pk, container.kind, want.role);
+                cell.declared_role = Role::managed(pk, container.kind, want.role);
                 let j = match key {
                     MemberKey::Email(e) => live_by_email.get(e.as_str()),
                     MemberKey::UserId(u) => live_by_user.get(u.as_str()),
