@@ -123,6 +123,44 @@ async fn read_provider(
     reader.read(&scope).await.map_err(|e| report_errors(&[e]))
 }
 
+/// The file name a `sandbox:` seed gets inside `out` when it lies outside it (a `sandbox:`
+/// path must stay inside the repository it belongs to).
+fn outside_seed(out: &Path, seed: &Path) -> Option<String> {
+    let rel = relative(out, seed);
+    if rel.starts_with("..") || Path::new(&rel).is_absolute() {
+        seed.file_name().map(|n| n.to_string_lossy().into_owned())
+    } else {
+        None
+    }
+}
+
+/// Copies into an `--all` import of the sandbox seeds that lie outside `out`: the state as
+/// the embedded sandbox has it now (its working copy, else the seed), so that the new
+/// repository plans to no changes.
+fn seed_copies(loaded: &Loaded, out: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+    let mut copies = Vec::new();
+    for p in loaded.providers.values() {
+        let Endpoint::Sandbox(seed) = &p.endpoint else {
+            continue;
+        };
+        let Some(name) = outside_seed(out, seed) else {
+            continue;
+        };
+        let working = crate::live::working_copy(&loaded.base_dir, seed);
+        let from = if working.exists() {
+            working
+        } else {
+            seed.clone()
+        };
+        let text = std::fs::read_to_string(&from)
+            .map_err(|e| format!("cannot read the sandbox state {}: {e}", from.display()))?;
+        copies.push((PathBuf::from(name), text));
+    }
+    copies.sort();
+    copies.dedup();
+    Ok(copies)
+}
+
 /// The root file of an `--all` import: the same providers and policy, its `sandbox:`
 /// paths rewritten to stay right from `out`, and an `include` of the written files.
 fn root_file(loaded: &Loaded, out: &Path, includes: &[String], modeline: &str) -> String {
@@ -137,8 +175,14 @@ fn root_file(loaded: &Loaded, out: &Path, includes: &[String], modeline: &str) -
                 entry.insert("endpoint".into(), json!(url));
             }
             Endpoint::Sandbox(seed) => {
-                let rel = relative(out, seed);
-                let rel = rel.strip_prefix("./").unwrap_or(&rel).to_string();
+                let rel = match outside_seed(out, seed) {
+                    // Copied into `out` (see `seed_copies`): sandbox paths stay inside.
+                    Some(name) => name,
+                    None => {
+                        let rel = relative(out, seed);
+                        rel.strip_prefix("./").unwrap_or(&rel).to_string()
+                    }
+                };
                 entry.insert("endpoint".into(), json!(format!("sandbox:{rel}")));
             }
         }
@@ -272,6 +316,10 @@ pub fn run(opts: ImportOptions) -> ExitCode {
             PathBuf::from("teamsync.yaml"),
             root_file(&loaded, &out, &includes, &line),
         );
+        match seed_copies(&loaded, &out) {
+            Ok(copies) => files.files.extend(copies),
+            Err(e) => return report_errors(&[e]),
+        }
     }
     match import::write(&out, &files, opts.force) {
         Ok(written) if !opts.verbosity.info() => {
