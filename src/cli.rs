@@ -149,6 +149,17 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Render a plan saved with `plan --out`, reading no API.
+    Show {
+        /// The saved plan.
+        plan_file: PathBuf,
+        /// How to print it.
+        #[arg(long, value_enum, default_value_t = commands::plan::Format::Text)]
+        format: commands::plan::Format,
+        /// When to colour the output (`auto`: on a terminal, unless NO_COLOR is set).
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+        color: ColorChoice,
+    },
     /// Print the JSON Schema of the configuration files.
     Schema,
     /// Print a shell completion script (for example `teamsync completions bash > /etc/bash_completion.d/teamsync`).
@@ -293,6 +304,11 @@ fn run() -> Result<ExitCode, Error> {
             timeout: std::time::Duration::from_secs(network.timeout),
             verbosity,
         }),
+        Command::Show {
+            plan_file,
+            format,
+            color,
+        } => commands::show::run(&plan_file, format, color, verbosity)?,
         Command::Schema => {
             commands::write_stdout(&crate::config::schema_text())?;
             ExitCode::SUCCESS

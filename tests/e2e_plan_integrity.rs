@@ -344,3 +344,46 @@ fn a_live_container_named_like_a_declared_one_but_for_case_is_never_created_twic
         "{err}"
     );
 }
+
+#[test]
+fn show_renders_a_saved_plan_without_reading_any_api() {
+    let repo = repo();
+    let (path, _, _) = saved_plan(&repo);
+    let planned = stdout(&repo.run(&["plan", "--color", "never"]).code(0));
+    // No config, no sandbox: only the file.
+    let shown = assert_cmd::Command::cargo_bin("teamsync")
+        .expect("binary")
+        .args(["show", "--color", "never"])
+        .arg(&path)
+        .env("NO_COLOR", "1")
+        .assert()
+        .code(0);
+    assert_eq!(stdout(&shown), planned);
+    let json = assert_cmd::Command::cargo_bin("teamsync")
+        .expect("binary")
+        .args(["show", "--format", "json"])
+        .arg(&path)
+        .assert()
+        .code(0);
+    assert_eq!(
+        stdout(&json),
+        std::fs::read_to_string(&path).expect("plan"),
+        "the JSON view is the file"
+    );
+}
+
+#[test]
+fn a_plan_of_another_format_version_is_refused_by_name() {
+    let repo = repo();
+    let (path, plan, before) = saved_plan(&repo);
+    edit(&path, &plan, |p| {
+        p["format_version"] = json!("1");
+    });
+    let err = refused(
+        &repo,
+        &path,
+        &before,
+        "the plan has format_version \"1\"; this teamsync reads \"2\"",
+    );
+    assert!(err.contains("make the plan again"), "{err}");
+}

@@ -33,16 +33,35 @@ pub struct ApplyOptions {
     pub color: ColorChoice,
 }
 
-fn read_plan(path: &PathBuf) -> Result<Plan, ExitCode> {
+/// Reads a saved plan; a plan of another format version is refused before its fields are.
+pub(super) fn read_plan(path: &std::path::Path) -> Result<Plan, ExitCode> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         report_errors(&[format!("cannot read the plan file {}: {e}", path.display())])
     })?;
-    serde_json::from_str(&text).map_err(|e| {
+    let not_a_plan = |e: serde_json::Error| {
         report_errors(&[format!(
             "{}:{}:{}: not a teamsync plan: {e}; make one with `teamsync plan --out {}`",
             path.display(),
             e.line(),
             e.column(),
+            path.display()
+        )])
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(not_a_plan)?;
+    let version = value.get("format_version").and_then(|v| v.as_str());
+    if version != Some(crate::plan::FORMAT_VERSION) {
+        return Err(report_errors(&[format!(
+            "{}: the plan has format_version {}; this teamsync reads {:?}: make the plan again with `teamsync plan --out {}`",
+            path.display(),
+            version.map_or("(none)".to_string(), |v| format!("{v:?}")),
+            crate::plan::FORMAT_VERSION,
+            path.display()
+        )]));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        report_errors(&[format!(
+            "{}: not a teamsync plan: {e}; make one with `teamsync plan --out {}`",
+            path.display(),
             path.display()
         )])
     })

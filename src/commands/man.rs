@@ -228,6 +228,16 @@ fn examples(roff: &mut Roff, path: &[String]) {
                 "teamsync import --all --out adopted",
             ),
         ],
+        ["show"] => &[
+            (
+                "Show a saved plan as the terminal shows a plan:",
+                "teamsync show plan.json",
+            ),
+            (
+                "The pull-request comment of a saved plan:",
+                "teamsync show plan.json --format markdown",
+            ),
+        ],
         ["schema"] => &[(
             "Refresh the committed schema:",
             "teamsync schema > schemas/teamsync.schema.json",

@@ -6,6 +6,7 @@ pub mod import;
 pub mod man;
 pub mod plan;
 pub mod report;
+pub mod show;
 
 use std::io::IsTerminal;
 use std::path::Path;
