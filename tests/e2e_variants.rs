@@ -126,13 +126,17 @@ async fn run(repo: &Repo, args: &[&str]) -> (Option<i32>, String, String) {
 }
 
 async fn start(variants: &[Variant]) -> SandboxHandle {
+    start_with(variants, world()).await
+}
+
+async fn start_with(variants: &[Variant], world: Value) -> SandboxHandle {
     let knobs = Knobs {
         // Small pages, so that every list takes several.
         max_page_size: Some(4),
         variants: variants.iter().copied().collect(),
         ..Knobs::default()
     };
-    Sandbox::start(serde_json::from_value(world()).expect("world"), knobs, None)
+    Sandbox::start(serde_json::from_value(world).expect("world"), knobs, None)
         .await
         .expect("sandbox")
 }
@@ -372,5 +376,23 @@ async fn an_error_body_that_echoes_the_token_is_scrubbed() {
         err.contains("you sent Authorization: Bearer [redacted]"),
         "{err}"
     );
+    assert_nothing_declared_removed(&handle, &[&out, &err]);
+}
+
+/// Contentful pages shorter than asked for: when apply adds more people than the
+/// organization's memberships take pages, it reads all of them at once, stepping by what
+/// each page really held (not by the limit it asked for), so nobody is missed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_pages_do_not_hide_organization_members_from_a_bulk_add() {
+    let mut w = world();
+    w["contentful"]["organizations"]["c1"]["teams"][0]["members"] = json!([]);
+    let handle = start_with(&[Variant::ShortPages], w).await;
+    let repo = repo(&handle);
+    let (code, out, err) = run(&repo, &["apply", "--auto-approve"]).await;
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (code, _, err) = run(&repo, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(code, Some(0), "converged: {err}");
+    let team = &handle.world().contentful.organizations["c1"].teams[0];
+    assert_eq!(team.members.len(), 11, "p0..p9 and p11, none missed");
     assert_nothing_declared_removed(&handle, &[&out, &err]);
 }
