@@ -184,15 +184,7 @@ impl Contentful {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<(Vec<Value>, Vec<Value>), ProviderError> {
-        let what = format!("GET {path}");
-        match self.list_once(path, query).await? {
-            Ok(listed) => Ok(listed),
-            Err(Incomplete::Moved(_)) => match self.list_once(path, query).await? {
-                Ok(listed) => Ok(listed),
-                Err(why) => Err(self.client.protocol(&what, paging::give_up(why, true))),
-            },
-            Err(why) => Err(self.client.protocol(&what, paging::give_up(why, false))),
-        }
+        paging::read_whole(&self.client, path, || self.list_once(path, query)).await
     }
 
     async fn list_once(

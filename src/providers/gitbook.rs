@@ -116,15 +116,7 @@ impl Gitbook {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<Vec<T>, ProviderError> {
-        let what = format!("GET {path}");
-        match self.list_once(path, query).await? {
-            Ok(items) => Ok(items),
-            Err(Incomplete::Moved(_)) => match self.list_once(path, query).await? {
-                Ok(items) => Ok(items),
-                Err(why) => Err(self.client.protocol(&what, paging::give_up(why, true))),
-            },
-            Err(why) => Err(self.client.protocol(&what, paging::give_up(why, false))),
-        }
+        paging::read_whole(&self.client, path, || self.list_once(path, query)).await
     }
 
     async fn list_once<T: for<'de> Deserialize<'de> + Identified>(

@@ -5,6 +5,10 @@
 //! the token only ever travels to the configured endpoint.
 
 use std::collections::HashSet;
+use std::future::Future;
+
+use super::ProviderError;
+use super::http::ReadClient;
 
 /// Most pages one list may take: 100,000 pages of the smallest page (7 items) is 700,000
 /// members, far beyond any organization; a list that goes on is broken, not big.
@@ -63,7 +67,7 @@ pub(crate) fn check_unique<T: Identified>(items: &[T]) -> Result<(), Incomplete>
 
 /// The message for a list that stayed incomplete: said once, in the same words for every
 /// provider, with what teamsync does about it.
-pub(crate) fn give_up(why: Incomplete, read_twice: bool) -> String {
+fn give_up(why: Incomplete, read_twice: bool) -> String {
     let (why, again) = match why {
         Incomplete::Moved(m) => (m, read_twice),
         Incomplete::Broken(m) => (m, false),
@@ -72,4 +76,25 @@ pub(crate) fn give_up(why: Incomplete, read_twice: bool) -> String {
         "{why}{}; nothing is planned or applied from an incomplete list",
         if again { " (read twice)" } else { "" }
     )
+}
+
+/// Reads a list with `once`; a list whose count moved is read once more; what stays
+/// incomplete is a protocol error naming the list. The one retry policy of every pager.
+pub(crate) async fn read_whole<T, Fut>(
+    client: &ReadClient,
+    path: &str,
+    once: impl Fn() -> Fut,
+) -> Result<T, ProviderError>
+where
+    Fut: Future<Output = Result<Result<T, Incomplete>, ProviderError>>,
+{
+    let what = format!("GET {path}");
+    match once().await? {
+        Ok(listed) => Ok(listed),
+        Err(Incomplete::Moved(_)) => match once().await? {
+            Ok(listed) => Ok(listed),
+            Err(why) => Err(client.protocol(&what, give_up(why, true))),
+        },
+        Err(why) => Err(client.protocol(&what, give_up(why, false))),
+    }
 }

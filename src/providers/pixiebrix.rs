@@ -170,15 +170,7 @@ impl Pixiebrix {
         &self,
         path: &str,
     ) -> Result<Listed<T>, ProviderError> {
-        let what = format!("GET {path}");
-        match self.list_once(path).await? {
-            Ok(listed) => Ok(listed),
-            Err(Incomplete::Moved(_)) => match self.list_once(path).await? {
-                Ok(listed) => Ok(listed),
-                Err(why) => Err(self.client.protocol(&what, paging::give_up(why, true))),
-            },
-            Err(why) => Err(self.client.protocol(&what, paging::give_up(why, false))),
-        }
+        paging::read_whole(&self.client, path, || self.list_once(path)).await
     }
 
     fn page_url(&self, path: &str, n: usize) -> Result<url::Url, ProviderError> {
