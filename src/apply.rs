@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use crate::live::{Connections, LiveError};
+use crate::live::{Connections, LiveError, read_each};
 use crate::model::{
     DesiredState, LiveState, MemberAction, MemberChange, MemberKey, Policy, ResourceAction,
     ResourceChange, ResourceKey,
@@ -521,35 +521,25 @@ async fn verify(plan: &Plan, conns: &Connections, report: &mut Report) {
         .filter(|s| matches!(s.outcome, Outcome::Applied))
         .map(|s| s.key.provider.clone())
         .collect();
-    let mut reads = tokio::task::JoinSet::new();
-    for provider in providers {
-        let scope = scope_of(plan, &provider);
-        match conns.reader(&provider) {
-            Ok(reader) => {
-                reads.spawn(async move {
-                    (
-                        provider,
-                        reader.read(&scope).await.map_err(|e| e.to_string()),
-                    )
-                });
-            }
-            Err(e) => {
-                let message = e.to_string();
-                reads.spawn(async move { (provider, Err(message)) });
-            }
-        }
-    }
-    let mut live: BTreeMap<String, Result<LiveState, String>> = BTreeMap::new();
-    while let Some(joined) = reads.join_next().await {
-        if let Ok((provider, read)) = joined {
-            live.insert(
-                provider,
-                read.map(|resources| LiveState {
+    let scopes = providers
+        .into_iter()
+        .map(|p| {
+            let scope = scope_of(plan, &p);
+            (p, scope)
+        })
+        .collect();
+    let live: BTreeMap<String, Result<LiveState, String>> = read_each(conns, scopes, false)
+        .await
+        .into_iter()
+        .map(|(provider, read)| {
+            let state = read
+                .map(|resources| LiveState {
                     resources: resources.into_iter().map(|r| (r.key.clone(), r)).collect(),
-                }),
-            );
-        }
-    }
+                })
+                .map_err(|e| e.to_string());
+            (provider, state)
+        })
+        .collect();
     for step in report.steps.iter_mut() {
         if !matches!(step.outcome, Outcome::Applied) {
             continue;

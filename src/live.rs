@@ -9,7 +9,9 @@ use std::sync::Arc;
 use url::Url;
 
 use crate::config::Loaded;
-use crate::model::{DesiredState, Endpoint, LiveState, ProviderKind, ProviderSettings};
+use crate::model::{
+    DesiredState, Endpoint, LiveResource, LiveState, ProviderKind, ProviderSettings,
+};
 use crate::providers::{
     self, ClientOptions, Governor, Governors, Output, ProviderError, ReadScope, Reader, ScopeItem,
     Writer,
@@ -193,43 +195,22 @@ pub async fn read_live(
     conns: &Connections,
     desired: &DesiredState,
 ) -> Result<LiveState, Vec<LiveError>> {
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut errors = Vec::new();
-    for name in conns.endpoints.keys() {
-        let scope = scope_for(name, desired);
-        if scope.resources.is_empty() && scope.list_all.is_empty() {
-            continue;
-        }
-        match conns
-            .reader(name)
-            .and_then(|r| Ok((r, conns.governor(name)?)))
-        {
-            Ok((reader, governor)) => {
-                let reader = Arc::new(reader);
-                let name = name.clone();
-                governor.start_reading();
-                tasks.spawn(async move {
-                    let read = reader.read(&scope).await;
-                    governor.finish_reading();
-                    (name, read)
-                });
-            }
-            Err(e) => errors.push(e),
-        }
-    }
+    let scopes: BTreeMap<String, ReadScope> = conns
+        .endpoints
+        .keys()
+        .map(|name| (name.clone(), scope_for(name, desired)))
+        .filter(|(_, scope)| !(scope.resources.is_empty() && scope.list_all.is_empty()))
+        .collect();
     let mut live = LiveState::default();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((_, Ok(resources))) => {
+    let mut errors = Vec::new();
+    for (_, read) in read_each(conns, scopes, true).await {
+        match read {
+            Ok(resources) => {
                 for r in resources {
                     live.resources.insert(r.key.clone(), r);
                 }
             }
-            Ok((_, Err(e))) => errors.push(e.into()),
-            Err(e) => errors.push(LiveError::Task {
-                provider: "?".into(),
-                message: e.to_string(),
-            }),
+            Err(e) => errors.push(e),
         }
     }
     if errors.is_empty() {
@@ -238,4 +219,62 @@ pub async fn read_live(
         errors.sort_by_key(|e| e.to_string());
         Err(errors)
     }
+}
+
+/// Reads each provider's scope concurrently, and gives each provider's own result: what
+/// `plan` and apply's read-back both read through. `progress`: show the read progress
+/// (the plan's reads; a read-back is quiet).
+pub async fn read_each(
+    conns: &Connections,
+    scopes: BTreeMap<String, ReadScope>,
+    progress: bool,
+) -> BTreeMap<String, Result<Vec<LiveResource>, LiveError>> {
+    let mut out = BTreeMap::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut running = BTreeMap::new();
+    for (name, scope) in scopes {
+        match conns
+            .reader(&name)
+            .and_then(|r| Ok((r, conns.governor(&name)?)))
+        {
+            Ok((reader, governor)) => {
+                if progress {
+                    governor.start_reading();
+                }
+                let handle = tasks.spawn(async move {
+                    let read = reader.read(&scope).await;
+                    if progress {
+                        governor.finish_reading();
+                    }
+                    read
+                });
+                running.insert(handle.id(), name);
+            }
+            Err(e) => {
+                out.insert(name, Err(e));
+            }
+        }
+    }
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((id, read)) => {
+                if let Some(name) = running.remove(&id) {
+                    out.insert(name, read.map_err(LiveError::from));
+                }
+            }
+            Err(e) => {
+                if let Some(name) = running.remove(&e.id()) {
+                    let message = e.to_string();
+                    out.insert(
+                        name.clone(),
+                        Err(LiveError::Task {
+                            provider: name,
+                            message,
+                        }),
+                    );
+                }
+            }
+        }
+    }
+    out
 }
