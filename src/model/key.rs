@@ -110,6 +110,13 @@ pub struct ResourceKey {
 }
 
 impl ResourceKey {
+    /// A container name as it is compared for "the same name but for case or surrounding
+    /// spaces": the read scope finds such a live container, the diff refuses to create a
+    /// second one beside it.
+    pub fn folded_name(name: &str) -> String {
+        name.trim().to_lowercase()
+    }
+
     pub fn new(provider: impl Into<String>, kind: ResourceKind, name: impl Into<String>) -> Self {
         ResourceKey {
             provider: provider.into(),

@@ -161,7 +161,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
 /// A live resource of the same provider and kind whose name differs from the declared one
 /// only in case or surrounding whitespace.
 fn nearly_named<'a>(desired: &DesiredResource, live: &'a LiveState) -> Option<&'a LiveResource> {
-    let fold = |n: &str| n.trim().to_lowercase();
+    let fold = ResourceKey::folded_name;
     let want = fold(&desired.key.name);
     live.resources.values().find(|l| {
         l.key.provider == desired.key.provider

@@ -49,7 +49,7 @@ impl ReadScope {
     /// Names are compared ignoring case and surrounding spaces, so that a live `Writers`
     /// is read for a declared `writers` and the plan can refuse to create a second one.
     fn wants(&self, kind: ResourceKind, name: &str) -> bool {
-        let fold = |n: &str| n.trim().to_lowercase();
+        let fold = crate::model::ResourceKey::folded_name;
         let name = fold(name);
         self.list_all.contains(&kind)
             || self.resources.iter().any(|i| {
