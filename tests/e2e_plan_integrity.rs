@@ -383,7 +383,7 @@ fn a_plan_of_another_format_version_is_refused_by_name() {
         &repo,
         &path,
         &before,
-        "the plan has format_version \"1\"; this teamsync reads \"2\"",
+        "the plan has format_version \"1\"; this teamsync reads \"3\"",
     );
     assert!(err.contains("make the plan again"), "{err}");
 }

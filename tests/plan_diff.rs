@@ -117,6 +117,7 @@ fn actions(change: &ResourceChange) -> Vec<(String, &'static str)> {
                 MemberAction::SetRole { .. } => "role",
                 MemberAction::SetData { .. } => "data",
                 MemberAction::Invite { .. } => "invite",
+                MemberAction::Revoke => "revoke",
             };
             (m.member.to_string(), t)
         })

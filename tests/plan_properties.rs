@@ -297,6 +297,11 @@ fn simulate(plan: &Plan, live: &mut LiveState) {
                     r.pending_invites
                         .insert(m.member.email.clone().expect("invites carry an email"));
                 }
+                MemberAction::Revoke => {
+                    if let Some(e) = &m.member.email {
+                        r.pending_invites.remove(e);
+                    }
+                }
             }
         }
     }

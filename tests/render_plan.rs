@@ -82,6 +82,8 @@ fn sample_plan() -> Plan {
         binding: teamsync::plan::Binding::default(),
         violations: vec![],
         blocked: vec![],
+        waiting: vec![],
+        expiring: vec![],
     }
 }
 
@@ -210,7 +212,7 @@ fn json_is_the_versioned_plan_and_reads_back_identically() {
     let plan = sample_plan();
     let out = render::json(&plan);
     let value: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(value["format_version"], "2");
+    assert_eq!(value["format_version"], "3");
     assert_eq!(value["changes"][0]["action"]["type"], "create");
     assert_eq!(
         value["changes"][1]["members"][0]["action"]["type"],

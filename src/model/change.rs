@@ -52,6 +52,8 @@ pub enum MemberAction {
     },
     /// Invite a person who is not in the organization yet.
     Invite { role: Role },
+    /// Withdraw a pending invitation (an offboarded person who never accepted).
+    Revoke,
 }
 
 impl MemberAction {
@@ -74,6 +76,12 @@ pub enum Risk {
     Prune,
     /// The plan removes more members than `policy.max_removals`.
     OverRemovalLimit,
+    /// A role falls from owner or admin.
+    PrivilegeLowered,
+    /// Access ends because its `until` date has passed.
+    Expired,
+    /// The person is `offboarded`: every access of theirs ends.
+    Offboarded,
 }
 
 /// One member's change inside a resource.

@@ -155,6 +155,8 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         binding: super::Binding::default(),
         violations,
         blocked,
+        waiting: Vec::new(),
+        expiring: Vec::new(),
     }
 }
 
@@ -530,6 +532,7 @@ fn action_rank(action: &MemberAction) -> u8 {
         MemberAction::SetRole { .. } => 2,
         MemberAction::SetData { .. } => 3,
         MemberAction::Remove => 4,
+        MemberAction::Revoke => 5,
     }
 }
 

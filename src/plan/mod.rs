@@ -15,8 +15,9 @@ pub use diff::{DiffInput, diff};
 pub use fingerprint::{ABSENT, fingerprint};
 
 /// The version of the saved/JSON plan format (see `docs/plan-format.md`). Version 2 binds
-/// a plan to what produced it (`binding`) and lists unresolved members.
-pub const FORMAT_VERSION: &str = "2";
+/// a plan to what produced it (`binding`) and lists unresolved members; version 3 adds
+/// `waiting`, `expiring`, the `revoke` member action and the lifecycle risks.
+pub const FORMAT_VERSION: &str = "3";
 
 /// A plan: data first, rendered three ways, saved as JSON by `--out`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +50,40 @@ pub struct Plan {
     /// and the fix (removing the token's own account, leaving no owner). Never applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocked: Vec<Blocked>,
+    /// Member changes that wait for something outside teamsync, with what: an add to a
+    /// container for a person whose invitation to the organization is not accepted yet.
+    /// Not carried out now; a later plan makes them once the person has joined.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting: Vec<Blocked>,
+    /// Access that ends soon (`until` within `policy.expiry_warning_days`). Sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expiring: Vec<Expiring>,
+}
+
+/// A membership whose `until` date is near: a warning in every view, not a change.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Expiring {
+    pub resource: crate::model::ResourceKey,
+    pub member: crate::model::MemberRef,
+    /// The last day (UTC, `YYYY-MM-DD`) of access.
+    pub until: String,
+    /// Days from the plan's day to `until` (0: today is the last day).
+    pub days: u32,
+}
+
+impl Expiring {
+    /// `ana@acme.com: access to docs.team["Writers"] expires in 3 days (until 2026-12-04)`.
+    pub fn message(&self) -> String {
+        let when = match self.days {
+            0 => "expires at the end of today".to_string(),
+            1 => "expires in 1 day".to_string(),
+            n => format!("expires in {n} days"),
+        };
+        format!(
+            "{}: access to {} {when} (until {})",
+            self.member, self.resource, self.until
+        )
+    }
 }
 
 /// A member change the plan will not carry out.
@@ -172,6 +207,12 @@ pub struct Summary {
     pub role_changes: usize,
     pub data_changes: usize,
     pub invites: usize,
+    /// Pending invitations withdrawn.
+    #[serde(default)]
+    pub revokes: usize,
+    /// Removals because an `until` date passed (also counted in `remove`).
+    #[serde(default)]
+    pub expiries: usize,
 }
 
 impl Summary {
@@ -186,7 +227,13 @@ impl Summary {
             for m in &change.members {
                 match m.action {
                     MemberAction::Add { .. } => s.add += 1,
-                    MemberAction::Remove => s.remove += 1,
+                    MemberAction::Remove => {
+                        s.remove += 1;
+                        if m.risks.contains(&Risk::Expired) {
+                            s.expiries += 1;
+                        }
+                    }
+                    MemberAction::Revoke => s.revokes += 1,
                     MemberAction::SetRole { .. } => s.role_changes += 1,
                     MemberAction::SetData { .. } => s.data_changes += 1,
                     MemberAction::Invite { .. } => s.invites += 1,
@@ -207,6 +254,19 @@ impl Summary {
         }
         if self.invites > 0 {
             extra.push(plural(self.invites, "invitation", "invitations"));
+        }
+        if self.revokes > 0 {
+            extra.push(plural(
+                self.revokes,
+                "invitation withdrawn",
+                "invitations withdrawn",
+            ));
+        }
+        if self.expiries > 0 {
+            extra.push(format!(
+                "{} expired",
+                plural(self.expiries, "removal", "removals")
+            ));
         }
         let extra = if extra.is_empty() {
             String::new()
@@ -271,6 +331,8 @@ impl Plan {
             .retain(|n| targets.iter().any(|t| t.to_string() == n.resource));
         self.unresolved.retain(|u| targets.contains(&u.resource));
         self.blocked.retain(|b| targets.contains(&b.resource));
+        self.waiting.retain(|b| targets.contains(&b.resource));
+        self.expiring.retain(|e| targets.contains(&e.resource));
         self.summary = Summary::of(&self.changes);
     }
 }

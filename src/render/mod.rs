@@ -33,7 +33,7 @@ fn resource_verb(change: &ResourceChange) -> String {
 fn member_symbol(action: &MemberAction) -> &'static str {
     match action {
         MemberAction::Add { .. } | MemberAction::Invite { .. } => "+",
-        MemberAction::Remove => "-",
+        MemberAction::Remove | MemberAction::Revoke => "-",
         MemberAction::SetRole { .. } | MemberAction::SetData { .. } => "~",
     }
 }
@@ -72,6 +72,7 @@ fn member_text(change: &MemberChange) -> String {
         }
         MemberAction::Invite { role } => format!("{who}: invite as {role}"),
         MemberAction::Remove => who,
+        MemberAction::Revoke => format!("{who}: withdraw the pending invitation"),
         MemberAction::SetRole { from, to } => {
             let from = from
                 .map(|r| r.to_string())
@@ -107,6 +108,9 @@ fn risk_label(risk: Risk) -> &'static str {
         Risk::PrivilegeRaised => "raised to owner/admin",
         Risk::Prune => "pruned",
         Risk::OverRemovalLimit => "more removals than policy.max_removals",
+        Risk::PrivilegeLowered => "lowered from owner/admin",
+        Risk::Expired => "expired",
+        Risk::Offboarded => "offboarded",
     }
 }
 
