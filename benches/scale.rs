@@ -528,6 +528,8 @@ fn diff_cpu() -> (usize, Duration) {
             endpoint: Endpoint::Default,
             token_env: None,
             rate_limit: None,
+            invite: false,
+            invite_role: None,
         },
     )]
     .into();
@@ -546,6 +548,7 @@ fn diff_cpu() -> (usize, Duration) {
         live: &live,
         providers: &providers,
         policy: &Policy::default(),
+        today: teamsync::engine::today_date(),
     });
     let spent = cpu() - before;
     std::hint::black_box(&plan);

@@ -49,6 +49,9 @@ pub enum Outcome {
     Failed(Failure),
     /// Not attempted, with the reason (its container failed, or a safety check).
     Skipped(String),
+    /// The API does not offer it to this token (GitBook invitations): listed with what a
+    /// person must do instead, but not a failure of the run.
+    Blocked(String),
 }
 
 /// Why a change did not take effect, and whether running apply again may help.
@@ -96,6 +99,9 @@ pub struct Step {
 #[derive(Clone, Debug, Default)]
 pub struct Report {
     pub steps: Vec<Step>,
+    /// What the plan lists but does not carry out (blocked, waiting, unresolved), one line
+    /// each with its reason: shown, and not failures.
+    pub held: Vec<String>,
 }
 
 impl Report {
@@ -110,6 +116,9 @@ impl Report {
     }
     pub fn skipped(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Skipped(_)))
+    }
+    pub fn blocked(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Blocked(_)))
     }
     pub fn is_success(&self) -> bool {
         self.failed() == 0 && self.skipped() == 0
@@ -160,9 +169,13 @@ fn scope_of(plan: &Plan, provider: &str) -> ReadScope {
             },
         })
         .collect();
+    let directory = plan.changes.iter().any(|c| {
+        c.key.provider == provider && c.key.kind == crate::model::ResourceKind::Organization
+    });
     ReadScope {
         resources,
         list_all: vec![],
+        directory,
     }
 }
 
@@ -238,13 +251,55 @@ fn is_declared(desired: &DesiredState, key: &ResourceKey, change: &MemberChange)
         .any(|k| resource.members.contains_key(&k))
 }
 
-/// Order of execution: containers that must exist first, deletions last.
+/// Order of execution: containers that must exist first; then what lets people into an
+/// organization (invitations, so that a Contentful invitee's pending membership can join
+/// teams in the same run); then member changes; then deletions; and last whatever takes
+/// people out of an organization (offboarding), after their containers let them go.
 fn phase(change: &ResourceChange) -> u8 {
+    let organization = change.key.kind == crate::model::ResourceKind::Organization;
     match change.action {
         ResourceAction::Create | ResourceAction::Rename { .. } => 0,
-        ResourceAction::Update => 1,
-        ResourceAction::Delete => 2,
+        ResourceAction::Update if organization => {
+            if change.members.iter().all(leaves_organization) {
+                4
+            } else {
+                1
+            }
+        }
+        ResourceAction::Update => 2,
+        ResourceAction::Delete => 3,
     }
+}
+
+fn leaves_organization(m: &MemberChange) -> bool {
+    matches!(m.action, MemberAction::Remove | MemberAction::Revoke)
+}
+
+/// The units apply carries out, each with its phase: an organization's change is split so
+/// that its invitations come first and its removals last.
+fn units(plan: &Plan) -> Vec<ResourceChange> {
+    let mut out = Vec::new();
+    for change in &plan.changes {
+        let organization = change.key.kind == crate::model::ResourceKind::Organization;
+        if organization && change.action == ResourceAction::Update {
+            let (leaving, staying): (Vec<MemberChange>, Vec<MemberChange>) = change
+                .members
+                .iter()
+                .cloned()
+                .partition(leaves_organization);
+            for members in [staying, leaving] {
+                if !members.is_empty() {
+                    out.push(ResourceChange {
+                        members,
+                        ..change.clone()
+                    });
+                }
+            }
+        } else {
+            out.push(change.clone());
+        }
+    }
+    out
 }
 
 /// Applies every change of a phase (containers created, then members, then deletions)
@@ -261,10 +316,11 @@ pub async fn execute(
     // One writer per provider: one connection pool, one `--parallelism` budget of requests
     // in flight (which bounds this whole phase), and one cache of resolved ids.
     let mut writers: BTreeMap<String, Arc<Writer>> = BTreeMap::new();
-    for current in 0..=2u8 {
+    let units = units(plan);
+    for current in 0..=4u8 {
         let mut tasks = tokio::task::JoinSet::new();
         let mut running: BTreeMap<tokio::task::Id, ResourceChange> = BTreeMap::new();
-        for change in plan.changes.iter().filter(|c| phase(c) == current) {
+        for change in units.iter().filter(|c| phase(c) == current) {
             let (guarded, outside) = guard_domains(change, policy);
             for m in outside {
                 let step = Step {
@@ -342,20 +398,7 @@ pub async fn execute(
             }
         }
     }
-    for u in plan.blocking_unresolved() {
-        let step = Step {
-            key: u.resource.clone(),
-            member: Some(MemberChange {
-                member: u.member.clone(),
-                action: MemberAction::Remove,
-                risks: Vec::new(),
-            }),
-            action: None,
-            outcome: Outcome::Failed(Failure::permanent(format!("not checked: {}", u.message()))),
-        };
-        progress(&step);
-        report.steps.push(step);
-    }
+    report.held = held(plan);
     verify(plan, conns, &mut report).await;
     report.steps.sort_by(|a, b| {
         a.key.cmp(&b.key).then_with(|| {
@@ -434,6 +477,26 @@ fn all_skipped(change: &ResourceChange, error: &LiveError) -> Vec<Step> {
     steps
 }
 
+/// Every change the plan lists but does not carry out, with its reason.
+fn held(plan: &Plan) -> Vec<String> {
+    let line = |b: &crate::plan::Blocked, what: &str| {
+        format!(
+            "{what}: {} {}: {}",
+            b.resource,
+            crate::render::member_line(&b.change),
+            b.reason
+        )
+    };
+    let mut out: Vec<String> = plan.blocked.iter().map(|b| line(b, "blocked")).collect();
+    out.extend(plan.waiting.iter().map(|b| line(b, "waiting")));
+    out.extend(
+        plan.unresolved
+            .iter()
+            .map(|u| format!("unresolved: {}: {}", u.resource, u.message())),
+    );
+    out
+}
+
 fn steps_of(change: &ResourceChange, result: crate::providers::ApplyReport) -> Vec<Step> {
     let mut steps = Vec::new();
     let container_failed = match &result.container {
@@ -466,6 +529,9 @@ fn steps_of(change: &ResourceChange, result: crate::providers::ApplyReport) -> V
             action: None,
             outcome: match outcome {
                 Ok(()) => Outcome::Applied,
+                Err(e @ crate::providers::ProviderError::Unavailable { .. }) => {
+                    Outcome::Blocked(e.to_string())
+                }
                 Err(e) => Outcome::Failed(Failure::of(&e)),
             },
         });
@@ -547,7 +613,10 @@ async fn verify(plan: &Plan, conns: &Connections, report: &mut Report) {
         let problem = match live.get(&step.key.provider) {
             None => Some("teamsync could not read it back to check it".to_string()),
             Some(Err(e)) => Some(format!("teamsync could not read it back to check it: {e}")),
-            Some(Ok(state)) => not_in_effect(step, state),
+            Some(Ok(state)) => {
+                let kind = conns.endpoints.get(&step.key.provider).map(|(s, _)| s.kind);
+                not_in_effect(step, state, kind)
+            }
         };
         if let Some(problem) = problem {
             step.outcome = Outcome::Failed(Failure {
@@ -559,7 +628,11 @@ async fn verify(plan: &Plan, conns: &Connections, report: &mut Report) {
 }
 
 /// What of a step's intent the live state does not show, if anything.
-fn not_in_effect(step: &Step, state: &LiveState) -> Option<String> {
+fn not_in_effect(
+    step: &Step,
+    state: &LiveState,
+    kind: Option<crate::model::ProviderKind>,
+) -> Option<String> {
     let resource = state.resources.get(&step.key);
     let Some(change) = &step.member else {
         return match (&step.action, resource) {
@@ -580,9 +653,24 @@ fn not_in_effect(step: &Step, state: &LiveState) -> Option<String> {
                 && who.membership_id.is_some()
                 && m.membership_id == who.membership_id)
     });
+    let invited = who
+        .email
+        .as_ref()
+        .is_some_and(|e| resource.pending_invites.contains(e));
     match (&change.action, found) {
         (MemberAction::Remove, Some(_)) => Some(format!("{who} is still in {}", step.key)),
         (MemberAction::Remove, None) => None,
+        (MemberAction::Revoke, _) if invited => Some(format!(
+            "{who} still has an open invitation to {}",
+            step.key
+        )),
+        (MemberAction::Revoke, _) => None,
+        // GitBook lists no email invitations: its invite answer's count is the check.
+        (MemberAction::Invite { .. }, None)
+            if kind == Some(crate::model::ProviderKind::Gitbook) =>
+        {
+            None
+        }
         (MemberAction::Invite { .. }, None)
             if who
                 .email

@@ -91,6 +91,10 @@ pub enum Command {
         /// Plan only this resource, written provider.kind["name"] (repeatable).
         #[arg(long = "target", value_name = "KEY")]
         targets: Vec<ResourceKey>,
+        /// Plan for another day (UTC, YYYY-MM-DD) than today, to preview which `until`
+        /// dates will have passed. Apply always plans for today.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        at: Option<jiff::civil::Date>,
     },
     /// Apply a fresh plan after confirmation, or exactly a saved plan.
     Apply {
@@ -106,6 +110,10 @@ pub enum Command {
         /// Allow more member removals than policy.max_removals.
         #[arg(long)]
         allow_removals: bool,
+        /// Carry out only this part of the plan: `expired` applies the removals whose
+        /// `until` date has passed (reviewed when the date was merged) and nothing else.
+        #[arg(long, value_enum, value_name = "WHAT")]
+        only: Option<commands::apply::Only>,
     },
     /// Write what a provider has today as config files, so adoption starts from a plan
     /// with no changes.
@@ -246,6 +254,7 @@ fn run() -> Result<ExitCode, Error> {
             format,
             detailed_exitcode,
             targets,
+            at,
         } => commands::plan::run(commands::plan::PlanOptions {
             config: config.config,
             out,
@@ -257,6 +266,7 @@ fn run() -> Result<ExitCode, Error> {
             max_body_bytes: usize::try_from(network.max_response_mib << 20).unwrap_or(usize::MAX),
             color: network.color,
             verbosity,
+            at,
         })?,
         Command::Apply {
             plan_file,
@@ -264,11 +274,13 @@ fn run() -> Result<ExitCode, Error> {
             network,
             auto_approve,
             allow_removals,
+            only,
         } => commands::apply::run(commands::apply::ApplyOptions {
             config: config.config,
             plan_file,
             auto_approve,
             allow_removals,
+            only,
             parallelism: usize::from(network.parallelism),
             timeout: std::time::Duration::from_secs(network.timeout),
             max_body_bytes: usize::try_from(network.max_response_mib << 20).unwrap_or(usize::MAX),

@@ -35,11 +35,14 @@ impl EngineError {
     }
 }
 
-/// Reads the live state the configuration (or its `targets`) touches and computes the plan.
+/// Reads the live state the configuration (or its `targets`) touches and computes the plan
+/// for `day` (UTC): `until` dates are compared with it. `plan --at` previews another day;
+/// everything that applies uses [`today_date`].
 pub async fn plan(
     loaded: &Loaded,
     conns: &Connections,
     targets: &[ResourceKey],
+    day: jiff::civil::Date,
 ) -> Result<Plan, EngineError> {
     let mut desired = loaded.desired.clone();
     if !targets.is_empty() {
@@ -54,17 +57,22 @@ pub async fn plan(
         live: &live,
         providers: &loaded.providers,
         policy: &loaded.policy,
+        today: day,
     });
     plan.retain_targets(targets);
     if !plan.violations.is_empty() {
         return Err(EngineError::Policy(plan.violations.clone()));
     }
-    plan.binding = binding(loaded, targets)?;
+    plan.binding = binding(loaded, targets, day)?;
     Ok(plan)
 }
 
-/// What a plan of this configuration and these targets is bound to, today.
-pub fn binding(loaded: &Loaded, targets: &[ResourceKey]) -> Result<Binding, EngineError> {
+/// What a plan of this configuration and these targets is bound to, on `day`.
+pub fn binding(
+    loaded: &Loaded,
+    targets: &[ResourceKey],
+    day: jiff::civil::Date,
+) -> Result<Binding, EngineError> {
     let providers: BTreeMap<String, BoundProvider> = loaded
         .providers
         .iter()
@@ -105,15 +113,18 @@ pub fn binding(loaded: &Loaded, targets: &[ResourceKey]) -> Result<Binding, Engi
         max_removals: loaded.policy.max_removals,
         allow_no_owner: loaded.policy.allow_no_owner,
         targets,
-        planned_for: today(),
+        planned_for: day.to_string(),
     })
 }
 
 /// Today's date, UTC, as `YYYY-MM-DD`.
 pub fn today() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-        .to_string()
-        .chars()
-        .take(10)
-        .collect()
+    today_date().to_string()
+}
+
+/// Today's date, UTC.
+pub fn today_date() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
 }

@@ -167,9 +167,26 @@ fn sandbox_api_url(root: &str, kind: ProviderKind) -> Result<Url, String> {
 }
 
 /// What the config touches on one provider: its declared resources (with their earlier
-/// names) and, where pruning is on, every resource of that kind.
-pub fn scope_for(provider: &str, desired: &DesiredState) -> ReadScope {
+/// names) and, where pruning is on, every resource of that kind; with anyone offboarded,
+/// every resource of every kind. The organization's directory is read whenever a
+/// container is declared there (who may join it) or anyone is offboarded.
+pub fn scope_for(provider: &str, kind: ProviderKind, desired: &DesiredState) -> ReadScope {
+    let offboarding = !desired.offboarded.is_empty();
+    let containers = desired
+        .resources
+        .keys()
+        .any(|k| k.provider == provider && k.kind != crate::model::ResourceKind::Organization);
+    let mut list_all: Vec<crate::model::ResourceKind> = desired
+        .prune
+        .iter()
+        .filter(|(p, _)| p == provider)
+        .map(|(_, kind)| *kind)
+        .collect();
+    if offboarding {
+        list_all = kind.supported_kinds().to_vec();
+    }
     ReadScope {
+        directory: containers || offboarding,
         resources: desired
             .resources
             .values()
@@ -180,12 +197,7 @@ pub fn scope_for(provider: &str, desired: &DesiredState) -> ReadScope {
                 previously: r.previously.clone(),
             })
             .collect(),
-        list_all: desired
-            .prune
-            .iter()
-            .filter(|(p, _)| p == provider)
-            .map(|(_, kind)| *kind)
-            .collect(),
+        list_all,
     }
 }
 
@@ -197,9 +209,11 @@ pub async fn read_live(
 ) -> Result<LiveState, Vec<LiveError>> {
     let scopes: BTreeMap<String, ReadScope> = conns
         .endpoints
-        .keys()
-        .map(|name| (name.clone(), scope_for(name, desired)))
-        .filter(|(_, scope)| !(scope.resources.is_empty() && scope.list_all.is_empty()))
+        .iter()
+        .map(|(name, (settings, _))| (name.clone(), scope_for(name, settings.kind, desired)))
+        .filter(|(_, scope)| {
+            !(scope.resources.is_empty() && scope.list_all.is_empty() && !scope.directory)
+        })
         .collect();
     let mut live = LiveState::default();
     let mut errors = Vec::new();

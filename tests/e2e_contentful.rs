@@ -1,6 +1,6 @@
 //! Contentful end to end through the binary and the embedded sandbox: team create and
-//! rename (version-locked), adds through organization memberships, removals; a person who
-//! is not in the organization fails with a clear message; apply converges otherwise.
+//! rename (version-locked), adds through organization memberships, removals; a pending invitee joins at once, a person
+//! outside the organization is blocked (not failed); apply converges otherwise.
 
 mod common;
 
@@ -74,24 +74,43 @@ fn apply_converges_and_keeps_the_team_id_through_a_rename() {
 }
 
 #[test]
-fn someone_not_yet_in_the_organization_fails_clearly_and_the_rest_applies() {
+fn a_pending_invitee_joins_teams_at_once() {
+    // Contentful documents that a pending organization membership (an open invitation)
+    // may join teams before it is accepted: one apply converges.
     let repo = repo(", outsider");
-    let out = repo.run(&["apply", "--auto-approve"]).code(1);
-    let err = stderr(&out);
+    let plan = repo.plan_json(2);
+    assert!(member_changes(&plan).contains(&(
+        "cms.team[Editors]".into(),
+        "outsider@acme.com".into(),
+        "add".into()
+    )));
+    repo.run(&["apply", "--auto-approve"]).code(0);
+    assert_eq!(repo.plan_json(0)["changes"], json!([]));
+}
+
+#[test]
+fn someone_outside_the_organization_is_blocked_and_the_rest_applies() {
+    let repo = repo(", stranger");
+    let people = "people:\n  alice: {email: alice@acme.com}\n  bob: {email: bob@acme.com}\n  outsider: {email: outsider@acme.com}\n  stranger: {email: stranger@acme.com}\n";
+    repo.write("people.yaml", people);
+    let plan = repo.plan_json(2);
+    let blocked = plan["blocked"].as_array().cloned().unwrap_or_default();
+    assert_eq!(blocked.len(), 1, "{plan:#}");
+    assert_eq!(blocked[0]["change"]["member"]["email"], "stranger@acme.com");
+    let reason = blocked[0]["reason"].as_str().unwrap();
     assert!(
-        err.contains("outsider@acme.com is not an active member of the Contentful organization"),
-        "{err}"
+        reason.contains("not a member of the cms organization"),
+        "{reason}"
     );
-    assert!(err.contains("Apply incomplete"), "{err}");
-    let again = repo.plan_json(2);
-    assert_eq!(
-        member_changes(&again),
-        vec![(
-            "cms.team[Editors]".into(),
-            "outsider@acme.com".into(),
-            "add".into()
-        )]
-    );
+    assert!(reason.contains("`invite: true`"), "{reason}");
+    // Blocked is listed, not failed: everything else applies and apply exits 0.
+    let out = repo.run(&["apply", "--auto-approve"]).code(0);
+    let err = stderr(&out);
+    assert!(err.contains("Not carried out"), "{err}");
+    assert!(err.contains("stranger@acme.com"), "{err}");
+    let again = repo.plan_json(0);
+    assert_eq!(again["changes"], json!([]));
+    assert_eq!(again["blocked"].as_array().map(Vec::len), Some(1));
 }
 
 /// A repo whose Contentful organization has 250 active members (three pages) and one
@@ -136,23 +155,12 @@ fn membership_reads(repo: &Repo) -> (usize, usize) {
 }
 
 #[test]
-fn many_adds_list_the_memberships_instead_of_searching_each_email() {
-    // Five people to find, three pages to read: the pages win.
-    let repo = big_org_repo(&[3, 120, 180, 230, 249]);
-    assert_eq!(membership_reads(&repo), (3, 0));
-    assert_eq!(
-        repo.plan_json(0)["changes"],
-        json!([]),
-        "all five were added"
-    );
-}
-
-#[test]
-fn a_few_adds_search_for_each_email() {
-    // One person beyond the first page (which tells the size): one search.
-    let repo = big_org_repo(&[200]);
-    assert_eq!(membership_reads(&repo), (1, 1));
-    assert_eq!(repo.plan_json(0)["changes"], json!([]));
-    // Someone on the first page needs no search at all.
-    assert_eq!(membership_reads(&big_org_repo(&[7])), (1, 0));
+fn team_adds_use_the_membership_ids_the_plan_read() {
+    // The plan reads the organization's memberships once (three pages of 100) to know who
+    // may join; apply's adds carry those ids, so nothing is searched or listed again.
+    for adds in [&[3, 120, 180, 230, 249][..], &[200], &[7]] {
+        let repo = big_org_repo(adds);
+        assert_eq!(membership_reads(&repo), (3, 0), "adding {adds:?}");
+        assert_eq!(repo.plan_json(0)["changes"], json!([]), "all were added");
+    }
 }

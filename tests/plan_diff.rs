@@ -27,6 +27,8 @@ fn providers() -> BTreeMap<String, ProviderSettings> {
                 endpoint: Endpoint::Default,
                 token_env: Some("T".into()),
                 rate_limit: None,
+                invite: false,
+                invite_role: None,
             },
         )
     })
@@ -52,6 +54,7 @@ fn desired(
                         handle: None,
                         role: *role,
                         data: Data::new(),
+                        until: None,
                     },
                 )
             })
@@ -93,6 +96,7 @@ fn plan_with(
     let desired = DesiredState {
         resources: want.into_iter().map(|d| (d.key.clone(), d)).collect(),
         prune,
+        offboarded: Default::default(),
     };
     let live = LiveState {
         resources: have.into_iter().map(|l| (l.key.clone(), l)).collect(),
@@ -102,6 +106,7 @@ fn plan_with(
         live: &live,
         providers: &providers(),
         policy: &policy,
+        today: jiff::civil::date(2026, 12, 1),
     })
 }
 
@@ -343,7 +348,9 @@ fn organization_roster_removes_leavers_but_keeps_service_accounts_and_invites_on
     assert_eq!(change.members[0].risks, vec![Risk::Removal, Risk::Leaver]);
     assert_eq!(
         change.members[1].action,
-        MemberAction::Invite { role: Role::Admin }
+        MemberAction::Invite {
+            role: teamsync::model::InviteRole::Admin
+        }
     );
     assert_eq!(plan.summary.invites, 1);
 }

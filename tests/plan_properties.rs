@@ -31,6 +31,8 @@ fn providers() -> BTreeMap<String, ProviderSettings> {
             endpoint: Endpoint::Default,
             token_env: None,
             rate_limit: None,
+            invite: false,
+            invite_role: None,
         };
         (n.to_string(), s)
     })
@@ -168,6 +170,7 @@ fn build(specs: &[SlotSpec]) -> (DesiredState, LiveState) {
                         _ => AccountKind::Human,
                     },
                     membership_id: Some(format!("m{i}")),
+                    pending: false,
                 })
                 .collect();
             let key = ResourceKey::new(provider, kind, live_name.clone());
@@ -194,6 +197,7 @@ fn build(specs: &[SlotSpec]) -> (DesiredState, LiveState) {
                         handle: Some(format!("p{i}")),
                         role: pick_role(slot, m.role, true),
                         data: pick_data(slot, m.data),
+                        until: None,
                     };
                     (MemberKey::Email(email(i)), want)
                 })
@@ -231,6 +235,7 @@ fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
         live,
         providers: &providers(),
         policy: &Policy::default(),
+        today: jiff::civil::date(2026, 12, 1),
     })
 }
 

@@ -260,6 +260,8 @@ fn provider(name: &str, kind: ProviderKind) -> (String, ProviderSettings) {
             endpoint: Endpoint::Default,
             token_env: Some("TOKEN".into()),
             rate_limit: None,
+            invite: false,
+            invite_role: None,
         },
     )
 }
@@ -284,6 +286,7 @@ fn loaded(desired: DesiredState, people: BTreeMap<String, Email>) -> Loaded {
             allowed_email_domains: BTreeSet::from(["corp.example".to_string()]),
             max_removals: None,
             allow_no_owner: false,
+            expiry_warning_days: None,
         },
         desired,
         people,
@@ -300,6 +303,7 @@ fn live_member(email_text: &str, name: &str, role: Option<Role>) -> LiveMember {
         data: Data::new(),
         account: AccountKind::Human,
         membership_id: None,
+        pending: false,
     }
 }
 
@@ -338,6 +342,7 @@ fn generated(people: usize, containers: usize) -> (Loaded, LiveState) {
                         handle: Some(format!("p{i:05}")),
                         role,
                         data: Data::new(),
+                        until: None,
                     },
                 );
             }
@@ -708,6 +713,7 @@ fn invitations_service_accounts_foreign_domains_and_missing_containers_are_marke
                 handle: None,
                 role: None,
                 data: Data::new(),
+                until: None,
             },
         )
     };

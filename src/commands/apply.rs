@@ -31,6 +31,14 @@ pub struct ApplyOptions {
     /// Largest decoded answer accepted.
     pub max_body_bytes: usize,
     pub color: ColorChoice,
+    pub only: Option<Only>,
+}
+
+/// `apply --only`: a part of the plan to carry out alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Only {
+    /// Removals whose `until` date has passed.
+    Expired,
 }
 
 /// Reads a saved plan; a plan of another format version is refused before its fields are.
@@ -85,6 +93,7 @@ fn describe(step: &Step) -> String {
         Outcome::Applied => format!("applied: {what}"),
         Outcome::Failed(e) => format!("FAILED:  {what}: {e}"),
         Outcome::Skipped(why) => format!("skipped: {what}: {why}"),
+        Outcome::Blocked(why) => format!("blocked: {what}: {why}"),
     }
 }
 
@@ -111,7 +120,7 @@ fn summarize(report: &Report) -> ExitCode {
     let failures: Vec<&Step> = report
         .steps
         .iter()
-        .filter(|s| !matches!(s.outcome, Outcome::Applied))
+        .filter(|s| !matches!(s.outcome, Outcome::Applied | Outcome::Blocked(_)))
         .collect();
     if !failures.is_empty() {
         eprintln!("\nNot applied:");
@@ -119,8 +128,26 @@ fn summarize(report: &Report) -> ExitCode {
             eprintln!("  {}", describe(s));
         }
     }
+    let blocked: Vec<String> = report
+        .steps
+        .iter()
+        .filter(|s| matches!(s.outcome, Outcome::Blocked(_)))
+        .map(describe)
+        .chain(report.held.iter().cloned())
+        .collect();
+    if !blocked.is_empty() {
+        eprintln!("\nNot carried out (listed in the plan with what to do; not failures):");
+        for line in &blocked {
+            eprintln!("  {line}");
+        }
+    }
+    let held = if blocked.is_empty() {
+        String::new()
+    } else {
+        format!("; {} not carried out", blocked.len())
+    };
     eprintln!(
-        "\nApply {}: {} applied, {} failed, {} skipped.",
+        "\nApply {}: {} applied, {} failed, {} skipped{held}.",
         if report.is_success() {
             "complete"
         } else {
@@ -177,6 +204,9 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
         ..ClientOptions::default()
     };
     let interactive = std::io::stderr().is_terminal();
+    // Apply always plans for today: a saved plan's own day is never trusted, so an edited
+    // `planned_for` cannot bring back access that has expired.
+    let today = crate::engine::today_date();
     rt.block_on(async {
         let conns = match Connections::open(&loaded, client_options).await {
             Ok(c) => c,
@@ -200,7 +230,7 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
                 if let Err(code) = super::plan::check_targets(&loaded, &targets) {
                     return code;
                 }
-                let expected = match crate::engine::binding(&loaded, &targets) {
+                let expected = match crate::engine::binding(&loaded, &targets, today) {
                     Ok(b) => b,
                     Err(e) => return report_errors(&e.lines()),
                 };
@@ -210,7 +240,7 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
                 }
                 // The same engine as `plan`: what is applied is a plan made now, and only
                 // if it carries exactly the changes the reviewer saw.
-                let fresh = match compute(&loaded, &conns, &targets).await {
+                let fresh = match compute(&loaded, &conns, &targets, today).await {
                     Ok(p) => p,
                     Err(code) => return code,
                 };
@@ -220,10 +250,13 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
                 }
             }
             None => {
-                let plan = match compute(&loaded, &conns, &[]).await {
+                let mut plan = match compute(&loaded, &conns, &[], today).await {
                     Ok(p) => p,
                     Err(code) => return code,
                 };
+                if opts.only == Some(Only::Expired) {
+                    plan.retain_expired();
+                }
                 // Stdout is for reading; a reader that went away (closed pipe) does not
                 // stop an approved apply, whose outcome is on stderr and in the exit code.
                 match write_stdout(&super::plan::shown_text(
@@ -234,7 +267,7 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
                     Ok(()) | Err(Failure::StdoutClosed) => {}
                     Err(e) => eprintln!("warning: {e}"),
                 }
-                if !plan.has_changes() && plan.blocking_unresolved().next().is_none() {
+                if !plan.has_changes() {
                     return ExitCode::from(EXIT_OK);
                 }
                 if let Err(refusal) = check_plan(&plan, &loaded.policy, opts.allow_removals) {

@@ -112,6 +112,7 @@ async fn read_provider(
             .copied()
             .filter(|k| *k != ResourceKind::Organization)
             .collect(),
+        directory: false,
     };
     if settings.kind.supports(ResourceKind::Organization) {
         scope.resources.push(ScopeItem {

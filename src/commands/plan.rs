@@ -41,16 +41,19 @@ pub struct PlanOptions {
     /// Largest decoded answer accepted.
     pub max_body_bytes: usize,
     pub color: ColorChoice,
+    /// `--at`: plan for another day (UTC) than today, to preview expiries.
+    pub at: Option<jiff::civil::Date>,
 }
 
-/// Reads live state and computes the plan for a loaded configuration (see
+/// Reads live state and computes the plan for a loaded configuration on `day` (see
 /// [`crate::engine::plan`]), printing what went wrong.
 pub async fn compute(
     loaded: &Loaded,
     conns: &Connections,
     targets: &[ResourceKey],
+    day: jiff::civil::Date,
 ) -> Result<Plan, ExitCode> {
-    crate::engine::plan(loaded, conns, targets)
+    crate::engine::plan(loaded, conns, targets, day)
         .await
         .map_err(|e| report_errors(&e.lines()))
 }
@@ -110,7 +113,8 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
         let conns = Connections::open(&loaded, client_options)
             .await
             .map_err(|e| report_errors(&[e]))?;
-        compute(&loaded, &conns, &opts.targets).await
+        let day = opts.at.unwrap_or_else(crate::engine::today_date);
+        compute(&loaded, &conns, &opts.targets, day).await
     });
     let plan = match plan {
         Ok(p) => p,

@@ -31,6 +31,8 @@ struct Person {
     email: Email,
     data: Data,
     at: Location,
+    until: Option<jiff::civil::Date>,
+    offboarded: bool,
 }
 
 struct Checker<'a> {
@@ -193,6 +195,7 @@ impl Checker<'_> {
             }
             self.policy.max_removals = policy.max_removals;
             self.policy.allow_no_owner = policy.allow_no_owner;
+            self.policy.expiry_warning_days = policy.expiry_warning_days;
         }
         let Some(providers) = &root.typed.providers else {
             self.error(
@@ -288,6 +291,25 @@ impl Checker<'_> {
                     self.desired.prune.insert((name.clone(), *kind));
                 }
             }
+            if let Some(role) = p.invite_role
+                && !crate::model::InviteRole::valid_for(p.kind).contains(&role)
+            {
+                self.error(
+                    Diagnostic::error(format!(
+                        "`invite_role: {role}` is not an organization role of {}",
+                        p.kind
+                    ))
+                    .at(at("invite_role"))
+                    .with_hint(format!(
+                        "use one of: {}",
+                        crate::model::InviteRole::valid_for(p.kind)
+                            .iter()
+                            .map(|r| r.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                );
+            }
             self.providers.insert(
                 name.clone(),
                 ProviderSettings {
@@ -297,6 +319,8 @@ impl Checker<'_> {
                     endpoint,
                     token_env: p.token_env.clone(),
                     rate_limit: p.rate_limit.and_then(crate::model::RequestsPerSecond::new),
+                    invite: p.invite,
+                    invite_role: p.invite_role,
                 },
             );
         }
@@ -444,6 +468,29 @@ impl Checker<'_> {
         Ok(path)
     }
 
+    /// An `until` date: `YYYY-MM-DD`, a real day.
+    fn parse_day(&mut self, raw: &str, at: Location) -> Option<jiff::civil::Date> {
+        let well_formed = raw.len() == 10
+            && raw.char_indices().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    c == '-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
+        match raw.parse::<jiff::civil::Date>() {
+            Ok(day) if well_formed => Some(day),
+            _ => {
+                self.error(
+                    Diagnostic::error(format!("`until: {}` is not a date", shown(raw)))
+                        .at(at)
+                        .with_hint("write the last day of access as YYYY-MM-DD, for example 2026-12-31 (a UTC day; access ends when it ends)"),
+                );
+                None
+            }
+        }
+    }
+
     fn parse_email(&mut self, raw: &str, at: Location) -> Option<Email> {
         match Email::parse_strict(raw) {
             Ok(e) => {
@@ -524,13 +571,24 @@ impl Checker<'_> {
                     );
                     continue;
                 }
+                let until = person
+                    .until
+                    .as_deref()
+                    .and_then(|raw| self.parse_day(raw, file.at(&format!("{pointer}/until"))));
                 by_email.insert(email.clone(), (handle.clone(), at.clone()));
+                if person.offboarded {
+                    self.desired
+                        .offboarded
+                        .insert(email.clone(), handle.clone());
+                }
                 self.people.insert(
                     handle.clone(),
                     Person {
                         email,
                         data: person.data.clone(),
                         at,
+                        until,
+                        offboarded: person.offboarded,
                     },
                 );
             }
@@ -768,6 +826,12 @@ impl Checker<'_> {
         ) else {
             return;
         };
+        // `organization.invite` is PixieBrix's older spelling of the provider's `invite`.
+        if org.invite
+            && let Some(p) = self.providers.get_mut(&provider)
+        {
+            p.invite = true;
+        }
         let org_id = self
             .providers
             .get(&provider)
@@ -776,6 +840,7 @@ impl Checker<'_> {
         let mut members: BTreeMap<MemberKey, DesiredMember> = self
             .people
             .iter()
+            .filter(|(_, p)| !p.offboarded)
             .map(|(handle, p)| {
                 (
                     MemberKey::Email(p.email.clone()),
@@ -783,6 +848,7 @@ impl Checker<'_> {
                         handle: Some(handle.clone()),
                         role: None,
                         data: Data::new(),
+                        until: p.until,
                     },
                 )
             })
@@ -797,6 +863,7 @@ impl Checker<'_> {
             let entry = members.entry(key).or_default();
             entry.role = member.role.or(entry.role);
             entry.handle = member.handle.or(entry.handle.take());
+            entry.until = earliest(entry.until, member.until);
         }
         self.declare(
             DesiredResource {
@@ -927,6 +994,10 @@ impl Checker<'_> {
             .filter(|n| !n.contains('@'))
             .or(detail.person.as_deref());
         let email = name.filter(|n| n.contains('@')).or(detail.email.as_deref());
+        let entry_until = detail
+            .until
+            .as_deref()
+            .and_then(|raw| self.parse_day(raw, at("until")));
         let (key, mut data, handle) = if let Some(h) = handle {
             let Some(person) = self.people.get(h) else {
                 if self.broken_people.iter().any(|b| b == h) {
@@ -948,13 +1019,21 @@ impl Checker<'_> {
                 );
                 return None;
             };
+            if person.offboarded {
+                // An offboarded person is declared nowhere: the plan removes them.
+                return None;
+            }
+            let until = person.until;
             (
                 MemberKey::Email(person.email.clone()),
                 person.data.clone(),
-                Some(h.to_string()),
+                Some((h.to_string(), until)),
             )
         } else if let Some(raw) = email {
             let e = self.parse_email(raw, at("email"))?;
+            if self.desired.offboarded.contains_key(&e) {
+                return None;
+            }
             (MemberKey::Email(e), Data::new(), None)
         } else {
             let id = detail.user_id.clone().unwrap_or_default();
@@ -974,14 +1053,30 @@ impl Checker<'_> {
         } else {
             data.clear();
         }
+        let (handle, person_until) = match handle {
+            Some((h, until)) => (Some(h), until),
+            None => (None, None),
+        };
         Some((
             key,
             DesiredMember {
                 handle,
                 role: detail.role,
                 data,
+                until: earliest(person_until, entry_until),
             },
         ))
+    }
+}
+
+/// The earlier of two optional last days.
+fn earliest(
+    a: Option<jiff::civil::Date>,
+    b: Option<jiff::civil::Date>,
+) -> Option<jiff::civil::Date> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

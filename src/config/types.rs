@@ -80,6 +80,15 @@ pub struct Provider {
     /// rate-limit answers either way.
     #[schemars(range(min = 0.01, max = 10000), example = &5)]
     pub rate_limit: Option<f64>,
+    /// Invite people a group, campaign or team needs who are not in this organization yet
+    /// (otherwise the plan shows their adds as blocked). Off by default. PixieBrix's
+    /// `organization.invite` means the same.
+    #[serde(default)]
+    pub invite: bool,
+    /// The organization role invitations carry. PixieBrix: member (default), admin,
+    /// developer, restricted, manager. GitBook: read (default), comment, review, edit,
+    /// create, admin. Contentful: member (default), developer, admin, owner.
+    pub invite_role: Option<crate::model::InviteRole>,
     /// Resource kinds whose live resources that no file declares are deleted. Off by default.
     #[serde(default)]
     #[schemars(example = serde_json::json!(["group"]))]
@@ -104,6 +113,9 @@ pub struct PolicyConfig {
     /// owner or admin. Off by default: such a change is shown as blocked.
     #[serde(default)]
     pub allow_no_owner: bool,
+    /// Warn in every view this many days before an `until` date. Default 14.
+    #[schemars(range(max = 3650), example = 14)]
+    pub expiry_warning_days: Option<u32>,
 }
 
 /// A person in the roster.
@@ -119,6 +131,15 @@ pub struct Person {
     #[schemars(example = serde_json::json!({"Location": "New York, NY"}))]
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub data: crate::model::Data,
+    /// The last day (UTC, `YYYY-MM-DD`) of this person's access everywhere; from the next
+    /// day the plan removes it.
+    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}$"), example = &"2026-12-31")]
+    pub until: Option<String>,
+    /// This person has left: the plan removes them from every container and organization
+    /// of every provider, and withdraws their pending invitations. Kept for the record;
+    /// their entries in `members` lists are ignored.
+    #[serde(default)]
+    pub offboarded: bool,
 }
 
 /// A group, campaign or team and who belongs to it.
@@ -195,6 +216,10 @@ pub struct MemberDetail {
     /// Campaign member data, overriding the roster's `data` field by field.
     #[schemars(with = "Option<BTreeMap<String, serde_json::Value>>")]
     pub data: Option<crate::model::Data>,
+    /// The last day (UTC, `YYYY-MM-DD`) of this membership; from the next day the plan
+    /// removes it.
+    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}$"), example = &"2026-12-31")]
+    pub until: Option<String>,
 }
 
 /// A member: a handle (`alice`), an email (`alice@acme.com`), or a mapping.

@@ -1,6 +1,7 @@
 //! The unit of work: one `ResourceChange` per touched resource, holding its member changes.
 //! A provider applies one `ResourceChange` at a time and never sees the whole plan.
-//! `risks` are for display only; nothing that applies a change may read them.
+//! `risks` are for display, and for choosing a part of a plan to carry out (`apply --only
+//! expired`); no provider reads them, and no request depends on them.
 
 use serde::{Deserialize, Serialize};
 
@@ -51,7 +52,7 @@ pub enum MemberAction {
         fields: Vec<FieldChange>,
     },
     /// Invite a person who is not in the organization yet.
-    Invite { role: Role },
+    Invite { role: super::InviteRole },
     /// Withdraw a pending invitation (an offboarded person who never accepted).
     Revoke,
 }

@@ -15,9 +15,9 @@ pub use email::{
 };
 pub use key::{ParseKeyError, ProviderKind, ResourceKey, ResourceKind};
 pub use state::{
-    AccountKind, DesiredMember, DesiredResource, DesiredState, Endpoint, LiveMember, LiveResource,
-    LiveState, MemberKey, MemberRef, Mode, OrgOptions, Policy, ProviderSettings, RequestsPerSecond,
-    Role, WhoAmI,
+    AccountKind, DesiredMember, DesiredResource, DesiredState, Endpoint, InviteRole, LiveMember,
+    LiveResource, LiveState, MemberKey, MemberRef, Mode, OrgOptions, Policy, ProviderSettings,
+    RequestsPerSecond, Role, WhoAmI,
 };
 
 mod data;

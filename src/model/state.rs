@@ -10,6 +10,98 @@ use serde::{Deserialize, Serialize};
 
 use super::{Data, Email, ProviderKind, ResourceKey, ResourceKind};
 
+/// The organization role an invitation carries: each provider has its own set
+/// (`InviteRole::valid_for`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum InviteRole {
+    /// PixieBrix and Contentful: an ordinary member.
+    Member,
+    /// PixieBrix, GitBook and Contentful: an administrator.
+    Admin,
+    /// PixieBrix and Contentful: a developer.
+    Developer,
+    /// PixieBrix: a restricted member.
+    Restricted,
+    /// PixieBrix: a manager.
+    Manager,
+    /// Contentful: an owner.
+    Owner,
+    /// GitBook: may create content.
+    Create,
+    /// GitBook: may edit content.
+    Edit,
+    /// GitBook: may review changes.
+    Review,
+    /// GitBook: may comment.
+    Comment,
+    /// GitBook: may read.
+    Read,
+}
+
+impl InviteRole {
+    /// The organization roles an invitation to this provider may carry (`invite_role`).
+    pub fn valid_for(provider: ProviderKind) -> &'static [InviteRole] {
+        use InviteRole::*;
+        match provider {
+            ProviderKind::Pixiebrix => &[Member, Admin, Developer, Restricted, Manager],
+            ProviderKind::Gitbook => &[Read, Comment, Review, Edit, Create, Admin],
+            ProviderKind::Contentful => &[Member, Developer, Admin, Owner],
+        }
+    }
+
+    /// The role an invitation carries when the config names none: the least access.
+    pub fn default_for(provider: ProviderKind) -> InviteRole {
+        match provider {
+            ProviderKind::Pixiebrix | ProviderKind::Contentful => InviteRole::Member,
+            ProviderKind::Gitbook => InviteRole::Read,
+        }
+    }
+
+    /// Whether an invitation with this role grants management rights.
+    pub fn is_privileged(self) -> bool {
+        matches!(self, InviteRole::Admin | InviteRole::Owner)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InviteRole::Member => "member",
+            InviteRole::Admin => "admin",
+            InviteRole::Developer => "developer",
+            InviteRole::Restricted => "restricted",
+            InviteRole::Manager => "manager",
+            InviteRole::Owner => "owner",
+            InviteRole::Create => "create",
+            InviteRole::Edit => "edit",
+            InviteRole::Review => "review",
+            InviteRole::Comment => "comment",
+            InviteRole::Read => "read",
+        }
+    }
+}
+
+impl From<Role> for InviteRole {
+    /// A PixieBrix roster role, as the invitation that grants it.
+    fn from(role: Role) -> InviteRole {
+        match role {
+            Role::Member => InviteRole::Member,
+            Role::Admin => InviteRole::Admin,
+            Role::Developer => InviteRole::Developer,
+            Role::Restricted => InviteRole::Restricted,
+            Role::Manager => InviteRole::Manager,
+            Role::Owner => InviteRole::Owner,
+        }
+    }
+}
+
+impl fmt::Display for InviteRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A membership role. One enum for every provider; which values a provider accepts for a
 /// resource kind is `Role::valid_for`.
 #[derive(
@@ -165,6 +257,12 @@ pub struct ProviderSettings {
     pub token_env: Option<String>,
     /// The config's cap on requests per second (`rate_limit`), below what the API allows.
     pub rate_limit: Option<RequestsPerSecond>,
+    /// Invite people a container needs who are not in the organization (`invite`, or
+    /// PixieBrix's `organization.invite`).
+    pub invite: bool,
+    /// The organization role invitations carry (`invite_role`); `None`: the provider's
+    /// least access (`Role::default_invite`).
+    pub invite_role: Option<InviteRole>,
 }
 
 /// A positive, finite number of requests per second.
@@ -195,9 +293,16 @@ pub struct Policy {
     /// Allow a change that leaves a GitBook team or an organization without any owner or
     /// admin (refused by default).
     pub allow_no_owner: bool,
+    /// Warn this many days before an `until` date (`None`: the default, 14).
+    pub expiry_warning_days: Option<u32>,
 }
 
 impl Policy {
+    /// Days before an `until` date from which every view warns.
+    pub fn expiry_warning_days(&self) -> u32 {
+        self.expiry_warning_days.unwrap_or(14)
+    }
+
     /// Whether `allowed_email_domains` lets this address in (always, when it is empty).
     pub fn allows(&self, email: &super::Email) -> bool {
         self.allowed_email_domains.is_empty() || self.allowed_email_domains.contains(email.domain())
@@ -231,6 +336,10 @@ pub struct DesiredMember {
     pub role: Option<Role>,
     /// Campaign data (roster attributes overlaid with per-campaign overrides); empty elsewhere.
     pub data: Data,
+    /// The last day (UTC) of this access: the person's `until` or the entry's, whichever
+    /// comes first. From the next day the plan removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<jiff::civil::Date>,
 }
 
 /// Organization-only options (`organization:` in the config).
@@ -260,6 +369,9 @@ pub struct DesiredState {
     pub resources: BTreeMap<ResourceKey, DesiredResource>,
     /// (provider name, kind) pairs whose undeclared live resources are deleted.
     pub prune: BTreeSet<(String, ResourceKind)>,
+    /// People marked `offboarded` (email → handle): removed from every live container and
+    /// organization of every provider, and declared nowhere.
+    pub offboarded: BTreeMap<Email, String>,
 }
 
 /// A member as a provider reported it.
@@ -277,6 +389,10 @@ pub struct LiveMember {
     /// organization membership id or group membership UUID, Contentful team membership id,
     /// Contentful organization membership id for team adds).
     pub membership_id: Option<String>,
+    /// An organization membership that waits for its invitation to be accepted (Contentful
+    /// `sys.status: pending`): it may join teams already, but has not joined.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
 }
 
 impl LiveMember {

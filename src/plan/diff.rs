@@ -9,10 +9,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::model::{
-    AccountKind, Data, DesiredMember, DesiredResource, DesiredState, FieldChange, LiveMember,
-    LiveResource, LiveState, MemberAction, MemberChange, MemberKey, MemberRef, Mode, Policy,
-    ProviderKind, ProviderSettings, ResourceAction, ResourceChange, ResourceKey, ResourceKind,
-    Risk, Role,
+    AccountKind, Data, DesiredMember, DesiredResource, DesiredState, Email, FieldChange,
+    InviteRole, LiveMember, LiveResource, LiveState, MemberAction, MemberChange, MemberKey,
+    MemberRef, Mode, Policy, ProviderKind, ProviderSettings, ResourceAction, ResourceChange,
+    ResourceKey, ResourceKind, Risk, Role,
 };
 
 use super::{
@@ -26,6 +26,15 @@ pub struct DiffInput<'a> {
     pub live: &'a LiveState,
     pub providers: &'a BTreeMap<String, ProviderSettings>,
     pub policy: &'a Policy,
+    /// The day (UTC) the plan is for: `until` dates are compared with it.
+    pub today: jiff::civil::Date,
+}
+
+/// What the diff of one resource's members needs besides the two sides.
+struct Context<'a> {
+    provider: Option<&'a ProviderSettings>,
+    today: jiff::civil::Date,
+    warn_days: u32,
 }
 
 /// Computes the plan. Same input, same plan, byte for byte.
@@ -37,9 +46,19 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
     let mut violations: Vec<String> = Vec::new();
     let mut blocked: Vec<super::Blocked> = Vec::new();
     let mut claimed: BTreeSet<&ResourceKey> = BTreeSet::new();
+    let mut waiting: Vec<super::Blocked> = Vec::new();
+    let mut expiring: Vec<super::Expiring> = Vec::new();
+    // provider → people a container needs who must be invited to its organization first.
+    let mut to_invite: BTreeMap<String, BTreeMap<Email, Option<String>>> = BTreeMap::new();
 
     for desired in input.desired.resources.values() {
-        let provider_kind = input.providers.get(&desired.key.provider).map(|p| p.kind);
+        let settings = input.providers.get(&desired.key.provider);
+        let provider_kind = settings.map(|p| p.kind);
+        let cx = Context {
+            provider: settings,
+            today: input.today,
+            warn_days: input.policy.expiry_warning_days(),
+        };
         let (live, action) = match_live(desired, input.live);
         if let Some(l) = live {
             claimed.insert(&l.key);
@@ -55,7 +74,25 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
             ));
             continue;
         }
-        let mut members = diff_members(desired, live, provider_kind, &mut notes, &mut unresolved);
+        let mut members = diff_members(
+            desired,
+            live,
+            &cx,
+            &mut notes,
+            &mut unresolved,
+            &mut expiring,
+        );
+        if let Some(settings) = settings {
+            eligibility(
+                desired,
+                settings,
+                directory_of(input.live, settings),
+                &mut members,
+                &mut blocked,
+                &mut waiting,
+                &mut to_invite,
+            );
+        }
         guard_access(
             desired,
             live,
@@ -126,8 +163,23 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         });
     }
 
+    invite_needed(input, to_invite, &mut changes, &mut fingerprints);
+    offboard(input, &mut changes, &mut fingerprints, &mut notes);
+    changes.retain(|c| !c.members.is_empty() || c.action != ResourceAction::Update);
+    for c in &mut changes {
+        c.risks = resource_risks(&c.members);
+        if c.action == ResourceAction::Delete {
+            c.risks.push(Risk::Prune);
+            c.risks.sort();
+            c.risks.dedup();
+        }
+    }
     changes.sort_by(|a, b| a.key.cmp(&b.key));
     unresolved.sort();
+    expiring.sort();
+    expiring.dedup();
+    blocked.sort_by(|a, b| (&a.resource, &a.change.member).cmp(&(&b.resource, &b.change.member)));
+    waiting.sort_by(|a, b| (&a.resource, &a.change.member).cmp(&(&b.resource, &b.change.member)));
     notes.sort();
     notes.dedup();
     let summary = Summary::of(&changes);
@@ -155,8 +207,8 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         binding: super::Binding::default(),
         violations,
         blocked,
-        waiting: Vec::new(),
-        expiring: Vec::new(),
+        waiting,
+        expiring,
     }
 }
 
@@ -224,10 +276,12 @@ impl<'a> LiveIndex<'a> {
 fn diff_members(
     desired: &DesiredResource,
     live: Option<&LiveResource>,
-    provider: Option<ProviderKind>,
+    cx: &Context<'_>,
     notes: &mut Vec<PlanNote>,
     unresolved: &mut Vec<Unresolved>,
+    expiring: &mut Vec<super::Expiring>,
 ) -> Vec<MemberChange> {
+    let provider = cx.provider.map(|p| p.kind);
     let kind = desired.key.kind;
     let empty = Vec::new();
     let live_members = live.map(|l| &l.members).unwrap_or(&empty);
@@ -236,15 +290,57 @@ fn diff_members(
     let mut out = Vec::new();
 
     for (key, want) in &desired.members {
-        let role = Role::managed(provider, kind, want.role);
-        match index.find(key) {
+        let found = index.find(key);
+        if let Some(until) = want.until {
+            if until < cx.today {
+                // Expired: access lasted through `until`; from the next day it ends,
+                // whatever the mode.
+                if let Some(i) = found {
+                    matched[i] = true;
+                    let risks = if kind == ResourceKind::Organization {
+                        vec![Risk::Removal, Risk::Leaver, Risk::Expired]
+                    } else {
+                        vec![Risk::Removal, Risk::Expired]
+                    };
+                    out.push(MemberChange {
+                        member: member_ref(Some(key), Some(want), Some(&live_members[i])),
+                        action: MemberAction::Remove,
+                        risks,
+                    });
+                }
+                continue;
+            }
+            let days = (until - cx.today).get_days();
+            if let Ok(days) = u32::try_from(days)
+                && days <= cx.warn_days
+            {
+                expiring.push(super::Expiring {
+                    resource: desired.key.clone(),
+                    member: member_ref(Some(key), Some(want), found.map(|i| &live_members[i])),
+                    until: until.to_string(),
+                    days,
+                });
+            }
+        }
+        // In `additive` mode a role is managed only where the config states one: a live
+        // owner listed without `role:` keeps it.
+        let role = if desired.mode == Mode::Additive && want.role.is_none() && found.is_some() {
+            None
+        } else {
+            Role::managed(provider, kind, want.role)
+        };
+        match found {
             Some(i) => {
                 matched[i] = true;
                 let have = &live_members[i];
                 let member = member_ref(Some(key), Some(want), Some(have));
                 if let Some(to) = role.filter(|r| have.role != Some(*r)) {
+                    let lowered =
+                        have.role.is_some_and(|r| r.is_privileged()) && !to.is_privileged();
                     let risks = if to.is_privileged() {
                         vec![Risk::PrivilegeRaised]
+                    } else if lowered {
+                        vec![Risk::PrivilegeLowered]
                     } else {
                         vec![]
                     };
@@ -269,7 +365,13 @@ fn diff_members(
                 }
             }
             None if kind == ResourceKind::Organization => {
-                missing_from_organization(desired, live, key, want, role, notes, &mut out);
+                let invite = cx.provider.is_some_and(|p| p.invite)
+                    || desired.organization.as_ref().is_some_and(|o| o.invite);
+                // The roster's role for them, else the provider's `invite_role`.
+                let role = role
+                    .map(InviteRole::from)
+                    .or(cx.provider.and_then(|p| p.invite_role));
+                missing_from_organization(desired, live, key, want, role, invite, notes, &mut out);
             }
             None => {
                 let risks = match role {
@@ -331,11 +433,7 @@ fn diff_members(
             });
         }
     }
-    out.sort_by(|a, b| {
-        a.member
-            .cmp(&b.member)
-            .then_with(|| action_rank(&a.action).cmp(&action_rank(&b.action)))
-    });
+    sort_members(&mut out);
     out
 }
 
@@ -478,17 +576,18 @@ fn check_user_ids(
 }
 
 /// A person the roster lists who is not in the live organization: invite, or say why not.
+#[allow(clippy::too_many_arguments)]
 fn missing_from_organization(
     desired: &DesiredResource,
     live: Option<&LiveResource>,
     key: &MemberKey,
     want: &DesiredMember,
-    role: Option<Role>,
+    role: Option<InviteRole>,
+    invite: bool,
     notes: &mut Vec<PlanNote>,
     out: &mut Vec<MemberChange>,
 ) {
     let resource = desired.key.to_string();
-    let invite = desired.organization.as_ref().is_some_and(|o| o.invite);
     let MemberKey::Email(email) = key else {
         notes.push(PlanNote {
             resource,
@@ -504,7 +603,7 @@ fn missing_from_organization(
             message: format!("{email} has a pending invitation"),
         });
     } else if invite {
-        let role = role.unwrap_or(Role::Member);
+        let role = role.unwrap_or(InviteRole::Member);
         let risks = if role.is_privileged() {
             vec![Risk::PrivilegeRaised]
         } else {
@@ -519,7 +618,8 @@ fn missing_from_organization(
         notes.push(PlanNote {
             resource,
             message: format!(
-                "{email} is not a member of the organization; set `organization.invite: true` to invite them"
+                "{email} is not a member of the organization; set `invite: true` on provider `{}` to invite them",
+                desired.key.provider
             ),
         });
     }
@@ -576,4 +676,298 @@ fn resource_risks(members: &[MemberChange]) -> Vec<Risk> {
         .flat_map(|m| m.risks.iter().copied())
         .collect();
     set.into_iter().collect()
+}
+
+/// The live organization of a provider, when its directory was read: who may join its
+/// containers (members, pending memberships, open invitations).
+fn directory_of<'a>(live: &'a LiveState, settings: &ProviderSettings) -> Option<&'a LiveResource> {
+    live.resources.get(&ResourceKey::new(
+        settings.name.clone(),
+        ResourceKind::Organization,
+        settings.organization.clone(),
+    ))
+}
+
+/// Whether someone may join a container of this provider now.
+enum Standing<'a> {
+    /// A member of the organization (or, on Contentful, a pending membership, which may
+    /// join teams before the invitation is accepted).
+    Member(&'a LiveMember),
+    /// Invited, not accepted yet: they cannot join containers until they do.
+    Invited,
+    /// Not in the organization at all.
+    Outside,
+}
+
+fn standing<'a>(directory: &'a LiveResource, kind: ProviderKind, email: &Email) -> Standing<'a> {
+    match directory
+        .members
+        .iter()
+        .find(|m| m.email.as_ref() == Some(email))
+    {
+        Some(m) if !m.pending || kind == ProviderKind::Contentful => Standing::Member(m),
+        Some(_) => Standing::Invited,
+        None if directory.pending_invites.contains(email) => Standing::Invited,
+        None => Standing::Outside,
+    }
+}
+
+/// Adds to a group, campaign or team for people who are not in the provider's
+/// organization: invited first (`invite: true`), waiting for an invitation to be accepted,
+/// or blocked with the reason and the fix. Nothing here is ever sent as an add that the
+/// API would refuse, so one such person never fails the others' changes.
+fn eligibility(
+    desired: &DesiredResource,
+    settings: &ProviderSettings,
+    directory: Option<&LiveResource>,
+    members: &mut Vec<MemberChange>,
+    blocked: &mut Vec<super::Blocked>,
+    waiting: &mut Vec<super::Blocked>,
+    to_invite: &mut BTreeMap<String, BTreeMap<Email, Option<String>>>,
+) {
+    let Some(directory) = directory else { return };
+    if desired.key.kind == ResourceKind::Organization {
+        return;
+    }
+    let (org, key) = (settings.kind, &desired.key);
+    let mut kept = Vec::with_capacity(members.len());
+    for m in members.drain(..) {
+        let email = match (&m.action, &m.member.email) {
+            (MemberAction::Add { .. }, Some(email)) => email.clone(),
+            _ => {
+                kept.push(m);
+                continue;
+            }
+        };
+        let hold = |reason: String| super::Blocked {
+            resource: key.clone(),
+            change: m.clone(),
+            reason,
+        };
+        match standing(directory, org, &email) {
+            Standing::Member(found) => {
+                // The add carries the ids the directory gave (GitBook user id, Contentful
+                // organization membership id), so apply need not look them up again.
+                let mut m = m;
+                if m.member.user_id.is_none() {
+                    m.member.user_id = found.user_id.clone();
+                }
+                if m.member.membership_id.is_none() && org == ProviderKind::Contentful {
+                    m.member.membership_id = found.membership_id.clone();
+                }
+                kept.push(m);
+            }
+            Standing::Invited => waiting.push(hold(format!(
+                "{email} has an open invitation to the {} organization and joins {key} once they accept it; the next plan after that adds them",
+                settings.name
+            ))),
+            Standing::Outside if settings.invite => {
+                to_invite
+                    .entry(settings.name.clone())
+                    .or_default()
+                    .insert(email.clone(), m.member.handle.clone());
+                if org == ProviderKind::Contentful {
+                    // The invitation makes a pending membership that may join teams at once.
+                    kept.push(m);
+                } else {
+                    waiting.push(hold(format!(
+                        "{email} is invited to the {} organization by this plan and joins {key} once they accept; the next plan after that adds them",
+                        settings.name
+                    )));
+                }
+            }
+            Standing::Outside => blocked.push(hold(format!(
+                "{email} is not a member of the {} organization ({org}), so they cannot join {key}; set `invite: true` on provider `{}` to invite them, or invite them in {} first",
+                settings.name,
+                settings.name,
+                vendor(org)
+            ))),
+        }
+    }
+    *members = kept;
+}
+
+fn vendor(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::Pixiebrix => "PixieBrix",
+        ProviderKind::Gitbook => "GitBook",
+        ProviderKind::Contentful => "Contentful",
+    }
+}
+
+/// One invitation per person a container needs, on the organization's own change (with
+/// the roster's invitations, where the PixieBrix roster is managed).
+fn invite_needed(
+    input: DiffInput<'_>,
+    to_invite: BTreeMap<String, BTreeMap<Email, Option<String>>>,
+    changes: &mut Vec<ResourceChange>,
+    fingerprints: &mut BTreeMap<String, String>,
+) {
+    for (provider, people) in to_invite {
+        let Some(settings) = input.providers.get(&provider) else {
+            continue;
+        };
+        let Some(directory) = directory_of(input.live, settings) else {
+            continue;
+        };
+        let role = settings
+            .invite_role
+            .unwrap_or(InviteRole::default_for(settings.kind));
+        let change = organization_change(changes, fingerprints, directory);
+        for (email, handle) in people {
+            let already = change
+                .members
+                .iter()
+                .any(|m| m.member.email.as_ref() == Some(&email));
+            if already {
+                continue;
+            }
+            change.members.push(MemberChange {
+                member: MemberRef {
+                    email: Some(email),
+                    handle,
+                    ..MemberRef::default()
+                },
+                action: MemberAction::Invite { role },
+                risks: if role.is_privileged() {
+                    vec![Risk::PrivilegeRaised]
+                } else {
+                    vec![]
+                },
+            });
+        }
+        sort_members(&mut change.members);
+    }
+}
+
+/// The change of a live resource, made (as an update) if the plan has none yet.
+fn organization_change<'c>(
+    changes: &'c mut Vec<ResourceChange>,
+    fingerprints: &mut BTreeMap<String, String>,
+    live: &LiveResource,
+) -> &'c mut ResourceChange {
+    let at = match changes.iter().position(|c| c.key == live.key) {
+        Some(i) => i,
+        None => {
+            fingerprints.insert(live.key.to_string(), fingerprint(live));
+            changes.push(ResourceChange {
+                key: live.key.clone(),
+                action: ResourceAction::Update,
+                live_id: Some(live.id.clone()),
+                mode: Mode::Additive,
+                members: Vec::new(),
+                risks: Vec::new(),
+            });
+            changes.len() - 1
+        }
+    };
+    &mut changes[at]
+}
+
+fn sort_members(members: &mut [MemberChange]) {
+    members.sort_by(|a, b| {
+        a.member
+            .cmp(&b.member)
+            .then_with(|| action_rank(&a.action).cmp(&action_rank(&b.action)))
+    });
+}
+
+/// Offboarded people leave everything: every live container of every provider that lists
+/// them (declared or not, whatever its mode), each organization, and their open
+/// invitations. A removal the diff already made for them gains the `offboarded` flag.
+fn offboard(
+    input: DiffInput<'_>,
+    changes: &mut Vec<ResourceChange>,
+    fingerprints: &mut BTreeMap<String, String>,
+    notes: &mut Vec<PlanNote>,
+) {
+    let gone = &input.desired.offboarded;
+    if gone.is_empty() {
+        return;
+    }
+    for live in input.live.resources.values() {
+        let leaving: Vec<&LiveMember> = live
+            .members
+            .iter()
+            .filter(|m| m.email.as_ref().is_some_and(|e| gone.contains_key(e)))
+            .collect();
+        let invited: Vec<&Email> = live
+            .pending_invites
+            .iter()
+            .filter(|e| gone.contains_key(*e))
+            .collect();
+        if leaving.is_empty() && invited.is_empty() {
+            continue;
+        }
+        let declared_mode = input.desired.resources.get(&live.key).map(|d| d.mode);
+        let change = organization_change(changes, fingerprints, live);
+        if declared_mode.is_none() && change.action == ResourceAction::Update {
+            // Undeclared: only these removals, addressed one by one.
+            change.mode = Mode::Exact;
+        }
+        let organization = live.key.kind == ResourceKind::Organization;
+        for have in leaving {
+            let handle = have.email.as_ref().and_then(|e| gone.get(e)).cloned();
+            match change
+                .members
+                .iter_mut()
+                .find(|m| m.action.is_removal() && m.member.email == have.email)
+            {
+                Some(existing) => {
+                    if !existing.risks.contains(&Risk::Offboarded) {
+                        existing.risks.push(Risk::Offboarded);
+                    }
+                    existing.member.handle = existing.member.handle.take().or(handle);
+                }
+                None => {
+                    // Whatever else the plan does for them here gives way to leaving.
+                    change.members.retain(|m| m.member.email != have.email);
+                    let mut member = member_ref(None, None, Some(have));
+                    member.handle = handle;
+                    let mut risks = vec![Risk::Removal, Risk::Offboarded];
+                    if organization {
+                        risks.push(Risk::Leaver);
+                    }
+                    risks.sort();
+                    change.members.push(MemberChange {
+                        member,
+                        action: MemberAction::Remove,
+                        risks,
+                    });
+                }
+            }
+        }
+        for email in invited {
+            change
+                .members
+                .retain(|m| m.member.email.as_ref() != Some(email));
+            change.members.push(MemberChange {
+                member: MemberRef {
+                    email: Some(email.clone()),
+                    handle: gone.get(email).cloned(),
+                    ..MemberRef::default()
+                },
+                action: MemberAction::Revoke,
+                risks: vec![Risk::Offboarded],
+            });
+        }
+        sort_members(&mut change.members);
+    }
+    for settings in input.providers.values() {
+        if settings.kind == ProviderKind::Gitbook && directory_of(input.live, settings).is_some() {
+            for email in gone.keys() {
+                notes.push(PlanNote {
+                    resource: ResourceKey::new(
+                        settings.name.clone(),
+                        ResourceKind::Organization,
+                        settings.organization.clone(),
+                    )
+                    .to_string(),
+                    message: format!(
+                        "{email} is offboarded; GitBook cannot list invitations, so if they were invited and never accepted, withdraw the invitation in GitBook"
+                    ),
+                });
+            }
+        }
+    }
 }

@@ -307,6 +307,22 @@ impl Plan {
         self.summary.remove
     }
 
+    /// Keeps only the removals whose `until` date has passed (`apply --only expired`):
+    /// nothing is created, renamed, deleted, added, invited or re-roled.
+    pub fn retain_expired(&mut self) {
+        for change in &mut self.changes {
+            change
+                .members
+                .retain(|m| m.action.is_removal() && m.risks.contains(&Risk::Expired));
+        }
+        self.changes
+            .retain(|c| !c.members.is_empty() && c.action == ResourceAction::Update);
+        self.blocked.clear();
+        self.waiting.clear();
+        self.unresolved.retain(|_| false);
+        self.summary = Summary::of(&self.changes);
+    }
+
     /// Keeps only the changes (and fingerprints) of the given keys: `--target`.
     pub fn retain_targets(&mut self, targets: &[crate::model::ResourceKey]) {
         if targets.is_empty() {

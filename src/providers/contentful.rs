@@ -23,9 +23,9 @@ use crate::model::{
 
 const MEDIA: &str = "application/vnd.contentful.management.v1+json";
 const LIMIT: usize = 100;
-/// Active organization memberships with their users: pending ones (open invitations)
-/// cannot join teams yet.
-const ACTIVE_WITH_USERS: &[(&str, &str)] = &[("include", "sys.user"), ("sys.status", "active")];
+/// Organization memberships with their users. Pending ones (open invitations) are
+/// included: Contentful lets them join teams before the invitation is accepted.
+const WITH_USERS: &[(&str, &str)] = &[("include", "sys.user")];
 
 #[derive(Deserialize)]
 struct Collection {
@@ -125,7 +125,7 @@ impl Contentful {
         let path = format!("/organizations/{}/organization_memberships", self.org);
         let page = |skip: usize| {
             let (this, path) = (self.sibling(), path.clone());
-            async move { this.page(&path, ACTIVE_WITH_USERS, skip).await }
+            async move { this.page(&path, WITH_USERS, skip).await }
         };
         // A failure here only means the emails are searched for one by one.
         let Ok(first) = page(0).await else { return };
@@ -244,8 +244,12 @@ impl Contentful {
     }
 
     async fn read_scope(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+        let mut out = Vec::new();
+        if scope.directory {
+            out.push(self.directory().await?);
+        }
         if !scope.touches(ResourceKind::Team) {
-            return Ok(Vec::new());
+            return Ok(out);
         }
         let (teams, _) = self
             .list(&format!("/organizations/{}/teams", self.org), &[])
@@ -274,7 +278,6 @@ impl Contentful {
                 })
             });
         }
-        let mut out = Vec::new();
         while let Some(joined) = tasks.join_next().await {
             out.push(
                 joined.map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??,
@@ -282,6 +285,48 @@ impl Contentful {
         }
         self.resolve(&mut out).await;
         Ok(out)
+    }
+
+    /// The organization's memberships, pending ones (open invitations) included: who may
+    /// join its teams, who is invited already, and whom an offboarding removes.
+    async fn directory(&self) -> Result<LiveResource, ProviderError> {
+        let (items, users) = self
+            .list(
+                &format!("/organizations/{}/organization_memberships", self.org),
+                WITH_USERS,
+            )
+            .await?;
+        let emails: HashMap<&str, Email> = users
+            .iter()
+            .filter_map(|u| {
+                let email = u.get("email").and_then(Value::as_str)?;
+                Some((str_at(u, "/sys/id")?, Email::parse(email).ok()?))
+            })
+            .collect();
+        let members = items
+            .iter()
+            .map(|m| {
+                let user = str_at(m, "/sys/user/sys/id");
+                LiveMember {
+                    user_id: user.map(str::to_string),
+                    email: user.and_then(|u| emails.get(u)).cloned(),
+                    membership_id: str_at(m, "/sys/id").map(str::to_string),
+                    pending: str_at(m, "/sys/status") == Some("pending"),
+                    ..LiveMember::default()
+                }
+            })
+            .collect();
+        Ok(LiveResource {
+            key: ResourceKey::new(
+                self.name.clone(),
+                ResourceKind::Organization,
+                self.org.clone(),
+            ),
+            id: self.org.clone(),
+            members,
+            pending_invites: Default::default(),
+            who_am_i: Default::default(),
+        })
     }
 
     /// Team members whose user came without an email (no `includes`, or a user without
@@ -362,7 +407,7 @@ impl Contentful {
         if self.known.complete.load(Ordering::Relaxed) {
             return Ok(None);
         }
-        let query = [&[("query", email.as_str())], ACTIVE_WITH_USERS].concat();
+        let query = [&[("query", email.as_str())], WITH_USERS].concat();
         let (items, users) = self
             .list(
                 &format!("/organizations/{}/organization_memberships", self.org),
@@ -393,10 +438,9 @@ impl Contentful {
         team: &str,
         members: &[MemberChange],
     ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
-        if members
-            .iter()
-            .any(|m| matches!(m.action, MemberAction::Add { .. }))
-        {
+        if members.iter().any(|m| {
+            matches!(m.action, MemberAction::Add { .. }) && m.member.membership_id.is_none()
+        }) {
             self.known.prefetched.get_or_init(|| self.prefetch()).await;
         }
         // No bulk endpoint: one request per member.
@@ -500,6 +544,8 @@ impl Contentful {
                     .email
                     .as_ref()
                     .ok_or_else(|| w.protocol("add", "Contentful adds members by email"))?;
+                // The plan's directory read gave the organization membership id.
+                let known = known.or_else(|| m.member.membership_id.clone());
                 let membership = match known {
                     Some(id) => id,
                     None => self.membership_for(email).await?.ok_or_else(|| {
@@ -514,11 +560,7 @@ impl Contentful {
                 let resp = w.send(&req).await?;
                 match resp.status {
                     200..=299 => Ok(()),
-                    422 if resp.body().to_string().to_lowercase().contains("already")
-                        || resp.body().to_string().contains("taken") =>
-                    {
-                        Ok(())
-                    }
+                    422 if already(&resp) => Ok(()),
                     _ => Err(w.error(&req, &resp)),
                 }
             }
@@ -541,6 +583,91 @@ impl Contentful {
             )),
         }
     }
+}
+
+impl Contentful {
+    /// Organization-level changes, one request each: invitations (each makes a pending
+    /// membership, remembered so the same run's team adds use it at once) and removals of
+    /// organization memberships (offboarding; a pending one withdraws its invitation).
+    async fn update_organization(
+        &self,
+        w: &WriteClient,
+        members: &[MemberChange],
+    ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
+        super::each_member(members.iter().cloned(), |m| {
+            let (this, w, m) = (self.sibling(), w.clone(), m.clone());
+            async move { this.apply_organization_member(&w, &m).await }
+        })
+        .await
+    }
+
+    async fn apply_organization_member(
+        &self,
+        w: &WriteClient,
+        m: &MemberChange,
+    ) -> Result<(), ProviderError> {
+        match &m.action {
+            MemberAction::Invite { role } => {
+                let email = m
+                    .member
+                    .email
+                    .as_ref()
+                    .ok_or_else(|| w.protocol("invite", "an invitation needs an email"))?;
+                let req = Req::new(
+                    Method::POST,
+                    w.url_of(&["organizations", &self.org, "invitations"])?,
+                    MEDIA,
+                )
+                .content_type(MEDIA)
+                // The documented alpha feature that makes the pending membership.
+                .header(
+                    "x-contentful-enable-alpha-feature",
+                    "pending-org-membership".to_string(),
+                )
+                .json(json!({"email": email.as_str(), "role": role.as_str()}))
+                // A repeat finds the invitation made: "already invited" (422) is done.
+                .retry(Retry::Idempotent);
+                let resp = w.send(&req).await?;
+                match resp.status {
+                    200..=299 => {
+                        if let Some(id) = str_at(resp.body(), "/sys/organizationMembership/sys/id")
+                        {
+                            self.remember([(email.clone(), id.to_string())]);
+                        }
+                        Ok(())
+                    }
+                    422 if already(&resp) => Ok(()),
+                    _ => Err(w.error(&req, &resp)),
+                }
+            }
+            MemberAction::Remove => {
+                let id = m.member.membership_id.as_deref().ok_or_else(|| {
+                    w.protocol("remove", "the plan has no organization-membership id")
+                })?;
+                let req = Req::new(
+                    Method::DELETE,
+                    w.url_of(&["organizations", &self.org, "organization_memberships", id])?,
+                    MEDIA,
+                );
+                let resp = w.send(&req).await?;
+                if (200..300).contains(&resp.status) || resp.status == 404 {
+                    Ok(())
+                } else {
+                    Err(w.error(&req, &resp))
+                }
+            }
+            other => Err(w.protocol(
+                "apply",
+                format!("{other:?} does not apply to a Contentful organization"),
+            )),
+        }
+    }
+}
+
+/// A 422 that says the thing exists already ("already a member", "taken").
+fn already(resp: &super::http::Resp) -> bool {
+    let body = resp.body().to_string().to_lowercase();
+    body.contains("already") || body.contains("taken")
 }
 
 impl super::Provider for Contentful {
@@ -585,6 +712,9 @@ impl super::Provider for Contentful {
         container: &'a str,
         change: &'a ResourceChange,
     ) -> super::BoxFuture<'a, Vec<(MemberChange, Result<(), ProviderError>)>> {
+        if change.key.kind == ResourceKind::Organization {
+            return Box::pin(self.update_organization(w, &change.members));
+        }
         Box::pin(self.update_members(w, container, &change.members))
     }
 

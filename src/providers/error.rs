@@ -55,6 +55,14 @@ pub enum ProviderError {
         "teamsync's task for this change crashed ({message}); the next plan shows whether it took effect"
     )]
     Crashed { message: String },
+    /// The API does not offer this to this token (GitBook's invite route answering 401,
+    /// 403 or 404): the change is blocked, not failed, and a person must do it by hand.
+    #[error("{provider} ({kind}): {message}")]
+    Unavailable {
+        provider: String,
+        kind: ProviderKind,
+        message: String,
+    },
     #[error("{provider} ({kind}): {message}")]
     Config {
         provider: String,

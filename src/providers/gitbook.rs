@@ -187,8 +187,12 @@ impl Gitbook {
     }
 
     async fn read_scope(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+        let mut out = Vec::new();
+        if scope.directory {
+            out.push(self.directory().await?);
+        }
         if !scope.touches(ResourceKind::Team) {
-            return Ok(Vec::new());
+            return Ok(out);
         }
         let teams: Vec<Team> = self.list(&format!("/orgs/{}/teams", self.org), &[]).await?;
         let mut tasks = tokio::task::JoinSet::new();
@@ -216,7 +220,6 @@ impl Gitbook {
                 })
             });
         }
-        let mut out = Vec::new();
         while let Some(joined) = tasks.join_next().await {
             out.push(
                 joined.map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??,
@@ -224,6 +227,34 @@ impl Gitbook {
         }
         self.resolve(&mut out).await;
         Ok(out)
+    }
+
+    /// The organization's members: who may join its teams, and whom an offboarding removes
+    /// from the organization. GitBook lists no pending email invitations.
+    async fn directory(&self) -> Result<LiveResource, ProviderError> {
+        let members: Vec<OrgMember> = self
+            .list(&format!("/orgs/{}/members", self.org), &[])
+            .await?;
+        Ok(LiveResource {
+            key: ResourceKey::new(
+                self.name.clone(),
+                ResourceKind::Organization,
+                self.org.clone(),
+            ),
+            id: self.org.clone(),
+            members: members
+                .into_iter()
+                .map(|m| LiveMember {
+                    email: m.user.email.as_deref().and_then(|e| Email::parse(e).ok()),
+                    name: m.user.display_name.clone(),
+                    membership_id: Some(m.user.id.clone()),
+                    user_id: Some(m.user.id),
+                    ..LiveMember::default()
+                })
+                .collect(),
+            pending_invites: Default::default(),
+            who_am_i: Default::default(),
+        })
     }
 
     /// Team members listed without `user.email` are looked up as organization members
@@ -413,7 +444,7 @@ impl Gitbook {
             };
             match &m.action {
                 MemberAction::Add { role, .. } => {
-                    add.push(who);
+                    add.push(who.clone());
                     if let Some(r) = role.filter(|r| *r != Role::Member) {
                         let id = match (&m.member.user_id, &m.member.email) {
                             (Some(id), _) => Ok(Some(id.clone())),
@@ -446,7 +477,7 @@ impl Gitbook {
                         }
                     }
                 }
-                MemberAction::Remove => remove.push(who),
+                MemberAction::Remove => remove.push(who.clone()),
                 MemberAction::SetRole { to, .. } => match &m.member.user_id {
                     Some(id) => {
                         roles.insert(id.clone(), json!({"role": to.as_str()}));
@@ -470,35 +501,179 @@ impl Gitbook {
                     continue;
                 }
             }
-            sent.push(m.clone());
+            sent.push((m.clone(), who));
         }
         let mut out = failed;
-        if sent.is_empty() {
-            return out;
+        // GitBook refuses the whole bulk request for one member it will not take (400
+        // naming them): that member fails with the answer, and the rest is sent again
+        // without them, so one person never fails the others.
+        while !sent.is_empty() {
+            let keep = |w: &String| sent.iter().any(|(_, who)| who == w);
+            let mut body = serde_json::Map::new();
+            let add: Vec<&String> = add.iter().filter(|w| keep(w)).collect();
+            let remove: Vec<&String> = remove.iter().filter(|w| keep(w)).collect();
+            if !add.is_empty() {
+                body.insert("add".into(), json!(add));
+            }
+            if !remove.is_empty() {
+                body.insert("remove".into(), json!(remove));
+            }
+            let roles: serde_json::Map<String, Value> = roles
+                .iter()
+                .filter(|(id, _)| {
+                    sent.iter()
+                        .any(|(m, who)| who == *id || m.member.user_id.as_ref() == Some(*id))
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if !roles.is_empty() {
+                body.insert("memberships".into(), Value::Object(roles));
+            }
+            // Setting membership is idempotent: the same body twice leaves the same team.
+            let result = match w.url(&format!("/orgs/{}/teams/{team}/members", self.org)) {
+                Ok(url) => w
+                    .send_ok(&Req::new(Method::PUT, url, JSON).json(Value::Object(body)))
+                    .await
+                    .map(|_| ()),
+                Err(e) => Err(e),
+            };
+            let named = match &result {
+                Err(ProviderError::Api {
+                    status: 400,
+                    message,
+                    ..
+                }) => {
+                    let message = message.to_lowercase();
+                    sent.iter().position(|(m, who)| {
+                        message.contains(&who.to_lowercase())
+                            || m.member
+                                .email
+                                .as_ref()
+                                .is_some_and(|e| message.contains(e.as_str()))
+                    })
+                }
+                _ => None,
+            };
+            match named {
+                Some(i) if sent.len() > 1 => {
+                    let (m, _) = sent.remove(i);
+                    out.push((m, result.clone()));
+                }
+                _ => {
+                    out.extend(sent.drain(..).map(|(m, _)| (m, result.clone())));
+                }
+            }
         }
-        let mut body = serde_json::Map::new();
-        if !add.is_empty() {
-            body.insert("add".into(), json!(add));
-        }
-        if !remove.is_empty() {
-            body.insert("remove".into(), json!(remove));
-        }
-        if !roles.is_empty() {
-            body.insert(
-                "memberships".into(),
-                Value::Object(roles.into_iter().collect()),
-            );
-        }
-        // Setting membership is idempotent: the same body twice leaves the same team.
-        let result = match w.url(&format!("/orgs/{}/teams/{team}/members", self.org)) {
-            Ok(url) => w
-                .send_ok(&Req::new(Method::PUT, url, JSON).json(Value::Object(body)))
-                .await
-                .map(|_| ()),
-            Err(e) => Err(e),
-        };
-        out.extend(sent.into_iter().map(|m| (m, result.clone())));
         out
+    }
+}
+
+impl Gitbook {
+    /// Organization-level changes: invitations (one request for all of them) and removals
+    /// from the organization (offboarding), one request each.
+    async fn update_organization(
+        &self,
+        w: &WriteClient,
+        members: &[MemberChange],
+    ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
+        let (invites, others): (Vec<&MemberChange>, Vec<&MemberChange>) = members
+            .iter()
+            .partition(|m| matches!(m.action, MemberAction::Invite { .. }));
+        let mut out = Vec::new();
+        if !invites.is_empty() {
+            let result = self.invite(w, &invites).await;
+            out.extend(invites.into_iter().map(|m| (m.clone(), result.clone())));
+        }
+        let org = self.org.clone();
+        out.extend(
+            super::each_member(others.into_iter().cloned(), |m| {
+                let (w, m, org) = (w.clone(), m.clone(), org.clone());
+                async move {
+                    match (&m.action, &m.member.user_id) {
+                        (MemberAction::Remove, Some(id)) => {
+                            // 205: removed; 204: was not a member. 202 only asks the
+                            // admins, so it is not done, and the read-back will say so.
+                            let req = Req::new(
+                                Method::DELETE,
+                                w.url_of(&["orgs", &org, "members", id])?,
+                                JSON,
+                            );
+                            let resp = w.send_ok(&req).await?;
+                            if resp.status == 202 {
+                                return Err(w.protocol(
+                                    &req.what,
+                                    "GitBook accepted a removal request for the admins (202) but did not remove the member",
+                                ));
+                            }
+                            Ok(())
+                        }
+                        (MemberAction::Remove, None) => {
+                            Err(w.protocol("remove", "no user id for this member"))
+                        }
+                        (other, _) => Err(w.protocol(
+                            "apply",
+                            format!("{other:?} does not apply to a GitBook organization"),
+                        )),
+                    }
+                }
+            })
+            .await,
+        );
+        out
+    }
+
+    /// `POST /orgs/{org}/invites` with every invitee and their role. The route's
+    /// availability to ordinary tokens is unconfirmed (API_NOTES_ADDENDUM §2.1): 401, 403
+    /// and 404 make the invitations blocked, for a person to send by hand.
+    async fn invite(
+        &self,
+        w: &WriteClient,
+        invites: &[&MemberChange],
+    ) -> Result<(), ProviderError> {
+        let emails: Vec<Value> = invites
+            .iter()
+            .filter_map(|m| {
+                let MemberAction::Invite { role } = &m.action else {
+                    return None;
+                };
+                let email = m.member.email.as_ref()?;
+                Some(json!({"email": email.as_str(), "role": role.as_str()}))
+            })
+            .collect();
+        let req = Req::new(
+            Method::POST,
+            w.url(&format!("/orgs/{}/invites", self.org))?,
+            JSON,
+        )
+        .json(json!({"emails": emails}))
+        // Inviting twice re-sends an email, nothing worse.
+        .retry(super::http::Retry::Idempotent);
+        let resp = w.send(&req).await?;
+        match resp.status {
+            200..=299 => {
+                let invited = resp.body().get("invited").and_then(Value::as_u64);
+                match invited {
+                    Some(n) if n as usize >= emails.len() => Ok(()),
+                    _ => Err(w.protocol(
+                        &req.what,
+                        format!(
+                            "GitBook answered success but says it invited {} of {} people",
+                            invited.map_or("an unknown number".to_string(), |n| n.to_string()),
+                            emails.len()
+                        ),
+                    )),
+                }
+            }
+            401 | 403 | 404 => Err(ProviderError::Unavailable {
+                provider: self.name.clone(),
+                kind: crate::model::ProviderKind::Gitbook,
+                message: format!(
+                    "invitations are not available to this token (GitBook answered {}); invite them in GitBook",
+                    resp.status
+                ),
+            }),
+            _ => Err(w.error(&req, &resp)),
+        }
     }
 }
 
@@ -544,6 +719,9 @@ impl super::Provider for Gitbook {
         container: &'a str,
         change: &'a ResourceChange,
     ) -> super::BoxFuture<'a, Vec<(MemberChange, Result<(), ProviderError>)>> {
+        if change.key.kind == ResourceKind::Organization {
+            return Box::pin(self.update_organization(w, &change.members));
+        }
         Box::pin(self.update_members(w, container, &change.members))
     }
 }

@@ -685,6 +685,11 @@ impl WriteClient {
         self.0.url(path)
     }
 
+    /// `base` + percent-encoded segments (see [`ReadClient::url_of`]).
+    pub fn url_of(&self, segments: &[&str]) -> Result<Url, ProviderError> {
+        segment_url(&self.0, segments)
+    }
+
     /// The same connection, limited to reads: the fresh reads of an apply share its pool
     /// and its `--parallelism` budget.
     pub fn reader(&self) -> ReadClient {

@@ -33,8 +33,13 @@ use std::sync::Arc;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadScope {
     pub resources: Vec<ScopeItem>,
-    /// Kinds whose every live resource must be listed (pruning is on for them).
+    /// Kinds whose every live resource must be listed (pruning is on for them, or an
+    /// offboarded person must leave all of them).
     pub list_all: Vec<ResourceKind>,
+    /// Read the organization's own member list (with pending memberships and invitations
+    /// where the API lists them), even where the config does not manage the roster: the
+    /// plan checks who may join a container, invites who may not yet, and offboards.
+    pub directory: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,7 +56,8 @@ impl ReadScope {
     fn wants(&self, kind: ResourceKind, name: &str) -> bool {
         let fold = crate::model::ResourceKey::folded_name;
         let name = fold(name);
-        self.list_all.contains(&kind)
+        (self.directory && kind == ResourceKind::Organization)
+            || self.list_all.contains(&kind)
             || self.resources.iter().any(|i| {
                 i.kind == kind
                     && (fold(&i.name) == name || i.previously.iter().any(|p| fold(p) == name))
@@ -60,7 +66,9 @@ impl ReadScope {
 
     /// Whether anything of `kind` is wanted at all (so its list must be read).
     fn touches(&self, kind: ResourceKind) -> bool {
-        self.list_all.contains(&kind) || self.resources.iter().any(|i| i.kind == kind)
+        (self.directory && kind == ResourceKind::Organization)
+            || self.list_all.contains(&kind)
+            || self.resources.iter().any(|i| i.kind == kind)
     }
 }
 
