@@ -1,9 +1,11 @@
 //! A resource key's text form, as a property: whatever the name (quotes, backslashes,
 //! brackets, dots, non-ASCII letters, invisible or control characters), the key a plan
-//! prints parses back to the same key, and stays on one line.
+//! prints parses back to the same key, stays on one line, and a saved plan keeps it.
+
+use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use teamsync::model::{ResourceKey, ResourceKind};
+use teamsync::model::{ResourceKey, ResourceKind, key_text};
 
 /// Names made mostly of the characters the text form must escape or must leave alone.
 fn tricky_name() -> impl Strategy<Value = String> {
@@ -42,6 +44,14 @@ fn key() -> impl Strategy<Value = ResourceKey> {
         .prop_map(|(provider, kind, name)| ResourceKey::new(provider, kind, name))
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    #[serde(with = "key_text")]
+    key: ResourceKey,
+    #[serde(with = "key_text::map")]
+    map: BTreeMap<ResourceKey, u8>,
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(
         std::env::var("TEAMSYNC_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1024)
@@ -60,6 +70,15 @@ proptest! {
             !text.chars().any(|c| teamsync::model::is_hidden(c) || (c.is_whitespace() && c != ' ')),
             "{:?}", text
         );
+    }
+
+    #[test]
+    fn a_saved_key_reads_back_as_the_same_key(a in key(), b in key()) {
+        let saved = Saved { key: a.clone(), map: [(a.clone(), 1), (b.clone(), 2)].into() };
+        let json = serde_json::to_string(&saved).expect("serialises");
+        let back: Saved = serde_json::from_str(&json).expect("reads back");
+        prop_assert_eq!(back.key, a);
+        prop_assert_eq!(back.map, saved.map);
     }
 }
 

@@ -238,6 +238,54 @@ fn unescape(chars: &mut std::str::Chars<'_>) -> Result<char, String> {
     }
 }
 
+/// Serde adapters that write a `ResourceKey` as its text form, for fields where the saved
+/// plan has always held that string (a change's own `key` stays a `{provider, kind, name}`
+/// object). Use as `#[serde(with = "crate::model::key_text")]`, or `key_text::map` for a
+/// map keyed by resources: its keys are written in the order of their text, as the plan
+/// format has always had them.
+pub mod key_text {
+    use std::collections::BTreeMap;
+
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::ResourceKey;
+
+    pub fn serialize<S: Serializer>(key: &ResourceKey, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_str(key)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<ResourceKey, D::Error> {
+        String::deserialize(de)?.parse().map_err(D::Error::custom)
+    }
+
+    /// `BTreeMap<ResourceKey, V>` as a JSON object keyed by the keys' text form.
+    pub mod map {
+        use super::*;
+
+        pub fn serialize<S, V>(map: &BTreeMap<ResourceKey, V>, ser: S) -> Result<S::Ok, S::Error>
+        where
+            S: Serializer,
+            V: Serialize,
+        {
+            let by_text: BTreeMap<String, &V> =
+                map.iter().map(|(k, v)| (k.to_string(), v)).collect();
+            by_text.serialize(ser)
+        }
+
+        pub fn deserialize<'de, D, V>(de: D) -> Result<BTreeMap<ResourceKey, V>, D::Error>
+        where
+            D: Deserializer<'de>,
+            V: Deserialize<'de>,
+        {
+            BTreeMap::<String, V>::deserialize(de)?
+                .into_iter()
+                .map(|(k, v)| Ok((k.parse().map_err(D::Error::custom)?, v)))
+                .collect()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

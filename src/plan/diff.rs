@@ -70,14 +70,14 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
             continue;
         }
         fingerprints.insert(
-            desired.key.to_string(),
+            desired.key.clone(),
             match (&action, live) {
                 (ResourceAction::Rename { .. }, _) | (_, None) => ABSENT.to_string(),
                 (_, Some(l)) => fingerprint(l),
             },
         );
         if let (ResourceAction::Rename { .. }, Some(l)) = (&action, live) {
-            fingerprints.insert(l.key.to_string(), fingerprint(l));
+            fingerprints.insert(l.key.clone(), fingerprint(l));
         }
         let risks = resource_risks(&members);
         changes.push(ResourceChange {
@@ -99,7 +99,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         {
             continue;
         }
-        fingerprints.insert(live.key.to_string(), fingerprint(live));
+        fingerprints.insert(live.key.clone(), fingerprint(live));
         // Everyone in a pruned container loses that access: each is a removal in every
         // view, in the summary and against `max_removals`.
         let mut members: Vec<MemberChange> = live
@@ -485,7 +485,7 @@ fn missing_from_organization(
     notes: &mut Vec<PlanNote>,
     out: &mut Vec<MemberChange>,
 ) {
-    let resource = desired.key.to_string();
+    let resource = desired.key.clone();
     let invite = desired.organization.as_ref().is_some_and(|o| o.invite);
     let MemberKey::Email(email) = key else {
         notes.push(PlanNote {
