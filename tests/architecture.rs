@@ -1,4 +1,4 @@
-//! The arrows of STYLE.md, kept honest by reading source: `model` and `diag` import nothing
+//! The arrows of `docs/architecture.md`, kept honest by reading source: `model` and `diag` import nothing
 //! of ours; `plan` and `render` know no HTTP and no provider; `report` sees only the
 //! config and the model; providers never see a plan;
 //! the sandbox imports nothing of ours (so it can disagree with the clients); and an API's

@@ -1,6 +1,6 @@
 //! The diff: desired and live state in, a sorted, deterministic `Plan` out.
 //!
-//! Rules (DESIGN.md): containers are matched by name, then by `previously` (a rename keeps
+//! Rules (`docs/design.md`): containers are matched by name, then by `previously` (a rename keeps
 //! identity); members by email, else by user id; `exact` removes the unlisted, `additive`
 //! never removes; the organization roster removes leavers except the kinds it keeps, and
 //! invites missing people only when asked; undeclared containers are deleted only for the
