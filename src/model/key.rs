@@ -153,7 +153,7 @@ impl fmt::Display for ResourceKey {
     }
 }
 
-/// A `--target` that does not read as a resource key.
+/// Text that does not read as a resource key: a `--target`, or a key in a saved plan.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct ParseKeyError(pub String);

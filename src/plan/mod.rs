@@ -44,7 +44,9 @@ pub struct Plan {
     /// What produced the plan: `apply FILE` refuses a plan whose binding differs from the
     /// configuration it is run with.
     pub binding: Binding,
-    /// Policy breaches the live state revealed; a plan with any is never shown or saved.
+    /// Why the plan cannot be used: policy breaches the live state revealed, a declared
+    /// name that differs from a live one only in case or spaces. A plan with any is never
+    /// shown or saved.
     #[serde(skip)]
     pub violations: Vec<String>,
     /// Changes the configuration asks for that teamsync refuses to make, with the reason
@@ -264,7 +266,8 @@ impl Plan {
         self.summary.remove
     }
 
-    /// Keeps only the changes (and fingerprints) of the given keys: `--target`.
+    /// Keeps only what concerns the given keys (`--target`): their changes, fingerprints
+    /// (a rename's old name included), notes, unresolved members and blocked changes.
     pub fn retain_targets(&mut self, targets: &[ResourceKey]) {
         if targets.is_empty() {
             return;
