@@ -339,7 +339,8 @@ fn min_plan_reads(s: &Sizes) -> u64 {
     pb + gb + cf
 }
 
-/// The fewest writes the APIs allow for a plan, per API_NOTES (bulk where it exists).
+/// The fewest writes the APIs allow for a plan, per `docs/providers/API_NOTES.md` (bulk
+/// where it exists).
 fn min_writes(plan: &Value) -> u64 {
     let mut n = 0;
     for c in plan["changes"].as_array().into_iter().flatten() {

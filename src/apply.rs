@@ -208,7 +208,7 @@ pub fn check_same(saved: &Plan, fresh: Plan) -> Result<Plan, Refusal> {
         .unified_diff()
         .context_radius(1)
         .to_string();
-    let moved: Vec<&String> = saved
+    let moved: Vec<&crate::model::ResourceKey> = saved
         .fingerprints
         .iter()
         .filter(|(k, v)| fresh.fingerprints.get(*k).unwrap_or(&ABSENT.to_string()) != *v)
@@ -221,7 +221,7 @@ pub fn check_same(saved: &Plan, fresh: Plan) -> Result<Plan, Refusal> {
             ": {}",
             moved
                 .iter()
-                .map(|k| k.as_str())
+                .map(|k| k.to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
         )

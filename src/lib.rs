@@ -1,9 +1,8 @@
 //! teamsync: keep SaaS team, group and campaign membership equal to YAML in git.
 //!
-//! Arrows point one way: `cli → {config, plan, apply, render, import} → model`;
-//! `report → {config, model}`;
-//! `providers → model, diag`; `sandbox` imports nothing of ours but `diag`-free helpers,
-//! so that it can disagree with the clients. `model` and `diag` import nothing of ours.
+//! Arrows point one way, from `cli` through `commands` and `engine` down to `model`;
+//! `model`, `diag` and `sandbox` import nothing of ours. The flow from YAML to request and
+//! the full set of arrows: `docs/architecture.md` (`tests/architecture.rs` checks them).
 
 pub mod apply;
 pub mod cli;

@@ -1,6 +1,6 @@
-//! The arrows of STYLE.md, kept honest by reading source: `model` and `diag` import nothing
-//! of ours; `plan` and `render` know no HTTP and no provider; `report` sees only the
-//! config and the model; providers never see a plan;
+//! The arrows of `docs/architecture.md`, kept honest by reading source: `model` and `diag`
+//! import nothing of ours; `plan` and `render` know no HTTP and no provider; `report` sees
+//! only the config and the model; providers never see a plan;
 //! the sandbox imports nothing of ours (so it can disagree with the clients); and an API's
 //! URL paths live only in its own client and emulator modules.
 

@@ -106,3 +106,33 @@ fn target_limits_the_plan_and_the_apply_to_one_resource() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_key_a_plan_prints_for_a_name_with_a_backslash_is_a_valid_target() {
+    let root = root_config(
+        "  x:\n    kind: gitbook\n    organization: acme\n    endpoint: sandbox:state.json\n",
+        "teams.yaml",
+    );
+    let teams = "people:\n  alice: {email: alice@acme.com}\nteams:\n  - {provider: x, name: 'R&D\\Ops', members: [alice]}\n  - {provider: x, name: Other, members: [alice]}\n";
+    let repo = Repo::new(&[("teamsync.yaml", &root), ("teams.yaml", teams)]);
+    repo.write_json(
+        "state.json",
+        &json!({"gitbook": {"organizations": {"acme": {
+            "members": [{"id": "u_alice", "name": "Alice", "email": "alice@acme.com", "role": "edit"}],
+            "teams": []}}}}),
+    );
+    let printed = r#"x.team["R&D\\Ops"]"#;
+    let plan = stdout(&repo.run(&["plan"]).code(0));
+    assert!(plan.contains(printed), "the plan prints {printed}: {plan}");
+
+    let out = repo
+        .run(&["plan", "--format", "json", "--target", printed])
+        .code(0);
+    let plan: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON");
+    assert_eq!(
+        resource_actions(&plan),
+        vec![(r"x.team[R&D\Ops]".to_string(), "create".to_string())],
+        "only the targeted team"
+    );
+    assert_eq!(plan["binding"]["targets"], json!([printed]));
+}

@@ -241,10 +241,14 @@ fn previously_renames_instead_of_creating() {
     );
     assert!(change.members.is_empty());
     assert_eq!(
-        plan.fingerprints[r#"docs.team["Writers"]"#], ABSENT,
+        plan.fingerprints[&ResourceKey::new("docs", ResourceKind::Team, "Writers")],
+        ABSENT,
         "the new name must still be free at apply"
     );
-    assert!(plan.fingerprints[r#"docs.team["Authors"]"#].starts_with("sha256:"));
+    assert!(
+        plan.fingerprints[&ResourceKey::new("docs", ResourceKind::Team, "Authors")]
+            .starts_with("sha256:")
+    );
 }
 
 #[test]
@@ -588,7 +592,10 @@ fn targeting_keeps_only_the_named_resources() {
     assert_eq!(plan.changes.len(), 1);
     assert_eq!(plan.changes[0].key.name, "B");
     assert_eq!(
-        plan.fingerprints.keys().collect::<Vec<_>>(),
+        plan.fingerprints
+            .keys()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
         vec![r#"pb.group["B"]"#]
     );
     assert_eq!(plan.summary.create, 1);

@@ -66,7 +66,7 @@ fn sample_plan() -> Plan {
         changes,
         fingerprints: BTreeMap::new(),
         notes: vec![PlanNote {
-            resource: "pixiebrix.organization[\"o\"]".into(),
+            resource: ResourceKey::new("pixiebrix", ResourceKind::Organization, "o"),
             message: "x@acme.com is not a member".into(),
         }],
         risks: vec![Risk::Removal, Risk::PrivilegeRaised],

@@ -338,7 +338,8 @@ pub fn expand_includes(
             );
             continue;
         }
-        let full = base_dir.join(pattern);
+        // The folder is a literal path: a `[`, `*` or `?` in its name is not a pattern.
+        let full = Path::new(&glob::Pattern::escape(&base_dir.to_string_lossy())).join(pattern);
         let Ok(paths) = glob::glob(&full.to_string_lossy()) else {
             errors.push(
                 Diagnostic::error(format!("include pattern `{pattern}` is not a valid glob"))

@@ -1,4 +1,4 @@
-//! The rules of DESIGN.md that a schema cannot express: references resolve, emails are
+//! The rules of `docs/design.md` that a schema cannot express: references resolve, emails are
 //! valid and allowed, roles and kinds fit their provider, providers are inferred, nothing is
 //! declared twice. Produces the desired state, or every problem found.
 

@@ -421,7 +421,8 @@ pub struct LiveResource {
     pub who_am_i: WhoAmI,
 }
 
-/// The answer of a provider's who-am-I route (API_NOTES_ADDENDUM §2) for the token in use.
+/// The answer of a provider's who-am-I route (`docs/providers/API_NOTES_ADDENDUM.md` §2)
+/// for the token in use.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state", content = "value")]
 pub enum WhoAmI {

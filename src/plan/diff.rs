@@ -1,6 +1,6 @@
 //! The diff: desired and live state in, a sorted, deterministic `Plan` out.
 //!
-//! Rules (DESIGN.md): containers are matched by name, then by `previously` (a rename keeps
+//! Rules (`docs/design.md`): containers are matched by name, then by `previously` (a rename keeps
 //! identity); members by email, else by user id; `exact` removes the unlisted, `additive`
 //! never removes; the organization roster removes leavers except the kinds it keeps, and
 //! invites missing people only when asked; undeclared containers are deleted only for the
@@ -107,14 +107,14 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
             continue;
         }
         fingerprints.insert(
-            desired.key.to_string(),
+            desired.key.clone(),
             match (&action, live) {
                 (ResourceAction::Rename { .. }, _) | (_, None) => ABSENT.to_string(),
                 (_, Some(l)) => fingerprint(l),
             },
         );
         if let (ResourceAction::Rename { .. }, Some(l)) = (&action, live) {
-            fingerprints.insert(l.key.to_string(), fingerprint(l));
+            fingerprints.insert(l.key.clone(), fingerprint(l));
         }
         let risks = resource_risks(&members);
         changes.push(ResourceChange {
@@ -136,7 +136,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         {
             continue;
         }
-        fingerprints.insert(live.key.to_string(), fingerprint(live));
+        fingerprints.insert(live.key.clone(), fingerprint(live));
         // Everyone in a pruned container loses that access: each is a removal in every
         // view, in the summary and against `max_removals`.
         let mut members: Vec<MemberChange> = live
@@ -587,7 +587,7 @@ fn missing_from_organization(
     notes: &mut Vec<PlanNote>,
     out: &mut Vec<MemberChange>,
 ) {
-    let resource = desired.key.to_string();
+    let resource = desired.key.clone();
     let MemberKey::Email(email) = key else {
         notes.push(PlanNote {
             resource,
@@ -801,7 +801,7 @@ fn invite_needed(
     input: DiffInput<'_>,
     to_invite: BTreeMap<String, BTreeMap<Email, Option<String>>>,
     changes: &mut Vec<ResourceChange>,
-    fingerprints: &mut BTreeMap<String, String>,
+    fingerprints: &mut BTreeMap<ResourceKey, String>,
 ) {
     for (provider, people) in to_invite {
         let Some(settings) = input.providers.get(&provider) else {
@@ -843,13 +843,13 @@ fn invite_needed(
 /// The change of a live resource, made (as an update) if the plan has none yet.
 fn organization_change<'c>(
     changes: &'c mut Vec<ResourceChange>,
-    fingerprints: &mut BTreeMap<String, String>,
+    fingerprints: &mut BTreeMap<ResourceKey, String>,
     live: &LiveResource,
 ) -> &'c mut ResourceChange {
     let at = match changes.iter().position(|c| c.key == live.key) {
         Some(i) => i,
         None => {
-            fingerprints.insert(live.key.to_string(), fingerprint(live));
+            fingerprints.insert(live.key.clone(), fingerprint(live));
             changes.push(ResourceChange {
                 key: live.key.clone(),
                 action: ResourceAction::Update,
@@ -878,7 +878,7 @@ fn sort_members(members: &mut [MemberChange]) {
 fn offboard(
     input: DiffInput<'_>,
     changes: &mut Vec<ResourceChange>,
-    fingerprints: &mut BTreeMap<String, String>,
+    fingerprints: &mut BTreeMap<ResourceKey, String>,
     notes: &mut Vec<PlanNote>,
 ) {
     let gone = &input.desired.offboarded;
@@ -961,8 +961,7 @@ fn offboard(
                         settings.name.clone(),
                         ResourceKind::Organization,
                         settings.organization.clone(),
-                    )
-                    .to_string(),
+                    ),
                     message: format!(
                         "{email} is offboarded; GitBook cannot list invitations, so if they were invited and never accepted, withdraw the invitation in GitBook"
                     ),

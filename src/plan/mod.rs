@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{MemberAction, ResourceAction, ResourceChange, Risk};
+use crate::model::{MemberAction, ResourceAction, ResourceChange, ResourceKey, Risk};
 
 pub use diff::{DiffInput, diff};
 pub use fingerprint::{ABSENT, fingerprint};
@@ -27,9 +27,11 @@ pub struct Plan {
     pub teamsync_version: String,
     /// Per-resource changes, sorted by key; resources with nothing to do are left out.
     pub changes: Vec<ResourceChange>,
-    /// Key (display form) → fingerprint of the live resource seen, or `ABSENT`. Covers every
-    /// resource the plan touches, including the old name of a rename.
-    pub fingerprints: BTreeMap<String, String>,
+    /// Resource → fingerprint of the live resource seen, or `ABSENT`. Covers every
+    /// resource the plan touches, including the old name of a rename. Saved keyed by the
+    /// key's text form.
+    #[serde(with = "crate::model::key_text::map")]
+    pub fingerprints: BTreeMap<ResourceKey, String>,
     /// Things a reviewer must know that are not changes (for example people who are not in
     /// the organization while invitations are off).
     pub notes: Vec<PlanNote>,
@@ -43,7 +45,9 @@ pub struct Plan {
     /// What produced the plan: `apply FILE` refuses a plan whose binding differs from the
     /// configuration it is run with.
     pub binding: Binding,
-    /// Policy breaches the live state revealed; a plan with any is never shown or saved.
+    /// Why the plan cannot be used: policy breaches the live state revealed, a declared
+    /// name that differs from a live one only in case or spaces. A plan with any is never
+    /// shown or saved.
     #[serde(skip)]
     pub violations: Vec<String>,
     /// Changes the configuration asks for that teamsync refuses to make, with the reason
@@ -189,11 +193,26 @@ impl Unresolved {
     }
 }
 
-/// A reviewer-facing remark tied to a resource.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// A reviewer-facing remark tied to a resource; saved with the key's text form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanNote {
-    pub resource: String,
+    #[serde(with = "crate::model::key_text")]
+    pub resource: ResourceKey,
     pub message: String,
+}
+
+/// Notes sort by the text of their key, the order plans have always listed them in.
+impl Ord for PlanNote {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.resource.to_string(), &self.message)
+            .cmp(&(other.resource.to_string(), &other.message))
+    }
+}
+
+impl PartialOrd for PlanNote {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// Counts for the summary line.
@@ -323,28 +342,29 @@ impl Plan {
         self.summary = Summary::of(&self.changes);
     }
 
-    /// Keeps only the changes (and fingerprints) of the given keys: `--target`.
-    pub fn retain_targets(&mut self, targets: &[crate::model::ResourceKey]) {
+    /// Keeps only what concerns the given keys (`--target`): their changes, fingerprints
+    /// (a rename's old name included), notes, unresolved members, blocked and waiting
+    /// changes and expiry warnings.
+    pub fn retain_targets(&mut self, targets: &[ResourceKey]) {
         if targets.is_empty() {
             return;
         }
         self.changes.retain(|c| targets.contains(&c.key));
-        let kept: Vec<String> = self
+        let kept: Vec<ResourceKey> = self
             .changes
             .iter()
             .flat_map(|c| {
-                let mut keys = vec![c.key.to_string()];
+                let mut keys = vec![c.key.clone()];
                 if let ResourceAction::Rename { from } = &c.action {
                     let mut old = c.key.clone();
                     old.name = from.clone();
-                    keys.push(old.to_string());
+                    keys.push(old);
                 }
                 keys
             })
             .collect();
         self.fingerprints.retain(|k, _| kept.contains(k));
-        self.notes
-            .retain(|n| targets.iter().any(|t| t.to_string() == n.resource));
+        self.notes.retain(|n| targets.contains(&n.resource));
         self.unresolved.retain(|u| targets.contains(&u.resource));
         self.blocked.retain(|b| targets.contains(&b.resource));
         self.waiting.retain(|b| targets.contains(&b.resource));

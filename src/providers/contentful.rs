@@ -1,5 +1,5 @@
-//! Contentful User Management API client (API_NOTES §3): organization teams and team
-//! memberships. Collections use `limit=100` and `skip`; a team membership is created from
+//! Contentful User Management API client (`docs/providers/API_NOTES.md` §3): organization
+//! teams and team memberships. Collections use `limit=100` and `skip`; a team membership is created from
 //! an organization membership id, resolved once per email per run; there is no bulk
 //! endpoint, so adds and removals are one request each under the shared concurrency bound.
 //! Team updates are version-locked with `X-Contentful-Version`.

@@ -1,5 +1,5 @@
-//! GitBook API client (API_NOTES §2, vendor OpenAPI): organization teams and their
-//! members. Lists use `limit=1000` and follow `next.page`; all member changes of a team go
+//! GitBook API client (`docs/providers/API_NOTES.md` §2, the vendor OpenAPI extract in
+//! `docs/providers/vendor/gitbook/`): organization teams and their members. Lists use `limit=1000` and follow `next.page`; all member changes of a team go
 //! in one bulk `PUT …/members` (`add`, `remove`, `memberships` for roles). Team creation
 //! is a `PUT` on the collection.
 

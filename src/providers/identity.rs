@@ -1,10 +1,10 @@
 //! Identity before diff (issue 13): a live member takes part in the diff only under a
 //! resolved email. When a list answer leaves the email out, the provider resolves the
-//! member through a second documented route (API_NOTES_ADDENDUM §3): one lookup per member
-//! when few are missing, else one paged read of the organization's directory, which at
-//! Contentful's 7 requests per second is the difference between seconds and most of an
-//! hour. A member that stays unresolved keeps `email: None`; the diff never removes,
-//! replaces away or re-roles it.
+//! member through a second documented route (`docs/providers/API_NOTES_ADDENDUM.md` §3):
+//! one lookup per member when few are missing, else one paged read of the organization's
+//! directory, which at Contentful's 7 requests per second is the difference between seconds
+//! and most of an hour. A member that stays unresolved keeps `email: None`; the diff never
+//! removes, replaces away or re-roles it.
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;

@@ -1,4 +1,5 @@
-//! PixieBrix Developer API client (API_NOTES §1): organization roster, groups, campaigns.
+//! PixieBrix Developer API client (`docs/providers/API_NOTES.md` §1): organization roster,
+//! groups, campaigns.
 //! Paths end with a slash; lists are read at version 2.0 with `page_size=1000`, following
 //! `Link rel="next"` verbatim; the 1.0-only detail routes get version 1.0 (§1.1 rule).
 //! Group members are added in one POST and campaign members added or updated in one

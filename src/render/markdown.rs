@@ -90,7 +90,7 @@ fn render(plan: &Plan, member_cap: Option<usize>, max_sections: usize) -> String
             let _ = writeln!(
                 out,
                 "- `{}`: {}",
-                escape_html(&note.resource),
+                escape_html(&note.resource.to_string()),
                 escape_html(&note.message)
             );
         }

@@ -1,5 +1,5 @@
 //! Emulated Contentful User Management API (teams and team memberships), written from
-//! API_NOTES.md §3, not from our client. Routes live at `/organizations/…`.
+//! `docs/providers/API_NOTES.md` §3, not from our client. Routes live at `/organizations/…`.
 //!
 //! Inferred ([I]) choices, one line each:
 //! - Default `limit` is 25; `limit` above 100 or not a number → 400 `BadRequest`; bad `skip` → 400 `InvalidQuery`.

@@ -1,5 +1,5 @@
-//! Emulated GitBook API, written from API_NOTES.md §2 and the vendor OpenAPI extract
-//! (`shared/providers/vendor/gitbook/`), not from our client. Routes live under `/v1`.
+//! Emulated GitBook API, written from `docs/providers/API_NOTES.md` §2 and the vendor OpenAPI
+//! extract (`docs/providers/vendor/gitbook/`), not from our client. Routes live under `/v1`.
 //!
 //! Inferred ([I]) choices, one line each:
 //! - Default `limit` is 100; `limit` outside 0..=1000 (or not a number) → 400; the `max_page_size` knob caps it further.

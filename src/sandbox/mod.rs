@@ -1,5 +1,5 @@
 //! The sandbox: an in-repo emulator of the PixieBrix, GitBook and Contentful APIs, written
-//! from `shared/providers/API_NOTES.md`, never from our clients' types, so the two can
+//! from `docs/providers/API_NOTES.md`, never from our clients' types, so the two can
 //! disagree. It imports nothing from the rest of the crate.
 //!
 //! Contract between the core (this file and its siblings) and the per-API modules:

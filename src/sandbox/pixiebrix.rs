@@ -1,4 +1,5 @@
-//! Emulated PixieBrix Developer API, written from API_NOTES.md §1 (not from our client).
+//! Emulated PixieBrix Developer API, written from `docs/providers/API_NOTES.md` §1 (not from
+//! our client).
 //!
 //! Inferred ([I]) choices, one line each:
 //! - Paths keep the trailing slash; the slashless form is `404 {"detail": "Not found."}` (no redirect).
