@@ -191,7 +191,10 @@ fn markdown_keeps_every_removal_and_drops_detail_to_fit_the_budget_and_says_so()
 
     let tiny = render::markdown_with_budget(&plan, 1_500);
     assert!(tiny.len() <= 1_500, "{tiny}");
-    assert!(tiny.contains("more people (") || tiny.contains("people who lose access"), "{tiny}");
+    assert!(
+        tiny.contains("more people (") || tiny.contains("people who lose access"),
+        "{tiny}"
+    );
 }
 
 #[test]

@@ -16,8 +16,8 @@ use std::fmt::Write as _;
 
 use super::people::{Access, Person, people};
 use super::{
-    count_of, member_risk, member_symbol, member_text, one_line, raises, resource_label,
-    resource_symbol, resource_verb, risk_label, risk_weight,
+    count_of, member_risk, member_symbol, member_text, one_line, raises, resource_symbol,
+    resource_verb, risk_label, risk_weight,
 };
 use crate::model::{MemberAction, ResourceAction, ResourceChange, ResourceKey, ResourceKind, Risk};
 use crate::plan::Plan;
@@ -370,26 +370,29 @@ fn share(room: usize, a: usize, b: usize) -> (usize, usize) {
     }
 }
 
+/// One line per person with something to list: `- ana@acme.com — loses: …`. The handle
+/// is left out (the email says who), as are words every item would repeat, to keep a
+/// large drift's people within the comment.
 fn person_listing<'p, 'a: 'p>(
     people: &'p [Person<'a>],
     title: &str,
     verb: &str,
-    items: impl Fn(&'p Person<'a>) -> Vec<String>,
-    weight: impl Fn(&'p Person<'a>) -> usize,
+    items: impl Fn(&'p Person<'a>) -> (Vec<Item<'p>>, Option<&'static str>),
 ) -> Listing {
     let mut lines = Vec::new();
     let mut weights = Vec::new();
     for person in people {
-        let list = items(person);
+        let (list, tag) = items(person);
         if list.is_empty() {
             continue;
         }
         lines.push(format!(
-            "- {} — {verb}: {}\n",
-            inline(&person.name()),
-            list.join(", ")
+            "- {}{} — {verb}: {}\n",
+            inline(&person.id.to_string()),
+            tag.map(|t| format!(" ({t})")).unwrap_or_default(),
+            grouped(&list)
         ));
-        weights.push(weight(person));
+        weights.push(list.len());
     }
     let changes: usize = weights.iter().sum();
     Listing {
@@ -404,44 +407,59 @@ fn person_listing<'p, 'a: 'p>(
     }
 }
 
-/// Everyone who loses a membership or a pending invitation.
+/// Everyone who loses a membership or a pending invitation; `offboarded` is said once for
+/// a person whose every loss is for it.
 fn removed_listing(people: &[Person<'_>]) -> Listing {
-    person_listing(
-        people,
-        "Access removed",
-        "loses",
-        |p| p.loses.iter().map(lost).collect(),
-        |p| p.loses.len(),
-    )
+    person_listing(people, "Access removed", "loses", |p| {
+        let offboarded = p
+            .loses
+            .iter()
+            .all(|a| a.change.risks.contains(&Risk::Offboarded));
+        let items = p.loses.iter().map(|a| lost(a, !offboarded)).collect();
+        (items, offboarded.then_some("offboarded"))
+    })
 }
 
 /// Everyone who gains owner/admin rights.
 fn raised_listing(people: &[Person<'_>]) -> Listing {
-    person_listing(
-        people,
-        "Access raised to owner/admin",
-        "gains",
-        |p| p.raised().map(gained).collect(),
-        |p| p.raised().count(),
-    )
+    person_listing(people, "Access raised to owner/admin", "gains", |p| {
+        (p.raised().map(gained).collect(), None)
+    })
 }
 
-/// `Sales Ops (pixiebrix group, expired)`.
-fn lost(access: &Access<'_>) -> String {
+/// One container of a person's line: where, why (leaver, expired, …) and how (`as
+/// owner`, `member → admin`).
+struct Item<'p> {
+    key: &'p ResourceKey,
+    why: Vec<&'static str>,
+    how: String,
+}
+
+/// What a loss is: `Sales Ops` in a pixiebrix group, expired.
+fn lost<'p>(access: &Access<'p>, say_offboarded: bool) -> Item<'p> {
     let mut why: Vec<&str> = Vec::new();
     if access.change.action == MemberAction::Revoke {
         why.push("invitation withdrawn");
     }
-    for risk in [Risk::Leaver, Risk::Offboarded, Risk::Expired] {
-        if access.change.risks.contains(&risk) {
-            why.push(risk_label(risk));
-        }
+    let risks = &access.change.risks;
+    if risks.contains(&Risk::Leaver) {
+        why.push("leaver");
     }
-    labelled(access.resource, &why)
+    if say_offboarded && risks.contains(&Risk::Offboarded) {
+        why.push("offboarded");
+    }
+    if risks.contains(&Risk::Expired) {
+        why.push("expired");
+    }
+    Item {
+        key: access.resource,
+        why,
+        how: String::new(),
+    }
 }
 
-/// `Writers (docs team) as owner`.
-fn gained(access: &Access<'_>) -> String {
+/// What a raise is: `Writers` in a docs team, as owner.
+fn gained<'p>(access: &Access<'p>) -> Item<'p> {
     let how = match &access.change.action {
         MemberAction::Add { role: Some(r), .. } => format!(" as {r}"),
         MemberAction::Invite { role } => format!(" invited as {role}"),
@@ -451,18 +469,51 @@ fn gained(access: &Access<'_>) -> String {
         ),
         _ => String::new(),
     };
-    format!("{}{how}", labelled(access.resource, &[]))
+    Item {
+        key: access.resource,
+        why: Vec::new(),
+        how,
+    }
 }
 
-fn labelled(key: &ResourceKey, why: &[&str]) -> String {
-    let label = resource_label(key);
-    if why.is_empty() {
-        inline(&label)
-    } else {
-        // `Name (provider kind)` becomes `Name (provider kind, why)`.
-        let open = label.trim_end_matches(')');
-        format!("{}, {})", inline(open), why.join(", "))
+/// `Group 004, Group 018 (pixiebrix groups), Writers (docs team) as owner`: neighbours of
+/// one provider and kind with the same reasons and nothing after them share one label
+/// (a person's items are in key order, so those of a kind are neighbours).
+fn grouped(items: &[Item<'_>]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < items.len() {
+        let first = &items[i];
+        let mut names = vec![inline(&first.key.name)];
+        let mut j = i + 1;
+        while first.how.is_empty()
+            && j < items.len()
+            && items[j].how.is_empty()
+            && items[j].why == first.why
+            && (&items[j].key.provider, items[j].key.kind) == (&first.key.provider, first.key.kind)
+        {
+            names.push(inline(&items[j].key.name));
+            j += 1;
+        }
+        let mut where_ = format!(
+            "{} {}{}",
+            first.key.provider,
+            first.key.kind,
+            if names.len() > 1 { "s" } else { "" }
+        );
+        for w in &first.why {
+            where_.push_str(", ");
+            where_.push_str(w);
+        }
+        parts.push(format!(
+            "{} ({}){}",
+            names.join(", "),
+            inline(&where_),
+            first.how
+        ));
+        i = j;
     }
+    parts.join(", ")
 }
 
 /// Blocked, waiting, unresolved, expiring and notes, in that order of weight.

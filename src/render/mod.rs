@@ -19,9 +19,7 @@ pub use text::{text, text_by_person};
 
 use std::borrow::Cow;
 
-use crate::model::{
-    MemberAction, MemberChange, MemberRef, ResourceAction, ResourceChange, ResourceKey, Risk,
-};
+use crate::model::{MemberAction, MemberChange, MemberRef, ResourceAction, ResourceChange, Risk};
 
 /// The symbol Terraform readers expect for each container action.
 fn resource_symbol(action: &ResourceAction) -> &'static str {
@@ -132,11 +130,6 @@ fn action_text(action: &MemberAction) -> String {
 /// One member line without its symbol, for example `carol@acme.com (carol) as owner`.
 fn member_text(change: &MemberChange) -> String {
     format!("{}{}", who(&change.member), action_text(&change.action))
-}
-
-/// A container as people read it: `Sales Ops (pixiebrix group)`.
-fn resource_label(key: &ResourceKey) -> String {
-    format!("{} ({} {})", one_line(&key.name), key.provider, key.kind)
 }
 
 /// `1 person`, `3 people`.
