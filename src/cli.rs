@@ -85,6 +85,9 @@ pub enum Command {
         /// How to print the plan.
         #[arg(long, value_enum, default_value_t = commands::plan::Format::Text)]
         format: commands::plan::Format,
+        /// Group the text or JSON view by resource or by person (Markdown always shows both).
+        #[arg(long, value_enum, default_value_t = commands::plan::By::Resource, value_name = "VIEW")]
+        by: commands::plan::By,
         /// Exit 2 when the plan has changes (0 when none, 1 on error).
         #[arg(long)]
         detailed_exitcode: bool,
@@ -164,6 +167,13 @@ pub enum Command {
         /// How to print it.
         #[arg(long, value_enum, default_value_t = commands::plan::Format::Text)]
         format: commands::plan::Format,
+        /// Group the text or JSON view by resource or by person (Markdown always shows both).
+        #[arg(long, value_enum, default_value_t = commands::plan::By::Resource, value_name = "VIEW")]
+        by: commands::plan::By,
+        /// Largest Markdown view, in bytes: the default fits a pull-request comment with its
+        /// marker line; a job summary takes up to 1 MiB (--budget 1000000).
+        #[arg(long, default_value_t = crate::render::MARKDOWN_BUDGET, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1000..=1_048_576), value_name = "BYTES")]
+        budget: usize,
         /// When to colour the output (`auto`: on a terminal, unless NO_COLOR is set).
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
         color: ColorChoice,
@@ -252,6 +262,7 @@ fn run() -> Result<ExitCode, Error> {
             network,
             out,
             format,
+            by,
             detailed_exitcode,
             targets,
             at,
@@ -259,6 +270,7 @@ fn run() -> Result<ExitCode, Error> {
             config: config.config,
             out,
             format,
+            by,
             detailed_exitcode,
             targets,
             parallelism: usize::from(network.parallelism),
@@ -319,8 +331,10 @@ fn run() -> Result<ExitCode, Error> {
         Command::Show {
             plan_file,
             format,
+            by,
+            budget,
             color,
-        } => commands::show::run(&plan_file, format, color, verbosity)?,
+        } => commands::show::run(&plan_file, format, by, budget, color, verbosity)?,
         Command::Schema => {
             commands::write_stdout(&crate::config::schema_text())?;
             ExitCode::SUCCESS

@@ -51,12 +51,12 @@ fn plan_runs_on_pull_requests_with_read_tokens_and_one_sticky_comment() {
         text.contains("READ_TOKEN") && !text.contains("WRITE_TOKEN"),
         "a plan needs only read tokens"
     );
-    // The action posts the comment: the plan job uses it, with comments on.
+    // The action installs, validates and plans; the job keeps the comment itself.
     let step = steps
         .iter()
         .find(|s| uses_the_action(s))
         .expect("uses the action");
-    assert_eq!(step["with"]["comment"], true);
+    assert_eq!(step["with"]["comment"], false);
     assert_eq!(step["with"]["config"], "${{ env.CONFIG }}");
     assert_eq!(plan["permissions"]["pull-requests"], "write");
     assert_eq!(w["permissions"]["contents"], "read");
@@ -65,6 +65,60 @@ fn plan_runs_on_pull_requests_with_read_tokens_and_one_sticky_comment() {
         text.contains("actions/upload-artifact@") && text.contains("teamsync-plan"),
         "{text}"
     );
+    let named = |name: &str| {
+        steps
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("a step named {name:?}"))
+    };
+    let upload = named("Upload the plan for apply");
+    assert_eq!(upload["with"]["name"], "teamsync-plan");
+    assert_eq!(upload["with"]["if-no-files-found"], "error");
+    // The comment and the job summary are rendered from the saved plan, reading no API:
+    // the comment within its default budget, the summary within GitHub's 1 MiB.
+    let render = named("Render the comment and the whole plan for the job summary");
+    let run = render["run"].as_str().unwrap();
+    assert!(
+        run.contains(
+            "teamsync show \"$PLAN_PATH\" --format markdown > \"$RUNNER_TEMP/comment.md\""
+        ),
+        "{run}"
+    );
+    let budget = format!("--budget {}", teamsync::render::SUMMARY_BUDGET);
+    assert!(
+        run.contains(&budget) && run.contains(">> \"$GITHUB_STEP_SUMMARY\""),
+        "{run}"
+    );
+    const { assert!(teamsync::render::SUMMARY_BUDGET <= 1 << 20) };
+    // ONE sticky comment: found by the hidden marker among this workflow's own comments,
+    // edited if found, else created; the marker line fits the comment's limit.
+    let comment = named("Post or update the sticky plan comment");
+    assert!(
+        comment["uses"]
+            .as_str()
+            .unwrap()
+            .starts_with("actions/github-script@v")
+    );
+    assert_eq!(
+        comment["env"]["COMMENT_MD"],
+        "${{ runner.temp }}/comment.md"
+    );
+    let script = comment["with"]["script"].as_str().unwrap();
+    let marker = teamsync::render::COMMENT_MARKER;
+    assert!(
+        script.contains(&format!("const marker = '{marker}';"))
+            && script.contains("marker + '\\n' + fs.readFileSync(process.env.COMMENT_MD")
+            && script.contains("github-actions[bot]")
+            && script.contains("c.body.startsWith(marker)")
+            && script.contains("updateComment")
+            && script.contains("createComment"),
+        "{script}"
+    );
+    assert_eq!(
+        teamsync::render::MARKDOWN_BUDGET + marker.len() + 1,
+        teamsync::render::COMMENT_LIMIT
+    );
+    const { assert!(teamsync::render::COMMENT_LIMIT < 65_536) };
 
     // What the action does in the plan job.
     let action = action_steps_text();
@@ -102,6 +156,23 @@ fn apply_runs_only_on_main_with_write_tokens_and_never_twice_at_once() {
     );
     let env = serde_json::to_string(&step["env"]).unwrap();
     assert!(env.contains("WRITE_TOKEN"), "{env}");
+    // The saved plan is the merged pull request's artifact, used only when it was made
+    // from this config (apply itself refuses it if anything it read has moved).
+    let download = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/download-artifact@v"))
+        })
+        .expect("downloads the saved plan");
+    assert_eq!(download["with"]["name"], "teamsync-plan");
+    assert_eq!(
+        download["with"]["run-id"],
+        "${{ steps.saved.outputs.run_id }}"
+    );
+    assert_eq!(download["continue-on-error"], true);
+    assert!(run.contains("saved-plan/config-tree"), "{run}");
     for other in steps.iter().filter(|s| s["name"] != "Apply") {
         let text = serde_json::to_string(other).unwrap();
         assert!(!text.contains("WRITE_TOKEN"), "{text}");

@@ -135,7 +135,7 @@ fn an_empty_plan_says_so() {
 }
 
 #[test]
-fn markdown_puts_the_summary_first_and_opens_risky_sections() {
+fn markdown_puts_the_summary_first_then_people_then_folded_detail() {
     let out = render::markdown(&sample_plan());
     let first_para = out.lines().find(|l| l.starts_with("**")).unwrap();
     assert_eq!(
@@ -146,15 +146,27 @@ fn markdown_puts_the_summary_first_and_opens_risky_sections() {
         out.contains("> [!WARNING]\n> Risky changes: removal, raised to owner/admin."),
         "{out}"
     );
-    assert!(out.contains("<details open><summary>⚠️ <code>~ pixiebrix.group[\"Sales Ops\"]</code> will be renamed from \"Sales\" (−1)</summary>"), "{out}");
+    assert!(
+        out.contains("- dave@acme.com — loses: Sales Ops (pixiebrix group)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("- bob@acme.com — gains: Writers (docs team) as owner\n"),
+        "{out}"
+    );
+    let removed = out.find("#### Access removed").unwrap();
+    let detail = out.find("#### Changes by resource").unwrap();
+    assert!(removed < detail, "{out}");
+    assert!(out.contains("<details><summary>⚠️ <code>~ pixiebrix.group[\"Sales Ops\"]</code> will be renamed from \"Sales\" (−1)</summary>"), "{out}");
     assert!(
         out.contains("```diff\n- dave@acme.com   ! removal\n```"),
         "{out}"
     );
+    assert!(!out.contains("<details open"), "detail is folded: {out}");
 }
 
 #[test]
-fn markdown_folds_long_member_lists_to_fit_the_budget_and_says_so() {
+fn markdown_keeps_every_removal_and_drops_detail_to_fit_the_budget_and_says_so() {
     let mut plan = sample_plan();
     plan.changes[1].members = (0..5000)
         .map(|i| {
@@ -167,29 +179,20 @@ fn markdown_folds_long_member_lists_to_fit_the_budget_and_says_so() {
         .collect();
     plan.summary = Summary::of(&plan.changes);
     let out = render::markdown(&plan);
-    assert!(
-        out.chars().count() <= render::MARKDOWN_BUDGET,
-        "{} chars",
-        out.chars().count()
-    );
-    assert!(
-        out.contains("_… 4800 more member changes folded._"),
-        "capped at 200 lines"
-    );
-    assert!(
-        out.contains(
-            "Folded to fit a pull-request comment: 4800 member changes are not shown here."
-        )
-    );
+    assert!(out.len() <= render::MARKDOWN_BUDGET, "{} bytes", out.len());
     assert!(
         out.contains("5000 to remove"),
         "the summary still counts everything"
     );
+    assert!(
+        out.contains("**Not shown here**") && out.contains("of 5002 member changes"),
+        "{out}"
+    );
 
     let tiny = render::markdown_with_budget(&plan, 1_500);
-    assert!(tiny.chars().count() <= 1_500, "{tiny}");
+    assert!(tiny.len() <= 1_500, "{tiny}");
     assert!(
-        tiny.contains("resources are not shown") || tiny.contains("member changes are not shown"),
+        tiny.contains("more people (") || tiny.contains("people who lose access"),
         "{tiny}"
     );
 }

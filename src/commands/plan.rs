@@ -26,12 +26,24 @@ pub enum Format {
     Json,
 }
 
+/// How a plan's changes are grouped in the text and JSON views.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum By {
+    /// Resource by resource: the plan as apply carries it out.
+    #[default]
+    Resource,
+    /// Person by person: what each one gains, loses and changes across every provider
+    /// (JSON: the derived `"view": "people"` document of docs/plan-format.md).
+    Person,
+}
+
 /// Everything `plan` needs from the command line.
 #[derive(Clone, Debug)]
 pub struct PlanOptions {
     pub config: PathBuf,
     pub out: Option<PathBuf>,
     pub format: Format,
+    pub by: By,
     pub detailed_exitcode: bool,
     pub targets: Vec<ResourceKey>,
     pub parallelism: usize,
@@ -76,10 +88,36 @@ pub fn check_targets(loaded: &Loaded, targets: &[ResourceKey]) -> Result<(), Exi
     }
 }
 
+/// The plan in the chosen view; `markdown_budget` bounds the Markdown one (the Markdown
+/// view always has both the people and the resource sections, whatever `by` says).
+pub fn shown(
+    plan: &Plan,
+    format: Format,
+    by: By,
+    markdown_budget: usize,
+    color: bool,
+    verbosity: super::Verbosity,
+) -> String {
+    match (format, by) {
+        (Format::Text, _) => shown_text_by(plan, by, color, verbosity),
+        (Format::Markdown, _) => render::markdown_with_budget(plan, markdown_budget),
+        (Format::Json, By::Resource) => render::json(plan),
+        (Format::Json, By::Person) => render::people_json(plan),
+    }
+}
+
 /// The plan as the terminal shows it; with `-q` only its summary line.
 pub fn shown_text(plan: &Plan, color: bool, verbosity: super::Verbosity) -> String {
+    shown_text_by(plan, By::Resource, color, verbosity)
+}
+
+/// As [`shown_text`], by resource or by person.
+pub fn shown_text_by(plan: &Plan, by: By, color: bool, verbosity: super::Verbosity) -> String {
     if verbosity.info() {
-        render::text(plan, color)
+        match by {
+            By::Resource => render::text(plan, color),
+            By::Person => render::text_by_person(plan, color),
+        }
     } else if plan.has_changes() {
         format!("{}\n", plan.summary.line())
     } else {
@@ -128,12 +166,14 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
             source,
         });
     }
-    let shown = match opts.format {
-        Format::Text => shown_text(&plan, opts.color.for_stdout(), opts.verbosity),
-        Format::Markdown => render::markdown(&plan),
-        Format::Json => render::json(&plan),
-    };
-    write_stdout(&shown)?;
+    write_stdout(&shown(
+        &plan,
+        opts.format,
+        opts.by,
+        render::MARKDOWN_BUDGET,
+        opts.color.for_stdout(),
+        opts.verbosity,
+    ))?;
     if let Err(e) = write_step_summary(&plan) {
         eprintln!("warning: cannot write the job summary: {e}");
     }
@@ -151,7 +191,8 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
     })
 }
 
-/// Inside GitHub Actions, appends the Markdown plan to the job summary.
+/// Inside GitHub Actions, appends the Markdown plan to the job summary, within the
+/// summary's own (larger) budget.
 fn write_step_summary(plan: &Plan) -> std::io::Result<()> {
     use std::io::Write as _;
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
@@ -161,5 +202,9 @@ fn write_step_summary(plan: &Plan) -> std::io::Result<()> {
         .create(true)
         .append(true)
         .open(path)?;
-    writeln!(file, "{}", render::markdown(plan))
+    writeln!(
+        file,
+        "{}",
+        render::markdown_with_budget(plan, render::SUMMARY_BUDGET)
+    )
 }

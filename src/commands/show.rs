@@ -1,16 +1,18 @@
 //! `teamsync show PLAN_FILE`: renders a saved plan without reading any API (Terraform's
-//! `show`), in the same three views `plan` prints.
+//! `show`), in the same views `plan` prints: text, Markdown (within `--budget`) or JSON,
+//! by resource or by person.
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::plan::{Format, shown_text};
+use super::plan::{By, Format};
 use super::{ColorChoice, EXIT_OK, Failure, Verbosity, write_stdout};
-use crate::render;
 
 pub fn run(
     path: &Path,
     format: Format,
+    by: By,
+    markdown_budget: usize,
     color: ColorChoice,
     verbosity: Verbosity,
 ) -> Result<ExitCode, Failure> {
@@ -18,11 +20,13 @@ pub fn run(
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
-    let shown = match format {
-        Format::Text => shown_text(&plan, color.for_stdout(), verbosity),
-        Format::Markdown => render::markdown(&plan),
-        Format::Json => render::json(&plan),
-    };
-    write_stdout(&shown)?;
+    write_stdout(&super::plan::shown(
+        &plan,
+        format,
+        by,
+        markdown_budget,
+        color.for_stdout(),
+        verbosity,
+    ))?;
     Ok(ExitCode::from(EXIT_OK))
 }

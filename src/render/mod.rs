@@ -1,16 +1,25 @@
-//! Plan → text | markdown | json. Pure functions over the same `Plan` value that `--out`
-//! saves, so what a reviewer saw is exactly what `apply plan.json` does. No I/O, no clock,
-//! no environment: colour is a parameter.
+//! Plan → text | markdown | json, by resource or by person. Pure functions over the same
+//! `Plan` value that `--out` saves, so what a reviewer saw is exactly what `apply plan.json`
+//! does. No I/O, no clock, no environment: colour and budgets are parameters.
+//!
+//! The wording every view shares lives here: symbols, verbs, risk labels, how a member and
+//! a container are named, and which changes raise or lower privileges.
 
 mod json;
 mod markdown;
+mod people;
 mod text;
 
-pub use json::json;
-pub use markdown::{MARKDOWN_BUDGET, markdown, markdown_with_budget};
-pub use text::text;
+pub use json::{json, people_json};
+pub use markdown::{
+    COMMENT_LIMIT, COMMENT_MARKER, MARKDOWN_BUDGET, SUMMARY_BUDGET, markdown, markdown_with_budget,
+};
+pub use people::{Access, Person, PersonId, people};
+pub use text::{text, text_by_person};
 
-use crate::model::{MemberAction, MemberChange, ResourceAction, ResourceChange, Risk};
+use std::borrow::Cow;
+
+use crate::model::{MemberAction, MemberChange, MemberRef, ResourceAction, ResourceChange, Risk};
 
 /// The symbol Terraform readers expect for each container action.
 fn resource_symbol(action: &ResourceAction) -> &'static str {
@@ -24,17 +33,19 @@ fn resource_symbol(action: &ResourceAction) -> &'static str {
 fn resource_verb(change: &ResourceChange) -> String {
     match &change.action {
         ResourceAction::Create => "will be created".to_string(),
-        ResourceAction::Rename { from } => format!("will be renamed from {from:?}"),
+        ResourceAction::Rename { from } => {
+            format!("will be renamed from {:?}", one_line(from).as_ref())
+        }
         ResourceAction::Update => "will be updated in place".to_string(),
         ResourceAction::Delete => "will be deleted (pruned: nothing declares it)".to_string(),
     }
 }
 
 fn member_symbol(action: &MemberAction) -> &'static str {
-    match action {
-        MemberAction::Add { .. } | MemberAction::Invite { .. } => "+",
-        MemberAction::Remove | MemberAction::Revoke => "-",
-        MemberAction::SetRole { .. } | MemberAction::SetData { .. } => "~",
+    match effect(action) {
+        Effect::Gains => "+",
+        Effect::Loses => "-",
+        Effect::Changes => "~",
     }
 }
 
@@ -53,31 +64,51 @@ pub fn action_word(action: &ResourceAction) -> String {
     }
 }
 
-/// One member line without its symbol, for example `carol@acme.com (carol) as owner`.
-fn member_text(change: &MemberChange) -> String {
-    let who = match &change.member.handle {
-        Some(h) => format!("{} ({h})", change.member),
-        None => change.member.to_string(),
-    };
-    match &change.action {
+/// A name, handle or reason as one line of a view. A control character would start a new
+/// line (a spoofed summary in a terminal, an HTML block that ends a `<details>` in
+/// Markdown), so each becomes a space.
+fn one_line(s: &str) -> Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        Cow::Owned(
+            s.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Who a member is, for example `carol@acme.com (carol)`.
+fn who(member: &MemberRef) -> String {
+    match &member.handle {
+        Some(h) => format!("{member} ({})", one_line(h)),
+        None => member.to_string(),
+    }
+}
+
+/// What happens to a member, written after who or where: ` as owner`, `: invite as
+/// member`, `: role member → admin`, or nothing for a plain removal.
+fn action_text(action: &MemberAction) -> String {
+    match action {
         MemberAction::Add { role, data } => {
-            let mut s = who;
+            let mut s = String::new();
             if let Some(r) = role {
                 s.push_str(&format!(" as {r}"));
             }
             if !data.is_empty() {
-                s.push_str(&format!(" with data {}", compact(data)));
+                s.push_str(&format!(" with data {}", one_line(&compact(data))));
             }
             s
         }
-        MemberAction::Invite { role } => format!("{who}: invite as {role}"),
-        MemberAction::Remove => who,
-        MemberAction::Revoke => format!("{who}: withdraw the pending invitation"),
+        MemberAction::Invite { role } => format!(": invite as {role}"),
+        MemberAction::Remove => String::new(),
+        MemberAction::Revoke => ": withdraw the pending invitation".to_string(),
         MemberAction::SetRole { from, to } => {
             let from = from
                 .map(|r| r.to_string())
                 .unwrap_or_else(|| "(none)".into());
-            format!("{who}: role {from} → {to}")
+            format!(": role {from} → {to}")
         }
         MemberAction::SetData { fields, .. } => {
             let parts: Vec<String> = fields
@@ -91,13 +122,61 @@ fn member_text(change: &MemberChange) -> String {
                     format!("{}: {} → {}", f.field, show(&f.before), show(&f.after))
                 })
                 .collect();
-            format!("{who}: data {}", parts.join(", "))
+            format!(": data {}", one_line(&parts.join(", ")))
         }
     }
 }
 
+/// One member line without its symbol, for example `carol@acme.com (carol) as owner`.
+fn member_text(change: &MemberChange) -> String {
+    format!("{}{}", who(&change.member), action_text(&change.action))
+}
+
+/// `1 person`, `3 people`.
+fn count_of(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn compact(data: &crate::model::Data) -> String {
     serde_json::to_string(data).unwrap_or_default()
+}
+
+/// What a member change does to the person's access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Effect {
+    /// Added or invited.
+    Gains,
+    /// Removed, or a pending invitation withdrawn.
+    Loses,
+    /// A role or campaign data changes; the membership stays.
+    Changes,
+}
+
+fn effect(action: &MemberAction) -> Effect {
+    match action {
+        MemberAction::Add { .. } | MemberAction::Invite { .. } => Effect::Gains,
+        MemberAction::Remove | MemberAction::Revoke => Effect::Loses,
+        MemberAction::SetRole { .. } | MemberAction::SetData { .. } => Effect::Changes,
+    }
+}
+
+/// Whether the change gives owner/admin rights the person did not have: added or invited
+/// as one, or a role that rises to one. Read from the action, like the diff's
+/// `privilege_raised`, so a hand-made plan is described by what it does.
+fn raises(action: &MemberAction) -> bool {
+    match action {
+        MemberAction::Add { role, .. } => role.is_some_and(|r| r.is_privileged()),
+        MemberAction::Invite { role } => role.is_privileged(),
+        MemberAction::SetRole { from, to } => {
+            to.is_privileged() && !from.is_some_and(|r| r.is_privileged())
+        }
+        _ => false,
+    }
+}
+
+/// Whether the change takes owner/admin rights away while the membership stays.
+fn lowers(action: &MemberAction) -> bool {
+    matches!(action, MemberAction::SetRole { from: Some(f), to } if f.is_privileged() && !to.is_privileged())
 }
 
 /// Reviewer-facing wording for a risk.
@@ -114,9 +193,28 @@ fn risk_label(risk: Risk) -> &'static str {
     }
 }
 
+/// Risks from the one a reviewer must see first to the least: it picks a member's marker
+/// and orders Markdown's per-resource detail.
+const RISK_ORDER: [Risk; 8] = [
+    Risk::Prune,
+    Risk::OverRemovalLimit,
+    Risk::Leaver,
+    Risk::Offboarded,
+    Risk::PrivilegeRaised,
+    Risk::Expired,
+    Risk::Removal,
+    Risk::PrivilegeLowered,
+];
+
+/// Higher is riskier; 0 for no risk.
+fn risk_weight(risk: Risk) -> usize {
+    RISK_ORDER
+        .iter()
+        .position(|r| *r == risk)
+        .map_or(0, |i| RISK_ORDER.len() - i)
+}
+
 /// The most telling risk of a member change, for its inline marker.
 fn member_risk(change: &MemberChange) -> Option<Risk> {
-    [Risk::Leaver, Risk::PrivilegeRaised, Risk::Removal]
-        .into_iter()
-        .find(|r| change.risks.contains(r))
+    change.risks.iter().copied().max_by_key(|r| risk_weight(*r))
 }
