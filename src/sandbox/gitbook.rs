@@ -16,6 +16,13 @@
 //! - Team titles must be 1..=64 characters; duplicate titles are allowed (nothing says otherwise).
 //! - `search` matches a case-insensitive substring of the display name or email; `title` likewise for teams.
 //! - Rate-limit headers on every response; `X-RateLimit-Reset` is epoch seconds (B4); 429 body as GB-RL, valid JSON.
+//! - Invites (ADDENDUM §2.1): role `read` when neither the item nor the body names one; `sso` must be a boolean and
+//!   is otherwise ignored (no `failedSSOEmails`); an address twice in one body counts once (the first role wins);
+//!   an empty `emails` or a bad address or role → 400; an address that is already a member → 400 naming it, nothing
+//!   invited; re-inviting a pending address is a re-send (200, counted, event, role updated). Availability and
+//!   pending-vs-member are knobs (`gitbook_invites`, `gitbook_invitees`).
+//! - A pending invitee is not a member: absent from the members list, and team adds naming them are the 400 above.
+//! - `DELETE …/members/{user}` removes the member from every team of the organization too; 205/204 as B1; no 202.
 
 // Helpers return a ready `Response` as their error, the way axum handlers answer.
 #![allow(clippy::result_large_err)]
@@ -27,11 +34,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Api, AppState};
+use super::{Api, AppState, GitbookInvitees, GitbookInvites};
 
 const NAME: &str = "gitbook";
 const DEFAULT_LIMIT: usize = 100;
@@ -51,6 +58,22 @@ pub struct World {
     /// member of the first organization whose role is `admin`.
     #[serde(default)]
     pub me: Option<String>,
+    /// Pending email invitations (`POST /v1/orgs/{org}/invites` under the `pending`
+    /// invitees knob). GitBook has no route that lists them; they are kept here so tests
+    /// can see them and `POST /_sandbox/gitbook/accept` can turn one into a member.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invites: Vec<Invite>,
+}
+
+/// A pending invitation: who, into which organization, with which organization role.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invite {
+    pub org: String,
+    pub email: String,
+    /// The organization role the invitee gets on joining; null for a guest.
+    #[serde(default)]
+    pub role: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -183,7 +206,11 @@ impl Api for Gitbook {
         Router::new()
             .route("/v1/user", get(me))
             .route("/v1/orgs/{org}/members", get(members))
-            .route("/v1/orgs/{org}/members/{user}", get(member_get))
+            .route(
+                "/v1/orgs/{org}/members/{user}",
+                get(member_get).delete(member_delete),
+            )
+            .route("/v1/orgs/{org}/invites", post(invite))
             .route("/v1/orgs/{org}/teams", get(teams).put(team_create))
             .route(
                 "/v1/orgs/{org}/teams/{team}",
@@ -952,6 +979,259 @@ async fn team_member_delete(
             StatusCode::RESET_CONTENT.into_response()
         }
         Ok(false) => StatusCode::NO_CONTENT.into_response(),
+        Err(r) => r,
+    }
+}
+
+// ---------------------------------------------------------------- invites and removals
+
+/// Organization roles (`MemberRole`); an invitation may also give null, a guest.
+const ORG_ROLES: &[&str] = &["admin", "create", "edit", "review", "comment", "read"];
+
+/// The organization role of an invitee when neither the item nor the body names one [I].
+const DEFAULT_INVITE_ROLE: &str = "read";
+
+fn org_role(v: &Value, what: &str) -> Result<Option<String>, Response> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(r) if ORG_ROLES.contains(&r.as_str()) => Ok(Some(r.clone())),
+        _ => Err(error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "{what} must be one of admin, create, edit, review, comment, read, or null for a guest"
+            ),
+        )),
+    }
+}
+
+/// The `(email, role)` of each invitee of an `InviteUsersToOrganization` body, once each.
+fn invitees(body: &Value) -> Result<Vec<(String, Option<String>)>, Response> {
+    let Some(obj) = body.as_object() else {
+        return Err(error(StatusCode::BAD_REQUEST, "the body must be an object"));
+    };
+    let default_role = match obj.get("role") {
+        None => Some(DEFAULT_INVITE_ROLE.to_string()),
+        Some(r) => org_role(r, "role")?,
+    };
+    if !matches!(obj.get("sso"), None | Some(Value::Bool(_))) {
+        return Err(error(StatusCode::BAD_REQUEST, "sso must be a boolean"));
+    }
+    let items = match obj.get("emails") {
+        Some(Value::Array(items)) if !items.is_empty() => items,
+        Some(Value::Array(_)) => {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "emails must list at least one email",
+            ));
+        }
+        Some(_) => return Err(error(StatusCode::BAD_REQUEST, "emails must be a list")),
+        None => return Err(error(StatusCode::BAD_REQUEST, "emails is required")),
+    };
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    for item in items {
+        let (email, role) = match item {
+            Value::String(e) => (e.as_str(), default_role.clone()),
+            Value::Object(o) => match (o.get("email").and_then(Value::as_str), o.get("role")) {
+                (Some(e), Some(r)) => (e, org_role(r, "emails[].role")?),
+                _ => {
+                    return Err(error(
+                        StatusCode::BAD_REQUEST,
+                        "each emails[] object needs both email and role",
+                    ));
+                }
+            },
+            _ => {
+                return Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "emails[] items must be an email or {\"email\", \"role\"}",
+                ));
+            }
+        };
+        if !super::valid_email(email) {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                &format!("{email} is not a valid email address"),
+            ));
+        }
+        if !out.iter().any(|(e, _)| e.eq_ignore_ascii_case(email)) {
+            out.push((email.to_string(), role));
+        }
+    }
+    Ok(out)
+}
+
+fn is_member_email(org: &Org, email: &str) -> bool {
+    org.members.iter().any(|m| {
+        m.email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(email))
+    })
+}
+
+/// A new organization member for someone who joined by invitation.
+fn joined(id: String, email: &str, role: Option<String>, now: String) -> Member {
+    Member {
+        id,
+        name: email.split('@').next().unwrap_or(email).to_string(),
+        email: Some(email.to_string()),
+        role,
+        joined_at: now,
+    }
+}
+
+/// `POST /v1/orgs/{org}/invites` (ADDENDUM §2.1): 200 `{users, invited}`.
+async fn invite(
+    State(st): State<AppState>,
+    Path(org): Path<String>,
+    h: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = auth(&st, &h) {
+        return r;
+    }
+    let behaviour = st.behaviour();
+    match behaviour.gitbook_invites {
+        GitbookInvites::Available => {}
+        GitbookInvites::Forbidden => {
+            return error(
+                StatusCode::FORBIDDEN,
+                "You do not have permission to invite users to this organization",
+            );
+        }
+        GitbookInvites::NotFound => return error(StatusCode::NOT_FOUND, "Not found"),
+    }
+    let wanted = match body_json(&body).and_then(|b| invitees(&b)) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let immediate = behaviour.gitbook_invitees == GitbookInvitees::Immediate;
+    let now = st.now();
+    let outcome = st.write(|w| {
+        let g = &mut w.gitbook;
+        let o = g
+            .organizations
+            .get_mut(&org)
+            .ok_or_else(|| not_found("Organization"))?;
+        if let Some((email, _)) = wanted.iter().find(|(e, _)| is_member_email(o, e)) {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                &format!("{email} is already a member of the organization"),
+            ));
+        }
+        let mut users = Vec::new();
+        let mut events = Vec::new();
+        for (email, role) in &wanted {
+            let pending = g
+                .invites
+                .iter()
+                .position(|i| i.org == org && i.email.eq_ignore_ascii_case(email));
+            if immediate {
+                let id = st.new_id(20);
+                o.members
+                    .push(joined(id.clone(), email, role.clone(), now.clone()));
+                if let Some(at) = pending {
+                    g.invites.remove(at);
+                }
+                events.push(json!({"org": org, "email": email, "role": role, "status": "member", "user": id}));
+                users.push(id);
+            } else {
+                match pending.and_then(|at| g.invites.get_mut(at)) {
+                    Some(i) => i.role = role.clone(),
+                    None => g.invites.push(Invite {
+                        org: org.clone(),
+                        email: email.clone(),
+                        role: role.clone(),
+                    }),
+                }
+                events.push(json!({"org": org, "email": email, "role": role, "status": "pending", "resent": pending.is_some()}));
+            }
+        }
+        Ok::<_, Response>((users, events))
+    });
+    match outcome {
+        Ok((users, events)) => {
+            let invited = events.len();
+            for e in events {
+                st.event(NAME, "invite.create", e);
+            }
+            axum::Json(json!({"users": users, "invited": invited})).into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+/// The test hook behind `POST /_sandbox/gitbook/accept`: the pending invitation to `email`
+/// (in `org`, or the first organization that has one) becomes a member with a new user id
+/// and the invited role. Returns (organization, user id); `None` when none is pending.
+pub(crate) fn accept_invite(
+    st: &AppState,
+    org: Option<&str>,
+    email: &str,
+) -> Option<(String, String)> {
+    let now = st.now();
+    let (org, id, role) = st.write(|w| {
+        let g = &mut w.gitbook;
+        let at = g.invites.iter().position(|i| {
+            i.email.eq_ignore_ascii_case(email)
+                && org.is_none_or(|o| i.org == o)
+                && g.organizations.contains_key(&i.org)
+        })?;
+        let inv = g.invites.remove(at);
+        let o = g.organizations.get_mut(&inv.org)?;
+        let id = st.new_id(20);
+        o.members
+            .push(joined(id.clone(), &inv.email, inv.role.clone(), now));
+        Some((inv.org, id, inv.role))
+    })?;
+    st.event(
+        NAME,
+        "invite.accept",
+        json!({"org": org, "email": email, "user": id, "role": role}),
+    );
+    Some((org, id))
+}
+
+/// `DELETE /v1/orgs/{org}/members/{user}`: 205 removed (from every team too), 204 when
+/// the user was not a member.
+async fn member_delete(
+    State(st): State<AppState>,
+    Path((org, user)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Response {
+    if let Err(r) = auth(&st, &h) {
+        return r;
+    }
+    let removed = st.write(|w| {
+        let o = w
+            .gitbook
+            .organizations
+            .get_mut(&org)
+            .ok_or_else(|| not_found("Organization"))?;
+        let before = o.members.len();
+        o.members.retain(|m| m.id != user);
+        if o.members.len() == before {
+            return Ok::<_, Response>(None);
+        }
+        let mut teams = Vec::new();
+        for t in &mut o.teams {
+            let had = t.members.len();
+            t.members.retain(|m| m.user != user);
+            if t.members.len() < had {
+                teams.push(t.id.clone());
+            }
+        }
+        Ok(Some(teams))
+    });
+    match removed {
+        Ok(Some(teams)) => {
+            st.event(
+                NAME,
+                "member.remove",
+                json!({"org": org, "user": user, "teams": teams}),
+            );
+            StatusCode::RESET_CONTENT.into_response()
+        }
+        Ok(None) => StatusCode::NO_CONTENT.into_response(),
         Err(r) => r,
     }
 }

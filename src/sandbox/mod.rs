@@ -16,8 +16,8 @@ mod server;
 mod variants;
 
 pub use server::{
-    Arrival, Faults, Knobs, Sandbox, SandboxError, SandboxHandle, Stats, Variant, load_state,
-    serve_blocking,
+    Arrival, Faults, GitbookInvitees, GitbookInvites, Knobs, Sandbox, SandboxError, SandboxHandle,
+    Stats, Variant, load_state, serve_blocking,
 };
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -66,6 +66,15 @@ struct Shared {
     rng: Mutex<StdRng>,
     max_page_size: Mutex<Option<usize>>,
     variants: Mutex<std::collections::BTreeSet<Variant>>,
+    behaviour: Mutex<Behaviour>,
+}
+
+/// The knobs that change how an API answers (rather than how the core delivers it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Behaviour {
+    pub gitbook_invites: GitbookInvites,
+    pub gitbook_invitees: GitbookInvitees,
+    pub contentful_strict_alpha_header: bool,
 }
 
 /// Shared handler state. Cheap to clone.
@@ -86,7 +95,17 @@ impl AppState {
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             max_page_size: Mutex::new(None),
             variants: Mutex::new(Default::default()),
+            behaviour: Mutex::new(Behaviour::default()),
         }))
+    }
+
+    pub(crate) fn set_behaviour(&self, behaviour: Behaviour) {
+        *lock(&self.0.behaviour) = behaviour;
+    }
+
+    /// The knobs that change answers (GitBook invites, Contentful's alpha header).
+    pub(crate) fn behaviour(&self) -> Behaviour {
+        *lock(&self.0.behaviour)
     }
 
     /// The `max_page_size` knob: when set, every API clamps its page size to at most this.
@@ -300,6 +319,15 @@ impl HashIndex<usize> {
         self.get(fold(key, false))
             .find(|i| items.get(*i).is_some_and(|item| id(item) == key))
     }
+}
+
+/// Whether `e` looks like an email address: `local@domain.tld`, no whitespace, at most 254
+/// characters (the one check every emulated API applies to an address it is given).
+pub(crate) fn valid_email(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    !local.is_empty() && domain.contains('.') && !e.contains(char::is_whitespace) && e.len() <= 254
 }
 
 /// FNV-1a of a key's bytes, optionally ASCII-lower-cased (emails compare that way).

@@ -959,13 +959,6 @@ fn eligible(org: &Org, email: &str) -> bool {
     verified || is_member_email(org, email)
 }
 
-fn valid_email(e: &str) -> bool {
-    let Some((local, domain)) = e.split_once('@') else {
-        return false;
-    };
-    !local.is_empty() && domain.contains('.') && !e.contains(char::is_whitespace) && e.len() <= 254
-}
-
 type Q = Query<HashMap<String, String>>;
 
 // ---------------------------------------------------------------- organizations
@@ -1446,7 +1439,7 @@ fn resolve_group_items(org: &Org, body: &Value) -> Result<Vec<String>, Response>
                 ),
             },
             (Some(_), _) => Err(json!({"user_id": ["Must be a valid UUID."]})),
-            (None, Some(Value::String(e))) if !valid_email(e) => {
+            (None, Some(Value::String(e))) if !super::valid_email(e) => {
                 Err(json!({"email": ["Enter a valid email address."]}))
             }
             (None, Some(Value::String(e))) if !eligible(org, e) => Err(json!({"email": [
@@ -1799,7 +1792,7 @@ fn resolve_campaign_items(org: &Org, body: &Value) -> Result<Vec<MemberInput>, R
                     err.insert("email".into(), json!(["This field is required."]));
                     None
                 }
-                Some(Value::String(e)) if !valid_email(e) || e.chars().count() > 128 => {
+                Some(Value::String(e)) if !super::valid_email(e) || e.chars().count() > 128 => {
                     err.insert("email".into(), json!(["Enter a valid email address."]));
                     None
                 }
@@ -1986,7 +1979,7 @@ async fn invitation_create(
         Err(r) => return r,
     };
     let email = match body.get("email") {
-        Some(Value::String(e)) if valid_email(e) => e.clone(),
+        Some(Value::String(e)) if super::valid_email(e) => e.clone(),
         Some(_) => return bad(json!({"email": ["Enter a valid email address."]})),
         None => return bad(json!({"email": ["This field is required."]})),
     };
