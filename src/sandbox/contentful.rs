@@ -6,7 +6,8 @@
 //! - `include=sys.user` adds `includes.User`; `include=sys.organizationMembership` adds `includes.OrganizationMembership`.
 //! - `query` matches a case-insensitive substring of the user's email, first or last name.
 //! - Any accepted token acts as an organization owner (no 403); `?access_token=` works like the header.
-//! - Team membership create: unknown or pending organization membership → 422 `ValidationFailed`;
+//! - Team membership create: unknown organization membership → 422 `ValidationFailed` (a pending one is
+//!   accepted: CF-INV says invitees may join teams at once);
 //!   already in the team → 422 `ValidationFailed` with a `taken` error (C1); a missing
 //!   `organizationMembershipId` → 422; other unknown keys → 400 `UnknownKey`; `admin` is accepted and ignored (C3).
 //! - The team link of a team membership has `linkType: "Team"` (C2: the docs' example is a slip).
@@ -14,6 +15,18 @@
 //! - New objects start at `sys.version` 0 and each successful update adds 1 (C5); team PUT needs
 //!   `X-Contentful-Version` equal to it, else 409 `VersionMismatch`.
 //! - Deleting a team drops its team memberships; deleting what is absent → 404 `NotFound`.
+//! - Membership list filters `sys.status`, `role`, `sys.user.sys.id` take `attr=`, `[eq]`, `[ne]`, `[in]`, `[nin]`
+//!   (comma lists), all given ones at once; `total` counts what the filters keep.
+//! - Invitations (ADDENDUM §3.1): body keys `email` (required), `firstName`, `lastName`, `role` (default `member`);
+//!   other keys → 400 `UnknownKey`; a bad email or role → 422 `ValidationFailed`; an address that already has a
+//!   membership (active or pending) → 422 `ValidationFailed` with `details.errors[].value` the address. The answer
+//!   is the documented `Invitation` plus top-level `email`, `firstName`, `lastName`, `role` (the SDK type's fields);
+//!   `invitationUrl` is `http://{Host}/invitations/{id}?token=…` on create and `""` on GET.
+//! - An invitation makes a `pending` organization membership whose `sys.user` links a new User record carrying the
+//!   invited email (an existing user of the org with no membership is reused), so `include=sys.user` shows it.
+//! - The alpha header is optional unless the `contentful_strict_alpha_header` knob is on (then 400 `BadRequest`).
+//! - Deleting an organization membership also deletes its team memberships, its invitation, and its user record
+//!   when no other membership links it; the last active `owner` cannot be removed (403 `AccessDenied`).
 //! - Rate-limit headers on every response: `…-Second-Limit`, `…-Second-Remaining`, `X-Contentful-RateLimit-Reset`
 //!   (0 normally, seconds to wait on 429) (C6: the limit is kept per token).
 
@@ -27,7 +40,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -62,6 +75,9 @@ pub struct Org {
     pub memberships: Vec<Membership>,
     #[serde(default)]
     pub teams: Vec<Team>,
+    /// Invitations made through `POST …/invitations`; each has a pending membership.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invitations: Vec<Invitation>,
     /// Positions by id, built on first read and dropped by every write (see
     /// [`World::invalidate`]); only read handlers use it.
     #[serde(skip)]
@@ -124,6 +140,27 @@ pub struct Membership {
     /// `active` or `pending` (an open invitation).
     #[serde(default = "active")]
     pub status: String,
+}
+
+/// An invitation into the organization and the pending membership it made.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invitation {
+    pub id: String,
+    /// The organization membership id it created.
+    pub membership: String,
+    pub email: String,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+    #[serde(default = "member")]
+    pub role: String,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// The user who invited (`sys.createdBy`).
+    #[serde(default)]
+    pub created_by: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -198,8 +235,10 @@ impl Api for Contentful {
             )
             .route(
                 "/organizations/{org}/organization_memberships/{id}",
-                get(membership_get),
+                get(membership_get).delete(membership_delete),
             )
+            .route("/organizations/{org}/invitations", post(invitation_create))
+            .route("/organizations/{org}/invitations/{id}", get(invitation_get))
             .route("/users/me", get(me))
             .route("/organizations/{org}/users", get(users))
             .route("/organizations/{org}/users/{id}", get(user_get))
@@ -393,6 +432,35 @@ fn collection_of<T>(
     axum::Json(body).into_response()
 }
 
+/// The filters a collection query puts on one attribute (CF-OM): `attr=v` and `attr[eq]=v`,
+/// `attr[ne]=v`, `attr[in]=a,b`, `attr[nin]=a,b`; an item is kept when all given ones hold.
+struct AttrFilter<'q> {
+    eq: Vec<&'q str>,
+    ne: Vec<&'q str>,
+    within: Option<Vec<&'q str>>,
+    outside: Vec<&'q str>,
+}
+
+impl<'q> AttrFilter<'q> {
+    fn of(q: &'q HashMap<String, String>, attr: &str) -> Self {
+        let get = |op: &str| q.get(&format!("{attr}{op}")).map(String::as_str);
+        let list = |v: &'q str| v.split(',').map(str::trim).collect::<Vec<_>>();
+        AttrFilter {
+            eq: get("").into_iter().chain(get("[eq]")).collect(),
+            ne: get("[ne]").into_iter().collect(),
+            within: get("[in]").map(list),
+            outside: get("[nin]").map(list).unwrap_or_default(),
+        }
+    }
+
+    fn keeps(&self, value: &str) -> bool {
+        self.eq.iter().all(|v| *v == value)
+            && self.ne.iter().all(|v| *v != value)
+            && self.within.as_ref().is_none_or(|vs| vs.contains(&value))
+            && !self.outside.contains(&value)
+    }
+}
+
 fn wants_include(q: &HashMap<String, String>, what: &str) -> bool {
     q.get("include")
         .is_some_and(|i| i.split(',').any(|p| p.trim() == what))
@@ -539,18 +607,13 @@ async fn memberships(
                 .map(|u| u.id.as_str())
                 .collect()
         });
-        let user_in: Option<Vec<&str>> =
-            q.get("sys.user.sys.id[in]").map(|v| v.split(',').collect());
+        let status = AttrFilter::of(&q, "sys.status");
+        let role = AttrFilter::of(&q, "role");
+        let user = AttrFilter::of(&q, "sys.user.sys.id");
         let items: Vec<&Membership> = o
             .memberships
             .iter()
-            .filter(|m| q.get("sys.status").is_none_or(|s| &m.status == s))
-            .filter(|m| q.get("role").is_none_or(|r| &m.role == r))
-            .filter(|m| {
-                user_in
-                    .as_ref()
-                    .is_none_or(|ids| ids.contains(&m.user.as_str()))
-            })
+            .filter(|m| status.keeps(&m.status) && role.keeps(&m.role) && user.keeps(&m.user))
             .filter(|m| {
                 matching
                     .as_ref()
@@ -567,6 +630,17 @@ async fn memberships(
     })
 }
 
+/// The token's own user id in `o`: the state file's `me`, else the user of the first
+/// `owner` membership.
+fn caller(me: &Option<String>, o: &Org) -> Option<String> {
+    me.clone().or_else(|| {
+        o.memberships
+            .iter()
+            .find(|m| m.role == "owner")
+            .map(|m| m.user.clone())
+    })
+}
+
 /// `GET /users/me` (ADDENDUM §3.2): the token's own user.
 async fn me(State(st): State<AppState>, h: HeaderMap, Query(q): Q) -> Response {
     if let Err(r) = auth(&st, &h, &q) {
@@ -575,15 +649,7 @@ async fn me(State(st): State<AppState>, h: HeaderMap, Query(q): Q) -> Response {
     st.read(|w| {
         let c = &w.contentful;
         let found = c.organizations.values().find_map(|o| {
-            let id = match &c.me {
-                Some(id) => id.clone(),
-                None => o
-                    .memberships
-                    .iter()
-                    .find(|m| m.role == "owner")?
-                    .user
-                    .clone(),
-            };
+            let id = caller(&c.me, o)?;
             o.users.iter().find(|u| u.id == id)
         });
         match found {
@@ -905,20 +971,13 @@ async fn org_team_memberships(
             Ok(o) => o,
             Err(r) => return r,
         };
-        let filter: Option<Vec<&str>> = q
-            .get("sys.organizationMembership.sys.id[in]")
-            .or(q.get("sys.organizationMembership.sys.id"))
-            .map(|v| v.split(',').collect());
+        let filter = AttrFilter::of(&q, "sys.organizationMembership.sys.id");
         let users = users_of_all(o);
         let items = o
             .teams
             .iter()
             .flat_map(|t| t.members.iter().map(move |tm| (t, tm)))
-            .filter(|(_, tm)| {
-                filter
-                    .as_ref()
-                    .is_none_or(|ids| ids.contains(&tm.membership.as_str()))
-            })
+            .filter(|(_, tm)| filter.keeps(&tm.membership))
             .map(|(t, tm)| team_membership_json(&users, &org, t, tm))
             .collect();
         collection(&st, &q, items, |page| includes_for(o, &q, page))
@@ -1010,17 +1069,38 @@ async fn team_membership_create(
     };
     let id = st.new_id(22);
     let created = st.write(|w| {
-        let o = w.contentful.organizations.get_mut(&org).ok_or_else(|| not_found("Organization", &org))?;
+        let o = w
+            .contentful
+            .organizations
+            .get_mut(&org)
+            .ok_or_else(|| not_found("Organization", &org))?;
+        // A pending membership (an open invitation) may join teams at once (CF-INV).
         let user = match o.memberships.iter().find(|m| m.id == membership) {
-            Some(m) if m.status == "active" => m.user.clone(),
-            Some(_) => return Err(validation("organizationMembershipId", "invalid", "The organization membership is pending: the user has not accepted the invitation")),
-            None => return Err(validation("organizationMembershipId", "notResolvable", "No active organization membership with this id exists in the organization")),
+            Some(m) => m.user.clone(),
+            None => {
+                return Err(validation(
+                    "organizationMembershipId",
+                    "notResolvable",
+                    "No organization membership with this id exists in the organization",
+                ));
+            }
         };
-        let t = o.teams.iter_mut().find(|t| t.id == team).ok_or_else(|| not_found("Team", &team))?;
+        let t = o
+            .teams
+            .iter_mut()
+            .find(|t| t.id == team)
+            .ok_or_else(|| not_found("Team", &team))?;
         if t.members.iter().any(|m| m.membership == membership) {
-            return Err(validation("organizationMembership", "taken", "The user is already a member of this team"));
+            return Err(validation(
+                "organizationMembership",
+                "taken",
+                "The user is already a member of this team",
+            ));
         }
-        let tm = TeamMembership { id: id.clone(), membership: membership.clone() };
+        let tm = TeamMembership {
+            id: id.clone(),
+            membership: membership.clone(),
+        };
         t.members.push(tm.clone());
         let users = HashMap::from([(membership.as_str(), user.as_str())]);
         Ok::<_, Response>(team_membership_json(&users, &org, t, &tm))
@@ -1075,6 +1155,276 @@ async fn team_membership_delete(
             StatusCode::NO_CONTENT.into_response()
         }
         Ok(None) => not_found("TeamMembership", &id),
+        Err(r) => r,
+    }
+}
+
+// ---------------------------------------------------------------- invitations and removals
+
+const ORG_ROLES: &[&str] = &["owner", "admin", "developer", "member"];
+
+/// The feature the invitation routes need in `x-contentful-enable-alpha-feature`.
+const ALPHA_FEATURE: &str = "pending-org-membership";
+
+fn invitation_json(inv: &Invitation, url: &str) -> Value {
+    let at = inv.created_at.as_deref().unwrap_or("2024-01-01T00:00:00Z");
+    let mut sys = json!({
+        "type": "Invitation", "id": inv.id, "status": "open",
+        "organizationMembership": link("OrganizationMembership", &inv.membership),
+        "createdAt": at, "updatedAt": at, "user": null, "invitationUrl": url,
+    });
+    if let Some(by) = &inv.created_by {
+        sys["createdBy"] = link("User", by);
+    }
+    json!({
+        "email": inv.email, "firstName": inv.first_name, "lastName": inv.last_name,
+        "role": inv.role, "sys": sys,
+    })
+}
+
+/// The fields of an invitation body: (email, first name, last name, role).
+fn invitation_body(body: &Value) -> Result<(String, String, String, String), Response> {
+    let Some(obj) = body.as_object() else {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "The body must be a JSON object.",
+            None,
+        ));
+    };
+    let unknown: Vec<&String> = obj
+        .keys()
+        .filter(|k| !["email", "firstName", "lastName", "role"].contains(&k.as_str()))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "UnknownKey",
+            "The body you sent contains an unknown key.",
+            Some(json!({"errors": [{"name": "unknown", "keys": unknown}]})),
+        ));
+    }
+    let email = match obj.get("email") {
+        Some(Value::String(e)) if super::valid_email(e) => e.clone(),
+        Some(_) => return Err(validation("email", "invalid", "The email is not valid")),
+        None => {
+            return Err(validation(
+                "email",
+                "required",
+                "The property \"email\" is required here",
+            ));
+        }
+    };
+    let name = |key: &str| match obj.get(key) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(n)) => Ok(n.clone()),
+        Some(_) => Err(validation(key, "type", "Must be a string")),
+    };
+    let (first, last) = (name("firstName")?, name("lastName")?);
+    let role = match obj.get("role") {
+        None | Some(Value::Null) => member(),
+        Some(Value::String(r)) if ORG_ROLES.contains(&r.as_str()) => r.clone(),
+        Some(_) => {
+            return Err(validation(
+                "role",
+                "in",
+                "The role must be one of owner, admin, developer, member",
+            ));
+        }
+    };
+    Ok((email, first, last, role))
+}
+
+/// `POST /organizations/{org}/invitations` (ADDENDUM §3.1): 201 `Invitation`, and a
+/// pending organization membership that teams accept at once.
+async fn invitation_create(
+    State(st): State<AppState>,
+    Path(org): Path<String>,
+    h: HeaderMap,
+    Query(q): Q,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    if st.behaviour().contentful_strict_alpha_header {
+        let named = h
+            .get_all("x-contentful-enable-alpha-feature")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|f| f.trim() == ALPHA_FEATURE);
+        if !named {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                &format!(
+                    "This endpoint needs the x-contentful-enable-alpha-feature header with {ALPHA_FEATURE}."
+                ),
+                None,
+            );
+        }
+    }
+    let (email, first_name, last_name, role) =
+        match body_json(&body).and_then(|b| invitation_body(&b)) {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
+    let host = h
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    let now = st.now();
+    let created = st.write(|w| {
+        let me = w.contentful.me.clone();
+        let o = w
+            .contentful
+            .organizations
+            .get_mut(&org)
+            .ok_or_else(|| not_found("Organization", &org))?;
+        let same = |u: &User| u.email.eq_ignore_ascii_case(&email);
+        let taken = o
+            .memberships
+            .iter()
+            .any(|m| o.users.iter().any(|u| u.id == m.user && same(u)));
+        if taken {
+            return Err(error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "ValidationFailed",
+                "Validation error",
+                Some(json!({"errors": [{"name": "taken", "path": ["email"], "value": email,
+                    "details": format!("{email} is already a member of or invited to the organization")}]})),
+            ));
+        }
+        let user = match o.users.iter().find(|u| same(u)) {
+            Some(u) => u.id.clone(),
+            None => {
+                let id = st.new_id(22);
+                o.users.push(User {
+                    id: id.clone(),
+                    email: email.clone(),
+                    first_name: first_name.clone(),
+                    last_name: last_name.clone(),
+                });
+                id
+            }
+        };
+        let membership = st.new_id(22);
+        o.memberships.push(Membership {
+            id: membership.clone(),
+            user,
+            role: role.clone(),
+            status: "pending".into(),
+        });
+        let inv = Invitation {
+            id: st.new_id(22),
+            membership,
+            email: email.clone(),
+            first_name,
+            last_name,
+            role,
+            created_at: Some(now),
+            created_by: caller(&me, o),
+        };
+        let url = format!(
+            "http://{host}/invitations/{}?token={}",
+            inv.id,
+            st.new_id(32)
+        );
+        let json = invitation_json(&inv, &url);
+        o.invitations.push(inv);
+        Ok::<_, Response>(json)
+    });
+    match created {
+        Ok(json) => {
+            st.event(
+                NAME,
+                "invitation.create",
+                json!({"org": org, "invitation": json["sys"]["id"], "email": json["email"],
+                       "role": json["role"], "membership": json["sys"]["organizationMembership"]["sys"]["id"]}),
+            );
+            (StatusCode::CREATED, axum::Json(json)).into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+/// `GET /organizations/{org}/invitations/{id}`: the invitation, `invitationUrl` empty.
+async fn invitation_get(
+    State(st): State<AppState>,
+    Path((org, id)): Path<(String, String)>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    st.read(|w| match org_of(w, &org) {
+        Ok(o) => match o.invitations.iter().find(|i| i.id == id) {
+            Some(i) => axum::Json(invitation_json(i, "")).into_response(),
+            None => not_found("Invitation", &id),
+        },
+        Err(r) => r,
+    })
+}
+
+/// `DELETE /organizations/{org}/organization_memberships/{id}`: 204; the membership's team
+/// memberships and invitation go with it, and its user when nothing else links them.
+async fn membership_delete(
+    State(st): State<AppState>,
+    Path((org, id)): Path<(String, String)>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    if let Err(r) = auth(&st, &h, &q) {
+        return r;
+    }
+    let removed = st.write(|w| {
+        let o = w
+            .contentful
+            .organizations
+            .get_mut(&org)
+            .ok_or_else(|| not_found("Organization", &org))?;
+        let at = o
+            .memberships
+            .iter()
+            .position(|m| m.id == id)
+            .ok_or_else(|| not_found("OrganizationMembership", &id))?;
+        let owner = |m: &Membership| m.role == "owner" && m.status == "active";
+        if owner(&o.memberships[at]) && o.memberships.iter().filter(|m| owner(m)).count() == 1 {
+            return Err(error(
+                StatusCode::FORBIDDEN,
+                "AccessDenied",
+                "The last owner of an organization cannot be removed.",
+                Some(json!({"type": "OrganizationMembership", "id": id})),
+            ));
+        }
+        let m = o.memberships.remove(at);
+        let mut teams = Vec::new();
+        for t in &mut o.teams {
+            let before = t.members.len();
+            t.members.retain(|tm| tm.membership != id);
+            if t.members.len() < before {
+                teams.push(t.id.clone());
+            }
+        }
+        o.invitations.retain(|i| i.membership != id);
+        if !o.memberships.iter().any(|other| other.user == m.user) {
+            o.users.retain(|u| u.id != m.user);
+        }
+        Ok::<_, Response>((m, teams))
+    });
+    match removed {
+        // Named by the membership id, like the team-membership events.
+        Ok((m, teams)) => {
+            st.event(
+                NAME,
+                "membership.remove",
+                json!({"org": org, "membership": id, "status": m.status, "teams": teams}),
+            );
+            StatusCode::NO_CONTENT.into_response()
+        }
         Err(r) => r,
     }
 }
