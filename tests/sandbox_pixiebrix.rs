@@ -450,6 +450,75 @@ async fn invitations() {
 }
 
 #[tokio::test]
+async fn invitations_are_revoked_by_id() {
+    let h = start(0, Knobs::default()).await;
+    let p = format!("/api/organizations/{ORG}/invitations/");
+    let mut ids = Vec::new();
+    for email in ["one@acme.test", "two@acme.test"] {
+        let r = req(&h, M::POST, &p, V2)
+            .json(&json!({"email": email}))
+            .send()
+            .await
+            .expect("send");
+        let (s, v) = body(r).await;
+        assert_eq!(s, 201);
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    let r = req(&h, M::DELETE, &format!("{p}{}/", ids[0]), V2)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 204);
+    let r = req(&h, M::GET, &p, V2).send().await.expect("send");
+    let (_, list) = body(r).await;
+    let left: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["email"].as_str())
+        .collect();
+    assert_eq!(left, vec!["two@acme.test"]);
+    let r = req(&h, M::DELETE, &format!("{p}{}/", ids[0]), V2)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        body(r).await,
+        (404, json!({"detail": "Not found."})),
+        "already revoked"
+    );
+    let other = format!(
+        "/api/organizations/99999999-9999-4999-8999-999999999999/invitations/{}/",
+        ids[1]
+    );
+    let r = req(&h, M::DELETE, &other, V2).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 404, "unknown organization");
+    let r = req(
+        &h,
+        M::DELETE,
+        &format!("{p}{}/", ids[1]),
+        "application/json; version=9.9",
+    )
+    .send()
+    .await
+    .expect("send");
+    assert_eq!(r.status().as_u16(), 406);
+    let r = reqwest::Client::new()
+        .delete(format!("{}{p}{}/", h.base_url(), ids[1]))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 401);
+    let revokes: Vec<_> = h
+        .events()
+        .into_iter()
+        .filter(|e| e.action == "invitation.revoke")
+        .collect();
+    assert_eq!(revokes.len(), 1);
+    assert_eq!(revokes[0].detail["email"], "one@acme.test");
+}
+
+#[tokio::test]
 async fn rate_limit_answers_drf_429() {
     let knobs = Knobs {
         rate_limit: 2,

@@ -27,6 +27,7 @@
 //! - Deleting a team membership also removes that user's group memberships (campaign members stay).
 //! - Unparseable filter values (`role=abc`) are ignored rather than answered with 400.
 //! - The core's rate limit counts every request carrying a token, before auth (DRF throttles after).
+//! - Invitation revoke (`DELETE …/invitations/{id}/`, ADDENDUM §1.1) serves the collection's versions (A5).
 
 // Helpers return a ready `Response` as their error, the way axum handlers answer.
 #![allow(clippy::result_large_err)]
@@ -293,6 +294,10 @@ impl Api for Pixiebrix {
             .route(
                 "/api/organizations/{org}/invitations/",
                 get(invitations).post(invitation_create),
+            )
+            .route(
+                "/api/organizations/{org}/invitations/{id}/",
+                axum::routing::delete(invitation_revoke),
             )
     }
 
@@ -2009,6 +2014,35 @@ async fn invitation_create(
                 json!({"org": org, "email": email, "role": role}),
             );
             (StatusCode::CREATED, axum::Json(v)).into_response()
+        }
+        None => not_found(),
+    }
+}
+
+/// `DELETE /api/organizations/{org}/invitations/{id}/` (ADDENDUM §1.1): revokes a pending
+/// invitation; 204, or 404 when the organization or the invitation is unknown.
+async fn invitation_revoke(
+    State(st): State<AppState>,
+    Path((org, id)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Response {
+    if let Err(r) = prelude(&st, &h, Versions::Both) {
+        return r;
+    }
+    let revoked = st.write(|w| {
+        let oi = org_idx(w, &org)?;
+        let o = &mut w.pixiebrix.organizations[oi];
+        let at = o.invitations.iter().position(|i| i.id == id)?;
+        Some(o.invitations.remove(at))
+    });
+    match revoked {
+        Some(inv) => {
+            st.event(
+                NAME,
+                "invitation.revoke",
+                json!({"org": org, "id": id, "email": inv.email}),
+            );
+            StatusCode::NO_CONTENT.into_response()
         }
         None => not_found(),
     }
