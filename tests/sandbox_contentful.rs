@@ -2,7 +2,7 @@
 
 use reqwest::Method as M;
 use serde_json::{Value, json};
-use teamsync::sandbox::{Knobs, Sandbox, SandboxHandle, World};
+use teamsync::sandbox::{Knobs, Sandbox, SandboxHandle, Variant, World};
 
 const CT: &str = "application/vnd.contentful.management.v1+json";
 
@@ -733,4 +733,71 @@ async fn team_descriptions_are_stored_and_served() {
         .cloned()
         .unwrap();
     assert_eq!(listed["description"], "Edits more");
+}
+
+/// Every membership id of the organization, read page by page (`limit` 7).
+async fn all_membership_ids(h: &SandboxHandle, status: Option<&str>) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut skip = 0;
+    loop {
+        let mut r = req(h, M::GET, "/organization_memberships")
+            .query(&[("limit", "7"), ("skip", &skip.to_string())]);
+        if let Some(s) = status {
+            r = r.query(&[("sys.status[in]", s)]);
+        }
+        let (s, b) = body(r.send().await.unwrap()).await;
+        assert_eq!(s, 200);
+        let items = b["items"].as_array().unwrap();
+        ids.extend(
+            items
+                .iter()
+                .map(|m| m["sys"]["id"].as_str().unwrap().to_string()),
+        );
+        skip += items.len();
+        if items.is_empty() || skip as u64 >= b["total"].as_u64().unwrap() {
+            return ids;
+        }
+    }
+}
+
+#[tokio::test]
+async fn shuffled_lists_hold_the_same_items_in_another_order() {
+    let plain = start(30, Knobs::default()).await;
+    let shuffled = start(
+        30,
+        Knobs {
+            variants: [Variant::Shuffled].into(),
+            seed: 3,
+            ..Knobs::default()
+        },
+    )
+    .await;
+    for status in [None, Some("active")] {
+        let natural = all_membership_ids(&plain, status).await;
+        let served = all_membership_ids(&shuffled, status).await;
+        assert_ne!(served, natural, "not the natural order");
+        assert_eq!(served, all_membership_ids(&shuffled, status).await);
+        let (mut a, mut b) = (served.clone(), natural.clone());
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "the same items, each once, across pages");
+    }
+    let (_, users) = body(
+        req(&shuffled, M::GET, "/users")
+            .query(&[("limit", "100")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let (_, natural) = body(
+        req(&plain, M::GET, "/users")
+            .query(&[("limit", "100")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(users["total"], natural["total"]);
+    assert_ne!(users["items"], natural["items"]);
 }

@@ -4,7 +4,9 @@
 
 use reqwest::Method as M;
 use serde_json::{Value, json};
-use teamsync::sandbox::{GitbookInvitees, GitbookInvites, Knobs, Sandbox, SandboxHandle, World};
+use teamsync::sandbox::{
+    GitbookInvitees, GitbookInvites, Knobs, Sandbox, SandboxHandle, Variant, World,
+};
 
 fn seed(extra: usize) -> World {
     let mut members = vec![
@@ -674,4 +676,84 @@ async fn removing_a_member_takes_them_out_of_every_team() {
     assert_eq!(removals.len(), 1);
     assert_eq!(removals[0].detail["user"], "u_ada");
     assert_eq!(removals[0].detail["teams"].as_array().unwrap().len(), 2);
+}
+
+/// Every member id of `/orgs/acme/members`, read page by page (`limit` 7).
+async fn all_member_ids(h: &SandboxHandle) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut page: Option<String> = None;
+    loop {
+        let mut r = req(h, M::GET, "/orgs/acme/members").query(&[("limit", "7")]);
+        if let Some(p) = &page {
+            r = r.query(&[("page", p)]);
+        }
+        let (s, b) = body(r.send().await.unwrap()).await;
+        assert_eq!((s, b["count"].as_u64()), (200, Some(33)));
+        ids.extend(
+            b["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_str().unwrap().to_string()),
+        );
+        match b["next"]["page"].as_str() {
+            Some(p) => page = Some(p.to_string()),
+            None => return ids,
+        }
+    }
+}
+
+#[tokio::test]
+async fn shuffled_lists_hold_the_same_items_in_another_order() {
+    let plain = start(30, Knobs::default()).await;
+    let shuffled_knobs = |seed| Knobs {
+        variants: [Variant::Shuffled].into(),
+        seed,
+        ..Knobs::default()
+    };
+    let shuffled = start(30, shuffled_knobs(7)).await;
+    let natural = all_member_ids(&plain).await;
+    let served = all_member_ids(&shuffled).await;
+    assert_ne!(served, natural, "not the natural order");
+    assert_eq!(
+        served,
+        all_member_ids(&shuffled).await,
+        "stable between reads"
+    );
+    let mut sorted = served.clone();
+    sorted.sort();
+    let mut expected = natural.clone();
+    expected.sort();
+    assert_eq!(sorted, expected, "the same items, each once, across pages");
+    let other_seed = start(30, shuffled_knobs(8)).await;
+    assert_ne!(
+        all_member_ids(&other_seed).await,
+        served,
+        "the order follows the seed"
+    );
+    // Small lists are reordered too (never left in their natural order).
+    let (_, b) = body(
+        req(&shuffled, M::PUT, "/orgs/acme/teams/t_docs/members")
+            .json(&json!({"add": ["u_bob"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(b, Value::Null);
+    let (_, b) = body(
+        req(&shuffled, M::GET, "/orgs/acme/teams/t_docs/members")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let ids: Vec<&str> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["organization"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["u_bob", "u_ada"]);
+    assert_eq!(b["count"], 2);
 }

@@ -38,7 +38,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
@@ -375,19 +375,21 @@ fn body_json(body: &Bytes) -> Result<Value, Response> {
 /// One page of `items` in the collection wrapper, with `includes` when asked.
 fn collection(
     st: &AppState,
+    path: &str,
     q: &HashMap<String, String>,
     items: Vec<Value>,
     includes: impl Fn(&[Value]) -> Option<Value>,
 ) -> Response {
-    collection_of(st, q, items, |v| v, includes)
+    collection_of(st, path, q, items, |v| v, includes)
 }
 
 /// A collection whose items are rendered only for the requested page: rendering 20,000
 /// memberships to answer with 100 made reading them all quadratic.
 fn collection_of<T>(
     st: &AppState,
+    path: &str,
     q: &HashMap<String, String>,
-    items: Vec<T>,
+    mut items: Vec<T>,
     render: impl Fn(T) -> Value,
     includes: impl Fn(&[Value]) -> Option<Value>,
 ) -> Response {
@@ -418,6 +420,8 @@ fn collection_of<T>(
             );
         }
     };
+    // The whole collection is put in its served order first, then paged.
+    st.arrange(path, &mut items);
     let total = items.len();
     let page: Vec<Value> = items
         .into_iter()
@@ -584,6 +588,7 @@ async fn memberships(
     State(st): State<AppState>,
     Path(org): Path<String>,
     h: HeaderMap,
+    uri: Uri,
     Query(q): Q,
 ) -> Response {
     if let Err(r) = auth(&st, &h, &q) {
@@ -622,6 +627,7 @@ async fn memberships(
             .collect();
         collection_of(
             &st,
+            uri.path(),
             &q,
             items,
             |m| membership_json(&org, m),
@@ -665,6 +671,7 @@ async fn users(
     State(st): State<AppState>,
     Path(org): Path<String>,
     h: HeaderMap,
+    uri: Uri,
     Query(q): Q,
 ) -> Response {
     if let Err(r) = auth(&st, &h, &q) {
@@ -684,7 +691,7 @@ async fn users(
                     })
                 })
                 .collect();
-            collection_of(&st, &q, items, user_json, |_| None)
+            collection_of(&st, uri.path(), &q, items, user_json, |_| None)
         }
         Err(r) => r,
     })
@@ -731,6 +738,7 @@ async fn teams(
     State(st): State<AppState>,
     Path(org): Path<String>,
     h: HeaderMap,
+    uri: Uri,
     Query(q): Q,
 ) -> Response {
     if let Err(r) = auth(&st, &h, &q) {
@@ -739,6 +747,7 @@ async fn teams(
     st.read(|w| match org_of(w, &org) {
         Ok(o) => collection(
             &st,
+            uri.path(),
             &q,
             o.teams.iter().map(|t| team_json(&org, t)).collect(),
             |_| None,
@@ -934,6 +943,7 @@ async fn team_memberships(
     State(st): State<AppState>,
     Path((org, team)): Path<(String, String)>,
     h: HeaderMap,
+    uri: Uri,
     Query(q): Q,
 ) -> Response {
     if let Err(r) = auth(&st, &h, &q) {
@@ -953,7 +963,7 @@ async fn team_memberships(
             .iter()
             .map(|tm| team_membership_json(&users, &org, t, tm))
             .collect();
-        collection(&st, &q, items, |page| includes_for(o, &q, page))
+        collection(&st, uri.path(), &q, items, |page| includes_for(o, &q, page))
     })
 }
 
@@ -961,6 +971,7 @@ async fn org_team_memberships(
     State(st): State<AppState>,
     Path(org): Path<String>,
     h: HeaderMap,
+    uri: Uri,
     Query(q): Q,
 ) -> Response {
     if let Err(r) = auth(&st, &h, &q) {
@@ -980,7 +991,7 @@ async fn org_team_memberships(
             .filter(|(_, tm)| filter.keeps(&tm.membership))
             .map(|(t, tm)| team_membership_json(&users, &org, t, tm))
             .collect();
-        collection(&st, &q, items, |page| includes_for(o, &q, page))
+        collection(&st, uri.path(), &q, items, |page| includes_for(o, &q, page))
     })
 }
 

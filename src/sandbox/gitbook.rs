@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, HashMap};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
@@ -313,8 +313,9 @@ fn host(h: &HeaderMap) -> String {
         .to_string()
 }
 
-/// One page of `items`, in the GitBook list wrapper.
-fn page(st: &AppState, q: &HashMap<String, String>, items: Vec<Value>) -> Response {
+/// One page of `items`, in the GitBook list wrapper, in the order `path` serves them.
+fn page(st: &AppState, path: &str, q: &HashMap<String, String>, mut items: Vec<Value>) -> Response {
+    st.arrange(path, &mut items);
     let limit = match q.get("limit") {
         None => DEFAULT_LIMIT,
         Some(raw) => match raw.parse::<usize>() {
@@ -421,6 +422,7 @@ async fn members(
     State(st): State<AppState>,
     Path(org): Path<String>,
     h: HeaderMap,
+    uri: Uri,
     Query(q): Q,
 ) -> Response {
     if let Err(r) = auth(&st, &h) {
@@ -451,7 +453,7 @@ async fn members(
             .collect::<Vec<_>>())
     });
     match items {
-        Ok(items) => page(&st, &q, items),
+        Ok(items) => page(&st, uri.path(), &q, items),
         Err(r) => r,
     }
 }
@@ -514,6 +516,7 @@ async fn teams(
     State(st): State<AppState>,
     Path(org): Path<String>,
     h: HeaderMap,
+    uri: Uri,
     Query(q): Q,
 ) -> Response {
     if let Err(r) = auth(&st, &h) {
@@ -533,7 +536,7 @@ async fn teams(
             .collect::<Vec<_>>())
     });
     match items {
-        Ok(items) => page(&st, &q, items),
+        Ok(items) => page(&st, uri.path(), &q, items),
         Err(r) => r,
     }
 }
@@ -696,6 +699,7 @@ async fn team_members(
     State(st): State<AppState>,
     Path((org, team)): Path<(String, String)>,
     h: HeaderMap,
+    uri: Uri,
     Query(q): Q,
 ) -> Response {
     if let Err(r) = auth(&st, &h) {
@@ -723,7 +727,7 @@ async fn team_members(
             .collect::<Vec<_>>())
     });
     match items {
-        Ok(items) => page(&st, &q, items),
+        Ok(items) => page(&st, uri.path(), &q, items),
         Err(r) => r,
     }
 }

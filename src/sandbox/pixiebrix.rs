@@ -468,8 +468,9 @@ fn list(
     uri: &Uri,
     q: &HashMap<String, String>,
     version: &Option<String>,
-    items: Vec<Value>,
+    mut items: Vec<Value>,
 ) -> Response {
+    st.arrange(uri.path(), &mut items);
     match window(page_cap(st), q, version, items.len()) {
         Ok(w) => {
             let body = items[w.start..w.end].to_vec();
@@ -1028,7 +1029,7 @@ async fn memberships(
                     .flat_map(|g| g.members.iter().map(|gm| Caseless(&gm.email)))
                     .collect()
             });
-        let picked: Vec<&Membership> = o
+        let mut picked: Vec<&Membership> = o
             .memberships
             .iter()
             .filter(|m| {
@@ -1048,6 +1049,7 @@ async fn memberships(
                     })
             })
             .collect();
+        st.arrange(uri.path(), &mut picked);
         Some(window(max, &q, &v, picked.len()).map(|win| {
             let body = memberships_json(Source::Read(w, oi), &picked[win.start..win.end], &users);
             (win, body)
@@ -1410,7 +1412,7 @@ async fn group_members(
     let out = st.read(|w| {
         group_idx(w, &id).map(|(oi, gi)| {
             let o = &w.pixiebrix.organizations[oi];
-            let members = &o.groups[gi].members;
+            let members = st.arranged(uri.path(), &o.groups[gi].members);
             window(max, &q, &v, members.len()).map(|win| {
                 let body = gms_json(Source::Read(w, oi), &members[win.start..win.end]);
                 (win, body)
@@ -1764,7 +1766,7 @@ async fn campaign_members(
     let out = st.read(|w| {
         campaign_idx(w, &org, &id).map(|(oi, ci)| {
             let o = &w.pixiebrix.organizations[oi];
-            let members = &o.campaigns[ci].members;
+            let members = st.arranged(uri.path(), &o.campaigns[ci].members);
             window(max, &q, &v, members.len()).map(|win| {
                 let body = cms_json(Source::Read(w, oi), &members[win.start..win.end]);
                 (win, body)

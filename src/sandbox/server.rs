@@ -134,6 +134,28 @@ pub enum Variant {
     OversizedBody,
     /// Error answers (4xx) quote the request's `Authorization` header back.
     EchoAuthorization,
+    /// Every list serves its items in an order that is not the natural one: a shuffle fixed
+    /// by the seed, the request path and the world's version (so the pages of one read
+    /// agree), while counts and paging stay honest.
+    Shuffled,
+}
+
+impl Variant {
+    /// Every variant, in declaration order (tests that run a scenario under each use it).
+    pub const ALL: &'static [Variant] = &[
+        Variant::NoIncludes,
+        Variant::HiddenEmails,
+        Variant::NoEmails,
+        Variant::NoLink,
+        Variant::ShortPages,
+        Variant::NoAccountFlags,
+        Variant::DuplicateItems,
+        Variant::LyingCount,
+        Variant::EndlessPaging,
+        Variant::OversizedBody,
+        Variant::EchoAuthorization,
+        Variant::Shuffled,
+    ];
 }
 
 /// Probabilities of injected faults; their sum should not exceed 1.
