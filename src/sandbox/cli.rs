@@ -48,7 +48,7 @@ pub struct ServeArgs {
     /// docs/sandbox.md, "Variants".
     #[arg(long = "variant", value_enum, value_name = "VARIANT")]
     pub variants: Vec<Variant>,
-    /// How GitBook's `POST /v1/orgs/{org}/invites` answers.
+    /// How GitBook's invite route (`POST …/invites`) answers.
     #[arg(long, value_enum, default_value_t = GitbookInvites::Available)]
     pub gitbook_invites: GitbookInvites,
     /// Whether a GitBook invitee stays pending until accepted or is a member at once.

@@ -62,7 +62,7 @@ pub struct Knobs {
     pub seed: u64,
     /// Plausible answers that differ from what the notes infer (see [`Variant`]).
     pub variants: BTreeSet<Variant>,
-    /// Whether GitBook's `POST /v1/orgs/{org}/invites` is open to the token (ADDENDUM §2.1:
+    /// Whether GitBook's invite route (`POST …/invites`) is open to the token (ADDENDUM §2.1:
     /// availability unconfirmed).
     pub gitbook_invites: GitbookInvites,
     /// What a GitBook invitation makes of the invitee: pending until accepted, or a member
@@ -73,7 +73,7 @@ pub struct Knobs {
     pub contentful_strict_alpha_header: bool,
 }
 
-/// The `gitbook_invites` knob: how `POST /v1/orgs/{org}/invites` answers an accepted token.
+/// The `gitbook_invites` knob: how GitBook's invite route (`POST …/invites`) answers.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum, Serialize, Deserialize,
 )]
