@@ -261,6 +261,10 @@ impl AppState {
     }
 }
 
+/// What a handler answers: the response, or the API's error response (so handlers and the
+/// extractors of their prelude can use `?`).
+pub(crate) type Answer = Result<Response, Response>;
+
 /// What the core needs from each emulated API.
 pub trait Api {
     /// Short name used in stats and events: `pixiebrix`, `gitbook`, `contentful`.
