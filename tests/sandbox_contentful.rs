@@ -2,7 +2,7 @@
 
 use reqwest::Method as M;
 use serde_json::{Value, json};
-use teamsync::sandbox::{Knobs, Sandbox, SandboxHandle, World};
+use teamsync::sandbox::{Knobs, Sandbox, SandboxHandle, Variant, World};
 
 const CT: &str = "application/vnd.contentful.management.v1+json";
 
@@ -245,7 +245,7 @@ async fn teams_are_created_and_updated_only_with_the_current_version() {
 }
 
 #[tokio::test]
-async fn a_team_membership_needs_an_active_organization_membership() {
+async fn a_team_membership_needs_an_organization_membership() {
     let h = start(0, Knobs::default()).await;
     let post = |body: Value| {
         req(&h, M::POST, "/teams/Tdocs/team_memberships")
@@ -272,13 +272,6 @@ async fn a_team_membership_needs_an_active_organization_membership() {
         (422, Some("taken")),
         "already a member"
     );
-    let (s, _) = body(
-        post(json!({"organizationMembershipId": "OMpen"}))
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(s, 422, "a pending invitation cannot join a team");
     let (s, _) = body(
         post(json!({"organizationMembershipId": "OMnobody"}))
             .await
@@ -381,4 +374,430 @@ async fn rate_limit_answers_with_contentfuls_429_and_reset_seconds() {
     );
     let (_, b) = body(r).await;
     assert_eq!(b["sys"]["id"], "RateLimitExceeded");
+}
+
+const ALPHA: &str = "x-contentful-enable-alpha-feature";
+
+async fn invite(h: &SandboxHandle, invitation: Value) -> (u16, Value) {
+    body(
+        req(h, M::POST, "/invitations")
+            .header(ALPHA, "pending-org-membership")
+            .json(&invitation)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn invitations_make_pending_memberships_that_teams_take_at_once() {
+    let h = start(0, Knobs::default()).await;
+    let (s, inv) = invite(
+        &h,
+        json!({"email": "new@acme.test", "firstName": "New", "lastName": "Hire", "role": "developer"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{inv}");
+    assert_eq!(
+        (
+            inv["sys"]["type"].as_str(),
+            inv["sys"]["status"].as_str(),
+            inv["email"].as_str(),
+            inv["role"].as_str()
+        ),
+        (
+            Some("Invitation"),
+            Some("open"),
+            Some("new@acme.test"),
+            Some("developer")
+        )
+    );
+    assert!(inv["sys"]["user"].is_null());
+    assert_eq!(
+        inv["sys"]["organizationMembership"]["sys"]["linkType"],
+        "OrganizationMembership"
+    );
+    assert!(
+        inv["sys"]["invitationUrl"]
+            .as_str()
+            .unwrap()
+            .contains("/invitations/")
+    );
+    let om = inv["sys"]["organizationMembership"]["sys"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let inv_id = inv["sys"]["id"].as_str().unwrap().to_string();
+
+    let (s, m) = body(
+        req(&h, M::GET, &format!("/organization_memberships/{om}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, m["sys"]["status"].as_str(), m["role"].as_str()),
+        (200, Some("pending"), Some("developer"))
+    );
+    let (_, pending) = body(
+        req(&h, M::GET, "/organization_memberships")
+            .query(&[("sys.status", "pending"), ("include", "sys.user")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(pending["total"], 2);
+    let emails: Vec<&str> = pending["includes"]["User"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["email"].as_str())
+        .collect();
+    assert!(emails.contains(&"new@acme.test"), "{emails:?}");
+
+    let (s, got) = body(
+        req(&h, M::GET, &format!("/invitations/{inv_id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((s, got["sys"]["invitationUrl"].as_str()), (200, Some("")));
+    assert_eq!(
+        got["sys"]["organizationMembership"]["sys"]["id"],
+        om.as_str()
+    );
+    let (s, b) = body(req(&h, M::GET, "/invitations/nope").send().await.unwrap()).await;
+    assert_eq!((s, b["sys"]["id"].as_str()), (404, Some("NotFound")));
+
+    // The pending membership (and the seeded one) can join a team at once.
+    for id in [om.as_str(), "OMpen"] {
+        let (s, _) = body(
+            req(&h, M::POST, "/teams/Tdocs/team_memberships")
+                .json(&json!({"organizationMembershipId": id}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 201, "{id}");
+    }
+
+    // Without a role the invitee is a member; the alpha header is optional by default.
+    let (s, b) = body(
+        req(&h, M::POST, "/invitations")
+            .json(&json!({"email": "plain@acme.test"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((s, b["role"].as_str()), (201, Some("member")));
+
+    // Duplicates (active or pending) and bad bodies.
+    for dup in ["ADA@acme.test", "pen@acme.test", "new@acme.test"] {
+        let (s, b) = invite(&h, json!({"email": dup})).await;
+        assert_eq!(
+            (s, b["sys"]["id"].as_str()),
+            (422, Some("ValidationFailed")),
+            "{dup}"
+        );
+        assert_eq!(b["details"]["errors"][0]["value"], dup);
+    }
+    let (s, b) = invite(&h, json!({"email": "x@acme.test", "team": "Tdocs"})).await;
+    assert_eq!((s, b["sys"]["id"].as_str()), (400, Some("UnknownKey")));
+    for bad in [
+        json!({}),
+        json!({"email": "nope"}),
+        json!({"email": "x@acme.test", "role": "boss"}),
+    ] {
+        let (s, b) = invite(&h, bad.clone()).await;
+        assert_eq!(
+            (s, b["sys"]["id"].as_str()),
+            (422, Some("ValidationFailed")),
+            "{bad}"
+        );
+    }
+    let creates = h
+        .events()
+        .iter()
+        .filter(|e| e.action == "invitation.create")
+        .count();
+    assert_eq!(creates, 2);
+}
+
+#[tokio::test]
+async fn the_strict_knob_wants_the_alpha_header() {
+    let h = start(
+        0,
+        Knobs {
+            contentful_strict_alpha_header: true,
+            ..Knobs::default()
+        },
+    )
+    .await;
+    let (s, b) = body(
+        req(&h, M::POST, "/invitations")
+            .json(&json!({"email": "new@acme.test"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((s, b["sys"]["id"].as_str()), (400, Some("BadRequest")));
+    let (s, _) = body(
+        req(&h, M::POST, "/invitations")
+            .header(
+                ALPHA,
+                "organization-user-management-api, pending-org-membership",
+            )
+            .json(&json!({"email": "new@acme.test"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 201, "a comma-joined list naming the feature");
+}
+
+#[tokio::test]
+async fn the_status_filter_takes_every_operator_and_keeps_counts_honest() {
+    let h = start(5, Knobs::default()).await;
+    let total = |query: Vec<(&'static str, &'static str)>| {
+        let r = req(&h, M::GET, "/organization_memberships").query(&query);
+        async move {
+            let (s, b) = body(r.send().await.unwrap()).await;
+            assert_eq!(s, 200);
+            for item in b["items"].as_array().unwrap() {
+                assert!(item["sys"]["status"].is_string(), "{item}");
+            }
+            b["total"].as_u64().unwrap()
+        }
+    };
+    assert_eq!(total(vec![]).await, 8);
+    assert_eq!(total(vec![("sys.status", "active")]).await, 7);
+    assert_eq!(total(vec![("sys.status[eq]", "pending")]).await, 1);
+    assert_eq!(total(vec![("sys.status[ne]", "active")]).await, 1);
+    assert_eq!(total(vec![("sys.status[in]", "active,pending")]).await, 8);
+    assert_eq!(total(vec![("sys.status[nin]", "pending")]).await, 7);
+    assert_eq!(
+        total(vec![("sys.status[in]", "active"), ("role", "owner")]).await,
+        1
+    );
+    // Paging over a filtered list: every page agrees on the total, and holds only kept items.
+    let mut seen = Vec::new();
+    for skip in ["0", "3", "6"] {
+        let (_, b) = body(
+            req(&h, M::GET, "/organization_memberships")
+                .query(&[("sys.status", "active"), ("limit", "3"), ("skip", skip)])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(b["total"], 7);
+        for item in b["items"].as_array().unwrap() {
+            assert_eq!(item["sys"]["status"], "active");
+            seen.push(item["sys"]["id"].as_str().unwrap().to_string());
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 7);
+}
+
+#[tokio::test]
+async fn deleting_a_membership_takes_its_team_memberships_and_invitation_along() {
+    let h = start(0, Knobs::default()).await;
+    let (_, inv) = invite(&h, json!({"email": "new@acme.test"})).await;
+    let om = inv["sys"]["organizationMembership"]["sys"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let inv_id = inv["sys"]["id"].as_str().unwrap().to_string();
+    for id in [om.as_str(), "OMbob"] {
+        let (s, _) = body(
+            req(&h, M::POST, "/teams/Tdocs/team_memberships")
+                .json(&json!({"organizationMembershipId": id}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 201);
+    }
+    let delete = |id: String| {
+        let r = req(&h, M::DELETE, &format!("/organization_memberships/{id}"));
+        async move { body(r.send().await.unwrap()).await }
+    };
+    assert_eq!(delete(om.clone()).await.0, 204, "revoking the invitation");
+    let (s, _) = body(
+        req(&h, M::GET, &format!("/invitations/{inv_id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 404, "the invitation went with it");
+    let (_, users) = body(
+        req(&h, M::GET, "/users")
+            .query(&[("query", "new@acme.test")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(users["total"], 0, "and the invitee's user record");
+    assert_eq!(delete("OMbob".into()).await.0, 204);
+    let (_, team) = body(req(&h, M::GET, "/teams/Tdocs").send().await.unwrap()).await;
+    assert_eq!(team["sys"]["memberCount"], 1, "only Ada is left");
+    let (_, across) = body(
+        req(&h, M::GET, "/team_memberships")
+            .query(&[(
+                "sys.organizationMembership.sys.id[in]",
+                format!("{om},OMbob"),
+            )])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(across["total"], 0);
+    let (s, b) = delete("OMbob".into()).await;
+    assert_eq!((s, b["sys"]["id"].as_str()), (404, Some("NotFound")));
+    let (s, b) = delete("OMada".into()).await;
+    assert_eq!(
+        (s, b["sys"]["id"].as_str()),
+        (403, Some("AccessDenied")),
+        "the last owner stays"
+    );
+    let removes: Vec<Value> = h
+        .events()
+        .into_iter()
+        .filter(|e| e.action == "membership.remove")
+        .map(|e| e.detail)
+        .collect();
+    assert_eq!(removes.len(), 2);
+    assert_eq!(removes[0]["membership"], om.as_str());
+    assert_eq!(removes[0]["teams"], json!(["Tdocs"]));
+}
+
+#[tokio::test]
+async fn team_descriptions_are_stored_and_served() {
+    let h = start(0, Knobs::default()).await;
+    let (s, t) = body(
+        req(&h, M::POST, "/teams")
+            .json(&json!({"name": "Editors", "description": "Edits things"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((s, t["description"].as_str()), (201, Some("Edits things")));
+    let id = t["sys"]["id"].as_str().unwrap().to_string();
+    let (_, got) = body(
+        req(&h, M::GET, &format!("/teams/{id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(got["description"], "Edits things");
+    let (s, _) = body(
+        req(&h, M::PUT, &format!("/teams/{id}"))
+            .header("X-Contentful-Version", "0")
+            .json(&json!({"name": "Editors", "description": "Edits more"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, got) = body(
+        req(&h, M::GET, &format!("/teams/{id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(got["description"], "Edits more");
+    let (_, list) = body(req(&h, M::GET, "/teams").send().await.unwrap()).await;
+    let listed = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["sys"]["id"] == id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(listed["description"], "Edits more");
+}
+
+/// Every membership id of the organization, read page by page (`limit` 7).
+async fn all_membership_ids(h: &SandboxHandle, status: Option<&str>) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut skip = 0;
+    loop {
+        let mut r = req(h, M::GET, "/organization_memberships")
+            .query(&[("limit", "7"), ("skip", &skip.to_string())]);
+        if let Some(s) = status {
+            r = r.query(&[("sys.status[in]", s)]);
+        }
+        let (s, b) = body(r.send().await.unwrap()).await;
+        assert_eq!(s, 200);
+        let items = b["items"].as_array().unwrap();
+        ids.extend(
+            items
+                .iter()
+                .map(|m| m["sys"]["id"].as_str().unwrap().to_string()),
+        );
+        skip += items.len();
+        if items.is_empty() || skip as u64 >= b["total"].as_u64().unwrap() {
+            return ids;
+        }
+    }
+}
+
+#[tokio::test]
+async fn shuffled_lists_hold_the_same_items_in_another_order() {
+    let plain = start(30, Knobs::default()).await;
+    let shuffled = start(
+        30,
+        Knobs {
+            variants: [Variant::Shuffled].into(),
+            seed: 3,
+            ..Knobs::default()
+        },
+    )
+    .await;
+    for status in [None, Some("active")] {
+        let natural = all_membership_ids(&plain, status).await;
+        let served = all_membership_ids(&shuffled, status).await;
+        assert_ne!(served, natural, "not the natural order");
+        assert_eq!(served, all_membership_ids(&shuffled, status).await);
+        let (mut a, mut b) = (served.clone(), natural.clone());
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "the same items, each once, across pages");
+    }
+    let (_, users) = body(
+        req(&shuffled, M::GET, "/users")
+            .query(&[("limit", "100")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let (_, natural) = body(
+        req(&plain, M::GET, "/users")
+            .query(&[("limit", "100")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(users["total"], natural["total"]);
+    assert_ne!(users["items"], natural["items"]);
 }

@@ -267,3 +267,10 @@ fn cli_serve_reports_a_bad_state_path() {
         .failure()
         .stderr(predicates::str::contains("missing.json"));
 }
+
+#[test]
+fn variant_all_lists_every_variant() {
+    use clap::ValueEnum;
+    use teamsync::sandbox::Variant;
+    assert_eq!(Variant::ALL, Variant::value_variants());
+}

@@ -4,7 +4,9 @@
 
 use reqwest::Method as M;
 use serde_json::{Value, json};
-use teamsync::sandbox::{Knobs, Sandbox, SandboxHandle, World};
+use teamsync::sandbox::{
+    GitbookInvitees, GitbookInvites, Knobs, Sandbox, SandboxHandle, Variant, World,
+};
 
 fn seed(extra: usize) -> World {
     let mut members = vec![
@@ -381,4 +383,374 @@ async fn rate_limit_answers_with_gitbooks_429_and_reset_header() {
             .unwrap()
             .starts_with("API rate limit exceeded")
     );
+}
+
+async fn invite(h: &SandboxHandle, invite: Value) -> (u16, Value) {
+    body(
+        req(h, M::POST, "/orgs/acme/invites")
+            .json(&invite)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn member_count(h: &SandboxHandle, search: &str) -> u64 {
+    let (_, b) = body(
+        req(h, M::GET, "/orgs/acme/members")
+            .query(&[("search", search)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    b["count"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn invitees_stay_pending_until_they_accept() {
+    let h = start(0, Knobs::default()).await;
+    let (s, b) = invite(
+        &h,
+        json!({"emails": ["new@acme.test", {"email": "guest@acme.test", "role": null}], "role": "edit", "sso": false}),
+    )
+    .await;
+    assert_eq!((s, b.clone()), (200, json!({"users": [], "invited": 2})));
+    assert_eq!(member_count(&h, "new@acme").await, 0, "not a member yet");
+    let pending: Vec<(String, Option<String>)> = h
+        .world()
+        .gitbook
+        .invites
+        .iter()
+        .map(|i| (i.email.clone(), i.role.clone()))
+        .collect();
+    assert_eq!(
+        pending,
+        vec![
+            ("new@acme.test".to_string(), Some("edit".to_string())),
+            ("guest@acme.test".to_string(), None)
+        ]
+    );
+    // A team add naming a pending invitee is the usual non-member 400.
+    let (s, b) = body(
+        req(&h, M::PUT, "/orgs/acme/teams/t_docs/members")
+            .json(&json!({"add": ["new@acme.test"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not a member of the organization")
+    );
+    // A re-send is allowed and counted (and sets the role it names); the default role is
+    // `read`.
+    let (s, b) = invite(
+        &h,
+        json!({"emails": [{"email": "NEW@acme.test", "role": "edit"}, "third@acme.test"]}),
+    )
+    .await;
+    assert_eq!((s, b["invited"].as_u64()), (200, Some(2)));
+    let third = h.world().gitbook.invites;
+    assert_eq!(third.len(), 3, "the re-send keeps one invitation");
+    assert_eq!(third[2].role.as_deref(), Some("read"));
+    // Existing members and bad bodies are refused, and nothing is invited.
+    let (s, b) = invite(&h, json!({"emails": ["x@acme.test", "BOB@acme.test"]})).await;
+    assert_eq!((s, b["error"]["code"].as_u64()), (400, Some(400)));
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("BOB@acme.test")
+    );
+    for bad in [
+        json!({}),
+        json!({"emails": []}),
+        json!({"emails": ["not-an-email"]}),
+        json!({"emails": [{"email": "y@acme.test"}]}),
+        json!({"emails": ["y@acme.test"], "role": "owner"}),
+        json!({"emails": ["y@acme.test"], "sso": "yes"}),
+    ] {
+        let (s, b) = invite(&h, bad.clone()).await;
+        assert_eq!((s, b["error"]["code"].as_u64()), (400, Some(400)), "{bad}");
+    }
+    assert_eq!(h.world().gitbook.invites.len(), 3);
+
+    // Accepting makes a member with a new id and the invited role.
+    let r = reqwest::Client::new()
+        .post(format!("{}/_sandbox/gitbook/accept", h.base_url()))
+        .json(&json!({"email": "New@Acme.test"}))
+        .send()
+        .await
+        .unwrap();
+    let (s, accepted) = body(r).await;
+    assert_eq!((s, accepted["org"].as_str()), (200, Some("acme")));
+    let id = accepted["id"].as_str().unwrap().to_string();
+    let (s, m) = body(
+        req(&h, M::GET, &format!("/orgs/acme/members/{id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((s, m["role"].as_str()), (200, Some("edit")));
+    assert_eq!(m["user"]["email"], "new@acme.test");
+    vendor_check("OrganizationMember", &m);
+    let (s, _) = body(
+        req(&h, M::PUT, "/orgs/acme/teams/t_docs/members")
+            .json(&json!({"add": ["new@acme.test"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 204, "a member now");
+    let r = reqwest::Client::new()
+        .post(format!("{}/_sandbox/gitbook/accept", h.base_url()))
+        .json(&json!({"email": "new@acme.test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "nothing pending any more");
+    let guest = h.accept_gitbook_invite("guest@acme.test").expect("pending");
+    let w = h.world();
+    let o = &w.gitbook.organizations["acme"];
+    let g = o.members.iter().find(|m| m.id == guest).unwrap();
+    assert_eq!(g.role, None, "a guest");
+    assert_eq!(h.accept_gitbook_invite("nobody@acme.test"), None);
+    assert_eq!(w.gitbook.invites.len(), 1);
+    let events = h.events();
+    let actions: Vec<&str> = events
+        .iter()
+        .filter(|e| e.action.starts_with("invite."))
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            "invite.create",
+            "invite.create",
+            "invite.create",
+            "invite.create",
+            "invite.accept",
+            "invite.accept"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn invitees_are_members_at_once_when_the_knob_says_so() {
+    let h = start(
+        0,
+        Knobs {
+            gitbook_invitees: GitbookInvitees::Immediate,
+            ..Knobs::default()
+        },
+    )
+    .await;
+    let (s, b) = invite(&h, json!({"emails": ["new@acme.test"]})).await;
+    assert_eq!((s, b["invited"].as_u64()), (200, Some(1)));
+    let id = b["users"][0].as_str().expect("the new user id").to_string();
+    let (s, m) = body(
+        req(&h, M::GET, &format!("/orgs/acme/members/{id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((s, m["role"].as_str()), (200, Some("read")));
+    assert_eq!(member_count(&h, "new@acme").await, 1);
+    assert!(h.world().gitbook.invites.is_empty());
+    let (s, _) = invite(&h, json!({"emails": ["new@acme.test"]})).await;
+    assert_eq!(s, 400, "a member now, so not invitable");
+}
+
+#[tokio::test]
+async fn invites_can_be_forbidden_or_absent() {
+    for (knob, status) in [
+        (GitbookInvites::Forbidden, 403),
+        (GitbookInvites::NotFound, 404),
+    ] {
+        let h = start(
+            0,
+            Knobs {
+                gitbook_invites: knob,
+                ..Knobs::default()
+            },
+        )
+        .await;
+        let (s, b) = invite(&h, json!({"emails": ["new@acme.test"]})).await;
+        assert_eq!(
+            (s, b["error"]["code"].as_u64()),
+            (status, Some(status as u64))
+        );
+        assert!(b["error"]["message"].is_string());
+        assert!(h.events().is_empty());
+    }
+    let h = start(0, Knobs::default()).await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/orgs/acme/invites", h.base_url()))
+        .json(&json!({"emails": ["new@acme.test"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let (s, _) = body(
+        req(&h, M::POST, "/orgs/nope/invites")
+            .json(&json!({"emails": ["new@acme.test"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn removing_a_member_takes_them_out_of_every_team() {
+    let h = start(0, Knobs::default()).await;
+    let (s, _) = body(
+        req(&h, M::PUT, "/orgs/acme/teams")
+            .json(&json!({"title": "Ops", "members": ["u_ada", "u_bob"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, _) = body(
+        req(&h, M::DELETE, "/orgs/acme/members/u_ada")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 205);
+    let w = h.world();
+    let o = &w.gitbook.organizations["acme"];
+    assert!(o.members.iter().all(|m| m.id != "u_ada"));
+    assert!(
+        o.teams
+            .iter()
+            .all(|t| t.members.iter().all(|m| m.user != "u_ada")),
+        "gone from every team"
+    );
+    assert_eq!(o.teams.iter().map(|t| t.members.len()).sum::<usize>(), 1);
+    let (s, _) = body(
+        req(&h, M::GET, "/orgs/acme/members/u_ada")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (s, _) = body(
+        req(&h, M::DELETE, "/orgs/acme/members/u_ada")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 204, "not a member any more");
+    let (s, _) = body(
+        req(&h, M::DELETE, "/orgs/nope/members/u_bob")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let removals: Vec<_> = h
+        .events()
+        .into_iter()
+        .filter(|e| e.action == "member.remove")
+        .collect();
+    assert_eq!(removals.len(), 1);
+    assert_eq!(removals[0].detail["user"], "u_ada");
+    assert_eq!(removals[0].detail["teams"].as_array().unwrap().len(), 2);
+}
+
+/// Every member id of `/orgs/acme/members`, read page by page (`limit` 7).
+async fn all_member_ids(h: &SandboxHandle) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut page: Option<String> = None;
+    loop {
+        let mut r = req(h, M::GET, "/orgs/acme/members").query(&[("limit", "7")]);
+        if let Some(p) = &page {
+            r = r.query(&[("page", p)]);
+        }
+        let (s, b) = body(r.send().await.unwrap()).await;
+        assert_eq!((s, b["count"].as_u64()), (200, Some(33)));
+        ids.extend(
+            b["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_str().unwrap().to_string()),
+        );
+        match b["next"]["page"].as_str() {
+            Some(p) => page = Some(p.to_string()),
+            None => return ids,
+        }
+    }
+}
+
+#[tokio::test]
+async fn shuffled_lists_hold_the_same_items_in_another_order() {
+    let plain = start(30, Knobs::default()).await;
+    let shuffled_knobs = |seed| Knobs {
+        variants: [Variant::Shuffled].into(),
+        seed,
+        ..Knobs::default()
+    };
+    let shuffled = start(30, shuffled_knobs(7)).await;
+    let natural = all_member_ids(&plain).await;
+    let served = all_member_ids(&shuffled).await;
+    assert_ne!(served, natural, "not the natural order");
+    assert_eq!(
+        served,
+        all_member_ids(&shuffled).await,
+        "stable between reads"
+    );
+    let mut sorted = served.clone();
+    sorted.sort();
+    let mut expected = natural.clone();
+    expected.sort();
+    assert_eq!(sorted, expected, "the same items, each once, across pages");
+    let other_seed = start(30, shuffled_knobs(8)).await;
+    assert_ne!(
+        all_member_ids(&other_seed).await,
+        served,
+        "the order follows the seed"
+    );
+    // Small lists are reordered too (never left in their natural order).
+    let (_, b) = body(
+        req(&shuffled, M::PUT, "/orgs/acme/teams/t_docs/members")
+            .json(&json!({"add": ["u_bob"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(b, Value::Null);
+    let (_, b) = body(
+        req(&shuffled, M::GET, "/orgs/acme/teams/t_docs/members")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let ids: Vec<&str> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["organization"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["u_bob", "u_ada"]);
+    assert_eq!(b["count"], 2);
 }

@@ -1,7 +1,7 @@
 //! PixieBrix emulator over real HTTP on loopback; requests are built here, not by our client.
 
 use serde_json::{Value, json};
-use teamsync::sandbox::{Knobs, Sandbox, SandboxHandle, World};
+use teamsync::sandbox::{Knobs, Sandbox, SandboxHandle, Variant, World};
 
 const V2: &str = "application/json; version=2.0";
 const V1: &str = "application/json; version=1.0";
@@ -450,6 +450,75 @@ async fn invitations() {
 }
 
 #[tokio::test]
+async fn invitations_are_revoked_by_id() {
+    let h = start(0, Knobs::default()).await;
+    let p = format!("/api/organizations/{ORG}/invitations/");
+    let mut ids = Vec::new();
+    for email in ["one@acme.test", "two@acme.test"] {
+        let r = req(&h, M::POST, &p, V2)
+            .json(&json!({"email": email}))
+            .send()
+            .await
+            .expect("send");
+        let (s, v) = body(r).await;
+        assert_eq!(s, 201);
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    let r = req(&h, M::DELETE, &format!("{p}{}/", ids[0]), V2)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 204);
+    let r = req(&h, M::GET, &p, V2).send().await.expect("send");
+    let (_, list) = body(r).await;
+    let left: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["email"].as_str())
+        .collect();
+    assert_eq!(left, vec!["two@acme.test"]);
+    let r = req(&h, M::DELETE, &format!("{p}{}/", ids[0]), V2)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        body(r).await,
+        (404, json!({"detail": "Not found."})),
+        "already revoked"
+    );
+    let other = format!(
+        "/api/organizations/99999999-9999-4999-8999-999999999999/invitations/{}/",
+        ids[1]
+    );
+    let r = req(&h, M::DELETE, &other, V2).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 404, "unknown organization");
+    let r = req(
+        &h,
+        M::DELETE,
+        &format!("{p}{}/", ids[1]),
+        "application/json; version=9.9",
+    )
+    .send()
+    .await
+    .expect("send");
+    assert_eq!(r.status().as_u16(), 406);
+    let r = reqwest::Client::new()
+        .delete(format!("{}{p}{}/", h.base_url(), ids[1]))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 401);
+    let revokes: Vec<_> = h
+        .events()
+        .into_iter()
+        .filter(|e| e.action == "invitation.revoke")
+        .collect();
+    assert_eq!(revokes.len(), 1);
+    assert_eq!(revokes[0].detail["email"], "one@acme.test");
+}
+
+#[tokio::test]
 async fn rate_limit_answers_drf_429() {
     let knobs = Knobs {
         rate_limit: 2,
@@ -541,4 +610,100 @@ async fn rate_limit_is_per_token() {
     assert_eq!(send("good").await.expect("send").status().as_u16(), 429);
     assert_eq!(send("other").await.expect("send").status().as_u16(), 200);
     assert_eq!(h.stats().throttled, 1);
+}
+
+/// Every membership id of the team, read page by page (`page_size` 7) at version 2.0.
+async fn all_membership_ids(h: &SandboxHandle) -> Vec<u64> {
+    let mut ids = Vec::new();
+    let mut url = format!(
+        "{}/api/organizations/{ORG}/memberships/?page_size=7",
+        h.base_url()
+    );
+    loop {
+        let r = reqwest::Client::new()
+            .get(&url)
+            .header("Authorization", "Token good")
+            .header("Accept", V2)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.headers()["x-total-count"], "32");
+        let link = r
+            .headers()
+            .get("link")
+            .map(|l| l.to_str().unwrap().to_string());
+        let (s, b) = body(r).await;
+        assert_eq!(s, 200);
+        ids.extend(
+            b.as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_u64().unwrap()),
+        );
+        match link.as_deref().and_then(next_link) {
+            Some(next) => url = next,
+            None => return ids,
+        }
+    }
+}
+
+#[tokio::test]
+async fn shuffled_lists_hold_the_same_items_in_another_order() {
+    let plain = start(30, Knobs::default()).await;
+    let shuffled = start(
+        30,
+        Knobs {
+            variants: [Variant::Shuffled].into(),
+            seed: 11,
+            ..Knobs::default()
+        },
+    )
+    .await;
+    let natural = all_membership_ids(&plain).await;
+    let served = all_membership_ids(&shuffled).await;
+    assert_ne!(served, natural, "not the natural order");
+    let mut sorted = served.clone();
+    sorted.sort();
+    let mut expected = natural.clone();
+    expected.sort();
+    assert_eq!(sorted, expected, "the same items, each once, across pages");
+    // Version 1.0 serves the whole list at once, in the same order as the pages.
+    let r = req(
+        &shuffled,
+        M::GET,
+        &format!("/api/organizations/{ORG}/memberships/"),
+        V1,
+    )
+    .send()
+    .await
+    .expect("send");
+    let (_, whole) = body(r).await;
+    let whole: Vec<u64> = whole
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(whole, served);
+    // Group members are shuffled too.
+    let g = format!("/api/groups/{GROUP}/memberships/");
+    let r = req(&shuffled, M::POST, &g, V2)
+        .json(&json!([{"email": "bot@acme.test"}, {"email": "u1@acme.test"}]))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 201);
+    let r = req(&shuffled, M::GET, &g, V2).send().await.expect("send");
+    let (_, members) = body(r).await;
+    let emails: Vec<&str> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["email"].as_str())
+        .collect();
+    assert_eq!(emails.len(), 3);
+    assert_ne!(
+        emails,
+        vec!["ada@acme.test", "bot@acme.test", "u1@acme.test"]
+    );
 }

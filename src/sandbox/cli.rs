@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{Faults, Knobs, Variant, serve_blocking};
+use super::{Faults, GitbookInvitees, GitbookInvites, Knobs, Variant, serve_blocking};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -48,6 +48,16 @@ pub struct ServeArgs {
     /// docs/sandbox.md, "Variants".
     #[arg(long = "variant", value_enum, value_name = "VARIANT")]
     pub variants: Vec<Variant>,
+    /// How GitBook's invite route (`POST …/invites`) answers.
+    #[arg(long, value_enum, default_value_t = GitbookInvites::Available)]
+    pub gitbook_invites: GitbookInvites,
+    /// Whether a GitBook invitee stays pending until accepted or is a member at once.
+    #[arg(long, value_enum, default_value_t = GitbookInvitees::Pending)]
+    pub gitbook_invitees: GitbookInvitees,
+    /// Contentful invitation creates need `x-contentful-enable-alpha-feature:
+    /// pending-org-membership` (else 400).
+    #[arg(long)]
+    pub contentful_strict_alpha_header: bool,
 }
 
 fn parse_fault(s: &str) -> Result<(String, f64), String> {
@@ -89,6 +99,9 @@ impl ServeArgs {
             faults,
             seed: self.seed,
             variants: self.variants.iter().copied().collect(),
+            gitbook_invites: self.gitbook_invites,
+            gitbook_invitees: self.gitbook_invitees,
+            contentful_strict_alpha_header: self.contentful_strict_alpha_header,
             ..Knobs::default()
         }
     }

@@ -6,7 +6,8 @@
 //! - `include=sys.user` adds `includes.User`; `include=sys.organizationMembership` adds `includes.OrganizationMembership`.
 //! - `query` matches a case-insensitive substring of the user's email, first or last name.
 //! - Any accepted token acts as an organization owner (no 403); `?access_token=` works like the header.
-//! - Team membership create: unknown or pending organization membership → 422 `ValidationFailed`;
+//! - Team membership create: unknown organization membership → 422 `ValidationFailed` (a pending one is
+//!   accepted: CF-INV says invitees may join teams at once);
 //!   already in the team → 422 `ValidationFailed` with a `taken` error (C1); a missing
 //!   `organizationMembershipId` → 422; other unknown keys → 400 `UnknownKey`; `admin` is accepted and ignored (C3).
 //! - The team link of a team membership has `linkType: "Team"` (C2: the docs' example is a slip).
@@ -14,24 +15,47 @@
 //! - New objects start at `sys.version` 0 and each successful update adds 1 (C5); team PUT needs
 //!   `X-Contentful-Version` equal to it, else 409 `VersionMismatch`.
 //! - Deleting a team drops its team memberships; deleting what is absent → 404 `NotFound`.
+//! - Membership list filters `sys.status`, `role`, `sys.user.sys.id` take `attr=`, `[eq]`, `[ne]`, `[in]`, `[nin]`
+//!   (comma lists), all given ones at once; `total` counts what the filters keep.
+//! - Invitations (ADDENDUM §3.1): body keys `email` (required), `firstName`, `lastName`, `role` (default `member`);
+//!   other keys → 400 `UnknownKey`; a bad email or role → 422 `ValidationFailed`; an address that already has a
+//!   membership (active or pending) → 422 `ValidationFailed` with `details.errors[].value` the address. The answer
+//!   is the documented `Invitation` plus top-level `email`, `firstName`, `lastName`, `role` (the SDK type's fields);
+//!   `invitationUrl` is `http://{Host}/invitations/{id}?token=…` on create and `""` on GET.
+//! - An invitation makes a `pending` organization membership whose `sys.user` links a new User record carrying the
+//!   invited email (an existing user of the org with no membership is reused), so `include=sys.user` shows it.
+//! - The alpha header is optional unless the `contentful_strict_alpha_header` knob is on (then 400 `BadRequest`).
+//! - Deleting an organization membership also deletes its team memberships, its invitation, and its user record
+//!   when no other membership links it; the last active `owner` cannot be removed (403 `AccessDenied`).
 //! - Rate-limit headers on every response: `…-Second-Limit`, `…-Second-Remaining`, `X-Contentful-RateLimit-Reset`
 //!   (0 normally, seconds to wait on 429) (C6: the limit is kept per token).
+//!
+//! This file holds the state, the routes, the request prelude (the [`Caller`] and [`InOrg`]
+//! extractors: token check, organization lookup) and the error builders; `collections` holds
+//! paging, filters, includes and rendering, and the handlers live in `memberships`
+//! (organization memberships and users), `invitations` and `teams` (teams and their members).
 
 // Helpers return a ready `Response` as their error, the way axum handlers answer.
 #![allow(clippy::result_large_err)]
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+mod collections;
+mod invitations;
+mod memberships;
+mod teams;
+
+use std::collections::{BTreeMap, HashMap};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Api, AppState};
+use super::{Answer, Api, AppState};
 
 const NAME: &str = "contentful";
 const DEFAULT_LIMIT: usize = 25;
@@ -62,6 +86,9 @@ pub struct Org {
     pub memberships: Vec<Membership>,
     #[serde(default)]
     pub teams: Vec<Team>,
+    /// Invitations made through `POST …/invitations`; each has a pending membership.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invitations: Vec<Invitation>,
     /// Positions by id, built on first read and dropped by every write (see
     /// [`World::invalidate`]); only read handlers use it.
     #[serde(skip)]
@@ -124,6 +151,27 @@ pub struct Membership {
     /// `active` or `pending` (an open invitation).
     #[serde(default = "active")]
     pub status: String,
+}
+
+/// An invitation into the organization and the pending membership it made.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invitation {
+    pub id: String,
+    /// The organization membership id it created.
+    pub membership: String,
+    pub email: String,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+    #[serde(default = "member")]
+    pub role: String,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// The user who invited (`sys.createdBy`).
+    #[serde(default)]
+    pub created_by: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -194,31 +242,42 @@ impl Api for Contentful {
         Router::new()
             .route(
                 "/organizations/{org}/organization_memberships",
-                get(memberships),
+                get(memberships::list),
             )
             .route(
                 "/organizations/{org}/organization_memberships/{id}",
-                get(membership_get),
+                get(memberships::get).delete(memberships::remove),
             )
-            .route("/users/me", get(me))
-            .route("/organizations/{org}/users", get(users))
-            .route("/organizations/{org}/users/{id}", get(user_get))
-            .route("/organizations/{org}/teams", get(teams).post(team_create))
+            .route(
+                "/organizations/{org}/invitations",
+                post(invitations::create),
+            )
+            .route(
+                "/organizations/{org}/invitations/{id}",
+                get(invitations::get),
+            )
+            .route("/users/me", get(memberships::me))
+            .route("/organizations/{org}/users", get(memberships::users))
+            .route("/organizations/{org}/users/{id}", get(memberships::user))
+            .route(
+                "/organizations/{org}/teams",
+                get(teams::list).post(teams::create),
+            )
             .route(
                 "/organizations/{org}/teams/{team}",
-                get(team_get).put(team_update).delete(team_delete),
+                get(teams::get).put(teams::update).delete(teams::delete),
             )
             .route(
                 "/organizations/{org}/teams/{team}/team_memberships",
-                get(team_memberships).post(team_membership_create),
+                get(teams::members).post(teams::member_create),
             )
             .route(
                 "/organizations/{org}/teams/{team}/team_memberships/{id}",
-                get(team_membership_get).delete(team_membership_delete),
+                get(teams::member_get).delete(teams::member_delete),
             )
             .route(
                 "/organizations/{org}/team_memberships",
-                get(org_team_memberships),
+                get(teams::org_members),
             )
     }
 
@@ -289,7 +348,7 @@ impl Api for Contentful {
     }
 }
 
-type Q = Query<HashMap<String, String>>;
+// ---------------------------------------------------------------- request prelude
 
 fn auth(st: &AppState, h: &HeaderMap, q: &HashMap<String, String>) -> Result<(), Response> {
     let from_header = h
@@ -322,6 +381,7 @@ fn auth(st: &AppState, h: &HeaderMap, q: &HashMap<String, String>) -> Result<(),
     Ok(())
 }
 
+/// The body as JSON, or Contentful's 400.
 fn body_json(body: &Bytes) -> Result<Value, Response> {
     serde_json::from_slice(body).map_err(|e| {
         error(
@@ -333,69 +393,72 @@ fn body_json(body: &Bytes) -> Result<Value, Response> {
     })
 }
 
-/// One page of `items` in the collection wrapper, with `includes` when asked.
-fn collection(
-    st: &AppState,
-    q: &HashMap<String, String>,
-    items: Vec<Value>,
-    includes: impl Fn(&[Value]) -> Option<Value>,
-) -> Response {
-    collection_of(st, q, items, |v| v, includes)
+/// A request whose token (`Authorization: Bearer …` or `?access_token=`) the world accepts,
+/// else Contentful's 401; with its query, which most handlers read.
+struct Caller {
+    st: AppState,
+    q: HashMap<String, String>,
 }
 
-/// A collection whose items are rendered only for the requested page: rendering 20,000
-/// memberships to answer with 100 made reading them all quadratic.
-fn collection_of<T>(
-    st: &AppState,
-    q: &HashMap<String, String>,
-    items: Vec<T>,
-    render: impl Fn(T) -> Value,
-    includes: impl Fn(&[Value]) -> Option<Value>,
-) -> Response {
-    let limit = match q.get("limit") {
-        None => DEFAULT_LIMIT,
-        Some(raw) => match raw.parse::<usize>() {
-            Ok(n) if n <= MAX_LIMIT => n,
-            _ => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "BadRequest",
-                    "The limit parameter must be a number between 0 and 100.",
-                    None,
-                );
-            }
-        },
-    };
-    let (served, limit) = st.page_limit(limit);
-    let skip = match q.get("skip").map(|s| s.parse::<usize>()) {
-        None => 0,
-        Some(Ok(n)) => n,
-        Some(Err(_)) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "InvalidQuery",
-                "The skip parameter must be a non-negative number.",
-                None,
-            );
-        }
-    };
-    let total = items.len();
-    let page: Vec<Value> = items
-        .into_iter()
-        .skip(skip)
-        .take(served)
-        .map(render)
-        .collect();
-    let mut body = json!({"sys": {"type": "Array"}, "total": total, "skip": skip, "limit": limit, "items": page});
-    if let Some(inc) = includes(body["items"].as_array().map(Vec::as_slice).unwrap_or(&[])) {
-        body["includes"] = inc;
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Response> {
+        let Query(q) = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+            .map_err(IntoResponse::into_response)?;
+        auth(st, &parts.headers, &q)?;
+        Ok(Caller { st: st.clone(), q })
     }
-    axum::Json(body).into_response()
 }
 
-fn wants_include(q: &HashMap<String, String>, what: &str) -> bool {
-    q.get("include")
-        .is_some_and(|i| i.split(',').any(|p| p.trim() == what))
+/// An authenticated request under `/organizations/{org}/…`: the organization, found (or
+/// Contentful's 404) by [`InOrg::read`] and [`InOrg::write`] when the handler reaches for
+/// it, so bodies are still checked first where they always were.
+struct InOrg {
+    st: AppState,
+    q: HashMap<String, String>,
+    /// The organization id from the path.
+    org: String,
+    /// The request path, which fixes a list's order under the `shuffled` variant.
+    path: String,
+}
+
+impl FromRequestParts<AppState> for InOrg {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Response> {
+        let Caller { st, q } = Caller::from_request_parts(parts, st).await?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, &st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let org = params
+            .get("org")
+            .cloned()
+            .ok_or_else(|| not_found("Organization", ""))?;
+        Ok(InOrg {
+            st,
+            q,
+            org,
+            path: parts.uri.path().to_string(),
+        })
+    }
+}
+
+impl InOrg {
+    /// Reads the organization.
+    fn read<R>(&self, f: impl FnOnce(&Org) -> Result<R, Response>) -> Result<R, Response> {
+        self.st.read(|w| f(org_of(w, &self.org)?))
+    }
+
+    /// Changes the organization (see [`AppState::write`]).
+    fn write<R>(&self, f: impl FnOnce(&mut Org) -> Result<R, Response>) -> Result<R, Response> {
+        self.st.write(|w| f(org_mut(w, &self.org)?))
+    }
+
+    /// Records one change in the event log.
+    fn event(&self, action: &str, detail: Value) {
+        self.st.event(NAME, action, detail);
+    }
 }
 
 fn org_of<'a>(w: &'a super::World, org: &str) -> Result<&'a Org, Response> {
@@ -405,555 +468,14 @@ fn org_of<'a>(w: &'a super::World, org: &str) -> Result<&'a Org, Response> {
         .ok_or_else(|| not_found("Organization", org))
 }
 
-fn user_json(u: &User) -> Value {
-    json!({
-        "firstName": u.first_name, "lastName": u.last_name, "email": u.email,
-        "activated": true, "confirmed": true,
-        "sys": {"type": "User", "id": u.id, "version": 1},
-    })
+fn org_mut<'a>(w: &'a mut super::World, org: &str) -> Result<&'a mut Org, Response> {
+    w.contentful
+        .organizations
+        .get_mut(org)
+        .ok_or_else(|| not_found("Organization", org))
 }
 
-fn membership_json(org: &str, m: &Membership) -> Value {
-    json!({
-        "role": m.role,
-        "sys": {"type": "OrganizationMembership", "id": m.id, "version": 0, "user": link("User", &m.user),
-                "organization": link("Organization", org), "status": m.status,
-                "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:00:00Z"},
-    })
-}
-
-fn team_json(org: &str, t: &Team) -> Value {
-    json!({
-        "name": t.name, "description": t.description,
-        "sys": {"type": "Team", "id": t.id, "version": t.version, "memberCount": t.members.len(),
-                "organization": link("Organization", org),
-                "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:00:00Z"},
-    })
-}
-
-/// The user of every organization membership.
-fn users_of_all(org: &Org) -> HashMap<&str, &str> {
-    org.memberships
-        .iter()
-        .map(|m| (m.id.as_str(), m.user.as_str()))
-        .collect()
-}
-
-/// The user of each of `ids` (organization membership ids), from the index: for reads.
-fn users_of_indexed<'a>(
-    org: &'a Org,
-    ids: impl IntoIterator<Item = &'a str>,
-) -> HashMap<&'a str, &'a str> {
-    ids.into_iter()
-        .filter_map(|id| {
-            let m = org.memberships.get(org.membership_at(id)?)?;
-            Some((m.id.as_str(), m.user.as_str()))
-        })
-        .collect()
-}
-
-fn team_membership_json(
-    users: &HashMap<&str, &str>,
-    org_id: &str,
-    team: &Team,
-    tm: &TeamMembership,
-) -> Value {
-    let user = users
-        .get(tm.membership.as_str())
-        .copied()
-        .unwrap_or_default();
-    json!({
-        "sys": {"type": "TeamMembership", "id": tm.id, "version": 0,
-                "organization": link("Organization", org_id), "team": link("Team", &team.id),
-                "organizationMembership": link("OrganizationMembership", &tm.membership),
-                "user": link("User", user),
-                "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:00:00Z"},
-    })
-}
-
-/// `includes` for the users (and organization memberships) an item list links to.
-fn includes_for(org: &Org, q: &HashMap<String, String>, items: &[Value]) -> Option<Value> {
-    let mut out = serde_json::Map::new();
-    if wants_include(q, "sys.user") {
-        let users = linked(items, "/sys/user/sys/id", &org.users, |id| org.user_at(id));
-        out.insert("User".into(), users.map(user_json).collect());
-    }
-    if wants_include(q, "sys.organizationMembership") {
-        let ms = linked(
-            items,
-            "/sys/organizationMembership/sys/id",
-            &org.memberships,
-            |id| org.membership_at(id),
-        );
-        out.insert(
-            "OrganizationMembership".into(),
-            ms.map(|m| membership_json("", m)).collect(),
-        );
-    }
-    (!out.is_empty()).then_some(Value::Object(out))
-}
-
-/// The entries of `all` that `items` link to at `pointer`, once each and in the
-/// organization's order (as a scan of `all` would give them).
-fn linked<'a, T>(
-    items: &[Value],
-    pointer: &str,
-    all: &'a [T],
-    position: impl Fn(&str) -> Option<usize>,
-) -> impl Iterator<Item = &'a T> {
-    let ids: HashSet<&str> = items
-        .iter()
-        .filter_map(|i| i.pointer(pointer).and_then(Value::as_str))
-        .collect();
-    let mut found: Vec<usize> = ids.into_iter().filter_map(position).collect();
-    found.sort_unstable();
-    found.into_iter().filter_map(|i| all.get(i))
-}
-
-// ---------------------------------------------------------------- handlers
-
-async fn memberships(
-    State(st): State<AppState>,
-    Path(org): Path<String>,
-    h: HeaderMap,
-    Query(q): Q,
-) -> Response {
-    if let Err(r) = auth(&st, &h, &q) {
-        return r;
-    }
-    st.read(|w| {
-        let o = match org_of(w, &org) {
-            Ok(o) => o,
-            Err(r) => return r,
-        };
-        let query = q.get("query").map(|s| s.to_lowercase());
-        // The users the full-text query matches, found once rather than per membership.
-        let matching: Option<HashSet<&str>> = query.as_ref().map(|needle| {
-            o.users
-                .iter()
-                .filter(|u| {
-                    [&u.email, &u.first_name, &u.last_name, &u.id]
-                        .iter()
-                        .any(|f| super::contains_caseless(f, needle))
-                })
-                .map(|u| u.id.as_str())
-                .collect()
-        });
-        let user_in: Option<Vec<&str>> =
-            q.get("sys.user.sys.id[in]").map(|v| v.split(',').collect());
-        let items: Vec<&Membership> = o
-            .memberships
-            .iter()
-            .filter(|m| q.get("sys.status").is_none_or(|s| &m.status == s))
-            .filter(|m| q.get("role").is_none_or(|r| &m.role == r))
-            .filter(|m| {
-                user_in
-                    .as_ref()
-                    .is_none_or(|ids| ids.contains(&m.user.as_str()))
-            })
-            .filter(|m| {
-                matching
-                    .as_ref()
-                    .is_none_or(|ids| ids.contains(m.user.as_str()))
-            })
-            .collect();
-        collection_of(
-            &st,
-            &q,
-            items,
-            |m| membership_json(&org, m),
-            |page| includes_for(o, &q, page),
-        )
-    })
-}
-
-/// `GET /users/me` (ADDENDUM §3.2): the token's own user.
-async fn me(State(st): State<AppState>, h: HeaderMap, Query(q): Q) -> Response {
-    if let Err(r) = auth(&st, &h, &q) {
-        return r;
-    }
-    st.read(|w| {
-        let c = &w.contentful;
-        let found = c.organizations.values().find_map(|o| {
-            let id = match &c.me {
-                Some(id) => id.clone(),
-                None => o
-                    .memberships
-                    .iter()
-                    .find(|m| m.role == "owner")?
-                    .user
-                    .clone(),
-            };
-            o.users.iter().find(|u| u.id == id)
-        });
-        match found {
-            Some(u) => axum::Json(user_json(u)).into_response(),
-            None => not_found("User", "me"),
-        }
-    })
-}
-
-/// `GET /organizations/{org}/users`: the organization's users (CF-USERS), `query`
-/// matching email or name like the memberships list.
-async fn users(
-    State(st): State<AppState>,
-    Path(org): Path<String>,
-    h: HeaderMap,
-    Query(q): Q,
-) -> Response {
-    if let Err(r) = auth(&st, &h, &q) {
-        return r;
-    }
-    st.read(|w| match org_of(w, &org) {
-        Ok(o) => {
-            let needle = q.get("query").map(|s| s.to_lowercase());
-            let items: Vec<&User> = o
-                .users
-                .iter()
-                .filter(|u| {
-                    needle.as_ref().is_none_or(|n| {
-                        [&u.email, &u.first_name, &u.last_name, &u.id]
-                            .iter()
-                            .any(|f| super::contains_caseless(f, n))
-                    })
-                })
-                .collect();
-            collection_of(&st, &q, items, user_json, |_| None)
-        }
-        Err(r) => r,
-    })
-}
-
-/// `GET /organizations/{org}/users/{id}`: one user of the organization (CF-USERS).
-async fn user_get(
-    State(st): State<AppState>,
-    Path((org, id)): Path<(String, String)>,
-    h: HeaderMap,
-    Query(q): Q,
-) -> Response {
-    if let Err(r) = auth(&st, &h, &q) {
-        return r;
-    }
-    st.read(|w| match org_of(w, &org) {
-        Ok(o) => match o.users.iter().find(|u| u.id == id) {
-            Some(u) => axum::Json(user_json(u)).into_response(),
-            None => not_found("User", &id),
-        },
-        Err(r) => r,
-    })
-}
-
-async fn membership_get(
-    State(st): State<AppState>,
-    Path((org, id)): Path<(String, String)>,
-    h: HeaderMap,
-    Query(q): Q,
-) -> Response {
-    if let Err(r) = auth(&st, &h, &q) {
-        return r;
-    }
-    st.read(|w| match org_of(w, &org) {
-        Ok(o) => match o.memberships.iter().find(|m| m.id == id) {
-            Some(m) => axum::Json(membership_json(&org, m)).into_response(),
-            None => not_found("OrganizationMembership", &id),
-        },
-        Err(r) => r,
-    })
-}
-
-async fn teams(
-    State(st): State<AppState>,
-    Path(org): Path<String>,
-    h: HeaderMap,
-    Query(q): Q,
-) -> Response {
-    if let Err(r) = auth(&st, &h, &q) {
-        return r;
-    }
-    st.read(|w| match org_of(w, &org) {
-        Ok(o) => collection(
-            &st,
-            &q,
-            o.teams.iter().map(|t| team_json(&org, t)).collect(),
-            |_| None,
-        ),
-        Err(r) => r,
-    })
-}
-
-fn team_body(body: &Value) -> Result<(String, String), Response> {
-    let Some(obj) = body.as_object() else {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            "The body must be a JSON object.",
-            None,
-        ));
-    };
-    let unknown: Vec<&String> = obj
-        .keys()
-        .filter(|k| !["name", "description"].contains(&k.as_str()))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "UnknownKey",
-            "The body you sent contains an unknown key.",
-            Some(json!({"errors": [{"name": "unknown", "keys": unknown}]})),
-        ));
-    }
-    match obj.get("name").and_then(Value::as_str) {
-        Some(n) if !n.trim().is_empty() => Ok((
-            n.to_string(),
-            obj.get("description")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
-        )),
-        _ => Err(error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "ValidationFailed",
-            "Validation error",
-            Some(
-                json!({"errors": [{"name": "required", "path": ["name"], "details": "The property \"name\" is required here"}]}),
-            ),
-        )),
-    }
-}
-
-async fn team_create(
-    State(st): State<AppState>,
-    Path(org): Path<String>,
-    h: HeaderMap,
-    Query(q): Q,
-    body: Bytes,
-) -> Response {
-    if let Err(r) = auth(&st, &h, &q) {
-        return r;
-    }
-    let (name, description) = match body_json(&body).and_then(|b| team_body(&b)) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let id = st.new_id(22);
-    let created = st.write(|w| {
-        let o = w
-            .contentful
-            .organizations
-            .get_mut(&org)
-            .ok_or_else(|| not_found("Organization", &org))?;
-        let team = Team {
-            id: id.clone(),
-            name: name.clone(),
-            description,
-            version: 0,
-            members: Vec::new(),
-        };
-        let json = team_json(&org, &team);
-        o.teams.push(team);
-        Ok::<_, Response>(json)
-    });
-    match created {
-        Ok(json) => {
-            st.event(
-                NAME,
-                "team.create",
-                json!({"org": org, "team": id, "name": name}),
-            );
-            (StatusCode::CREATED, axum::Json(json)).into_response()
-        }
-        Err(r) => r,
-    }
-}
-
-async fn team_get(
-    State(st): State<AppState>,
-    Path((org, team)): Path<(String, String)>,
-    h: HeaderMap,
-    Query(q): Q,
-) -> Response {
-    if let Err(r) = auth(&st, &h, &q) {
-        return r;
-    }
-    st.read(|w| match org_of(w, &org) {
-        Ok(o) => match o.teams.iter().find(|t| t.id == team) {
-            Some(t) => axum::Json(team_json(&org, t)).into_response(),
-            None => not_found("Team", &team),
-        },
-        Err(r) => r,
-    })
-}
-
-async fn team_update(
-    State(st): State<AppState>,
-    Path((org, team)): Path<(String, String)>,
-    h: HeaderMap,
-    Query(q): Q,
-    body: Bytes,
-) -> Response {
-    if let Err(r) = auth(&st, &h, &q) {
-        return r;
-    }
-    let (name, description) = match body_json(&body).and_then(|b| team_body(&b)) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let sent = h
-        .get("x-contentful-version")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    let updated = st.write(|w| {
-        let o = w
-            .contentful
-            .organizations
-            .get_mut(&org)
-            .ok_or_else(|| not_found("Organization", &org))?;
-        let t = o
-            .teams
-            .iter_mut()
-            .find(|t| t.id == team)
-            .ok_or_else(|| not_found("Team", &team))?;
-        if sent != Some(t.version) {
-            return Err(error(
-                StatusCode::CONFLICT,
-                "VersionMismatch",
-                "The version you sent does not match the current version of the resource.",
-                Some(json!({"type": "Team", "id": team, "version": t.version})),
-            ));
-        }
-        t.name = name.clone();
-        t.description = description;
-        t.version += 1;
-        Ok::<_, Response>(team_json(&org, t))
-    });
-    match updated {
-        Ok(json) => {
-            st.event(NAME, "team.update", json!({"team": team, "name": name}));
-            axum::Json(json).into_response()
-        }
-        Err(r) => r,
-    }
-}
-
-async fn team_delete(
-    State(st): State<AppState>,
-    Path((org, team)): Path<(String, String)>,
-    h: HeaderMap,
-    Query(q): Q,
-) -> Response {
-    if let Err(r) = auth(&st, &h, &q) {
-        return r;
-    }
-    let removed = st.write(|w| {
-        let o = w
-            .contentful
-            .organizations
-            .get_mut(&org)
-            .ok_or_else(|| not_found("Organization", &org))?;
-        let before = o.teams.len();
-        o.teams.retain(|t| t.id != team);
-        Ok::<_, Response>(o.teams.len() < before)
-    });
-    match removed {
-        Ok(true) => {
-            st.event(NAME, "team.delete", json!({"team": team}));
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Ok(false) => not_found("Team", &team),
-        Err(r) => r,
-    }
-}
-
-async fn team_memberships(
-    State(st): State<AppState>,
-    Path((org, team)): Path<(String, String)>,
-    h: HeaderMap,
-    Query(q): Q,
-) -> Response {
-    if let Err(r) = auth(&st, &h, &q) {
-        return r;
-    }
-    st.read(|w| {
-        let o = match org_of(w, &org) {
-            Ok(o) => o,
-            Err(r) => return r,
-        };
-        let Some(t) = o.teams.iter().find(|t| t.id == team) else {
-            return not_found("Team", &team);
-        };
-        let users = users_of_indexed(o, t.members.iter().map(|tm| tm.membership.as_str()));
-        let items = t
-            .members
-            .iter()
-            .map(|tm| team_membership_json(&users, &org, t, tm))
-            .collect();
-        collection(&st, &q, items, |page| includes_for(o, &q, page))
-    })
-}
-
-async fn org_team_memberships(
-    State(st): State<AppState>,
-    Path(org): Path<String>,
-    h: HeaderMap,
-    Query(q): Q,
-) -> Response {
-    if let Err(r) = auth(&st, &h, &q) {
-        return r;
-    }
-    st.read(|w| {
-        let o = match org_of(w, &org) {
-            Ok(o) => o,
-            Err(r) => return r,
-        };
-        let filter: Option<Vec<&str>> = q
-            .get("sys.organizationMembership.sys.id[in]")
-            .or(q.get("sys.organizationMembership.sys.id"))
-            .map(|v| v.split(',').collect());
-        let users = users_of_all(o);
-        let items = o
-            .teams
-            .iter()
-            .flat_map(|t| t.members.iter().map(move |tm| (t, tm)))
-            .filter(|(_, tm)| {
-                filter
-                    .as_ref()
-                    .is_none_or(|ids| ids.contains(&tm.membership.as_str()))
-            })
-            .map(|(t, tm)| team_membership_json(&users, &org, t, tm))
-            .collect();
-        collection(&st, &q, items, |page| includes_for(o, &q, page))
-    })
-}
-
-async fn team_membership_get(
-    State(st): State<AppState>,
-    Path((org, team, id)): Path<(String, String, String)>,
-    h: HeaderMap,
-    Query(q): Q,
-) -> Response {
-    if let Err(r) = auth(&st, &h, &q) {
-        return r;
-    }
-    st.read(|w| {
-        let o = match org_of(w, &org) {
-            Ok(o) => o,
-            Err(r) => return r,
-        };
-        match o
-            .teams
-            .iter()
-            .find(|t| t.id == team)
-            .and_then(|t| t.members.iter().find(|m| m.id == id).map(|m| (t, m)))
-        {
-            Some((t, m)) => {
-                let users = users_of_indexed(o, [m.membership.as_str()]);
-                axum::Json(team_membership_json(&users, &org, t, m)).into_response()
-            }
-            None => not_found("TeamMembership", &id),
-        }
-    })
-}
-
+/// A 422 `ValidationFailed` naming one property.
 fn validation(path: &str, name: &str, details: &str) -> Response {
     error(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -963,118 +485,31 @@ fn validation(path: &str, name: &str, details: &str) -> Response {
     )
 }
 
-async fn team_membership_create(
-    State(st): State<AppState>,
-    Path((org, team)): Path<(String, String)>,
-    h: HeaderMap,
-    Query(q): Q,
-    body: Bytes,
-) -> Response {
-    if let Err(r) = auth(&st, &h, &q) {
-        return r;
-    }
-    let body = match body_json(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+/// The body as a JSON object with no keys beyond `allowed`: else 400 `BadRequest` (not an
+/// object) or 400 `UnknownKey` naming the others.
+fn body_object<'a>(
+    body: &'a Value,
+    allowed: &[&str],
+) -> Result<&'a serde_json::Map<String, Value>, Response> {
     let Some(obj) = body.as_object() else {
-        return error(
+        return Err(error(
             StatusCode::BAD_REQUEST,
             "BadRequest",
             "The body must be a JSON object.",
             None,
-        );
+        ));
     };
     let unknown: Vec<&String> = obj
         .keys()
-        .filter(|k| !["organizationMembershipId", "admin"].contains(&k.as_str()))
+        .filter(|k| !allowed.contains(&k.as_str()))
         .collect();
     if !unknown.is_empty() {
-        return error(
+        return Err(error(
             StatusCode::BAD_REQUEST,
             "UnknownKey",
             "The body you sent contains an unknown key.",
             Some(json!({"errors": [{"name": "unknown", "keys": unknown}]})),
-        );
+        ));
     }
-    let Some(membership) = obj
-        .get("organizationMembershipId")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-    else {
-        return validation(
-            "organizationMembershipId",
-            "required",
-            "The property \"organizationMembershipId\" is required here",
-        );
-    };
-    let id = st.new_id(22);
-    let created = st.write(|w| {
-        let o = w.contentful.organizations.get_mut(&org).ok_or_else(|| not_found("Organization", &org))?;
-        let user = match o.memberships.iter().find(|m| m.id == membership) {
-            Some(m) if m.status == "active" => m.user.clone(),
-            Some(_) => return Err(validation("organizationMembershipId", "invalid", "The organization membership is pending: the user has not accepted the invitation")),
-            None => return Err(validation("organizationMembershipId", "notResolvable", "No active organization membership with this id exists in the organization")),
-        };
-        let t = o.teams.iter_mut().find(|t| t.id == team).ok_or_else(|| not_found("Team", &team))?;
-        if t.members.iter().any(|m| m.membership == membership) {
-            return Err(validation("organizationMembership", "taken", "The user is already a member of this team"));
-        }
-        let tm = TeamMembership { id: id.clone(), membership: membership.clone() };
-        t.members.push(tm.clone());
-        let users = HashMap::from([(membership.as_str(), user.as_str())]);
-        Ok::<_, Response>(team_membership_json(&users, &org, t, &tm))
-    });
-    match created {
-        Ok(json) => {
-            st.event(
-                NAME,
-                "team_membership.create",
-                json!({"team": team, "membership": membership}),
-            );
-            (StatusCode::CREATED, axum::Json(json)).into_response()
-        }
-        Err(r) => r,
-    }
-}
-
-async fn team_membership_delete(
-    State(st): State<AppState>,
-    Path((org, team, id)): Path<(String, String, String)>,
-    h: HeaderMap,
-    Query(q): Q,
-) -> Response {
-    if let Err(r) = auth(&st, &h, &q) {
-        return r;
-    }
-    let removed = st.write(|w| {
-        let o = w
-            .contentful
-            .organizations
-            .get_mut(&org)
-            .ok_or_else(|| not_found("Organization", &org))?;
-        let t = o
-            .teams
-            .iter_mut()
-            .find(|t| t.id == team)
-            .ok_or_else(|| not_found("Team", &team))?;
-        let gone = t
-            .members
-            .iter()
-            .position(|m| m.id == id)
-            .map(|i| t.members.remove(i));
-        Ok::<_, Response>(gone)
-    });
-    match removed {
-        Ok(Some(m)) => {
-            st.event(
-                NAME,
-                "team_membership.remove",
-                json!({"team": team, "id": id, "membership": m.membership}),
-            );
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Ok(None) => not_found("TeamMembership", &id),
-        Err(r) => r,
-    }
+    Ok(obj)
 }

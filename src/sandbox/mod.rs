@@ -16,8 +16,8 @@ mod server;
 mod variants;
 
 pub use server::{
-    Arrival, Faults, Knobs, Sandbox, SandboxError, SandboxHandle, Stats, Variant, load_state,
-    serve_blocking,
+    Arrival, Faults, GitbookInvitees, GitbookInvites, Knobs, Sandbox, SandboxError, SandboxHandle,
+    Stats, Variant, load_state, serve_blocking,
 };
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -66,6 +66,19 @@ struct Shared {
     rng: Mutex<StdRng>,
     max_page_size: Mutex<Option<usize>>,
     variants: Mutex<std::collections::BTreeSet<Variant>>,
+    behaviour: Mutex<Behaviour>,
+    /// The sandbox seed (ids, faults, the `shuffled` order).
+    seed: u64,
+    /// Bumped by every write and reset: the `shuffled` order is fixed per version.
+    version: std::sync::atomic::AtomicU64,
+}
+
+/// The knobs that change how an API answers (rather than how the core delivers it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Behaviour {
+    pub gitbook_invites: GitbookInvites,
+    pub gitbook_invitees: GitbookInvitees,
+    pub contentful_strict_alpha_header: bool,
 }
 
 /// Shared handler state. Cheap to clone.
@@ -86,7 +99,56 @@ impl AppState {
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             max_page_size: Mutex::new(None),
             variants: Mutex::new(Default::default()),
+            behaviour: Mutex::new(Behaviour::default()),
+            seed,
+            version: std::sync::atomic::AtomicU64::new(0),
         }))
+    }
+
+    pub(crate) fn set_behaviour(&self, behaviour: Behaviour) {
+        *lock(&self.0.behaviour) = behaviour;
+    }
+
+    /// The knobs that change answers (GitBook invites, Contentful's alpha header).
+    pub(crate) fn behaviour(&self) -> Behaviour {
+        *lock(&self.0.behaviour)
+    }
+
+    /// Puts a list answer's items (the whole collection, before paging) in the order it
+    /// is served. Natural order, except under the `shuffled` variant: a permutation fixed
+    /// by the seed, the request path and the world's version, so the pages of one read
+    /// agree with each other, and never the natural order itself (for two or more items).
+    pub fn arrange<T>(&self, path: &str, items: &mut [T]) {
+        if items.len() < 2 || !self.variant(Variant::Shuffled) {
+            return;
+        }
+        let version = self.0.version.load(std::sync::atomic::Ordering::SeqCst);
+        let key = fold_more(
+            fold(path, false) ^ self.0.seed.rotate_left(17),
+            &version.to_le_bytes(),
+            false,
+        );
+        let mut rng = StdRng::seed_from_u64(key);
+        let n = items.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            order.swap(i, rng.random_range(0..=i));
+        }
+        if order.iter().enumerate().all(|(i, o)| i == *o) {
+            order.rotate_left(1);
+        }
+        apply_permutation(items, order);
+    }
+
+    /// [`AppState::arrange`] for a borrowed collection: the items as they are, or a
+    /// rearranged copy under the `shuffled` variant.
+    pub fn arranged<'a, T: Clone>(&self, path: &str, items: &'a [T]) -> std::borrow::Cow<'a, [T]> {
+        if items.len() < 2 || !self.variant(Variant::Shuffled) {
+            return std::borrow::Cow::Borrowed(items);
+        }
+        let mut copy = items.to_vec();
+        self.arrange(path, &mut copy);
+        std::borrow::Cow::Owned(copy)
     }
 
     /// The `max_page_size` knob: when set, every API clamps its page size to at most this.
@@ -122,6 +184,9 @@ impl AppState {
 
     /// Replaces the whole world and clears the event log (used by reset).
     pub(crate) fn replace(&self, world: World) {
+        self.0
+            .version
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         *lock(&self.0.world) = world;
         lock(&self.0.events).clear();
     }
@@ -138,6 +203,9 @@ impl AppState {
     /// Mutates the world. Call [`AppState::event`] for each change made.
     pub fn write<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         let mut world = lock(&self.0.world);
+        self.0
+            .version
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         // Derived lookups must never outlive the state they were built from.
         world.invalidate();
         let out = f(&mut world);
@@ -192,6 +260,10 @@ impl AppState {
         humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
     }
 }
+
+/// What a handler answers: the response, or the API's error response (so handlers and the
+/// extractors of their prelude can use `?`).
+pub(crate) type Answer = Result<Response, Response>;
 
 /// What the core needs from each emulated API.
 pub trait Api {
@@ -302,6 +374,32 @@ impl HashIndex<usize> {
     }
 }
 
+/// Whether `e` looks like an email address: `local@domain.tld`, no whitespace, at most 254
+/// characters (the one check every emulated API applies to an address it is given).
+pub(crate) fn valid_email(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    !local.is_empty() && domain.contains('.') && !e.contains(char::is_whitespace) && e.len() <= 254
+}
+
+/// Reorders `items` so that position `i` holds what was at `order[i]` (`order` is a
+/// permutation of the positions), in place: follows each cycle once.
+fn apply_permutation<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..order.len() {
+        let mut at = start;
+        // Each cycle is walked from its smallest position; positions done are marked by
+        // pointing at themselves.
+        while order[at] != start {
+            let next = order[at];
+            items.swap(at, next);
+            order[at] = at;
+            at = next;
+        }
+        order[at] = at;
+    }
+}
+
 /// FNV-1a of a key's bytes, optionally ASCII-lower-cased (emails compare that way).
 pub(crate) fn fold(key: &str, caseless: bool) -> u64 {
     fold_more(0xcbf2_9ce4_8422_2325, key.as_bytes(), caseless)
@@ -338,7 +436,17 @@ pub(crate) fn contains_caseless(hay: &str, needle_lower: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::contains_caseless;
+    use super::{apply_permutation, contains_caseless};
+
+    #[test]
+    fn permutations_apply_in_place() {
+        let mut items = vec!['a', 'b', 'c', 'd', 'e'];
+        apply_permutation(&mut items, vec![3, 0, 4, 1, 2]);
+        assert_eq!(items, vec!['d', 'a', 'e', 'b', 'c']);
+        let mut items = vec![1, 2, 3];
+        apply_permutation(&mut items, vec![0, 1, 2]);
+        assert_eq!(items, vec![1, 2, 3]);
+    }
 
     #[test]
     fn caseless_contains() {

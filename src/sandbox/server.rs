@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{Semaphore, oneshot};
 
 use super::contentful::Contentful;
@@ -62,6 +62,44 @@ pub struct Knobs {
     pub seed: u64,
     /// Plausible answers that differ from what the notes infer (see [`Variant`]).
     pub variants: BTreeSet<Variant>,
+    /// Whether GitBook's invite route (`POST …/invites`) is open to the token (ADDENDUM §2.1:
+    /// availability unconfirmed).
+    pub gitbook_invites: GitbookInvites,
+    /// What a GitBook invitation makes of the invitee: pending until accepted, or a member
+    /// at once.
+    pub gitbook_invitees: GitbookInvitees,
+    /// Contentful's invitation create answers 400 `BadRequest` unless the
+    /// `x-contentful-enable-alpha-feature` header names `pending-org-membership`.
+    pub contentful_strict_alpha_header: bool,
+}
+
+/// The `gitbook_invites` knob: how GitBook's invite route (`POST …/invites`) answers.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum GitbookInvites {
+    /// Invites are made (200).
+    #[default]
+    Available,
+    /// 403 in GitBook's error shape (the endpoint was staff-only once, GB-I184).
+    Forbidden,
+    /// 404 in GitBook's error shape (the route is not there for this token).
+    NotFound,
+}
+
+/// The `gitbook_invitees` knob: whether an invitee is an organization member at once.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum GitbookInvitees {
+    /// Kept as a pending invitation (`gitbook.invites` in the state file), absent from the
+    /// members list, until accepted (`POST /_sandbox/gitbook/accept`).
+    #[default]
+    Pending,
+    /// A member at once, with a new user id (returned in `users`).
+    Immediate,
 }
 
 /// An answer a real API may give that differs from what API_NOTES infers. The clients must
@@ -96,6 +134,28 @@ pub enum Variant {
     OversizedBody,
     /// Error answers (4xx) quote the request's `Authorization` header back.
     EchoAuthorization,
+    /// Every list serves its items in an order that is not the natural one: a shuffle fixed
+    /// by the seed, the request path and the world's version (so the pages of one read
+    /// agree), while counts and paging stay honest.
+    Shuffled,
+}
+
+impl Variant {
+    /// Every variant, in declaration order (tests that run a scenario under each use it).
+    pub const ALL: &'static [Variant] = &[
+        Variant::NoIncludes,
+        Variant::HiddenEmails,
+        Variant::NoEmails,
+        Variant::NoLink,
+        Variant::ShortPages,
+        Variant::NoAccountFlags,
+        Variant::DuplicateItems,
+        Variant::LyingCount,
+        Variant::EndlessPaging,
+        Variant::OversizedBody,
+        Variant::EchoAuthorization,
+        Variant::Shuffled,
+    ];
 }
 
 /// Probabilities of injected faults; their sum should not exceed 1.
@@ -123,6 +183,9 @@ impl Default for Knobs {
             slow_body_ms: 50,
             seed: 0,
             variants: BTreeSet::new(),
+            gitbook_invites: GitbookInvites::default(),
+            gitbook_invitees: GitbookInvitees::default(),
+            contentful_strict_alpha_header: false,
         }
     }
 }
@@ -266,6 +329,11 @@ impl Sandbox {
         let app = AppState::new(world.clone(), knobs.seed);
         app.set_max_page_size(knobs.max_page_size);
         app.set_variants(knobs.variants.clone());
+        app.set_behaviour(super::Behaviour {
+            gitbook_invites: knobs.gitbook_invites,
+            gitbook_invitees: knobs.gitbook_invitees,
+            contentful_strict_alpha_header: knobs.contentful_strict_alpha_header,
+        });
         let core = Arc::new(Core {
             app: app.clone(),
             seed: world,
@@ -330,6 +398,18 @@ impl SandboxHandle {
     /// Back to the seed world; clears events and stats.
     pub fn reset(&self) {
         reset(&self.core);
+    }
+
+    /// Test hook: the person with a pending GitBook invitation to `email` accepts it and
+    /// becomes an organization member (new user id, the invited role). Returns the new
+    /// user id, or `None` when no invitation to that email is pending. Same as
+    /// `POST /_sandbox/gitbook/accept`.
+    pub fn accept_gitbook_invite(&self, email: &str) -> Option<String> {
+        let accepted = super::gitbook::accept_invite(&self.core.app, None, email);
+        if accepted.is_some() {
+            save(&self.core);
+        }
+        accepted.map(|(_, user)| user)
     }
 
     /// Stops accepting connections and waits for in-flight requests.
@@ -406,6 +486,7 @@ fn router(core: Shared) -> Router {
         .route("/_sandbox/stats", get(stats_handler))
         .route("/_sandbox/events", get(events_handler))
         .route("/_sandbox/reset", post(reset_handler))
+        .route("/_sandbox/gitbook/accept", post(gitbook_accept_handler))
         .layer(axum::Extension(core.clone()));
     apis.merge(intro)
         .layer(middleware::from_fn_with_state(core.clone(), count))
@@ -449,6 +530,53 @@ async fn reset_handler(axum::Extension(core): axum::Extension<Shared>) -> Respon
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// `POST /_sandbox/gitbook/accept` `{"email", "org"?}`: a pending GitBook invitation is
+/// accepted; 200 `{"org", "id"}` (the new member), 404 when none is pending, 400 for a body
+/// without `email`.
+async fn gitbook_accept_handler(
+    axum::Extension(core): axum::Extension<Shared>,
+    body: Bytes,
+) -> Response {
+    let parsed: Result<serde_json::Value, _> = serde_json::from_slice(&body);
+    let Some(email) = parsed
+        .as_ref()
+        .ok()
+        .and_then(|b| b.get("email"))
+        .and_then(|e| e.as_str())
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({"error": "expected {\"email\": \"…\"}"})),
+        )
+            .into_response();
+    };
+    let org = parsed
+        .as_ref()
+        .ok()
+        .and_then(|b| b.get("org"))
+        .and_then(|o| o.as_str());
+    match super::gitbook::accept_invite(&core.app, org, email) {
+        Some((org, id)) => axum::Json(serde_json::json!({"org": org, "id": id})).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({"error": format!("no pending invitation to {email}")})),
+        )
+            .into_response(),
+    }
+}
+
+/// Writes the world to the persist file, if there is one (after a change made outside a
+/// request, which the `count` layer would otherwise save).
+fn save(core: &Core) {
+    if let Some(path) = &core.persist {
+        let _saving = lock(&core.saving);
+        let world = core.app.read(|w| w.clone());
+        if let Err(e) = persist(path, &world) {
+            eprintln!("{e}");
+        }
+    }
+}
+
 /// Outermost layer: counts every request by route template, persists after changes.
 async fn count(State(core): State<Shared>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
@@ -467,14 +595,8 @@ async fn count(State(core): State<Shared>, req: Request, next: Next) -> Response
             .or_insert(0) += 1;
         stats.total += 1;
     }
-    if core.app.event_count() != before
-        && let Some(path) = &core.persist
-    {
-        let _saving = lock(&core.saving);
-        let world = core.app.read(|w| w.clone());
-        if let Err(e) = persist(path, &world) {
-            eprintln!("{e}");
-        }
+    if core.app.event_count() != before {
+        save(&core);
     }
     resp
 }

@@ -1,8 +1,9 @@
 //! The [`Variant`] knobs: answers a real API may give that differ from what API_NOTES
 //! infers. Most are rewrites of an answer the emulator already made (drop a header, drop
 //! a field, repeat an item, lie about a count), done here in one place so that the three
-//! emulators stay written from the notes. `short_pages` lives in the paging code of each
-//! emulator ([`super::AppState::page_limit`]) because it changes which items a page holds.
+//! emulators stay written from the notes. `short_pages` and `shuffled` live in the paging
+//! code of each emulator ([`super::AppState::page_limit`], [`super::AppState::arrange`])
+//! because they change which items a page holds.
 
 use std::collections::BTreeSet;
 use std::io::Write as _;

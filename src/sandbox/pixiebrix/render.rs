@@ -1,0 +1,423 @@
+//! PixieBrix rendering and lookups: the JSON of users, team memberships, groups, group
+//! memberships, campaigns, campaign members and invitations, the related objects a page of
+//! members embeds (found through the world's email index, or one scan while writing), and
+//! finding groups, campaigns and eligible emails.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::{
+    Campaign, CampaignMember, Group, GroupMember, Invitation, Membership, Org, User, email_hash,
+    org_idx,
+};
+
+pub(super) fn user_json(u: &User) -> Value {
+    json!({
+        "id": u.id, "name": u.name, "email": u.email,
+        "service_account": u.service_account,
+        "deployment_key_account": u.deployment_key_account,
+        "date_joined": u.date_joined,
+    })
+}
+
+pub(super) fn user_by_email<'a>(org: &'a Org, email: &str) -> Option<&'a User> {
+    org.users
+        .iter()
+        .find(|u| u.email.eq_ignore_ascii_case(email))
+}
+
+/// An email compared and hashed without regard to ASCII case, without allocating.
+#[derive(Clone, Copy)]
+pub(super) struct Caseless<'a>(pub(super) &'a str);
+
+impl PartialEq for Caseless<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(other.0)
+    }
+}
+impl Eq for Caseless<'_> {}
+impl std::hash::Hash for Caseless<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // One word to the map's hasher: feeding it byte by byte dominated listing a
+        // 20,000-person organization.
+        state.write_u64(email_hash(self.0));
+    }
+}
+
+/// [`Caseless`] already folds an email into 64 bits (FNV-1a); hashing that word again
+/// with SipHash was most of the cost of a scan over a 20,000-person organization. The
+/// emulator serves only its own tests and benchmarks, so flooding resistance is moot.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Folded;
+
+#[derive(Default)]
+pub(super) struct FoldedHasher(u64);
+
+impl std::hash::Hasher for FoldedHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = super::super::fold_more(self.0, bytes, false);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+impl std::hash::BuildHasher for Folded {
+    type Hasher = FoldedHasher;
+    fn build_hasher(&self) -> FoldedHasher {
+        FoldedHasher::default()
+    }
+}
+
+pub(super) type CaselessMap<'a, V> = HashMap<Caseless<'a>, V, Folded>;
+
+/// What a page of members embeds (the user, the member's groups and campaigns), found in
+/// one pass over the organization for the whole page. Looking each member up separately
+/// made listing 20,000 memberships quadratic.
+#[derive(Default)]
+pub(super) struct Related<'a> {
+    users: CaselessMap<'a, &'a User>,
+    groups: CaselessMap<'a, Vec<&'a Group>>,
+    campaigns: CaselessMap<'a, Vec<&'a Campaign>>,
+}
+
+/// The parts of [`Related`] a rendering needs; each costs a pass over the organization.
+#[derive(Clone, Copy)]
+pub(super) struct Needs {
+    users: bool,
+    groups: bool,
+    campaigns: bool,
+}
+
+impl<'a> Related<'a> {
+    /// Finds the related objects from the index of a world that is not being written.
+    fn indexed(
+        w: &'a super::super::World,
+        oi: usize,
+        needs: Needs,
+        emails: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let org = &w.pixiebrix.organizations[oi];
+        let mut r = Related::default();
+        let Some(index) = w.pixiebrix.index(oi) else {
+            return r;
+        };
+        for email in emails {
+            let h = email_hash(email);
+            let k = Caseless(email);
+            if needs.users
+                && let Some(u) = index
+                    .users
+                    .get(h)
+                    .filter_map(|i| org.users.get(i))
+                    .find(|u| u.email.eq_ignore_ascii_case(email))
+            {
+                r.users.insert(k, u);
+            }
+            if needs.groups {
+                r.groups
+                    .insert(k, holding(&org.groups, index.groups.get(h), email));
+            }
+            if needs.campaigns {
+                r.campaigns
+                    .insert(k, holding(&org.campaigns, index.campaigns.get(h), email));
+            }
+        }
+        r
+    }
+
+    /// Finds the related objects in one pass over the organization: for answers rendered
+    /// inside a write, where the index is being invalidated.
+    fn scan(org: &'a Org, needs: Needs, emails: impl IntoIterator<Item = &'a str>) -> Self {
+        let wanted: std::collections::HashSet<Caseless<'a>, Folded> =
+            emails.into_iter().map(Caseless).collect();
+        let mut r = Related::default();
+        if wanted.is_empty() {
+            return r;
+        }
+        // A few emails (a write's answer) are compared directly: cheaper than hashing
+        // every email of the organization.
+        let few: Option<Vec<&str>> =
+            (wanted.len() <= 8).then(|| wanted.iter().map(|c| c.0).collect());
+        let wanted_has = |k: &Caseless| match &few {
+            Some(few) => few.iter().any(|w| w.eq_ignore_ascii_case(k.0)),
+            None => wanted.contains(k),
+        };
+        if needs.users {
+            for u in &org.users {
+                let k = Caseless(&u.email);
+                if wanted_has(&k) {
+                    r.users.entry(k).or_insert(u);
+                }
+            }
+        }
+        if needs.groups {
+            scan_holders(&mut r.groups, &org.groups, wanted_has);
+        }
+        if needs.campaigns {
+            scan_holders(&mut r.campaigns, &org.campaigns, wanted_has);
+        }
+        r
+    }
+
+    fn user(&self, email: &str) -> Option<&'a User> {
+        self.users.get(&Caseless(email)).copied()
+    }
+    fn groups(&self, email: &'a str) -> &[&'a Group] {
+        self.groups.get(&Caseless(email)).map_or(&[], Vec::as_slice)
+    }
+    fn campaigns(&self, email: &'a str) -> &[&'a Campaign] {
+        self.campaigns
+            .get(&Caseless(email))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Users by id, built once per request that looks up many.
+pub(super) fn users_by_id(org: &Org) -> HashMap<&str, &User> {
+    org.users.iter().map(|u| (u.id.as_str(), u)).collect()
+}
+
+/// Groups and campaigns alike: containers of members known by email.
+pub(super) trait Members {
+    fn emails(&self) -> impl Iterator<Item = &str>;
+    fn email_at(&self, i: usize) -> Option<&str>;
+}
+
+impl Members for Group {
+    fn emails(&self) -> impl Iterator<Item = &str> {
+        self.members.iter().map(|m| m.email.as_str())
+    }
+    fn email_at(&self, i: usize) -> Option<&str> {
+        self.members.get(i).map(|m| m.email.as_str())
+    }
+}
+
+impl Members for Campaign {
+    fn emails(&self) -> impl Iterator<Item = &str> {
+        self.members.iter().map(|m| m.email.as_str())
+    }
+    fn email_at(&self, i: usize) -> Option<&str> {
+        self.members.get(i).map(|m| m.email.as_str())
+    }
+}
+
+/// Every `(container, member)` position of `list`, by email, for the index.
+pub(super) fn member_positions<C: Members>(list: &[C]) -> super::super::HashIndex<(usize, usize)> {
+    super::super::HashIndex::build(list.iter().enumerate().flat_map(|(c, container)| {
+        container
+            .emails()
+            .enumerate()
+            .map(move |(m, e)| (email_hash(e), (c, m)))
+    }))
+}
+
+/// The containers, in order and once each, whose member at one of the indexed
+/// `(container, member)` positions has `email` (the index keys by hash, so each hit is
+/// checked).
+pub(super) fn holding<'a, C: Members>(
+    list: &'a [C],
+    positions: impl Iterator<Item = (usize, usize)>,
+    email: &str,
+) -> Vec<&'a C> {
+    let mut out: Vec<&C> = Vec::new();
+    for (c, m) in positions {
+        let Some(container) = list.get(c) else {
+            continue;
+        };
+        let hit = container
+            .email_at(m)
+            .is_some_and(|e| e.eq_ignore_ascii_case(email));
+        if hit && !out.last().is_some_and(|x| std::ptr::eq(*x, container)) {
+            out.push(container);
+        }
+    }
+    out
+}
+
+/// Adds to `into`, for each email `wanted` accepts, the containers holding it, in order
+/// and once each: one pass over every member of `list`.
+pub(super) fn scan_holders<'a, C: Members>(
+    into: &mut CaselessMap<'a, Vec<&'a C>>,
+    list: &'a [C],
+    wanted: impl Fn(&Caseless) -> bool,
+) {
+    for container in list {
+        for email in container.emails() {
+            let k = Caseless(email);
+            if wanted(&k) {
+                let held = into.entry(k).or_default();
+                if !held.last().is_some_and(|x| std::ptr::eq(*x, container)) {
+                    held.push(container);
+                }
+            }
+        }
+    }
+}
+
+/// Where a rendering finds related objects: the index of a world being read, or one scan
+/// of an organization being written (whose index is about to be dropped).
+#[derive(Clone, Copy)]
+pub(super) enum Source<'a> {
+    Read(&'a super::super::World, usize),
+    Write(&'a Org),
+}
+
+impl<'a> Source<'a> {
+    fn org(self) -> &'a Org {
+        match self {
+            Source::Read(w, oi) => &w.pixiebrix.organizations[oi],
+            Source::Write(org) => org,
+        }
+    }
+
+    fn related(self, needs: Needs, emails: impl IntoIterator<Item = &'a str>) -> Related<'a> {
+        match self {
+            Source::Read(w, oi) => Related::indexed(w, oi, needs, emails),
+            Source::Write(org) => Related::scan(org, needs, emails),
+        }
+    }
+}
+
+/// Renders organization memberships in the API's order, with one lookup pass for all.
+pub(super) fn memberships_json<'a>(
+    src: Source<'a>,
+    ms: &[&'a Membership],
+    users: &HashMap<&'a str, &'a User>,
+) -> Vec<Value> {
+    let email = |m: &Membership| users.get(m.user.as_str()).map_or("", |u| u.email.as_str());
+    let needs = Needs {
+        users: false,
+        groups: true,
+        campaigns: false,
+    };
+    let related = src.related(needs, ms.iter().map(|m| email(m)).filter(|e| !e.is_empty()));
+    ms.iter()
+        .map(|m| {
+            let user = users.get(m.user.as_str()).copied();
+            let groups: Vec<Value> = user
+                .map_or(&[][..], |u| related.groups(&u.email))
+                .iter()
+                .map(|g| json!({"id": g.id, "name": g.name}))
+                .collect();
+            json!({
+                "id": m.id, "user": user.map(user_json), "role": m.role,
+                "groups": groups, "last_active_at": null, "last_login_at": null,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn membership_json<'a>(src: Source<'a>, m: &'a Membership) -> Value {
+    let users = users_by_id(src.org());
+    memberships_json(src, &[m], &users)
+        .pop()
+        .unwrap_or(Value::Null)
+}
+
+pub(super) fn group_json(g: &Group) -> Value {
+    json!({"id": g.id, "name": g.name, "num_members": g.members.len(), "created_at": g.created_at})
+}
+
+pub(super) fn group_detail_json(g: &Group) -> Value {
+    json!({"id": g.id, "name": g.name, "created_at": g.created_at, "deployments": []})
+}
+
+/// Renders group memberships, with one lookup pass for all of them.
+pub(super) fn gms_json<'a>(src: Source<'a>, gms: &'a [GroupMember]) -> Vec<Value> {
+    let needs = Needs {
+        users: true,
+        groups: false,
+        campaigns: true,
+    };
+    let related = src.related(needs, gms.iter().map(|gm| gm.email.as_str()));
+    gms.iter()
+        .map(|gm| {
+            let campaigns: Vec<Value> = related
+                .campaigns(&gm.email)
+                .iter()
+                .map(|c| campaign_json(c))
+                .collect();
+            json!({
+                "id": gm.id, "user": related.user(&gm.email).map(user_json),
+                "email": gm.email, "created_at": gm.created_at, "campaigns": campaigns,
+                "last_active_at": null,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn campaign_json(c: &Campaign) -> Value {
+    json!({"id": c.id, "name": c.name, "created_at": c.created_at, "updated_at": c.updated_at})
+}
+
+/// Renders campaign members, with one lookup pass for all of them.
+pub(super) fn cms_json<'a>(src: Source<'a>, ms: &'a [CampaignMember]) -> Vec<Value> {
+    let needs = Needs {
+        users: true,
+        groups: true,
+        campaigns: false,
+    };
+    let related = src.related(needs, ms.iter().map(|m| m.email.as_str()));
+    ms.iter()
+        .map(|m| {
+            let groups: Vec<&str> = related
+                .groups(&m.email)
+                .iter()
+                .map(|g| g.id.as_str())
+                .collect();
+            json!({
+                "id": m.id, "email": m.email, "data": m.data,
+                "account": related.user(&m.email).map(user_json),
+                "latest_client": null, "groups": groups, "assigned_deployments": [],
+                "created_at": m.created_at, "updated_at": m.updated_at, "last_active_at": null,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn invitation_json(org: &Org, i: &Invitation) -> Value {
+    json!({
+        "id": i.id, "email": i.email, "inviter": null,
+        "organization": {"id": org.id, "name": org.name}, "role": i.role,
+    })
+}
+
+// ---------------------------------------------------------------- lookups
+
+pub(super) fn group_idx(w: &super::super::World, id: &str) -> Option<(usize, usize)> {
+    w.pixiebrix
+        .organizations
+        .iter()
+        .enumerate()
+        .find_map(|(oi, o)| o.groups.iter().position(|g| g.id == id).map(|gi| (oi, gi)))
+}
+
+pub(super) fn campaign_idx(w: &super::super::World, org: &str, id: &str) -> Option<(usize, usize)> {
+    let oi = org_idx(w, org)?;
+    let ci = w.pixiebrix.organizations[oi]
+        .campaigns
+        .iter()
+        .position(|c| c.id == id)?;
+    Some((oi, ci))
+}
+
+pub(super) fn is_member_email(org: &Org, email: &str) -> bool {
+    user_by_email(org, email).is_some_and(|u| org.memberships.iter().any(|m| m.user == u.id))
+}
+
+/// A member of the organization, or anyone at one of its verified domains. The domain is
+/// checked first: it is cheap, and looking a member up scans the organization.
+pub(super) fn eligible(org: &Org, email: &str) -> bool {
+    let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    let verified = !domain.is_empty()
+        && org
+            .verified_domains
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(domain));
+    verified || is_member_email(org, email)
+}
