@@ -309,9 +309,12 @@ fn gitbook_team_role_defaults_to_member_and_raising_to_owner_is_risky() {
             },
         ]
     );
-    assert!(change.members[0].risks.is_empty());
+    assert_eq!(change.members[0].risks, vec![Risk::PrivilegeLowered]);
     assert_eq!(change.members[1].risks, vec![Risk::PrivilegeRaised]);
-    assert_eq!(plan.risks, vec![Risk::PrivilegeRaised]);
+    assert_eq!(
+        plan.risks,
+        vec![Risk::PrivilegeRaised, Risk::PrivilegeLowered]
+    );
 }
 
 #[test]
@@ -376,7 +379,7 @@ fn organization_without_invite_reports_missing_people_and_skips_pending_invitati
     assert_eq!(
         notes,
         vec![
-            "new@acme.com is not a member of the organization; set `organization.invite: true` to invite them",
+            "new@acme.com is not a member of the organization; set `invite: true` on provider `pb` to invite them",
             "pending@acme.com has a pending invitation",
         ]
     );

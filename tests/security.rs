@@ -155,7 +155,7 @@ fn a_server_that_accepts_and_hangs_fails_with_a_clear_timeout() {
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         let mut held = Vec::new();
-        for stream in listener.incoming().take(20) {
+        for stream in listener.incoming().take(500) {
             held.push(stream); // accept, read nothing, answer nothing
         }
     });
@@ -174,9 +174,9 @@ fn a_server_that_accepts_and_hangs_fails_with_a_clear_timeout() {
     let elapsed = started.elapsed();
     assert_eq!(code, 1, "{text}");
     assert!(
-        text.contains(
-            "pb (pixiebrix): GET /api/organizations/0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11/groups/ failed: no answer within 1s"
-        ),
+        // The roster (who may join the group) and the groups are read side by side;
+        // whichever gives up first is reported.
+        text.contains("pb (pixiebrix): GET /api/") && text.contains(" failed: no answer within 1s"),
         "{text}"
     );
     // Six attempts of one second each, plus backoff between them.

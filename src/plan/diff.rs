@@ -730,6 +730,9 @@ fn eligibility(
         return;
     }
     let (org, key) = (settings.kind, &desired.key);
+    // A directory with members it could not name proves nobody absent: their add is sent
+    // as before, and the API decides.
+    let named = directory.members.iter().all(|m| m.email.is_some());
     let mut kept = Vec::with_capacity(members.len());
     for m in members.drain(..) {
         let email = match (&m.action, &m.member.email) {
@@ -761,6 +764,7 @@ fn eligibility(
                 "{email} has an open invitation to the {} organization and joins {key} once they accept it; the next plan after that adds them",
                 settings.name
             ))),
+            Standing::Outside if !named => kept.push(m),
             Standing::Outside if settings.invite => {
                 to_invite
                     .entry(settings.name.clone())
