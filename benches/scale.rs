@@ -531,6 +531,7 @@ fn diff_cpu() -> (usize, Duration) {
             rate_limit: None,
             invite: false,
             invite_role: None,
+            verified_domains: Default::default(),
         },
     )]
     .into();

@@ -229,9 +229,15 @@ pub fn check_same(saved: &Plan, fresh: Plan) -> Result<Plan, Refusal> {
     Err(Refusal::Differs { diff, moved })
 }
 
-/// Whether the configuration declares this member on this resource. A removal of a
-/// declared member is never sent, whatever the plan says.
-fn is_declared(desired: &DesiredState, key: &ResourceKey, change: &MemberChange) -> bool {
+/// Whether the configuration declares this member on this resource on `day` (a member
+/// whose `until` has passed is declared no longer). A removal of a declared member is
+/// never sent, whatever the plan says.
+fn is_declared(
+    desired: &DesiredState,
+    key: &ResourceKey,
+    change: &MemberChange,
+    day: Option<jiff::civil::Date>,
+) -> bool {
     let Some(resource) = desired.resources.get(key) else {
         return false;
     };
@@ -248,7 +254,12 @@ fn is_declared(desired: &DesiredState, key: &ResourceKey, change: &MemberChange)
     [by_email, by_id]
         .into_iter()
         .flatten()
-        .any(|k| resource.members.contains_key(&k))
+        .filter_map(|k| resource.members.get(&k))
+        .any(|m| match (m.until, day) {
+            (Some(until), Some(day)) => until >= day,
+            // Without a day to compare with, an `until` protects as if it were far off.
+            _ => true,
+        })
 }
 
 /// Order of execution: containers that must exist first; then what lets people into an
@@ -317,6 +328,8 @@ pub async fn execute(
     // in flight (which bounds this whole phase), and one cache of resolved ids.
     let mut writers: BTreeMap<String, Arc<Writer>> = BTreeMap::new();
     let units = units(plan);
+    // The day the plan is for: apply always plans for today (see `commands::apply`).
+    let day: Option<jiff::civil::Date> = plan.binding.planned_for.parse().ok();
     for current in 0..=4u8 {
         let mut tasks = tokio::task::JoinSet::new();
         let mut running: BTreeMap<tokio::task::Id, ResourceChange> = BTreeMap::new();
@@ -334,7 +347,7 @@ pub async fn execute(
                 progress(&step);
                 report.steps.push(step);
             }
-            let (guarded, blocked) = guard_removals(&guarded, desired);
+            let (guarded, blocked) = guard_removals(&guarded, desired, day);
             for m in blocked {
                 let step = Step {
                     key: change.key.clone(),
@@ -431,12 +444,13 @@ fn guard_domains(change: &ResourceChange, policy: &Policy) -> (ResourceChange, V
 fn guard_removals(
     change: &ResourceChange,
     desired: &DesiredState,
+    day: Option<jiff::civil::Date>,
 ) -> (ResourceChange, Vec<MemberChange>) {
     let mut guarded = change.clone();
     let (blocked, kept): (Vec<MemberChange>, Vec<MemberChange>) =
         change.members.iter().cloned().partition(|m| {
             matches!(m.action, MemberAction::Remove)
-                && (is_declared(desired, &change.key, m) || also_kept(change, m))
+                && (is_declared(desired, &change.key, m, day) || also_kept(change, m))
         });
     guarded.members = kept;
     (guarded, blocked)

@@ -145,6 +145,7 @@ const VARIANTS: &[Option<Variant>] = &[
     Some(Variant::EndlessPaging),
     Some(Variant::OversizedBody),
     Some(Variant::EchoAuthorization),
+    Some(Variant::Shuffled),
 ];
 
 /// Whether runs must converge under the variant: its answers are complete and members
@@ -159,6 +160,7 @@ fn identifiable(variant: Option<Variant>) -> bool {
                 | Variant::ShortPages
                 | Variant::NoAccountFlags
                 | Variant::EchoAuthorization
+                | Variant::Shuffled
         )
     )
 }
@@ -388,5 +390,13 @@ fn apply_under_faults_converges_and_never_removes_a_declared_member() {
         if let Err(e) = result {
             panic!("under {variant:?}: {e}");
         }
+    }
+}
+
+#[test]
+fn every_sandbox_variant_is_covered() {
+    let covered: Vec<Variant> = VARIANTS.iter().flatten().copied().collect();
+    for v in Variant::ALL {
+        assert!(covered.contains(v), "{v:?} is not in VARIANTS");
     }
 }

@@ -43,6 +43,7 @@ fn providers() -> BTreeMap<String, ProviderSettings> {
             rate_limit: None,
             invite: false,
             invite_role: None,
+            verified_domains: Default::default(),
         };
         (name.to_string(), settings)
     })

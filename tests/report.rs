@@ -262,6 +262,7 @@ fn provider(name: &str, kind: ProviderKind) -> (String, ProviderSettings) {
             rate_limit: None,
             invite: false,
             invite_role: None,
+            verified_domains: Default::default(),
         },
     )
 }

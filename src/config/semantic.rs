@@ -310,6 +310,29 @@ impl Checker<'_> {
                     )),
                 );
             }
+            let mut verified = std::collections::BTreeSet::new();
+            for (i, d) in p.verified_domains.iter().enumerate() {
+                let at = at(&format!("verified_domains/{i}"));
+                if p.kind != ProviderKind::Pixiebrix {
+                    self.error(
+                        Diagnostic::error(format!(
+                            "`verified_domains` is a PixieBrix setting; {} has no such thing",
+                            p.kind
+                        ))
+                        .at(at)
+                        .with_hint("remove `verified_domains` from this provider"),
+                    );
+                    break;
+                }
+                match allowed_domain(d) {
+                    Ok(domain) => {
+                        verified.insert(domain);
+                    }
+                    Err((message, hint)) => {
+                        self.error(Diagnostic::error(message).at(at).with_hint(hint));
+                    }
+                }
+            }
             self.providers.insert(
                 name.clone(),
                 ProviderSettings {
@@ -321,6 +344,7 @@ impl Checker<'_> {
                     rate_limit: p.rate_limit.and_then(crate::model::RequestsPerSecond::new),
                     invite: p.invite,
                     invite_role: p.invite_role,
+                    verified_domains: verified,
                 },
             );
         }

@@ -89,6 +89,13 @@ pub struct Provider {
     /// developer, restricted, manager. GitBook: read (default), comment, review, edit,
     /// create, admin. Contentful: member (default), developer, admin, owner.
     pub invite_role: Option<crate::model::InviteRole>,
+    /// PixieBrix only: the email domains PixieBrix support verified for the team. People
+    /// from them may join groups and campaigns without being members of the team; anyone
+    /// else must be a member (or is invited first, with `invite: true`). Lower-case
+    /// domains, as in `allowed_email_domains`.
+    #[serde(default)]
+    #[schemars(example = ["acme.com"])]
+    pub verified_domains: Vec<String>,
     /// Resource kinds whose live resources that no file declares are deleted. Off by default.
     #[serde(default)]
     #[schemars(example = serde_json::json!(["group"]))]

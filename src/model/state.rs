@@ -263,6 +263,9 @@ pub struct ProviderSettings {
     /// The organization role invitations carry (`invite_role`); `None`: the provider's
     /// least access (`Role::default_invite`).
     pub invite_role: Option<InviteRole>,
+    /// PixieBrix: domains verified for the team, whose people may join groups and
+    /// campaigns without being team members.
+    pub verified_domains: BTreeSet<String>,
 }
 
 /// A positive, finite number of requests per second.

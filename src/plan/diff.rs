@@ -163,7 +163,13 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         });
     }
 
-    invite_needed(input, to_invite, &mut changes, &mut fingerprints);
+    invite_needed(
+        input,
+        to_invite,
+        &mut changes,
+        &mut fingerprints,
+        &mut notes,
+    );
     offboard(input, &mut changes, &mut fingerprints, &mut notes);
     changes.retain(|c| !c.members.is_empty() || c.action != ResourceAction::Update);
     for c in &mut changes {
@@ -733,6 +739,10 @@ fn eligibility(
     // A directory with members it could not name proves nobody absent: their add is sent
     // as before, and the API decides.
     let named = directory.members.iter().all(|m| m.email.is_some());
+    // PixieBrix lets people of a verified domain join groups and campaigns as they are.
+    let verified = |email: &Email| {
+        org == ProviderKind::Pixiebrix && settings.verified_domains.contains(email.domain())
+    };
     let mut kept = Vec::with_capacity(members.len());
     for m in members.drain(..) {
         let email = match (&m.action, &m.member.email) {
@@ -760,6 +770,7 @@ fn eligibility(
                 }
                 kept.push(m);
             }
+            Standing::Invited | Standing::Outside if verified(&email) => kept.push(m),
             Standing::Invited => waiting.push(hold(format!(
                 "{email} has an open invitation to the {} organization and joins {key} once they accept it; the next plan after that adds them",
                 settings.name
@@ -806,6 +817,7 @@ fn invite_needed(
     to_invite: BTreeMap<String, BTreeMap<Email, Option<String>>>,
     changes: &mut Vec<ResourceChange>,
     fingerprints: &mut BTreeMap<ResourceKey, String>,
+    notes: &mut Vec<PlanNote>,
 ) {
     for (provider, people) in to_invite {
         let Some(settings) = input.providers.get(&provider) else {
@@ -817,6 +829,16 @@ fn invite_needed(
         let role = settings
             .invite_role
             .unwrap_or(InviteRole::default_for(settings.kind));
+        if settings.kind == ProviderKind::Gitbook {
+            for email in people.keys() {
+                notes.push(PlanNote {
+                    resource: directory.key.clone(),
+                    message: format!(
+                        "GitBook lists no invitations: until {email} accepts, every apply invites them again (GitBook sends the email again)"
+                    ),
+                });
+            }
+        }
         let change = organization_change(changes, fingerprints, directory);
         for (email, handle) in people {
             let already = change
