@@ -502,6 +502,7 @@ fn diff_cpu() -> (usize, Duration) {
         live.resources.insert(
             key.clone(),
             LiveResource {
+                description: None,
                 key: key.clone(),
                 id: format!("id{r}"),
                 members: live_members,
@@ -512,6 +513,7 @@ fn diff_cpu() -> (usize, Duration) {
         desired.resources.insert(
             key.clone(),
             DesiredResource {
+                description: None,
                 key,
                 previously: vec![],
                 mode: Mode::Exact,

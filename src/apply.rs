@@ -629,7 +629,17 @@ async fn verify(plan: &Plan, conns: &Connections, report: &mut Report) {
             Some(Err(e)) => Some(format!("teamsync could not read it back to check it: {e}")),
             Some(Ok(state)) => {
                 let kind = conns.endpoints.get(&step.key.provider).map(|(s, _)| s.kind);
-                not_in_effect(step, state, kind)
+                let description = plan
+                    .changes
+                    .iter()
+                    .find(|c| c.key == step.key)
+                    .and_then(|c| c.description.as_deref());
+                not_in_effect(step, state, kind).or_else(|| {
+                    let live = state.resources.get(&step.key)?;
+                    let want = description.filter(|_| step.member.is_none())?;
+                    (live.description.as_deref().unwrap_or("") != want)
+                        .then(|| format!("{}'s description is not {want:?}", step.key))
+                })
             }
         };
         if let Some(problem) = problem {

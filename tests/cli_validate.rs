@@ -105,3 +105,42 @@ fn quiet_validate_says_nothing_when_the_config_is_valid() {
         .stdout("")
         .stderr("");
 }
+
+#[test]
+fn lifecycle_keys_are_checked_with_their_location_and_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("teamsync.yaml"),
+        "version: 1\nproviders:\n  docs: {kind: gitbook, organization: acme, token_env: T, invite_role: manager, verified_domains: [acme.com]}\ninclude: [t.yaml]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("t.yaml"),
+        "people:\n  al: {email: al@acme.com, until: 2026-02-30}\nteams:\n  - name: T\n    description: Writers\n    members: [{person: al, until: soon}]\n",
+    )
+    .unwrap();
+    let out = teamsync()
+        .args(["validate", "--config"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    for (line, what) in [
+        (
+            "teamsync.yaml:3:",
+            "`invite_role: manager` is not an organization role of gitbook",
+        ),
+        (
+            "teamsync.yaml:3:",
+            "`verified_domains` is a PixieBrix setting",
+        ),
+        ("t.yaml:2:", "`until: 2026-02-30` is not a date"),
+        ("t.yaml:6:", "`until: soon` is not a date"),
+        ("t.yaml:5:", "`description` is for Contentful teams"),
+    ] {
+        assert!(
+            stderr.lines().any(|l| l.contains(line) && l.contains(what)),
+            "{line} {what}:\n{stderr}"
+        );
+    }
+}

@@ -164,3 +164,46 @@ fn team_adds_use_the_membership_ids_the_plan_read() {
         assert_eq!(repo.plan_json(0)["changes"], json!([]), "all were added");
     }
 }
+
+#[test]
+fn team_descriptions_are_set_on_create_and_when_they_differ() {
+    let repo = repo("");
+    let teams = "teams:\n  - name: Editors\n    previously: [Writers]\n    description: Edits the site\n    members: [alice, bob]\n  - name: Marketing\n    description: Campaigns\n    members: [bob]\n";
+    repo.write("teams.yaml", teams);
+    let plan = repo.plan_json(2);
+    let descriptions: Vec<(String, String)> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| {
+            Some((
+                c["key"]["name"].as_str()?.to_string(),
+                c["description"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    assert_eq!(
+        descriptions,
+        vec![
+            ("Editors".to_string(), "Edits the site".to_string()),
+            ("Marketing".into(), "Campaigns".into())
+        ]
+    );
+    let text = stdout(&repo.run(&["plan"]).code(0));
+    assert!(text.contains("~ description: \"Campaigns\""), "{text}");
+    repo.run(&["apply", "--auto-approve"]).code(0);
+    assert_eq!(repo.plan_json(0)["changes"], json!([]));
+    let state = repo.working_state("state.json");
+    let teams = state["contentful"]["organizations"]["3Xa9pQ"]["teams"].to_string();
+    assert!(
+        teams.contains("Edits the site") && teams.contains("Campaigns"),
+        "{teams}"
+    );
+    // A description changed live is put back; one the config does not state is left alone.
+    repo.write("teams.yaml", &teams_without_description());
+    assert_eq!(repo.plan_json(0)["changes"], json!([]));
+}
+
+fn teams_without_description() -> String {
+    "teams:\n  - name: Editors\n    members: [alice, bob]\n  - name: Marketing\n    members: [bob]\n".to_string()
+}

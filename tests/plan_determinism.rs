@@ -211,6 +211,7 @@ fn live_state(w: &World) -> LiveState {
         let (provider, kind, _, live_name) = SLOTS[slot];
         let key = ResourceKey::new(provider, kind, live_name);
         let resource = LiveResource {
+            description: None,
             key: key.clone(),
             id: format!("id-{slot}"),
             members: (0..PEOPLE)
@@ -260,6 +261,7 @@ fn desired_state(w: &World) -> DesiredState {
             })
             .collect();
         let resource = DesiredResource {
+            description: None,
             key: key.clone(),
             previously: if renamed {
                 vec![live_name.to_string()]
@@ -359,6 +361,7 @@ proptest! {
                 ..LiveMember::default()
             }).collect();
             live.resources.insert(key.clone(), LiveResource {
+                description: None,
                 key,
                 id: format!("g{g}"),
                 members,

@@ -43,6 +43,7 @@ fn desired(
     members: &[(&str, Option<Role>)],
 ) -> DesiredResource {
     DesiredResource {
+        description: None,
         key: ResourceKey::new(provider, kind, name),
         previously: vec![],
         mode: Mode::Exact,
@@ -76,6 +77,7 @@ fn live_member(e: &str, role: Option<Role>) -> LiveMember {
 
 fn live(provider: &str, kind: ResourceKind, name: &str, members: Vec<LiveMember>) -> LiveResource {
     LiveResource {
+        description: None,
         key: ResourceKey::new(provider, kind, name),
         id: format!("id-{name}"),
         members,

@@ -178,6 +178,7 @@ fn build(specs: &[SlotSpec]) -> (DesiredState, LiveState) {
             live.resources.insert(
                 key.clone(),
                 LiveResource {
+                    description: None,
                     key,
                     id: format!("id-{slot}"),
                     members,
@@ -214,6 +215,7 @@ fn build(specs: &[SlotSpec]) -> (DesiredState, LiveState) {
             desired.resources.insert(
                 key.clone(),
                 DesiredResource {
+                    description: None,
                     key,
                     previously: if renamable { vec![live_name] } else { vec![] },
                     mode: if spec.additive {
@@ -248,6 +250,7 @@ fn simulate(plan: &Plan, live: &mut LiveState) {
                 live.resources.insert(
                     change.key.clone(),
                     LiveResource {
+                        description: None,
                         key: change.key.clone(),
                         id: "new".into(),
                         members: vec![],

@@ -20,6 +20,7 @@ fn member(email: &str, action: MemberAction, risks: Vec<Risk>) -> MemberChange {
 fn sample_plan() -> Plan {
     let changes = vec![
         ResourceChange {
+            description: None,
             key: ResourceKey::new("docs", ResourceKind::Team, "Writers"),
             action: ResourceAction::Create,
             live_id: None,
@@ -45,6 +46,7 @@ fn sample_plan() -> Plan {
             risks: vec![Risk::PrivilegeRaised],
         },
         ResourceChange {
+            description: None,
             key: ResourceKey::new("pixiebrix", ResourceKind::Group, "Sales Ops"),
             action: ResourceAction::Rename {
                 from: "Sales".into(),

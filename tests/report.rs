@@ -361,6 +361,7 @@ fn generated(people: usize, containers: usize) -> (Loaded, LiveState) {
         desired.resources.insert(
             key.clone(),
             DesiredResource {
+                description: None,
                 key: key.clone(),
                 previously: vec![],
                 mode: Mode::Exact,
@@ -371,6 +372,7 @@ fn generated(people: usize, containers: usize) -> (Loaded, LiveState) {
         live.resources.insert(
             key.clone(),
             LiveResource {
+                description: None,
                 key,
                 id: format!("id{j}"),
                 members: live_members,
@@ -449,6 +451,7 @@ fn hostile_names_are_escaped_in_every_format() {
     desired.resources.insert(
         key.clone(),
         DesiredResource {
+            description: None,
             key: key.clone(),
             previously: vec![],
             mode: Mode::Exact,
@@ -466,6 +469,7 @@ fn hostile_names_are_escaped_in_every_format() {
     live.resources.insert(
         key.clone(),
         LiveResource {
+            description: None,
             key,
             id: "t1".into(),
             members: vec![evil],
@@ -728,6 +732,7 @@ fn invitations_service_accounts_foreign_domains_and_missing_containers_are_marke
         desired.resources.insert(
             key.clone(),
             DesiredResource {
+                description: None,
                 key: key.clone(),
                 previously: vec![],
                 mode: Mode::Exact,
@@ -742,6 +747,7 @@ fn invitations_service_accounts_foreign_domains_and_missing_containers_are_marke
     live.resources.insert(
         org.clone(),
         LiveResource {
+            description: None,
             key: org,
             id: "pb-org".into(),
             members: vec![

@@ -761,10 +761,22 @@ impl Checker<'_> {
             if !self.same_but_case(&provider, kind, &name, &name_at) {
                 continue;
             }
+            if item.description.is_some()
+                && !(provider_kind == ProviderKind::Contentful && kind == ResourceKind::Team)
+            {
+                self.error(
+                    Diagnostic::error(format!(
+                        "`description` is for Contentful teams; {provider_kind} {kind}s have none teamsync manages"
+                    ))
+                    .at(file.at(&format!("{pointer}/description")))
+                    .with_hint("remove `description`"),
+                );
+            }
             let key = ResourceKey::new(provider, kind, name);
             let members = self.members(file, &pointer, &item.members, provider_kind, kind);
             self.declare(
                 DesiredResource {
+                    description: item.description.clone(),
                     key,
                     previously,
                     mode: item.mode,
@@ -891,6 +903,7 @@ impl Checker<'_> {
         }
         self.declare(
             DesiredResource {
+                description: None,
                 key: ResourceKey::new(provider, ResourceKind::Organization, org_id),
                 previously: vec![],
                 mode: org.roster,

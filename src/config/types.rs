@@ -140,7 +140,7 @@ pub struct Person {
     pub data: crate::model::Data,
     /// The last day (UTC, `YYYY-MM-DD`) of this person's access everywhere; from the next
     /// day the plan removes it.
-    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}$"), example = &"2026-12-31")]
+    #[schemars(example = &"2026-12-31")]
     pub until: Option<String>,
     /// This person has left: the plan removes them from every container and organization
     /// of every provider, and withdraws their pending invitations. Kept for the record;
@@ -171,6 +171,10 @@ pub struct Container {
     /// `exact` (default): members not listed are removed. `additive`: only add.
     #[serde(default)]
     pub mode: Mode,
+    /// Contentful teams only: the team's description, set on create and whenever the
+    /// live one differs. Left as it is when absent.
+    #[schemars(example = &"Everyone who edits the marketing site")]
+    pub description: Option<String>,
     /// Who belongs: a person's handle, an email, or a mapping.
     #[serde(default)]
     #[schemars(example = serde_json::json!(["alice", "carol@acme.com", {"person": "bob", "role": "owner"}]))]
@@ -225,7 +229,7 @@ pub struct MemberDetail {
     pub data: Option<crate::model::Data>,
     /// The last day (UTC, `YYYY-MM-DD`) of this membership; from the next day the plan
     /// removes it.
-    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}$"), example = &"2026-12-31")]
+    #[schemars(example = &"2026-12-31")]
     pub until: Option<String>,
 }
 

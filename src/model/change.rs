@@ -109,4 +109,7 @@ pub struct ResourceChange {
     /// Display only.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub risks: Vec<Risk>,
+    /// A Contentful team's new description (on create, or when the live one differs).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub description: Option<String>,
 }

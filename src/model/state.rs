@@ -364,6 +364,8 @@ pub struct DesiredResource {
     pub members: BTreeMap<MemberKey, DesiredMember>,
     /// Set only for `ResourceKind::Organization`.
     pub organization: Option<OrgOptions>,
+    /// Contentful teams: the description the config states (`None`: left as it is).
+    pub description: Option<String>,
 }
 
 /// Everything the config declares, across providers.
@@ -422,6 +424,9 @@ pub struct LiveResource {
     /// Organizations only: whose account the token is, as the API's who-am-I route said.
     #[serde(default)]
     pub who_am_i: WhoAmI,
+    /// Contentful teams: the team's description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// The answer of a provider's who-am-I route (`docs/providers/API_NOTES_ADDENDUM.md` §2)

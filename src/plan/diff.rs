@@ -102,7 +102,14 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
             &mut blocked,
         );
         check_user_ids(desired, live, input.policy, &mut violations);
-        let needs_change = !members.is_empty() || !matches!(action, ResourceAction::Update);
+        // A stated description that the live one does not match (or a new container's).
+        let description = desired
+            .description
+            .clone()
+            .filter(|want| live.is_none_or(|l| l.description.as_deref().unwrap_or("") != want));
+        let needs_change = !members.is_empty()
+            || description.is_some()
+            || !matches!(action, ResourceAction::Update);
         if !needs_change {
             continue;
         }
@@ -118,6 +125,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         }
         let risks = resource_risks(&members);
         changes.push(ResourceChange {
+            description,
             key: desired.key.clone(),
             action,
             live_id: live.map(|l| l.id.clone()),
@@ -154,6 +162,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
             risks.insert(0, Risk::Removal);
         }
         changes.push(ResourceChange {
+            description: None,
             key: live.key.clone(),
             action: ResourceAction::Delete,
             live_id: Some(live.id.clone()),
@@ -877,6 +886,7 @@ fn organization_change<'c>(
         None => {
             fingerprints.insert(live.key.clone(), fingerprint(live));
             changes.push(ResourceChange {
+                description: None,
                 key: live.key.clone(),
                 action: ResourceAction::Update,
                 live_id: Some(live.id.clone()),

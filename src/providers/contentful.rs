@@ -266,10 +266,15 @@ impl Contentful {
                 continue;
             }
             let (id, name) = (id.to_string(), name.to_string());
+            let description = team
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             let this = self.sibling();
             tasks.spawn(async move {
                 let members = this.team_members(&id).await?;
                 Ok::<_, ProviderError>(LiveResource {
+                    description,
                     key: ResourceKey::new(this.name.clone(), ResourceKind::Team, name),
                     id,
                     members,
@@ -317,6 +322,7 @@ impl Contentful {
             })
             .collect();
         Ok(LiveResource {
+            description: None,
             key: ResourceKey::new(
                 self.name.clone(),
                 ResourceKind::Organization,
@@ -453,11 +459,16 @@ impl Contentful {
         .await
     }
 
-    async fn create_container(&self, w: &WriteClient, name: &str) -> Result<String, ProviderError> {
+    async fn create_container(
+        &self,
+        w: &WriteClient,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<String, ProviderError> {
         let path = format!("/organizations/{}/teams", self.org);
         let req = Req::new(Method::POST, w.url(&path)?, MEDIA)
             .content_type(MEDIA)
-            .json(json!({"name": name, "description": ""}));
+            .json(json!({"name": name, "description": description.unwrap_or("")}));
         match w.send(&req).await {
             Ok(resp) if (200..300).contains(&resp.status) => str_at(resp.body(), "/sys/id")
                 .map(str::to_string)
@@ -478,7 +489,9 @@ impl Contentful {
         }
     }
 
-    /// Reads the team for its version and description, then PUTs the whole body.
+    /// Reads the team for its version and description, then PUTs the whole body: the new
+    /// name and the change's description (else the current one). Also how a description
+    /// alone changes.
     async fn rename_container(
         &self,
         w: &WriteClient,
@@ -495,11 +508,14 @@ impl Contentful {
             .pointer("/sys/version")
             .and_then(Value::as_u64)
             .unwrap_or(0);
-        let description = current
-            .body()
-            .get("description")
-            .cloned()
-            .unwrap_or(json!(""));
+        let description = match &change.description {
+            Some(d) => json!(d),
+            None => current
+                .body()
+                .get("description")
+                .cloned()
+                .unwrap_or(json!("")),
+        };
         let req = Req::new(Method::PUT, w.url(&path)?, MEDIA)
             .content_type(MEDIA)
             .header("x-contentful-version", version.to_string())
@@ -687,7 +703,7 @@ impl super::Provider for Contentful {
         w: &'a WriteClient,
         change: &'a ResourceChange,
     ) -> super::BoxFuture<'a, Result<String, ProviderError>> {
-        Box::pin(self.create_container(w, &change.key.name))
+        Box::pin(self.create_container(w, &change.key.name, change.description.as_deref()))
     }
 
     fn rename<'a>(

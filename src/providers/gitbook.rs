@@ -208,6 +208,7 @@ impl Gitbook {
             tasks.spawn(async move {
                 let members = this.team_members(&team.id).await?;
                 Ok::<_, ProviderError>(LiveResource {
+                    description: None,
                     key: ResourceKey::new(
                         this.name.clone(),
                         ResourceKind::Team,
@@ -236,6 +237,7 @@ impl Gitbook {
             .list(&format!("/orgs/{}/members", self.org), &[])
             .await?;
         Ok(LiveResource {
+            description: None,
             key: ResourceKey::new(
                 self.name.clone(),
                 ResourceKind::Organization,

@@ -353,6 +353,14 @@ impl Writer {
                 report.container = Some(result);
                 return report;
             }
+            // A description is the one container field an update may change (Contentful
+            // teams: the whole body is PUT, as for a rename).
+            ResourceAction::Update if change.description.is_some() => {
+                let result = provider.rename(client, change).await;
+                let done = result.is_ok();
+                report.container = Some(result);
+                change.live_id.clone().filter(|_| done)
+            }
             ResourceAction::Update => change.live_id.clone(),
         };
         // Members are only touched once their container exists under its new name.

@@ -453,6 +453,7 @@ impl Pixiebrix {
                     _ => this.campaign_members(&c.id).await,
                 };
                 members.map(|members| LiveResource {
+                    description: None,
                     key: this.key(kind, &c.name),
                     id: c.id.clone(),
                     members,
@@ -492,6 +493,7 @@ impl Pixiebrix {
             })
             .collect();
         Ok(LiveResource {
+            description: None,
             key: self.key(ResourceKind::Organization, &self.org),
             id: self.org.clone(),
             members,

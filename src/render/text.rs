@@ -60,6 +60,13 @@ pub fn text(plan: &Plan, color: bool) -> String {
                 super::one_line(&change.key.name).as_ref(),
                 change.key.provider
             );
+            if let Some(d) = &change.description {
+                let _ = writeln!(
+                    out,
+                    "      ~ description: {:?}",
+                    super::one_line(d).as_ref()
+                );
+            }
             for m in &change.members {
                 let _ = writeln!(
                     out,

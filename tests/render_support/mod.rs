@@ -58,6 +58,7 @@ pub fn resource(
     risks.sort();
     risks.dedup();
     ResourceChange {
+        description: None,
         key,
         live_id: (action != ResourceAction::Create).then(|| "live-id".to_string()),
         action,
