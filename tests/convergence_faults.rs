@@ -174,7 +174,17 @@ fn holds(side: &Side, live: &BTreeSet<usize>, owners: Option<&BTreeSet<usize>>) 
     } else {
         &want == live
     };
-    let roles_ok = owners.is_none_or(|o| want.iter().all(|i| o.contains(i) == side.owner_want[*i]));
+    // In additive mode a GitBook role is managed only where stated (`role: owner` here):
+    // a live owner listed without a role stays owner.
+    let roles_ok = owners.is_none_or(|o| {
+        want.iter().all(|i| {
+            if side.additive && !side.owner_want[*i] {
+                true
+            } else {
+                o.contains(i) == side.owner_want[*i]
+            }
+        })
+    });
     members_ok && roles_ok
 }
 

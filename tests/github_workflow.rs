@@ -324,20 +324,35 @@ fn the_daily_expiry_applies_only_expiries_and_reports_other_drift_in_one_issue()
         .filter_map(|s| s["run"].as_str().map(str::to_string))
         .collect();
     // The only write: expiries. Every other teamsync apply would carry unreviewed drift.
-    let applies: Vec<&String> = runs.iter().filter(|r| r.contains("teamsync apply")).collect();
+    let applies: Vec<&String> = runs
+        .iter()
+        .filter(|r| r.contains("teamsync apply"))
+        .collect();
     assert_eq!(applies.len(), 1, "{runs:?}");
     assert!(applies[0].contains("--only expired"), "{}", applies[0]);
     for s in steps {
         let run = s["run"].as_str().unwrap_or("");
         let env = serde_json::to_string(&s["env"]).unwrap();
         if env.contains("WRITE_TOKEN") {
-            assert!(run.contains("--only expired"), "write tokens only for expiry: {run}");
+            assert!(
+                run.contains("--only expired"),
+                "write tokens only for expiry: {run}"
+            );
         }
     }
-    let drift = runs.iter().find(|r| r.contains("teamsync plan")).expect("a drift plan");
+    let drift = runs
+        .iter()
+        .find(|r| r.contains("teamsync plan"))
+        .expect("a drift plan");
     assert!(drift.contains("--detailed-exitcode"), "{drift}");
-    let issue = runs.iter().find(|r| r.contains("gh issue")).expect("an issue step");
-    assert!(issue.contains("gh issue edit") && issue.contains("gh issue create"), "{issue}");
+    let issue = runs
+        .iter()
+        .find(|r| r.contains("gh issue"))
+        .expect("an issue step");
+    assert!(
+        issue.contains("gh issue edit") && issue.contains("gh issue create"),
+        "{issue}"
+    );
     assert_eq!(job["permissions"]["issues"], "write");
     for line in text.lines().filter(|l| l.contains("uses:")) {
         assert!(line.contains("# version tag"), "{line}");
