@@ -461,3 +461,60 @@ async fn an_offboarded_person_is_removed_from_everything() {
     let pb_users_in_groups = world["pixiebrix"]["organizations"][0]["groups"].to_string();
     assert!(!pb_users_in_groups.contains("p1@acme.com"), "{pb}");
 }
+
+/// GitBook refuses a whole bulk request for one member it will not take. A plan from the
+/// diff never sends such a member, but the organization may change between plan and
+/// apply: the member GitBook names fails alone, and the rest is sent again without them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gitbook_refusal_naming_one_member_fails_only_that_member() {
+    // SAFETY: the only variable any test here sets, always to the same value; the other
+    // tests give it to their child processes explicitly and never read it themselves.
+    unsafe { std::env::set_var("TEAMSYNC_LIFECYCLE_TOKEN", TOKEN) };
+    let handle = start(Knobs::default()).await;
+    let repo = repo(&handle, &roster(""), "p0, p1, p2, p3", "");
+    let loaded = teamsync::config::load(repo.path()).expect("config");
+    let conns =
+        teamsync::live::Connections::open(&loaded, teamsync::providers::ClientOptions::default())
+            .await
+            .expect("connections");
+    let mut plan = teamsync::engine::plan(&loaded, &conns, &[], teamsync::engine::today_date())
+        .await
+        .expect("plan");
+    let docs = plan
+        .changes
+        .iter_mut()
+        .find(|c| c.key.provider == "docs")
+        .expect("a GitBook change");
+    let mut stranger = docs.members[0].clone();
+    stranger.member = teamsync::model::MemberRef {
+        email: Some(teamsync::model::Email::parse("gone@acme.com").expect("email")),
+        ..Default::default()
+    };
+    docs.members.push(stranger);
+    let report =
+        teamsync::apply::execute(&plan, &conns, &loaded.desired, &loaded.policy, &|_| {}).await;
+    let docs_steps: Vec<_> = report
+        .steps
+        .iter()
+        .filter(|s| s.key.provider == "docs" && s.member.is_some())
+        .collect();
+    assert_eq!(docs_steps.len(), 2, "{docs_steps:?}");
+    for s in docs_steps {
+        let who = s
+            .member
+            .as_ref()
+            .and_then(|m| m.member.email.clone())
+            .expect("email");
+        match (who.as_str(), &s.outcome) {
+            ("gone@acme.com", teamsync::apply::Outcome::Failed(f)) => {
+                assert!(
+                    f.message.contains("400") && f.message.contains("gone@acme.com"),
+                    "{}",
+                    f.message
+                )
+            }
+            ("p3@acme.com", teamsync::apply::Outcome::Applied) => {}
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+}
