@@ -18,9 +18,9 @@ use std::path::Path;
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 use serde_json::{Value, json};
-use teamsync::apply::execute;
 use teamsync::commands::plan::compute;
-use teamsync::live::Connections;
+use teamsync::engine::Connections;
+use teamsync::engine::execute::execute;
 use teamsync::providers::ClientOptions;
 use teamsync::sandbox::{Faults, Knobs, Sandbox, Variant, World};
 

@@ -5,8 +5,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::apply::{Outcome, Refusal, Report, Step, check_plan, check_same, execute};
-use crate::live::Connections;
+use crate::engine::Connections;
+use crate::engine::execute::{Outcome, Refusal, Report, Step, check_plan, check_same, execute};
 use crate::model::ResourceAction;
 use crate::plan::Plan;
 use crate::providers::ClientOptions;

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use serde_json::{Map, Value, json};
 
 use crate::config::{LoadOptions, Loaded};
-use crate::import;
-use crate::live::Connections;
+use crate::dump;
+use crate::engine::Connections;
 use crate::model::{Endpoint, ResourceKind};
 use crate::providers::{ClientOptions, ReadScope, ScopeItem};
 
@@ -147,7 +147,7 @@ fn seed_copies(loaded: &Loaded, out: &Path) -> Result<Vec<(PathBuf, String)>, St
         let Some(name) = outside_seed(out, seed) else {
             continue;
         };
-        let working = crate::live::working_copy(&loaded.base_dir, seed);
+        let working = crate::engine::working_copy(&loaded.base_dir, seed);
         let from = if working.exists() {
             working
         } else {
@@ -288,18 +288,18 @@ pub fn run(opts: ImportOptions) -> ExitCode {
     // repository, root file included.
     let write_root = opts.all && !same_file(&root_target, &loaded.root);
     let mut files = if opts.all {
-        let sources: Vec<import::Source> = chosen
+        let sources: Vec<dump::Source> = chosen
             .iter()
             .zip(&live)
-            .map(|(s, l)| import::Source {
+            .map(|(s, l)| dump::Source {
                 provider: &s.name,
                 kind: s.kind,
                 live: l,
             })
             .collect();
-        import::render_all(&sources, &loaded.people, &line)
+        dump::render_all(&sources, &loaded.people, &line)
     } else {
-        import::render(
+        dump::render(
             &chosen[0].name,
             chosen[0].kind,
             &live[0],
@@ -322,7 +322,7 @@ pub fn run(opts: ImportOptions) -> ExitCode {
             Err(e) => return report_errors(&[e]),
         }
     }
-    match import::write(&out, &files, opts.force) {
+    match dump::write(&out, &files, opts.force) {
         Ok(written) if !opts.verbosity.info() => {
             let _ = written;
             ExitCode::from(EXIT_OK)

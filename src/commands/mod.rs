@@ -280,7 +280,7 @@ pub fn sandbox_reset(path: &Path) -> ExitCode {
         );
     }
     for seed in seeds {
-        let copy = crate::live::working_copy(&loaded.base_dir, seed);
+        let copy = crate::engine::working_copy(&loaded.base_dir, seed);
         match std::fs::remove_file(&copy) {
             Ok(()) => eprintln!(
                 "Reset {}: the next command starts from {}.",

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::config::Loaded;
-use crate::live::Connections;
+use crate::engine::Connections;
 use crate::model::ResourceKey;
 use crate::plan::Plan;
 use crate::providers::ClientOptions;

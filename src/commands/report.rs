@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::live::{Connections, read_live};
+use crate::engine::{Connections, read_live};
 use crate::model::{DesiredState, ResourceKind};
 use crate::providers::ClientOptions;
 use crate::report::{self, ReadContext};

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use crate::live::{Connections, LiveError, read_each};
+use super::live::{Connections, LiveError, read_each};
 use crate::model::{
     DesiredState, LiveState, MemberAction, MemberChange, MemberKey, Policy, ResourceAction,
     ResourceChange, ResourceKey,

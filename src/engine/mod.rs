@@ -3,12 +3,16 @@
 //! a scope touches, diffs, checks the policy on what the live state revealed, and binds
 //! the plan to what produced it. It prints nothing: errors are values.
 
+pub mod execute;
+pub mod live;
+
 use std::collections::BTreeMap;
 
 use crate::config::Loaded;
-use crate::live::{Connections, LiveError, read_live};
 use crate::model::{Endpoint, ResourceKey};
 use crate::plan::{Binding, BoundProvider, DiffInput, Plan, diff};
+
+pub use live::{Connections, LiveError, read_live, working_copy};
 
 /// Why no plan could be made.
 #[derive(Debug, thiserror::Error)]
