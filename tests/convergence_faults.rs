@@ -18,7 +18,6 @@ use std::path::Path;
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 use serde_json::{Value, json};
-use teamsync::commands::plan::compute;
 use teamsync::engine::Connections;
 use teamsync::engine::execute::execute;
 use teamsync::providers::ClientOptions;
@@ -291,7 +290,8 @@ fn converge(variant: Option<Variant>, pb: &Side, gb: &Side, cf: &Side, seed: u64
         for _ in 0..rounds {
             // Each round is one `teamsync apply`: its own connections and rate governors.
             let conns = Connections::open(&loaded, options.clone()).await.unwrap();
-            let Ok(plan) = compute(&loaded, &conns, &[], teamsync::engine::today_date()).await
+            let Ok(plan) =
+                teamsync::engine::plan(&loaded, &conns, &[], teamsync::engine::today_date()).await
             else {
                 continue;
             };

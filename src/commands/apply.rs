@@ -5,14 +5,13 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::engine::Connections;
-use crate::engine::execute::{Outcome, Refusal, Report, Step, check_plan, check_same, execute};
+use crate::engine::execute::{Outcome, Report, Step, check_plan, execute};
+use crate::engine::{self, Connections};
 use crate::model::ResourceAction;
 use crate::plan::Plan;
 use crate::providers::ClientOptions;
 use crate::render;
 
-use super::plan::compute;
 use super::{
     ColorChoice, EXIT_ERROR, EXIT_OK, Failure, load_config, report_errors, runtime, write_stdout,
 };
@@ -206,53 +205,25 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
     let interactive = std::io::stderr().is_terminal();
     // Apply always plans for today: a saved plan's own day is never trusted, so an edited
     // `planned_for` cannot bring back access that has expired.
-    let today = crate::engine::today_date();
+    let today = engine::today_date();
     rt.block_on(async {
         let conns = match Connections::open(&loaded, client_options).await {
             Ok(c) => c,
             Err(e) => return report_errors(&[e]),
         };
         let plan = match saved {
+            // The same engine as `plan`: what is applied is a plan made now, and only if
+            // it carries exactly the changes the reviewer saw.
             Some(saved) => {
-                if let Err(refusal) = check_plan(&saved, &loaded.policy, opts.allow_removals) {
-                    return report_errors(&[refusal]);
-                }
-                let targets = match saved
-                    .binding
-                    .targets
-                    .iter()
-                    .map(|t| t.parse::<crate::model::ResourceKey>())
-                    .collect::<Result<Vec<_>, _>>()
-                {
-                    Ok(t) => t,
-                    Err(e) => return report_errors(&[Refusal::Targets(e.to_string())]),
-                };
-                if let Err(code) = super::plan::check_targets(&loaded, &targets) {
-                    return code;
-                }
-                let expected = match crate::engine::binding(&loaded, &targets, today) {
-                    Ok(b) => b,
-                    Err(e) => return report_errors(&e.lines()),
-                };
-                let what = saved.binding.differences(&expected);
-                if !what.is_empty() {
-                    return report_errors(&[Refusal::Unbound { what }]);
-                }
-                // The same engine as `plan`: what is applied is a plan made now, and only
-                // if it carries exactly the changes the reviewer saw.
-                let fresh = match compute(&loaded, &conns, &targets, today).await {
-                    Ok(p) => p,
-                    Err(code) => return code,
-                };
-                match check_same(&saved, fresh) {
+                match engine::replan(&loaded, &conns, &saved, opts.allow_removals, today).await {
                     Ok(fresh) => fresh,
-                    Err(refusal) => return report_errors(&[refusal]),
+                    Err(e) => return report_errors(&e.lines()),
                 }
             }
             None => {
-                let mut plan = match compute(&loaded, &conns, &[], today).await {
+                let mut plan = match engine::plan(&loaded, &conns, &[], today).await {
                     Ok(p) => p,
-                    Err(code) => return code,
+                    Err(e) => return report_errors(&e.lines()),
                 };
                 if opts.only == Some(Only::Expired) {
                     plan.retain_expired();

@@ -7,9 +7,9 @@ use serde_json::{Map, Value, json};
 
 use crate::config::{LoadOptions, Loaded};
 use crate::dump;
-use crate::engine::Connections;
-use crate::model::{Endpoint, ResourceKind};
-use crate::providers::{ClientOptions, ReadScope, ScopeItem};
+use crate::engine::{self, Connections};
+use crate::model::Endpoint;
+use crate::providers::ClientOptions;
 
 use super::{EXIT_OK, load_config_with, plural, report_errors, runtime};
 
@@ -95,35 +95,6 @@ fn modeline(root: &Path, base: &Path, out: &Path) -> String {
     relative(out, &target)
 }
 
-/// Reads one provider's whole live state (everything it has, not only what is declared).
-async fn read_provider(
-    conns: &Connections,
-    settings: &crate::model::ProviderSettings,
-) -> Result<Vec<crate::model::LiveResource>, ExitCode> {
-    let reader = conns
-        .reader(&settings.name)
-        .map_err(|e| report_errors(&[e]))?;
-    let mut scope = ReadScope {
-        resources: Vec::new(),
-        list_all: settings
-            .kind
-            .supported_kinds()
-            .iter()
-            .copied()
-            .filter(|k| *k != ResourceKind::Organization)
-            .collect(),
-        directory: false,
-    };
-    if settings.kind.supports(ResourceKind::Organization) {
-        scope.resources.push(ScopeItem {
-            kind: ResourceKind::Organization,
-            name: settings.organization.clone(),
-            previously: vec![],
-        });
-    }
-    reader.read(&scope).await.map_err(|e| report_errors(&[e]))
-}
-
 /// The file name a `sandbox:` seed gets inside `out` when it lies outside it (a `sandbox:`
 /// path must stay inside the repository it belongs to).
 fn outside_seed(out: &Path, seed: &Path) -> Option<String> {
@@ -147,7 +118,7 @@ fn seed_copies(loaded: &Loaded, out: &Path) -> Result<Vec<(PathBuf, String)>, St
         let Some(name) = outside_seed(out, seed) else {
             continue;
         };
-        let working = crate::engine::working_copy(&loaded.base_dir, seed);
+        let working = engine::working_copy(&loaded.base_dir, seed);
         let from = if working.exists() {
             working
         } else {
@@ -274,7 +245,11 @@ pub fn run(opts: ImportOptions) -> ExitCode {
             .map_err(|e| report_errors(&[e]))?;
         let mut live = Vec::new();
         for settings in &chosen {
-            live.push(read_provider(&conns, settings).await?);
+            live.push(
+                engine::read_whole(&conns, settings)
+                    .await
+                    .map_err(|e| report_errors(&[e]))?,
+            );
         }
         Ok::<_, ExitCode>(live)
     });

@@ -1,10 +1,10 @@
-//! `teamsync plan`: read live state, diff, render, optionally save.
+//! `teamsync plan`: ask the engine for a plan, render it, optionally save it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::config::Loaded;
-use crate::engine::Connections;
+use crate::engine::{self, Connections};
 use crate::model::ResourceKey;
 use crate::plan::Plan;
 use crate::providers::ClientOptions;
@@ -57,35 +57,9 @@ pub struct PlanOptions {
     pub at: Option<jiff::civil::Date>,
 }
 
-/// Reads live state and computes the plan for a loaded configuration on `day` (see
-/// [`crate::engine::plan`]), printing what went wrong.
-pub async fn compute(
-    loaded: &Loaded,
-    conns: &Connections,
-    targets: &[ResourceKey],
-    day: jiff::civil::Date,
-) -> Result<Plan, ExitCode> {
-    crate::engine::plan(loaded, conns, targets, day)
-        .await
-        .map_err(|e| report_errors(&e.lines()))
-}
-
 /// Rejects `--target` keys the configuration does not declare: a typo must not plan nothing.
 pub fn check_targets(loaded: &Loaded, targets: &[ResourceKey]) -> Result<(), ExitCode> {
-    let unknown: Vec<String> = targets
-        .iter()
-        .filter(|t| !loaded.desired.resources.contains_key(t))
-        .map(|t| {
-            format!(
-                "--target {t} is not declared in the configuration; `teamsync plan` lists the keys"
-            )
-        })
-        .collect();
-    if unknown.is_empty() {
-        Ok(())
-    } else {
-        Err(report_errors(&unknown))
-    }
+    engine::check_targets(loaded, targets).map_err(|e| report_errors(&e.lines()))
 }
 
 /// The plan in the chosen view; `markdown_budget` bounds the Markdown one (the Markdown
@@ -151,8 +125,10 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
         let conns = Connections::open(&loaded, client_options)
             .await
             .map_err(|e| report_errors(&[e]))?;
-        let day = opts.at.unwrap_or_else(crate::engine::today_date);
-        compute(&loaded, &conns, &opts.targets, day).await
+        let day = opts.at.unwrap_or_else(engine::today_date);
+        engine::plan(&loaded, &conns, &opts.targets, day)
+            .await
+            .map_err(|e| report_errors(&e.lines()))
     });
     let plan = match plan {
         Ok(p) => p,

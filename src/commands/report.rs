@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::engine::{Connections, read_live};
-use crate::model::{DesiredState, ResourceKind};
+use crate::engine::{self, Connections};
 use crate::providers::ClientOptions;
 use crate::report::{self, ReadContext};
 
@@ -36,21 +35,6 @@ pub struct ReportOptions {
     pub parallelism: usize,
     pub timeout: std::time::Duration,
     pub verbosity: super::Verbosity,
-}
-
-/// What to read: everything the config declares, plus every live group, campaign and team
-/// of every provider, so that containers nobody declared show up too. Only the read scope
-/// grows: the report still compares against the configuration as written.
-fn read_scope(loaded: &crate::config::Loaded) -> DesiredState {
-    let mut desired = loaded.desired.clone();
-    for (name, settings) in &loaded.providers {
-        for kind in settings.kind.supported_kinds() {
-            if *kind != ResourceKind::Organization {
-                desired.prune.insert((name.clone(), *kind));
-            }
-        }
-    }
-    desired
 }
 
 /// The read time: `TEAMSYNC_REPORT_NOW` when set (must be RFC 3339), else now; UTC.
@@ -110,14 +94,13 @@ pub fn run(opts: ReportOptions) -> ExitCode {
         log_requests: opts.verbosity.request_log(),
         ..ClientOptions::default()
     };
-    let scope = read_scope(&loaded);
     let live = rt.block_on(async {
         let conns = Connections::open(&loaded, client_options)
             .await
             .map_err(|e| report_errors(&[e]))?;
-        read_live(&conns, &scope)
+        engine::read_for_review(&loaded, &conns)
             .await
-            .map_err(|e| report_errors(&e))
+            .map_err(|e| report_errors(&e.lines()))
     });
     let mut live = match live {
         Ok(l) => l,

@@ -33,7 +33,7 @@ pub enum Refusal {
     #[error(
         "the plan's targets are not keys of this configuration ({0}); run `teamsync plan` again"
     )]
-    Targets(String),
+    Targets(crate::model::ParseKeyError),
     #[error(
         "the saved plan is not what a plan made now would do, so nothing was applied (the file was edited, or the live state moved{moved}); \
          run `teamsync plan` again and review it. Saved (-) against now (+):\n{diff}"

@@ -1,7 +1,8 @@
-//! The engine: from a loaded configuration and its connections to a plan, through one
-//! path that `plan`, `apply` (fresh or saved) and the tests share. It reads the live state
-//! a scope touches, diffs, checks the policy on what the live state revealed, and binds
-//! the plan to what produced it. It prints nothing: errors are values.
+//! The engine: the one path to the world. It opens the connections ([`live`]), reads the
+//! live state a scope touches, diffs, checks the policy on what the live state revealed,
+//! binds the plan to what produced it, checks a saved plan by making it again, and carries
+//! a plan out ([`execute`]). `plan`, `apply` (fresh or saved), `import`, `report` and the
+//! tests all go through it. It prints nothing: errors are values, rendered by `commands`.
 
 pub mod execute;
 pub mod live;
@@ -9,9 +10,13 @@ pub mod live;
 use std::collections::BTreeMap;
 
 use crate::config::Loaded;
-use crate::model::{Endpoint, ResourceKey};
+use crate::model::{
+    DesiredState, Endpoint, LiveResource, LiveState, ProviderSettings, ResourceKey, ResourceKind,
+};
 use crate::plan::{Binding, BoundProvider, DiffInput, Plan, diff};
+use crate::providers::{ReadScope, ScopeItem};
 
+use execute::{Refusal, check_plan, check_same};
 pub use live::{Connections, LiveError, read_live, working_copy};
 
 /// Why no plan could be made.
@@ -26,6 +31,23 @@ pub enum EngineError {
     /// email is outside `allowed_email_domains`).
     #[error("{}", .0.join("\n"))]
     Policy(Vec<String>),
+    /// `--target` keys (or a saved plan's targets) the configuration does not declare: a
+    /// typo must not plan nothing.
+    #[error("{}", unknown_targets(.0).join("\n"))]
+    UnknownTargets(Vec<ResourceKey>),
+    /// A saved plan that cannot be applied as it is.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+}
+
+fn unknown_targets(keys: &[ResourceKey]) -> Vec<String> {
+    keys.iter()
+        .map(|t| {
+            format!(
+                "--target {t} is not declared in the configuration; `teamsync plan` lists the keys"
+            )
+        })
+        .collect()
 }
 
 impl EngineError {
@@ -34,6 +56,7 @@ impl EngineError {
         match self {
             EngineError::Read(errors) => errors.iter().map(|e| e.to_string()).collect(),
             EngineError::Policy(errors) => errors.clone(),
+            EngineError::UnknownTargets(keys) => unknown_targets(keys),
             other => vec![other.to_string()],
         }
     }
@@ -69,6 +92,97 @@ pub async fn plan(
     }
     plan.binding = binding(loaded, targets, day)?;
     Ok(plan)
+}
+
+/// Refuses targets the configuration does not declare.
+pub fn check_targets(loaded: &Loaded, targets: &[ResourceKey]) -> Result<(), EngineError> {
+    let unknown: Vec<ResourceKey> = targets
+        .iter()
+        .filter(|t| !loaded.desired.resources.contains_key(t))
+        .cloned()
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::UnknownTargets(unknown))
+    }
+}
+
+/// The plan to apply for a saved one: its safety checks pass, it is bound to this
+/// configuration and its targets, and a plan made now through [`plan`] carries exactly
+/// its changes. Returns that fresh plan, which is what is applied; `day` is always today
+/// (a saved plan's own day is never trusted, so an edited `planned_for` cannot bring back
+/// access that has expired).
+pub async fn replan(
+    loaded: &Loaded,
+    conns: &Connections,
+    saved: &Plan,
+    allow_removals: bool,
+    day: jiff::civil::Date,
+) -> Result<Plan, EngineError> {
+    check_plan(saved, &loaded.policy, allow_removals)?;
+    let targets = saved
+        .binding
+        .targets
+        .iter()
+        .map(|t| t.parse::<ResourceKey>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Refusal::Targets)?;
+    check_targets(loaded, &targets)?;
+    let expected = binding(loaded, &targets, day)?;
+    let what = saved.binding.differences(&expected);
+    if !what.is_empty() {
+        return Err(Refusal::Unbound { what }.into());
+    }
+    let fresh = plan(loaded, conns, &targets, day).await?;
+    Ok(check_same(saved, fresh)?)
+}
+
+/// Everything one provider has (every kind it supports, not only what is declared), with
+/// its organization: what `import` writes as config.
+pub async fn read_whole(
+    conns: &Connections,
+    settings: &ProviderSettings,
+) -> Result<Vec<LiveResource>, LiveError> {
+    let reader = conns.reader(&settings.name)?;
+    let mut scope = ReadScope {
+        resources: Vec::new(),
+        list_all: settings
+            .kind
+            .supported_kinds()
+            .iter()
+            .copied()
+            .filter(|k| *k != ResourceKind::Organization)
+            .collect(),
+        directory: false,
+    };
+    if settings.kind.supports(ResourceKind::Organization) {
+        scope.resources.push(ScopeItem {
+            kind: ResourceKind::Organization,
+            name: settings.organization.clone(),
+            previously: vec![],
+        });
+    }
+    Ok(reader.read(&scope).await?)
+}
+
+/// What the access review reads: everything the config declares, plus every live group,
+/// campaign and team of every provider, so that containers nobody declared show up too.
+/// Only the read scope grows: the review still compares against the configuration as
+/// written.
+pub async fn read_for_review(
+    loaded: &Loaded,
+    conns: &Connections,
+) -> Result<LiveState, EngineError> {
+    let mut scope: DesiredState = loaded.desired.clone();
+    for (name, settings) in &loaded.providers {
+        for kind in settings.kind.supported_kinds() {
+            if *kind != ResourceKind::Organization {
+                scope.prune.insert((name.clone(), *kind));
+            }
+        }
+    }
+    read_live(conns, &scope).await.map_err(EngineError::Read)
 }
 
 /// What a plan of this configuration and these targets is bound to, on `day`.
