@@ -608,15 +608,13 @@ async fn verify(plan: &Plan, conns: &Connections, report: &mut Report) {
             (p, scope)
         })
         .collect();
-    let live: BTreeMap<String, Result<LiveState, String>> = read_each(conns, scopes, false)
+    let live: BTreeMap<String, Result<LiveState, LiveError>> = read_each(conns, scopes, false)
         .await
         .into_iter()
         .map(|(provider, read)| {
-            let state = read
-                .map(|resources| LiveState {
-                    resources: resources.into_iter().map(|r| (r.key.clone(), r)).collect(),
-                })
-                .map_err(|e| e.to_string());
+            let state = read.map(|resources| LiveState {
+                resources: resources.into_iter().map(|r| (r.key.clone(), r)).collect(),
+            });
             (provider, state)
         })
         .collect();
