@@ -9,7 +9,6 @@ use crate::engine::execute::{Outcome, Report, Step, check_plan, execute};
 use crate::engine::{self, Connections};
 use crate::model::ResourceAction;
 use crate::plan::Plan;
-use crate::providers::ClientOptions;
 use crate::render;
 
 use super::{
@@ -23,12 +22,8 @@ pub struct ApplyOptions {
     pub plan_file: Option<PathBuf>,
     pub auto_approve: bool,
     pub allow_removals: bool,
-    pub parallelism: usize,
+    pub network: super::Network,
     pub verbosity: super::Verbosity,
-    /// Per-request timeout.
-    pub timeout: std::time::Duration,
-    /// Largest decoded answer accepted.
-    pub max_body_bytes: usize,
     pub color: ColorChoice,
     pub only: Option<Only>,
 }
@@ -194,14 +189,7 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let client_options = ClientOptions {
-        parallelism: opts.parallelism,
-        timeout: opts.timeout,
-        max_body_bytes: opts.max_body_bytes,
-        log_requests: opts.verbosity.request_log(),
-        progress: opts.verbosity.info(),
-        ..ClientOptions::default()
-    };
+    let client_options = opts.network.client_options(opts.verbosity, true);
     let interactive = std::io::stderr().is_terminal();
     // Apply always plans for today: a saved plan's own day is never trusted, so an edited
     // `planned_for` cannot bring back access that has expired.

@@ -9,7 +9,6 @@ use crate::config::{LoadOptions, Loaded};
 use crate::dump;
 use crate::engine::{self, Connections};
 use crate::model::Endpoint;
-use crate::providers::ClientOptions;
 
 use super::{EXIT_OK, load_config_with, plural, report_errors, runtime};
 
@@ -23,7 +22,7 @@ pub struct ImportOptions {
     pub all: bool,
     pub out: Option<PathBuf>,
     pub force: bool,
-    pub parallelism: usize,
+    pub network: super::Network,
     pub verbosity: super::Verbosity,
 }
 
@@ -234,11 +233,7 @@ pub fn run(opts: ImportOptions) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let options = ClientOptions {
-        parallelism: opts.parallelism,
-        log_requests: opts.verbosity.request_log(),
-        ..ClientOptions::default()
-    };
+    let options = opts.network.client_options(opts.verbosity, false);
     let live = rt.block_on(async {
         let conns = Connections::open(&loaded, options)
             .await

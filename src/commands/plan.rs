@@ -7,7 +7,6 @@ use crate::config::Loaded;
 use crate::engine::{self, Connections};
 use crate::model::ResourceKey;
 use crate::plan::Plan;
-use crate::providers::ClientOptions;
 use crate::render;
 
 use super::{
@@ -46,12 +45,8 @@ pub struct PlanOptions {
     pub by: By,
     pub detailed_exitcode: bool,
     pub targets: Vec<ResourceKey>,
-    pub parallelism: usize,
+    pub network: super::Network,
     pub verbosity: super::Verbosity,
-    /// Per-request timeout.
-    pub timeout: std::time::Duration,
-    /// Largest decoded answer accepted.
-    pub max_body_bytes: usize,
     pub color: ColorChoice,
     /// `--at`: plan for another day (UTC) than today, to preview expiries.
     pub at: Option<jiff::civil::Date>,
@@ -113,14 +108,7 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
         Ok(rt) => rt,
         Err(code) => return Ok(code),
     };
-    let client_options = ClientOptions {
-        parallelism: opts.parallelism,
-        timeout: opts.timeout,
-        max_body_bytes: opts.max_body_bytes,
-        log_requests: opts.verbosity.request_log(),
-        progress: opts.verbosity.info(),
-        ..ClientOptions::default()
-    };
+    let client_options = opts.network.client_options(opts.verbosity, true);
     let plan = rt.block_on(async {
         let conns = Connections::open(&loaded, client_options)
             .await

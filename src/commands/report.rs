@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::engine::{self, Connections};
-use crate::providers::ClientOptions;
 use crate::report::{self, ReadContext};
 
 use super::{EXIT_OK, load_config, report_errors, runtime};
@@ -32,8 +31,7 @@ pub struct ReportOptions {
     pub config: PathBuf,
     pub format: Format,
     pub out: Option<PathBuf>,
-    pub parallelism: usize,
-    pub timeout: std::time::Duration,
+    pub network: super::Network,
     pub verbosity: super::Verbosity,
 }
 
@@ -88,12 +86,7 @@ pub fn run(opts: ReportOptions) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let client_options = ClientOptions {
-        parallelism: opts.parallelism,
-        timeout: opts.timeout,
-        log_requests: opts.verbosity.request_log(),
-        ..ClientOptions::default()
-    };
+    let client_options = opts.network.client_options(opts.verbosity, false);
     let live = rt.block_on(async {
         let conns = Connections::open(&loaded, client_options)
             .await

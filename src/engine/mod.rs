@@ -16,6 +16,7 @@ use crate::model::{
 use crate::plan::{Binding, BoundProvider, DiffInput, Plan, diff};
 use crate::providers::{ReadScope, ScopeItem};
 
+pub use crate::providers::ClientOptions;
 use execute::{Refusal, check_plan, check_same};
 pub use live::{Connections, LiveError, read_live, working_copy};
 
