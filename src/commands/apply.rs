@@ -239,7 +239,9 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
                 plan
             }
         };
-        let bar = progress_bar(&plan, interactive);
+        // Through the run's one output, below the request log (-v), so neither tears the other.
+        let output = conns.output();
+        let bar = progress_bar(&plan, interactive).map(|bar| output.add_bar(bar));
         let progress = |step: &Step| match &bar {
             Some(bar) => {
                 bar.inc(1);
@@ -248,7 +250,7 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
                 }
             }
             None if opts.verbosity.info() || !matches!(step.outcome, Outcome::Applied) => {
-                eprintln!("{}", describe(step))
+                output.println(&describe(step))
             }
             None => {}
         };

@@ -28,6 +28,7 @@ pub struct Connections {
     pub endpoints: BTreeMap<String, (ProviderSettings, Url)>,
     pub options: ClientOptions,
     governors: Governors,
+    output: Output,
     _sandboxes: Vec<sandbox::SandboxHandle>,
 }
 
@@ -130,8 +131,15 @@ impl Connections {
             endpoints,
             options,
             governors,
+            output,
             _sandboxes: sandboxes.into_iter().map(|(_, h)| h).collect(),
         })
+    }
+
+    /// The run's one stderr sink: request log, read progress, and whatever a command
+    /// prints while requests run (apply's step bar and lines) go through it.
+    pub fn output(&self) -> &Output {
+        &self.output
     }
 
     /// A read-only client for a provider.
