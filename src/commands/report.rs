@@ -95,18 +95,10 @@ pub fn run(opts: ReportOptions) -> ExitCode {
             .await
             .map_err(|e| report_errors(&e.lines()))
     });
-    let mut live = match live {
+    let live = match live {
         Ok(l) => l,
         Err(code) => return code,
     };
-    // The plan reads GitBook's and Contentful's organization directories (who may join a
-    // team); teamsync manages no roster there, so the review leaves them out.
-    live.resources.retain(|key, _| {
-        loaded
-            .providers
-            .get(&key.provider)
-            .is_some_and(|p| p.kind.supports(key.kind))
-    });
     let files: Vec<String> = report::config_files(&loaded)
         .into_iter()
         .map(|(shown, _)| shown)

@@ -170,7 +170,8 @@ pub async fn read_whole(
 /// What the access review reads: everything the config declares, plus every live group,
 /// campaign and team of every provider, so that containers nobody declared show up too.
 /// Only the read scope grows: the review still compares against the configuration as
-/// written.
+/// written. The organization directories the plan reads on GitBook and Contentful (who
+/// may join a team) are left out: teamsync manages no roster there.
 pub async fn read_for_review(
     loaded: &Loaded,
     conns: &Connections,
@@ -183,7 +184,14 @@ pub async fn read_for_review(
             }
         }
     }
-    read_live(conns, &scope).await.map_err(EngineError::Read)
+    let mut live = read_live(conns, &scope).await.map_err(EngineError::Read)?;
+    live.resources.retain(|key, _| {
+        loaded
+            .providers
+            .get(&key.provider)
+            .is_some_and(|p| p.kind.supports(key.kind))
+    });
+    Ok(live)
 }
 
 /// What a plan of this configuration and these targets is bound to, on `day`.
