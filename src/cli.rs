@@ -49,6 +49,17 @@ pub struct NetworkArgs {
     pub max_response_mib: u64,
 }
 
+impl NetworkArgs {
+    /// The flags as the commands take them.
+    pub fn network(&self) -> commands::Network {
+        commands::Network {
+            parallelism: usize::from(self.parallelism),
+            timeout: std::time::Duration::from_secs(self.timeout),
+            max_body_bytes: usize::try_from(self.max_response_mib << 20).unwrap_or(usize::MAX),
+        }
+    }
+}
+
 /// `teamsync sandbox …`
 #[derive(Debug, Subcommand)]
 pub enum SandboxAction {
@@ -273,9 +284,7 @@ fn run() -> Result<ExitCode, Error> {
             by,
             detailed_exitcode,
             targets,
-            parallelism: usize::from(network.parallelism),
-            timeout: std::time::Duration::from_secs(network.timeout),
-            max_body_bytes: usize::try_from(network.max_response_mib << 20).unwrap_or(usize::MAX),
+            network: network.network(),
             color: network.color,
             verbosity,
             at,
@@ -293,9 +302,7 @@ fn run() -> Result<ExitCode, Error> {
             auto_approve,
             allow_removals,
             only,
-            parallelism: usize::from(network.parallelism),
-            timeout: std::time::Duration::from_secs(network.timeout),
-            max_body_bytes: usize::try_from(network.max_response_mib << 20).unwrap_or(usize::MAX),
+            network: network.network(),
             color: network.color,
             verbosity,
         }),
@@ -312,7 +319,10 @@ fn run() -> Result<ExitCode, Error> {
             all,
             out,
             force,
-            parallelism: usize::from(parallelism),
+            network: commands::Network {
+                parallelism: usize::from(parallelism),
+                ..commands::Network::default()
+            },
             verbosity,
         }),
         Command::Report {
@@ -324,8 +334,7 @@ fn run() -> Result<ExitCode, Error> {
             config: config.config,
             format,
             out,
-            parallelism: usize::from(network.parallelism),
-            timeout: std::time::Duration::from_secs(network.timeout),
+            network: network.network(),
             verbosity,
         }),
         Command::Show {

@@ -18,9 +18,8 @@ use std::path::Path;
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 use serde_json::{Value, json};
-use teamsync::apply::execute;
-use teamsync::commands::plan::compute;
-use teamsync::live::Connections;
+use teamsync::engine::Connections;
+use teamsync::engine::execute::execute;
 use teamsync::providers::ClientOptions;
 use teamsync::sandbox::{Faults, Knobs, Sandbox, Variant, World};
 
@@ -301,7 +300,8 @@ fn converge(variant: Option<Variant>, pb: &Side, gb: &Side, cf: &Side, seed: u64
         for _ in 0..rounds {
             // Each round is one `teamsync apply`: its own connections and rate governors.
             let conns = Connections::open(&loaded, options.clone()).await.unwrap();
-            let Ok(plan) = compute(&loaded, &conns, &[], teamsync::engine::today_date()).await
+            let Ok(plan) =
+                teamsync::engine::plan(&loaded, &conns, &[], teamsync::engine::today_date()).await
             else {
                 continue;
             };

@@ -5,14 +5,12 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::apply::{Outcome, Refusal, Report, Step, check_plan, check_same, execute};
-use crate::live::Connections;
+use crate::engine::execute::{Outcome, Report, Step, check_plan, execute};
+use crate::engine::{self, Connections};
 use crate::model::ResourceAction;
 use crate::plan::Plan;
-use crate::providers::ClientOptions;
 use crate::render;
 
-use super::plan::compute;
 use super::{
     ColorChoice, EXIT_ERROR, EXIT_OK, Failure, load_config, report_errors, runtime, write_stdout,
 };
@@ -24,12 +22,8 @@ pub struct ApplyOptions {
     pub plan_file: Option<PathBuf>,
     pub auto_approve: bool,
     pub allow_removals: bool,
-    pub parallelism: usize,
+    pub network: super::Network,
     pub verbosity: super::Verbosity,
-    /// Per-request timeout.
-    pub timeout: std::time::Duration,
-    /// Largest decoded answer accepted.
-    pub max_body_bytes: usize,
     pub color: ColorChoice,
     pub only: Option<Only>,
 }
@@ -195,64 +189,29 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let client_options = ClientOptions {
-        parallelism: opts.parallelism,
-        timeout: opts.timeout,
-        max_body_bytes: opts.max_body_bytes,
-        log_requests: opts.verbosity.request_log(),
-        progress: opts.verbosity.info(),
-        ..ClientOptions::default()
-    };
+    let client_options = opts.network.client_options(opts.verbosity, true);
     let interactive = std::io::stderr().is_terminal();
     // Apply always plans for today: a saved plan's own day is never trusted, so an edited
     // `planned_for` cannot bring back access that has expired.
-    let today = crate::engine::today_date();
+    let today = engine::today_date();
     rt.block_on(async {
         let conns = match Connections::open(&loaded, client_options).await {
             Ok(c) => c,
             Err(e) => return report_errors(&[e]),
         };
         let plan = match saved {
+            // The same engine as `plan`: what is applied is a plan made now, and only if
+            // it carries exactly the changes the reviewer saw.
             Some(saved) => {
-                if let Err(refusal) = check_plan(&saved, &loaded.policy, opts.allow_removals) {
-                    return report_errors(&[refusal]);
-                }
-                let targets = match saved
-                    .binding
-                    .targets
-                    .iter()
-                    .map(|t| t.parse::<crate::model::ResourceKey>())
-                    .collect::<Result<Vec<_>, _>>()
-                {
-                    Ok(t) => t,
-                    Err(e) => return report_errors(&[Refusal::Targets(e.to_string())]),
-                };
-                if let Err(code) = super::plan::check_targets(&loaded, &targets) {
-                    return code;
-                }
-                let expected = match crate::engine::binding(&loaded, &targets, today) {
-                    Ok(b) => b,
-                    Err(e) => return report_errors(&e.lines()),
-                };
-                let what = saved.binding.differences(&expected);
-                if !what.is_empty() {
-                    return report_errors(&[Refusal::Unbound { what }]);
-                }
-                // The same engine as `plan`: what is applied is a plan made now, and only
-                // if it carries exactly the changes the reviewer saw.
-                let fresh = match compute(&loaded, &conns, &targets, today).await {
-                    Ok(p) => p,
-                    Err(code) => return code,
-                };
-                match check_same(&saved, fresh) {
+                match engine::replan(&loaded, &conns, &saved, opts.allow_removals, today).await {
                     Ok(fresh) => fresh,
-                    Err(refusal) => return report_errors(&[refusal]),
+                    Err(e) => return report_errors(&e.lines()),
                 }
             }
             None => {
-                let mut plan = match compute(&loaded, &conns, &[], today).await {
+                let mut plan = match engine::plan(&loaded, &conns, &[], today).await {
                     Ok(p) => p,
-                    Err(code) => return code,
+                    Err(e) => return report_errors(&e.lines()),
                 };
                 if opts.only == Some(Only::Expired) {
                     plan.retain_expired();
@@ -280,7 +239,9 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
                 plan
             }
         };
-        let bar = progress_bar(&plan, interactive);
+        // Through the run's one output, below the request log (-v), so neither tears the other.
+        let output = conns.output();
+        let bar = progress_bar(&plan, interactive).map(|bar| output.add_bar(bar));
         let progress = |step: &Step| match &bar {
             Some(bar) => {
                 bar.inc(1);
@@ -289,7 +250,7 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
                 }
             }
             None if opts.verbosity.info() || !matches!(step.outcome, Outcome::Applied) => {
-                eprintln!("{}", describe(step))
+                output.println(&describe(step))
             }
             None => {}
         };

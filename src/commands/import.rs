@@ -6,10 +6,9 @@ use std::process::ExitCode;
 use serde_json::{Map, Value, json};
 
 use crate::config::{LoadOptions, Loaded};
-use crate::import;
-use crate::live::Connections;
-use crate::model::{Endpoint, ResourceKind};
-use crate::providers::{ClientOptions, ReadScope, ScopeItem};
+use crate::dump;
+use crate::engine::{self, Connections};
+use crate::model::Endpoint;
 
 use super::{EXIT_OK, load_config_with, plural, report_errors, runtime};
 
@@ -23,7 +22,7 @@ pub struct ImportOptions {
     pub all: bool,
     pub out: Option<PathBuf>,
     pub force: bool,
-    pub parallelism: usize,
+    pub network: super::Network,
     pub verbosity: super::Verbosity,
 }
 
@@ -95,35 +94,6 @@ fn modeline(root: &Path, base: &Path, out: &Path) -> String {
     relative(out, &target)
 }
 
-/// Reads one provider's whole live state (everything it has, not only what is declared).
-async fn read_provider(
-    conns: &Connections,
-    settings: &crate::model::ProviderSettings,
-) -> Result<Vec<crate::model::LiveResource>, ExitCode> {
-    let reader = conns
-        .reader(&settings.name)
-        .map_err(|e| report_errors(&[e]))?;
-    let mut scope = ReadScope {
-        resources: Vec::new(),
-        list_all: settings
-            .kind
-            .supported_kinds()
-            .iter()
-            .copied()
-            .filter(|k| *k != ResourceKind::Organization)
-            .collect(),
-        directory: false,
-    };
-    if settings.kind.supports(ResourceKind::Organization) {
-        scope.resources.push(ScopeItem {
-            kind: ResourceKind::Organization,
-            name: settings.organization.clone(),
-            previously: vec![],
-        });
-    }
-    reader.read(&scope).await.map_err(|e| report_errors(&[e]))
-}
-
 /// The file name a `sandbox:` seed gets inside `out` when it lies outside it (a `sandbox:`
 /// path must stay inside the repository it belongs to).
 fn outside_seed(out: &Path, seed: &Path) -> Option<String> {
@@ -147,7 +117,7 @@ fn seed_copies(loaded: &Loaded, out: &Path) -> Result<Vec<(PathBuf, String)>, St
         let Some(name) = outside_seed(out, seed) else {
             continue;
         };
-        let working = crate::live::working_copy(&loaded.base_dir, seed);
+        let working = engine::working_copy(&loaded.base_dir, seed);
         let from = if working.exists() {
             working
         } else {
@@ -263,18 +233,18 @@ pub fn run(opts: ImportOptions) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let options = ClientOptions {
-        parallelism: opts.parallelism,
-        log_requests: opts.verbosity.request_log(),
-        ..ClientOptions::default()
-    };
+    let options = opts.network.client_options(opts.verbosity, false);
     let live = rt.block_on(async {
         let conns = Connections::open(&loaded, options)
             .await
             .map_err(|e| report_errors(&[e]))?;
         let mut live = Vec::new();
         for settings in &chosen {
-            live.push(read_provider(&conns, settings).await?);
+            live.push(
+                engine::read_whole(&conns, settings)
+                    .await
+                    .map_err(|e| report_errors(&[e]))?,
+            );
         }
         Ok::<_, ExitCode>(live)
     });
@@ -288,18 +258,18 @@ pub fn run(opts: ImportOptions) -> ExitCode {
     // repository, root file included.
     let write_root = opts.all && !same_file(&root_target, &loaded.root);
     let mut files = if opts.all {
-        let sources: Vec<import::Source> = chosen
+        let sources: Vec<dump::Source> = chosen
             .iter()
             .zip(&live)
-            .map(|(s, l)| import::Source {
+            .map(|(s, l)| dump::Source {
                 provider: &s.name,
                 kind: s.kind,
                 live: l,
             })
             .collect();
-        import::render_all(&sources, &loaded.people, &line)
+        dump::render_all(&sources, &loaded.people, &line)
     } else {
-        import::render(
+        dump::render(
             &chosen[0].name,
             chosen[0].kind,
             &live[0],
@@ -322,7 +292,7 @@ pub fn run(opts: ImportOptions) -> ExitCode {
             Err(e) => return report_errors(&[e]),
         }
     }
-    match import::write(&out, &files, opts.force) {
+    match dump::write(&out, &files, opts.force) {
         Ok(written) if !opts.verbosity.info() => {
             let _ = written;
             ExitCode::from(EXIT_OK)

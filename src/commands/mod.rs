@@ -13,6 +13,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::config::{self, Loaded};
+use crate::engine::ClientOptions;
 use crate::model::Endpoint;
 
 /// Terraform's exit codes: 0 success, 1 error (usage errors included), 2 success with
@@ -117,6 +118,43 @@ impl Verbosity {
             Verbosity::Quiet | Verbosity::Normal => 0,
             Verbosity::Verbose => 1,
             Verbosity::Debug => 2,
+        }
+    }
+}
+
+/// The network flags every command that talks to providers shares (`cli::NetworkArgs`).
+#[derive(Clone, Copy, Debug)]
+pub struct Network {
+    /// Requests in flight at once, per provider.
+    pub parallelism: usize,
+    /// Per-request timeout.
+    pub timeout: std::time::Duration,
+    /// Largest decoded answer accepted.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        let d = ClientOptions::default();
+        Network {
+            parallelism: d.parallelism,
+            timeout: d.timeout,
+            max_body_bytes: d.max_body_bytes,
+        }
+    }
+}
+
+impl Network {
+    /// The HTTP clients' options for one run: the request log follows `-v`; `progress`
+    /// (plan and apply) shows read progress unless `-q`.
+    pub fn client_options(&self, verbosity: Verbosity, progress: bool) -> ClientOptions {
+        ClientOptions {
+            parallelism: self.parallelism,
+            timeout: self.timeout,
+            max_body_bytes: self.max_body_bytes,
+            log_requests: verbosity.request_log(),
+            progress: progress && verbosity.info(),
+            ..ClientOptions::default()
         }
     }
 }
@@ -280,7 +318,7 @@ pub fn sandbox_reset(path: &Path) -> ExitCode {
         );
     }
     for seed in seeds {
-        let copy = crate::live::working_copy(&loaded.base_dir, seed);
+        let copy = crate::engine::working_copy(&loaded.base_dir, seed);
         match std::fs::remove_file(&copy) {
             Ok(()) => eprintln!(
                 "Reset {}: the next command starts from {}.",

@@ -1,13 +1,12 @@
-//! `teamsync plan`: read live state, diff, render, optionally save.
+//! `teamsync plan`: ask the engine for a plan, render it, optionally save it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::config::Loaded;
-use crate::live::Connections;
+use crate::engine::{self, Connections};
 use crate::model::ResourceKey;
 use crate::plan::Plan;
-use crate::providers::ClientOptions;
 use crate::render;
 
 use super::{
@@ -46,46 +45,16 @@ pub struct PlanOptions {
     pub by: By,
     pub detailed_exitcode: bool,
     pub targets: Vec<ResourceKey>,
-    pub parallelism: usize,
+    pub network: super::Network,
     pub verbosity: super::Verbosity,
-    /// Per-request timeout.
-    pub timeout: std::time::Duration,
-    /// Largest decoded answer accepted.
-    pub max_body_bytes: usize,
     pub color: ColorChoice,
     /// `--at`: plan for another day (UTC) than today, to preview expiries.
     pub at: Option<jiff::civil::Date>,
 }
 
-/// Reads live state and computes the plan for a loaded configuration on `day` (see
-/// [`crate::engine::plan`]), printing what went wrong.
-pub async fn compute(
-    loaded: &Loaded,
-    conns: &Connections,
-    targets: &[ResourceKey],
-    day: jiff::civil::Date,
-) -> Result<Plan, ExitCode> {
-    crate::engine::plan(loaded, conns, targets, day)
-        .await
-        .map_err(|e| report_errors(&e.lines()))
-}
-
 /// Rejects `--target` keys the configuration does not declare: a typo must not plan nothing.
 pub fn check_targets(loaded: &Loaded, targets: &[ResourceKey]) -> Result<(), ExitCode> {
-    let unknown: Vec<String> = targets
-        .iter()
-        .filter(|t| !loaded.desired.resources.contains_key(t))
-        .map(|t| {
-            format!(
-                "--target {t} is not declared in the configuration; `teamsync plan` lists the keys"
-            )
-        })
-        .collect();
-    if unknown.is_empty() {
-        Ok(())
-    } else {
-        Err(report_errors(&unknown))
-    }
+    engine::check_targets(loaded, targets).map_err(|e| report_errors(&e.lines()))
 }
 
 /// The plan in the chosen view; `markdown_budget` bounds the Markdown one (the Markdown
@@ -139,20 +108,15 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
         Ok(rt) => rt,
         Err(code) => return Ok(code),
     };
-    let client_options = ClientOptions {
-        parallelism: opts.parallelism,
-        timeout: opts.timeout,
-        max_body_bytes: opts.max_body_bytes,
-        log_requests: opts.verbosity.request_log(),
-        progress: opts.verbosity.info(),
-        ..ClientOptions::default()
-    };
+    let client_options = opts.network.client_options(opts.verbosity, true);
     let plan = rt.block_on(async {
         let conns = Connections::open(&loaded, client_options)
             .await
             .map_err(|e| report_errors(&[e]))?;
-        let day = opts.at.unwrap_or_else(crate::engine::today_date);
-        compute(&loaded, &conns, &opts.targets, day).await
+        let day = opts.at.unwrap_or_else(engine::today_date);
+        engine::plan(&loaded, &conns, &opts.targets, day)
+            .await
+            .map_err(|e| report_errors(&e.lines()))
     });
     let plan = match plan {
         Ok(p) => p,

@@ -4,9 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::live::{Connections, read_live};
-use crate::model::{DesiredState, ResourceKind};
-use crate::providers::ClientOptions;
+use crate::engine::{self, Connections};
 use crate::report::{self, ReadContext};
 
 use super::{EXIT_OK, load_config, report_errors, runtime};
@@ -33,24 +31,8 @@ pub struct ReportOptions {
     pub config: PathBuf,
     pub format: Format,
     pub out: Option<PathBuf>,
-    pub parallelism: usize,
-    pub timeout: std::time::Duration,
+    pub network: super::Network,
     pub verbosity: super::Verbosity,
-}
-
-/// What to read: everything the config declares, plus every live group, campaign and team
-/// of every provider, so that containers nobody declared show up too. Only the read scope
-/// grows: the report still compares against the configuration as written.
-fn read_scope(loaded: &crate::config::Loaded) -> DesiredState {
-    let mut desired = loaded.desired.clone();
-    for (name, settings) in &loaded.providers {
-        for kind in settings.kind.supported_kinds() {
-            if *kind != ResourceKind::Organization {
-                desired.prune.insert((name.clone(), *kind));
-            }
-        }
-    }
-    desired
 }
 
 /// The read time: `TEAMSYNC_REPORT_NOW` when set (must be RFC 3339), else now; UTC.
@@ -104,33 +86,19 @@ pub fn run(opts: ReportOptions) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let client_options = ClientOptions {
-        parallelism: opts.parallelism,
-        timeout: opts.timeout,
-        log_requests: opts.verbosity.request_log(),
-        ..ClientOptions::default()
-    };
-    let scope = read_scope(&loaded);
+    let client_options = opts.network.client_options(opts.verbosity, false);
     let live = rt.block_on(async {
         let conns = Connections::open(&loaded, client_options)
             .await
             .map_err(|e| report_errors(&[e]))?;
-        read_live(&conns, &scope)
+        engine::read_for_review(&loaded, &conns)
             .await
-            .map_err(|e| report_errors(&e))
+            .map_err(|e| report_errors(&e.lines()))
     });
-    let mut live = match live {
+    let live = match live {
         Ok(l) => l,
         Err(code) => return code,
     };
-    // The plan reads GitBook's and Contentful's organization directories (who may join a
-    // team); teamsync manages no roster there, so the review leaves them out.
-    live.resources.retain(|key, _| {
-        loaded
-            .providers
-            .get(&key.provider)
-            .is_some_and(|p| p.kind.supports(key.kind))
-    });
     let files: Vec<String> = report::config_files(&loaded)
         .into_iter()
         .map(|(shown, _)| shown)

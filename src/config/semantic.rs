@@ -125,14 +125,6 @@ pub fn check(files: &[SourceFile], base_dir: &Path) -> Result<Checked, Vec<Diagn
     }
 }
 
-fn is_loopback(host: &url::Host<&str>) -> bool {
-    match host {
-        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
-    }
-}
-
 impl Checker<'_> {
     fn error(&mut self, d: Diagnostic) {
         self.errors.push(d);
@@ -424,7 +416,8 @@ impl Checker<'_> {
             );
             return None;
         }
-        if url.scheme() == "http" && !url.host().as_ref().is_some_and(is_loopback) {
+        // The scheme is https or http here: only plain http to another host is refused.
+        if crate::model::check_transport(&url).is_err() {
             self.error(
                 Diagnostic::error(format!(
                     "endpoint `{}` uses plain http to a host that is not loopback",

@@ -1,12 +1,13 @@
 //! Provider-neutral types shared by the desired state (from config), the live state (from
 //! providers) and the plan. This module imports nothing else of ours and knows no URL or
-//! wire field: it is the contract every other module speaks.
+//! wire field of any API: it is the contract every other module speaks.
 
 mod change;
 mod email;
 mod key;
 pub mod redact;
 mod state;
+mod transport;
 
 pub use change::{FieldChange, MemberAction, MemberChange, ResourceAction, ResourceChange, Risk};
 pub use email::{
@@ -19,6 +20,7 @@ pub use state::{
     LiveResource, LiveState, MemberKey, MemberRef, Mode, OrgOptions, Policy, ProviderSettings,
     RequestsPerSecond, Role, WhoAmI,
 };
+pub use transport::{InsecureUrl, check_transport, is_loopback};
 
 mod data;
 pub use data::Data;

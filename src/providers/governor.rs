@@ -62,6 +62,16 @@ impl Output {
         Output { bars, progress }
     }
 
+    /// Puts another bar (apply's step counter) below the read bars, so that every line
+    /// printed through [`Output::println`] lands above it instead of tearing it. Without
+    /// bars here (stderr is no terminal, or `-q`) it draws on its own, as it would have.
+    pub fn add_bar(&self, bar: indicatif::ProgressBar) -> indicatif::ProgressBar {
+        match &self.bars {
+            Some(m) => m.add(bar),
+            None => bar,
+        }
+    }
+
     /// Prints a line above any bars (or to stderr when there are none).
     pub fn println(&self, line: &str) {
         match &self.bars {

@@ -31,15 +31,6 @@ const MAX_WAIT: Duration = Duration::from_secs(60);
 /// each 429 pauses the provider, and the governor's wait budget ends long storms first.
 const MAX_THROTTLES: u32 = 200;
 
-pub(crate) fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 /// Whether a failed request may be sent again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Retry {

@@ -142,13 +142,12 @@ pub fn default_base_url(kind: ProviderKind) -> Url {
 /// HTTPS anywhere; plain HTTP only to loopback (the sandbox), so tokens never cross a
 /// network in clear text.
 pub fn check_base_url(url: &Url) -> Result<(), ProviderError> {
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if http::is_loopback(url) => Ok(()),
-        "http" => Err(ProviderError::Insecure {
+    match crate::model::check_transport(url) {
+        Ok(()) => Ok(()),
+        Err(crate::model::InsecureUrl::PlainHttp) => Err(ProviderError::Insecure {
             url: url.to_string(),
         }),
-        other => Err(ProviderError::Insecure {
+        Err(crate::model::InsecureUrl::Scheme(other)) => Err(ProviderError::Insecure {
             url: format!("{other}: URL {url}"),
         }),
     }

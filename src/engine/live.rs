@@ -28,6 +28,7 @@ pub struct Connections {
     pub endpoints: BTreeMap<String, (ProviderSettings, Url)>,
     pub options: ClientOptions,
     governors: Governors,
+    output: Output,
     _sandboxes: Vec<sandbox::SandboxHandle>,
 }
 
@@ -36,10 +37,36 @@ pub struct Connections {
 pub enum LiveError {
     #[error(transparent)]
     Provider(#[from] ProviderError),
-    #[error("cannot start the embedded sandbox for {provider}: {message}")]
-    Sandbox { provider: String, message: String },
+    #[error("cannot start the embedded sandbox for {provider}: {source}")]
+    Sandbox {
+        provider: String,
+        source: EmbedError,
+    },
     #[error("internal error while reading {provider}: {message}")]
     Task { provider: String, message: String },
+}
+
+/// Why an embedded sandbox did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error("cannot create {}: {source}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot copy {} to {}: {source}", from.display(), to.display())]
+    Copy {
+        from: PathBuf,
+        to: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Sandbox(#[from] sandbox::SandboxError),
+    #[error("sandbox URL {url:?}: {source}")]
+    Url {
+        url: String,
+        source: url::ParseError,
+    },
 }
 
 /// The working copy an embedded sandbox seeded from `seed` keeps its state in: beside the
@@ -71,20 +98,21 @@ impl Connections {
                     let root = match sandboxes.iter().find(|(s, _)| s == seed) {
                         Some((_, handle)) => handle.base_url(),
                         None => {
-                            let handle = start_embedded(&loaded.base_dir, seed).await.map_err(
-                                |message| LiveError::Sandbox {
-                                    provider: name.clone(),
-                                    message,
-                                },
-                            )?;
+                            let handle =
+                                start_embedded(&loaded.base_dir, seed)
+                                    .await
+                                    .map_err(|source| LiveError::Sandbox {
+                                        provider: name.clone(),
+                                        source,
+                                    })?;
                             let url = handle.base_url();
                             sandboxes.push((seed.clone(), handle));
                             url
                         }
                     };
-                    sandbox_api_url(&root, settings.kind).map_err(|message| LiveError::Sandbox {
+                    sandbox_api_url(&root, settings.kind).map_err(|source| LiveError::Sandbox {
                         provider: name.clone(),
-                        message,
+                        source,
                     })?
                 }
             };
@@ -103,8 +131,15 @@ impl Connections {
             endpoints,
             options,
             governors,
+            output,
             _sandboxes: sandboxes.into_iter().map(|(_, h)| h).collect(),
         })
+    }
+
+    /// The run's one stderr sink: request log, read progress, and whatever a command
+    /// prints while requests run (apply's step bar and lines) go through it.
+    pub fn output(&self) -> &Output {
+        &self.output
     }
 
     /// A read-only client for a provider.
@@ -140,30 +175,37 @@ impl Connections {
     }
 }
 
-async fn start_embedded(base_dir: &Path, seed: &Path) -> Result<sandbox::SandboxHandle, String> {
+async fn start_embedded(
+    base_dir: &Path,
+    seed: &Path,
+) -> Result<sandbox::SandboxHandle, EmbedError> {
     let copy = working_copy(base_dir, seed);
     if !copy.exists() {
         if let Some(dir) = copy.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|source| EmbedError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
         }
-        std::fs::copy(seed, &copy)
-            .map_err(|e| format!("cannot copy {} to {}: {e}", seed.display(), copy.display()))?;
+        std::fs::copy(seed, &copy).map_err(|source| EmbedError::Copy {
+            from: seed.to_path_buf(),
+            to: copy.clone(),
+            source,
+        })?;
     }
-    let world = sandbox::load_state(&copy).map_err(|e| e.to_string())?;
-    sandbox::Sandbox::start(world, sandbox::Knobs::default(), Some(copy))
-        .await
-        .map_err(|e| e.to_string())
+    let world = sandbox::load_state(&copy)?;
+    Ok(sandbox::Sandbox::start(world, sandbox::Knobs::default(), Some(copy)).await?)
 }
 
-/// Each API's base URL on a sandbox root (GitBook's carries its `/v1`).
-fn sandbox_api_url(root: &str, kind: ProviderKind) -> Result<Url, String> {
-    let root = root.trim_end_matches('/');
-    let raw = match kind {
-        ProviderKind::Gitbook => format!("{root}/v1"),
-        ProviderKind::Pixiebrix | ProviderKind::Contentful => root.to_string(),
-    };
-    Url::parse(&raw).map_err(|e| format!("sandbox URL {raw:?}: {e}"))
+/// Each API's base URL on a sandbox root: the root with the path of the API's public base
+/// URL (GitBook's `/v1`), which only `providers::default_base_url` knows.
+fn sandbox_api_url(root: &str, kind: ProviderKind) -> Result<Url, EmbedError> {
+    let mut url = Url::parse(root).map_err(|source| EmbedError::Url {
+        url: root.to_string(),
+        source,
+    })?;
+    url.set_path(providers::default_base_url(kind).path());
+    Ok(url)
 }
 
 /// What the config touches on one provider: its declared resources (with their earlier

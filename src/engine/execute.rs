@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use crate::live::{Connections, LiveError, read_each};
+use super::live::{Connections, LiveError, read_each};
 use crate::model::{
     DesiredState, LiveState, MemberAction, MemberChange, MemberKey, Policy, ResourceAction,
     ResourceChange, ResourceKey,
@@ -33,7 +33,7 @@ pub enum Refusal {
     #[error(
         "the plan's targets are not keys of this configuration ({0}); run `teamsync plan` again"
     )]
-    Targets(String),
+    Targets(crate::model::ParseKeyError),
     #[error(
         "the saved plan is not what a plan made now would do, so nothing was applied (the file was edited, or the live state moved{moved}); \
          run `teamsync plan` again and review it. Saved (-) against now (+):\n{diff}"
@@ -608,15 +608,13 @@ async fn verify(plan: &Plan, conns: &Connections, report: &mut Report) {
             (p, scope)
         })
         .collect();
-    let live: BTreeMap<String, Result<LiveState, String>> = read_each(conns, scopes, false)
+    let live: BTreeMap<String, Result<LiveState, LiveError>> = read_each(conns, scopes, false)
         .await
         .into_iter()
         .map(|(provider, read)| {
-            let state = read
-                .map(|resources| LiveState {
-                    resources: resources.into_iter().map(|r| (r.key.clone(), r)).collect(),
-                })
-                .map_err(|e| e.to_string());
+            let state = read.map(|resources| LiveState {
+                resources: resources.into_iter().map(|r| (r.key.clone(), r)).collect(),
+            });
             (provider, state)
         })
         .collect();

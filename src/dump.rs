@@ -383,27 +383,48 @@ pub fn render_all(sources: &[Source], roster: &BTreeMap<String, Email>, modeline
     }
 }
 
+/// Why `import` wrote nothing, or not everything.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(
+        "{} already exist{}; nothing was written. Choose another --out, or pass --force to overwrite",
+        .0.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        if .0.len() == 1 { "s" } else { "" }
+    )]
+    Exists(Vec<PathBuf>),
+    #[error("cannot create {}: {source}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Writes the files under `out`, refusing to replace any existing one unless `force`.
-pub fn write(out: &Path, files: &Files, force: bool) -> Result<Vec<PathBuf>, String> {
-    let existing: Vec<String> = files
+pub fn write(out: &Path, files: &Files, force: bool) -> Result<Vec<PathBuf>, WriteError> {
+    let existing: Vec<PathBuf> = files
         .files
         .keys()
         .map(|p| out.join(p))
         .filter(|p| p.exists())
-        .map(|p| p.display().to_string())
         .collect();
     if !existing.is_empty() && !force {
-        return Err(format!(
-            "{} already exist{}; nothing was written. Choose another --out, or pass --force to overwrite",
-            existing.join(", "),
-            if existing.len() == 1 { "s" } else { "" }
-        ));
+        return Err(WriteError::Exists(existing));
     }
-    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    std::fs::create_dir_all(out).map_err(|source| WriteError::CreateDir {
+        path: out.to_path_buf(),
+        source,
+    })?;
     let mut written = Vec::new();
     for (name, text) in &files.files {
         let path = out.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        if let Err(source) = std::fs::write(&path, text) {
+            return Err(WriteError::Write { path, source });
+        }
         written.push(path);
     }
     Ok(written)
