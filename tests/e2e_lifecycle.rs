@@ -474,7 +474,7 @@ async fn a_gitbook_refusal_naming_one_member_fails_only_that_member() {
     let repo = repo(&handle, &roster(""), "p0, p1, p2, p3", "");
     let loaded = teamsync::config::load(repo.path()).expect("config");
     let conns =
-        teamsync::live::Connections::open(&loaded, teamsync::providers::ClientOptions::default())
+        teamsync::engine::Connections::open(&loaded, teamsync::providers::ClientOptions::default())
             .await
             .expect("connections");
     let mut plan = teamsync::engine::plan(&loaded, &conns, &[], teamsync::engine::today_date())
@@ -492,7 +492,8 @@ async fn a_gitbook_refusal_naming_one_member_fails_only_that_member() {
     };
     docs.members.push(stranger);
     let report =
-        teamsync::apply::execute(&plan, &conns, &loaded.desired, &loaded.policy, &|_| {}).await;
+        teamsync::engine::execute::execute(&plan, &conns, &loaded.desired, &loaded.policy, &|_| {})
+            .await;
     let docs_steps: Vec<_> = report
         .steps
         .iter()
@@ -506,14 +507,14 @@ async fn a_gitbook_refusal_naming_one_member_fails_only_that_member() {
             .and_then(|m| m.member.email.clone())
             .expect("email");
         match (who.as_str(), &s.outcome) {
-            ("gone@acme.com", teamsync::apply::Outcome::Failed(f)) => {
+            ("gone@acme.com", teamsync::engine::execute::Outcome::Failed(f)) => {
                 assert!(
                     f.message.contains("400") && f.message.contains("gone@acme.com"),
                     "{}",
                     f.message
                 )
             }
-            ("p3@acme.com", teamsync::apply::Outcome::Applied) => {}
+            ("p3@acme.com", teamsync::engine::execute::Outcome::Applied) => {}
             other => panic!("unexpected outcome {other:?}"),
         }
     }
