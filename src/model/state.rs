@@ -429,6 +429,21 @@ pub struct LiveResource {
     pub description: Option<String>,
 }
 
+impl LiveResource {
+    /// A provider's organization directory (who may join its containers), as the plan
+    /// reads it where no roster is managed.
+    pub fn directory(provider: &str, organization: &str, members: Vec<LiveMember>) -> Self {
+        LiveResource {
+            key: ResourceKey::new(provider, ResourceKind::Organization, organization),
+            id: organization.to_string(),
+            members,
+            pending_invites: BTreeSet::new(),
+            who_am_i: WhoAmI::NotAsked,
+            description: None,
+        }
+    }
+}
+
 /// The answer of a provider's who-am-I route (`docs/providers/API_NOTES_ADDENDUM.md` §2)
 /// for the token in use.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

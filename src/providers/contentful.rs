@@ -321,18 +321,7 @@ impl Contentful {
                 }
             })
             .collect();
-        Ok(LiveResource {
-            description: None,
-            key: ResourceKey::new(
-                self.name.clone(),
-                ResourceKind::Organization,
-                self.org.clone(),
-            ),
-            id: self.org.clone(),
-            members,
-            pending_invites: Default::default(),
-            who_am_i: Default::default(),
-        })
+        Ok(LiveResource::directory(&self.name, &self.org, members))
     }
 
     /// Team members whose user came without an email (no `includes`, or a user without
@@ -532,17 +521,8 @@ impl Contentful {
             .live_id
             .as_deref()
             .ok_or_else(|| w.protocol("delete", "no live id"))?;
-        let req = Req::new(
-            Method::DELETE,
-            w.url(&format!("/organizations/{}/teams/{id}", self.org))?,
-            MEDIA,
-        );
-        let resp = w.send(&req).await?;
-        if (200..300).contains(&resp.status) || resp.status == 404 {
-            Ok(())
-        } else {
-            Err(w.error(&req, &resp))
-        }
+        let url = w.url(&format!("/organizations/{}/teams/{id}", self.org))?;
+        delete(w, Req::new(Method::DELETE, url, MEDIA)).await
     }
 
     async fn apply_member(
@@ -585,13 +565,11 @@ impl Contentful {
                     m.member.membership_id.as_deref().ok_or_else(|| {
                         w.protocol("remove", "the plan has no team-membership id")
                     })?;
-                let req = Req::new(Method::DELETE, w.url(&format!("{base}/{id}"))?, MEDIA);
-                let resp = w.send(&req).await?;
-                if (200..300).contains(&resp.status) || resp.status == 404 {
-                    Ok(())
-                } else {
-                    Err(w.error(&req, &resp))
-                }
+                delete(
+                    w,
+                    Req::new(Method::DELETE, w.url(&format!("{base}/{id}"))?, MEDIA),
+                )
+                .await
             }
             other => Err(w.protocol(
                 "apply",
@@ -660,23 +638,25 @@ impl Contentful {
                 let id = m.member.membership_id.as_deref().ok_or_else(|| {
                     w.protocol("remove", "the plan has no organization-membership id")
                 })?;
-                let req = Req::new(
-                    Method::DELETE,
-                    w.url_of(&["organizations", &self.org, "organization_memberships", id])?,
-                    MEDIA,
-                );
-                let resp = w.send(&req).await?;
-                if (200..300).contains(&resp.status) || resp.status == 404 {
-                    Ok(())
-                } else {
-                    Err(w.error(&req, &resp))
-                }
+                let url =
+                    w.url_of(&["organizations", &self.org, "organization_memberships", id])?;
+                delete(w, Req::new(Method::DELETE, url, MEDIA)).await
             }
             other => Err(w.protocol(
                 "apply",
                 format!("{other:?} does not apply to a Contentful organization"),
             )),
         }
+    }
+}
+
+/// Sends a DELETE: done when it answers success, or 404 (it is gone already).
+async fn delete(w: &WriteClient, req: Req) -> Result<(), ProviderError> {
+    let resp = w.send(&req).await?;
+    if (200..300).contains(&resp.status) || resp.status == 404 {
+        Ok(())
+    } else {
+        Err(w.error(&req, &resp))
     }
 }
 

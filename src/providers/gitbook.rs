@@ -236,15 +236,10 @@ impl Gitbook {
         let members: Vec<OrgMember> = self
             .list(&format!("/orgs/{}/members", self.org), &[])
             .await?;
-        Ok(LiveResource {
-            description: None,
-            key: ResourceKey::new(
-                self.name.clone(),
-                ResourceKind::Organization,
-                self.org.clone(),
-            ),
-            id: self.org.clone(),
-            members: members
+        Ok(LiveResource::directory(
+            &self.name,
+            &self.org,
+            members
                 .into_iter()
                 .map(|m| LiveMember {
                     email: m.user.email.as_deref().and_then(|e| Email::parse(e).ok()),
@@ -254,9 +249,7 @@ impl Gitbook {
                     ..LiveMember::default()
                 })
                 .collect(),
-            pending_invites: Default::default(),
-            who_am_i: Default::default(),
-        })
+        ))
     }
 
     /// Team members listed without `user.email` are looked up as organization members

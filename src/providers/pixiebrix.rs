@@ -752,14 +752,7 @@ impl Pixiebrix {
             Ok(resp) if resp.status < 500 => Err(w.error(&req, &resp)),
             outcome => {
                 // The answer was lost or a 5xx: did the invitation go out anyway?
-                let open: Vec<Invitation> = self.list(&path).await?.items;
-                if open.iter().any(|i| {
-                    i.email
-                        .as_deref()
-                        .and_then(|e| Email::parse(e).ok())
-                        .as_ref()
-                        == Some(email)
-                }) {
+                if !self.open_invitations(email).await?.is_empty() {
                     Ok(())
                 } else {
                     Err(match outcome {
@@ -771,17 +764,11 @@ impl Pixiebrix {
         }
     }
 
-    /// Withdraws the open invitation of an email: found by listing them (the plan does not
-    /// carry invitation ids), then `DELETE …/invitations/{id}/`; none open is done.
-    async fn revoke(&self, w: &WriteClient, m: &MemberChange) -> Result<(), ProviderError> {
-        let email = m
-            .member
-            .email
-            .as_ref()
-            .ok_or_else(|| w.protocol("revoke", "an invitation is found by its email"))?;
+    /// The ids of the open invitations of an email.
+    async fn open_invitations(&self, email: &Email) -> Result<Vec<String>, ProviderError> {
         let path = format!("/api/organizations/{}/invitations/", self.org);
         let open: Vec<Invitation> = self.list(&path).await?.items;
-        let ids: Vec<String> = open
+        Ok(open
             .into_iter()
             .filter(|i| {
                 i.email
@@ -791,8 +778,18 @@ impl Pixiebrix {
                     == Some(email)
             })
             .filter_map(|i| i.id)
-            .collect();
-        for id in ids {
+            .collect())
+    }
+
+    /// Withdraws the open invitation of an email: found by listing them (the plan does not
+    /// carry invitation ids), then `DELETE …/invitations/{id}/`; none open is done.
+    async fn revoke(&self, w: &WriteClient, m: &MemberChange) -> Result<(), ProviderError> {
+        let email = m
+            .member
+            .email
+            .as_ref()
+            .ok_or_else(|| w.protocol("revoke", "an invitation is found by its email"))?;
+        for id in self.open_invitations(email).await? {
             let req = Req::new(
                 Method::DELETE,
                 w.url_of(&["api", "organizations", &self.org, "invitations", &id, ""])?,
