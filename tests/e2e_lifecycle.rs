@@ -92,29 +92,7 @@ fn roster(extra: &str) -> String {
 }
 
 async fn run(repo: &Repo, args: &[&str]) -> (Option<i32>, String, String) {
-    let dir = repo.path().to_path_buf();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let out = tokio::task::spawn_blocking(move || {
-        assert_cmd::Command::cargo_bin("teamsync")
-            .expect("binary")
-            .args(&args)
-            .arg("--config")
-            .arg(dir)
-            .env("TEAMSYNC_LIFECYCLE_TOKEN", TOKEN)
-            .env("NO_COLOR", "1")
-            .env_remove("GITHUB_ACTIONS")
-            .env_remove("GITHUB_STEP_SUMMARY")
-            .timeout(std::time::Duration::from_secs(120))
-            .output()
-            .expect("run")
-    })
-    .await
-    .expect("join");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run_async(repo, ("TEAMSYNC_LIFECYCLE_TOKEN", TOKEN), args).await
 }
 
 async fn plan_json(repo: &Repo, extra: &[&str]) -> Value {

@@ -103,26 +103,7 @@ fn repo(handle: &SandboxHandle) -> Repo {
 }
 
 async fn run(repo: &Repo, args: &[&str]) -> (Option<i32>, String, String) {
-    let dir = repo.path().to_path_buf();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let out = tokio::task::spawn_blocking(move || {
-        assert_cmd::Command::cargo_bin("teamsync")
-            .expect("binary")
-            .args(&args)
-            .arg("--config")
-            .arg(dir)
-            .env("TEAMSYNC_VARIANT_TOKEN", TOKEN)
-            .env("NO_COLOR", "1")
-            .env_remove("GITHUB_ACTIONS")
-            .env_remove("GITHUB_STEP_SUMMARY")
-            .timeout(std::time::Duration::from_secs(120))
-            .output()
-            .expect("run")
-    })
-    .await
-    .expect("join");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (out.status.code(), text(&out.stdout), text(&out.stderr))
+    run_async(repo, ("TEAMSYNC_VARIANT_TOKEN", TOKEN), args).await
 }
 
 async fn start(variants: &[Variant]) -> SandboxHandle {

@@ -200,3 +200,37 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Runs the binary on `repo` from an async test (off the runtime's threads, so an
+/// in-process sandbox keeps answering), with the token variable `token` set: (exit code,
+/// stdout, stderr).
+pub async fn run_async(
+    repo: &Repo,
+    token: (&str, &str),
+    args: &[&str],
+) -> (Option<i32>, String, String) {
+    let dir = repo.path().to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let (var, value) = (token.0.to_string(), token.1.to_string());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::cargo_bin("teamsync")
+            .expect("binary")
+            .args(&args)
+            .arg("--config")
+            .arg(dir)
+            .env(var, value)
+            .env("NO_COLOR", "1")
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .expect("run")
+    })
+    .await
+    .expect("join");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
