@@ -54,7 +54,7 @@ fn world() -> Value {
         .collect();
     json!({
         "pixiebrix": {"organizations": [org]},
-        "gitbook": {"organizations": {"acme": {"members": gb_members, "teams": [
+        "gitbook": {"me": "u0", "organizations": {"acme": {"members": gb_members, "teams": [
             {"id": "t1", "title": "T", "members": gb_team},
             {"id": "t2", "title": "T2", "members": [{"user": "u1", "role": "member"}]}
         ]}}},
@@ -496,4 +496,44 @@ async fn a_gitbook_refusal_naming_one_member_fails_only_that_member() {
             other => panic!("unexpected outcome {other:?}"),
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offboarding_the_tokens_own_account_never_removes_it_from_an_organization() {
+    let handle = start(Knobs::default()).await;
+    // p0 is whose token teamsync runs with on GitBook (`me`) and on Contentful (the
+    // first owner): its containers let it go, its organizations never.
+    let people = roster("").replace(
+        "  p0: {email: p0@acme.com}\n",
+        "  p0: {email: p0@acme.com, offboarded: true}\n",
+    );
+    let repo = repo(&handle, &people, "p0, p1, p2", "");
+    let plan = plan_json(&repo, &[]).await;
+    let org_removals: Vec<String> = member_changes(&plan)
+        .into_iter()
+        .filter(|(k, e, a)| e == "p0@acme.com" && a == "remove" && k.contains(".organization"))
+        .map(|(k, _, _)| k)
+        .collect();
+    assert!(
+        !org_removals
+            .iter()
+            .any(|k| k.starts_with("docs.") || k.starts_with("cms.")),
+        "{org_removals:?}"
+    );
+    let blocked = held(&plan, "blocked");
+    assert!(
+        blocked.contains(&("docs.organization".to_string(), "p0@acme.com".to_string())),
+        "{blocked:?}"
+    );
+    assert!(
+        blocked.contains(&("cms.organization".to_string(), "p0@acme.com".to_string())),
+        "{blocked:?}"
+    );
+    let reasons = plan["blocked"].to_string();
+    assert!(reasons.contains("lock teamsync out"), "{reasons}");
+    assert!(member_changes(&plan).contains(&(
+        "docs.team[T]".into(),
+        "p0@acme.com".into(),
+        "remove".into()
+    )));
 }

@@ -179,7 +179,13 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         &mut fingerprints,
         &mut notes,
     );
-    offboard(input, &mut changes, &mut fingerprints, &mut notes);
+    offboard(
+        input,
+        &mut changes,
+        &mut fingerprints,
+        &mut notes,
+        &mut blocked,
+    );
     changes.retain(|c| !c.members.is_empty() || c.action != ResourceAction::Update);
     for c in &mut changes {
         c.risks = resource_risks(&c.members);
@@ -916,6 +922,7 @@ fn offboard(
     changes: &mut Vec<ResourceChange>,
     fingerprints: &mut BTreeMap<ResourceKey, String>,
     notes: &mut Vec<PlanNote>,
+    blocked: &mut Vec<super::Blocked>,
 ) {
     let gone = &input.desired.offboarded;
     if gone.is_empty() {
@@ -944,6 +951,34 @@ fn offboard(
         let organization = live.key.kind == ResourceKind::Organization;
         for have in leaving {
             let handle = have.email.as_ref().and_then(|e| gone.get(e)).cloned();
+            // Never the token's own account, and nobody when teamsync could not ask whose
+            // it is: that would lock teamsync (and whoever runs it) out.
+            let refused = match (&live.who_am_i, organization) {
+                (crate::model::WhoAmI::User(me), true) if have.user_id.as_deref() == Some(me) => Some(
+                    "this is the account teamsync's token belongs to; offboarding it would lock teamsync out. Run teamsync with another account's token, or remove it in the admin console".to_string(),
+                ),
+                (crate::model::WhoAmI::Unknown(why), true) => Some(format!(
+                    "teamsync could not ask whose account its token is ({why}), so it removes nobody from the organization; check the token, then plan again"
+                )),
+                _ => None,
+            };
+            if let Some(reason) = refused {
+                let mut member = member_ref(None, None, Some(have));
+                member.handle = handle;
+                change
+                    .members
+                    .retain(|m| m.member.email != have.email || !m.action.is_removal());
+                blocked.push(super::Blocked {
+                    resource: live.key.clone(),
+                    change: MemberChange {
+                        member,
+                        action: MemberAction::Remove,
+                        risks: vec![Risk::Removal, Risk::Offboarded],
+                    },
+                    reason,
+                });
+                continue;
+            }
             match change
                 .members
                 .iter_mut()

@@ -295,12 +295,9 @@ impl Contentful {
     /// The organization's memberships, pending ones (open invitations) included: who may
     /// join its teams, who is invited already, and whom an offboarding removes.
     async fn directory(&self) -> Result<LiveResource, ProviderError> {
-        let (items, users) = self
-            .list(
-                &format!("/organizations/{}/organization_memberships", self.org),
-                WITH_USERS,
-            )
-            .await?;
+        let path = format!("/organizations/{}/organization_memberships", self.org);
+        let (listed, me) = tokio::join!(self.list(&path, WITH_USERS), self.who_am_i());
+        let (items, users) = listed?;
         let emails: HashMap<&str, Email> = users
             .iter()
             .filter_map(|u| {
@@ -321,7 +318,26 @@ impl Contentful {
                 }
             })
             .collect();
-        Ok(LiveResource::directory(&self.name, &self.org, members))
+        let mut directory = LiveResource::directory(&self.name, &self.org, members);
+        directory.who_am_i = me;
+        Ok(directory)
+    }
+
+    /// `GET /users/me` (ADDENDUM §3.2): the token's own user, whose organization
+    /// membership an offboarding must never remove.
+    async fn who_am_i(&self) -> crate::model::WhoAmI {
+        use crate::model::WhoAmI;
+        let answer = async {
+            let url = self.client.url("/users/me")?;
+            let resp = self.client.get(url, MEDIA).await?;
+            str_at(resp.body(), "/sys/id")
+                .map(str::to_string)
+                .ok_or_else(|| self.client.protocol("GET /users/me", "no sys.id"))
+        };
+        match answer.await {
+            Ok(id) => WhoAmI::User(id),
+            Err(e) => WhoAmI::Unknown(e.to_string()),
+        }
     }
 
     /// Team members whose user came without an email (no `includes`, or a user without

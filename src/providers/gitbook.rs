@@ -233,10 +233,10 @@ impl Gitbook {
     /// The organization's members: who may join its teams, and whom an offboarding removes
     /// from the organization. GitBook lists no pending email invitations.
     async fn directory(&self) -> Result<LiveResource, ProviderError> {
-        let members: Vec<OrgMember> = self
-            .list(&format!("/orgs/{}/members", self.org), &[])
-            .await?;
-        Ok(LiveResource::directory(
+        let path = format!("/orgs/{}/members", self.org);
+        let (members, me) = tokio::join!(self.list::<OrgMember>(&path, &[]), self.who_am_i());
+        let members = members?;
+        let mut directory = LiveResource::directory(
             &self.name,
             &self.org,
             members
@@ -249,7 +249,27 @@ impl Gitbook {
                     ..LiveMember::default()
                 })
                 .collect(),
-        ))
+        );
+        directory.who_am_i = me;
+        Ok(directory)
+    }
+
+    /// `GET /user` (ADDENDUM §2.2): the token's own account, which an offboarding must
+    /// never remove from the organization.
+    async fn who_am_i(&self) -> crate::model::WhoAmI {
+        use crate::model::WhoAmI;
+        let answer = async {
+            let url = self.client.url("/user")?;
+            let resp = self.client.get(url, JSON).await?;
+            resp.parse::<User>().map_err(|e| {
+                self.client
+                    .protocol("GET /user", format!("not a user: {e}"))
+            })
+        };
+        match answer.await {
+            Ok(user) => WhoAmI::User(user.id),
+            Err(e) => WhoAmI::Unknown(e.to_string()),
+        }
     }
 
     /// Team members listed without `user.email` are looked up as organization members
