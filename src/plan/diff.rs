@@ -881,13 +881,20 @@ fn invite_needed(
     }
 }
 
-/// The change of a live resource, made (as an update) if the plan has none yet.
+/// The change of a live resource (found by key, or by its live id: a rename's change is
+/// keyed by the new name), made (as an update) if the plan has none yet.
 fn organization_change<'c>(
     changes: &'c mut Vec<ResourceChange>,
     fingerprints: &mut BTreeMap<ResourceKey, String>,
     live: &LiveResource,
 ) -> &'c mut ResourceChange {
-    let at = match changes.iter().position(|c| c.key == live.key) {
+    let same = |c: &ResourceChange| {
+        c.key == live.key
+            || (c.key.provider == live.key.provider
+                && c.key.kind == live.key.kind
+                && c.live_id.as_deref() == Some(live.id.as_str()))
+    };
+    let at = match changes.iter().position(same) {
         Some(i) => i,
         None => {
             fingerprints.insert(live.key.clone(), fingerprint(live));
@@ -962,6 +969,15 @@ fn offboard(
                 )),
                 _ => None,
             };
+            // A removal a guard already refused (the last owner of a team) stays refused.
+            let held = blocked.iter().any(|b| {
+                b.change.action.is_removal()
+                    && b.change.member.email == have.email
+                    && (b.resource == change.key || b.resource == live.key)
+            });
+            if held {
+                continue;
+            }
             if let Some(reason) = refused {
                 let mut member = member_ref(None, None, Some(have));
                 member.handle = handle;
