@@ -606,3 +606,63 @@ fn targeting_keeps_only_the_named_resources() {
     );
     assert_eq!(plan.summary.create, 1);
 }
+
+#[test]
+fn an_offboarded_member_of_a_renamed_team_is_removed_in_the_rename_and_the_last_owner_stays() {
+    // docs team "Old" is renamed to "New"; b leaves. c, the only owner, leaves too, which
+    // the no-owner guard refuses: offboarding must not slip that removal back in.
+    let mut want = desired("docs", ResourceKind::Team, "New", &[("a@acme.com", None)]);
+    want.previously = vec!["Old".into()];
+    let have = live(
+        "docs",
+        ResourceKind::Team,
+        "Old",
+        vec![
+            live_member("a@acme.com", Some(Role::Member)),
+            live_member("b@acme.com", Some(Role::Member)),
+            live_member("c@acme.com", Some(Role::Owner)),
+        ],
+    );
+    let desired = DesiredState {
+        resources: [(want.key.clone(), want)].into(),
+        prune: BTreeSet::new(),
+        offboarded: [
+            (email("b@acme.com"), "b".to_string()),
+            (email("c@acme.com"), "c".to_string()),
+        ]
+        .into(),
+    };
+    let live = LiveState {
+        resources: [(have.key.clone(), have)].into(),
+    };
+    let plan = diff(DiffInput {
+        desired: &desired,
+        live: &live,
+        providers: &providers(),
+        policy: &Policy::default(),
+        today: jiff::civil::date(2026, 12, 1),
+    });
+    assert_eq!(
+        plan.changes.len(),
+        1,
+        "one change for the one live team: {:#?}",
+        plan.changes
+    );
+    let change = &plan.changes[0];
+    assert_eq!(change.key.name, "New");
+    let removed: Vec<(String, Vec<Risk>)> = change
+        .members
+        .iter()
+        .filter(|m| m.action.is_removal())
+        .map(|m| (m.member.to_string(), m.risks.clone()))
+        .collect();
+    assert_eq!(
+        removed,
+        vec![(
+            "b@acme.com".to_string(),
+            vec![Risk::Removal, Risk::Offboarded]
+        )]
+    );
+    assert_eq!(plan.blocked.len(), 1, "{:#?}", plan.blocked);
+    assert_eq!(plan.blocked[0].change.member.to_string(), "c@acme.com");
+}
