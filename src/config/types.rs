@@ -227,7 +227,9 @@ pub struct MemberDetail {
 pub enum MemberEntry {
     /// A handle, or an email when it contains `@`.
     Name(String),
-    Detail(MemberDetail),
+    /// Boxed: most members are a plain handle, and a large config holds a million of
+    /// them, so an entry is the size of a `String` instead of that of every field below.
+    Detail(Box<MemberDetail>),
 }
 
 impl<'de> Deserialize<'de> for MemberEntry {
@@ -243,7 +245,7 @@ impl<'de> Deserialize<'de> for MemberEntry {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MemberEntry, A::Error> {
                 MemberDetail::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(MemberEntry::Detail)
+                    .map(|d| MemberEntry::Detail(Box::new(d)))
             }
         }
         d.deserialize_any(EntryVisitor)
