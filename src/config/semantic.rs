@@ -147,6 +147,7 @@ impl Checker<'_> {
                 ("providers", t.providers.is_some()),
                 ("policy", t.policy.is_some()),
                 ("include", t.include.is_some()),
+                ("limits", t.limits.is_some()),
             ];
             for (key, _) in present.into_iter().filter(|(_, p)| *p) {
                 let hint = if key == "include" {
