@@ -344,7 +344,7 @@ impl Contentful {
                 Ok::<_, ProviderError>(LiveResource {
                     key: ResourceKey::new(this.name.clone(), ResourceKind::Team, name),
                     id,
-                    members,
+                    members: paging::fitted(members),
                     pending_invites: Default::default(),
                     who_am_i: Default::default(),
                 })
@@ -389,7 +389,7 @@ impl Contentful {
                 self.org.clone(),
             ),
             id: self.org.clone(),
-            members,
+            members: paging::fitted(members),
             pending_invites: Default::default(),
             who_am_i: Default::default(),
         })

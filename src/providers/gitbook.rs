@@ -217,7 +217,7 @@ impl Gitbook {
                         team.title.clone(),
                     ),
                     id: team.id,
-                    members,
+                    members: paging::fitted(members),
                     pending_invites: Default::default(),
                     who_am_i: Default::default(),
                 })

@@ -485,7 +485,7 @@ impl Pixiebrix {
                 members.map(|members| LiveResource {
                     key: this.key(kind, &c.name),
                     id: c.id.clone(),
-                    members,
+                    members: paging::fitted(members),
                     pending_invites: BTreeSet::new(),
                     who_am_i: Default::default(),
                 })
@@ -524,7 +524,7 @@ impl Pixiebrix {
         Ok(LiveResource {
             key: self.key(ResourceKind::Organization, &self.org),
             id: self.org.clone(),
-            members,
+            members: paging::fitted(members),
             pending_invites: invitations
                 .iter()
                 .filter_map(|i| i.email.as_deref().and_then(|e| Email::parse(e).ok()))
