@@ -5,6 +5,8 @@
 //! in this one run; asserts nothing about time.
 //!
 //! Scale: TEAMSYNC_BENCH_SCALE (default 1.0) multiplies every count, for quick runs.
+//! TEAMSYNC_BENCH_MEMBERSHIPS=N runs only the large-plan mode: N PixieBrix group
+//! memberships (groups of 1,000), its `validate` and its plans.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -84,7 +86,7 @@ fn world(s: &Sizes) -> Value {
         .collect();
     let groups: Vec<Value> = (0..s.groups)
         .map(|g| {
-            let m: Vec<Value> = members_of(g, s.group_size, s.users, 1).iter().map(|i| json!({"id": format!("10000000-0000-4000-8000-{:012}", g * 1000 + i % 1000), "email": email(*i)})).collect();
+            let m: Vec<Value> = members_of(g, s.group_size, s.users, 1).iter().map(|i| json!({"id": format!("10000000-0000-4000-8000-{:012}", g * 100_000 + i), "email": email(*i)})).collect();
             json!({"id": format!("20000000-0000-4000-8000-{g:012}"), "name": format!("Group {g:04}"), "members": m})
         })
         .collect();
@@ -566,6 +568,13 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    if let Some(n) = std::env::var("TEAMSYNC_BENCH_MEMBERSHIPS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        memberships_run(&rt, n);
+        return;
+    }
     let knobs = Knobs {
         latency_ms: LATENCY_MS,
         rate_limit: 10_000,
@@ -791,5 +800,132 @@ fn round(handle: &teamsync::sandbox::SandboxHandle, dir: &Path, s: &Sizes) -> Ro
             .map(|r| r.max_rss_kb as f64 / 1024.0)
             .fold(0.0, f64::max),
         converged: after.code == 0,
+    }
+}
+
+/// Members per group in the large-plan mode.
+const LARGE_GROUP: usize = 1_000;
+/// Groups per included file in the large-plan mode (each file about 0.8 MB).
+const GROUPS_PER_FILE: usize = 100;
+
+/// The large-plan config: the 20,000-person roster and `groups` groups of 1,000, split
+/// into files of 100 groups (as a repository of that size would be).
+fn write_large_config(dir: &Path, base: &str, s: &Sizes, drift: bool) {
+    let root = format!(
+        "version: 1\nproviders:\n  pb: {{kind: pixiebrix, organization: {ORG}, endpoint: \"{base}\", token_env: BENCH_TOKEN}}\ninclude: [people.yaml, \"groups/*.yaml\"]\n"
+    );
+    std::fs::write(dir.join("teamsync.yaml"), root).unwrap();
+    let mut people = String::from("people:\n");
+    for i in 0..s.users {
+        people.push_str(&format!("  p{i}: {{email: {}}}\n", email(i)));
+    }
+    std::fs::write(dir.join("people.yaml"), people).unwrap();
+    let groups_dir = dir.join("groups");
+    let _ = std::fs::remove_dir_all(&groups_dir);
+    std::fs::create_dir_all(&groups_dir).unwrap();
+    for (f, start) in (0..s.groups).step_by(GROUPS_PER_FILE).enumerate() {
+        let mut r = String::from("groups:\n");
+        for g in start..(start + GROUPS_PER_FILE).min(s.groups) {
+            let members = members_of(g, s.group_size, s.users, 1);
+            let members = if drift {
+                drifted(&members, s.users, g)
+            } else {
+                members
+            };
+            let list: Vec<String> = members.iter().map(|i| format!("p{i}")).collect();
+            r.push_str(&format!(
+                "  - {{provider: pb, name: \"Group {g:04}\", members: [{}]}}\n",
+                list.join(", ")
+            ));
+        }
+        std::fs::write(groups_dir.join(format!("g{f:03}.yaml")), r).unwrap();
+    }
+}
+
+/// TEAMSYNC_BENCH_MEMBERSHIPS=N: `validate`, a plan with no changes and a plan with 5%
+/// drift (saved with `--out`) of N group memberships, each timed with its peak RSS.
+fn memberships_run(rt: &tokio::runtime::Runtime, n: usize) {
+    let s = Sizes {
+        users: 20_000,
+        groups: n.div_ceil(LARGE_GROUP).max(1),
+        group_size: LARGE_GROUP,
+        campaigns: 0,
+        campaign_size: 1,
+        teams: 0,
+        team_size: 1,
+    };
+    let knobs = Knobs {
+        latency_ms: LATENCY_MS,
+        rate_limit: 100_000,
+        rate_window_secs: 60,
+        ..Knobs::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let world = world(&s);
+    if std::env::var_os("TEAMSYNC_BENCH_KEEP").is_some() {
+        std::fs::write(dir.path().join("world.json"), world.to_string()).unwrap();
+    }
+    let handle = rt
+        .block_on(Sandbox::start(
+            serde_json::from_value(world).unwrap(),
+            knobs,
+            None,
+        ))
+        .unwrap();
+    let memberships = s.groups * s.group_size;
+    println!(
+        "large plan: {} people, {} PixieBrix groups x {} = {memberships} memberships, in {} files",
+        s.users,
+        s.groups,
+        s.group_size,
+        s.groups.div_ceil(GROUPS_PER_FILE) + 2
+    );
+    let par = PARALLELISM.to_string();
+    let plan_args = [
+        "plan",
+        "--format",
+        "json",
+        "--detailed-exitcode",
+        "--parallelism",
+        &par,
+    ];
+    let line = |what: &str, r: &Run| {
+        println!(
+            "  {what:<24} wall {:>6.2}s   CPU {:>5.2}s   peak RSS {:>6.1} MB   exit {}",
+            r.wall.as_secs_f64(),
+            r.cpu.as_secs_f64(),
+            r.max_rss_kb as f64 / 1024.0,
+            r.code
+        );
+    };
+    write_large_config(dir.path(), &handle.base_url(), &s, false);
+    let validate = run(dir.path(), &["validate"]);
+    line("validate", &validate);
+    let clean = run(dir.path(), &plan_args);
+    line("plan, no changes", &clean);
+    write_large_config(dir.path(), &handle.base_url(), &s, true);
+    let plan_file = dir.path().join("plan.json").display().to_string();
+    let mut drift_args = plan_args.to_vec();
+    drift_args.extend(["--out", &plan_file]);
+    let drift = run(dir.path(), &drift_args);
+    line("plan, 5% drift (--out)", &drift);
+    let peak = [&clean, &drift]
+        .iter()
+        .map(|r| r.max_rss_kb as f64 / 1024.0)
+        .fold(0.0, f64::max);
+    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+    println!("\ntargets (issue 15), measured in this run:");
+    println!(
+        "  plan peak RSS            {peak:>7.1} MB   target <= 400 MB   {}",
+        verdict(peak <= 400.0)
+    );
+    let v = validate.wall.as_secs_f64();
+    println!(
+        "  validate wall            {v:>7.2} s    target <= 2 s      {}",
+        verdict(v <= 2.0)
+    );
+    if std::env::var_os("TEAMSYNC_BENCH_KEEP").is_some() {
+        println!("keeping the configuration in {}", dir.path().display());
+        let _ = dir.keep();
     }
 }

@@ -11,8 +11,28 @@ use super::types::File;
 use super::yaml::{self, Parsed};
 use crate::diag::{Diagnostic, Location, Position};
 
-/// Largest config file read; a bigger one is refused before it is read into memory.
-pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+const MIB: u64 = 1024 * 1024;
+
+/// Largest config file read by default; a bigger one is refused before it is read into
+/// memory. The root file is always held to it; `limits.max_file_mib` raises it for the
+/// included files.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 10 * MIB;
+
+/// The most `limits.max_file_mib` may allow (the schema's maximum), whatever a salvaged
+/// file says.
+pub const MAX_FILE_BYTES_CEILING: u64 = 1024 * MIB;
+
+/// The size limit for the included files: the root file's `limits.max_file_mib`, or the
+/// default.
+pub fn include_limit(root: &SourceFile) -> u64 {
+    root.typed
+        .limits
+        .as_ref()
+        .and_then(|l| l.max_file_mib)
+        .map_or(DEFAULT_MAX_FILE_BYTES, |mib| {
+            (u64::from(mib) * MIB).clamp(MIB, MAX_FILE_BYTES_CEILING)
+        })
+}
 
 /// One file that passed syntax and schema checks, or what could be kept of one that did
 /// not (`salvaged`), so the other files can still be checked against it.
@@ -88,11 +108,11 @@ pub fn root_path(path: &Path) -> Result<PathBuf, Box<Diagnostic>> {
     ))
 }
 
-/// Reads, size-checks, decodes and parses one file, then checks it against the schema.
-/// A file that parses but breaks the schema is salvaged: the entries that still fit the
-/// types are kept (see `SourceFile::salvaged`).
-pub fn read_file(path: &Path, is_root: bool) -> Read {
-    match read_checked(path, is_root) {
+/// Reads, size-checks (against `max_bytes`), decodes and parses one file, then checks it
+/// against the schema. A file that parses but breaks the schema is salvaged: the entries
+/// that still fit the types are kept (see `SourceFile::salvaged`).
+pub fn read_file(path: &Path, is_root: bool, max_bytes: u64) -> Read {
+    match read_checked(path, is_root, max_bytes) {
         Ok(file) => Read {
             file: Some(file),
             errors: Vec::new(),
@@ -158,7 +178,35 @@ fn salvage(path: &Path, mut parsed: Parsed, is_root: bool) -> SourceFile {
 
 type Rejected = (Vec<Diagnostic>, Option<Box<Parsed>>);
 
-fn read_checked(path: &Path, is_root: bool) -> Result<SourceFile, Rejected> {
+/// The "file too large" error: for an included file it names the key that raises the
+/// limit; the root file cannot be raised (it is read before the key is known).
+fn too_large(path: &Path, size: u64, max_bytes: u64, is_root: bool) -> Diagnostic {
+    let d = Diagnostic::error(format!(
+        "file is {} MiB, larger than the {} MiB a config file may be{}",
+        size / MIB,
+        max_bytes / MIB,
+        if is_root {
+            " (the root file is always held to this default)"
+        } else {
+            " (`limits.max_file_mib` in the root file)"
+        }
+    ))
+    .at(whole_file(path));
+    if is_root {
+        d.with_hint(
+            "move people and resources into files listed under `include`; \
+             `limits.max_file_mib` can raise the limit for those",
+        )
+    } else {
+        d.with_hint(format!(
+            "split it into several files listed under `include`, or raise the limit in \
+             the root file: `limits: {{max_file_mib: {}}}`",
+            size.div_ceil(MIB)
+        ))
+    }
+}
+
+fn read_checked(path: &Path, is_root: bool, max_bytes: u64) -> Result<SourceFile, Rejected> {
     let meta = std::fs::metadata(path).map_err(|e| {
         (
             vec![
@@ -168,18 +216,8 @@ fn read_checked(path: &Path, is_root: bool) -> Result<SourceFile, Rejected> {
             None,
         )
     })?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err((
-            vec![
-                Diagnostic::error(format!(
-                    "file is {} MiB, larger than the 10 MiB a config file may be",
-                    meta.len() / (1024 * 1024)
-                ))
-                .at(whole_file(path))
-                .with_hint("split it into several files listed under `include`"),
-            ],
-            None,
-        ));
+    if meta.len() > max_bytes {
+        return Err((vec![too_large(path, meta.len(), max_bytes, is_root)], None));
     }
     let bytes = std::fs::read(path).map_err(|e| {
         (

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::diag::Diagnostic;
 use crate::model::{DesiredState, Policy, ProviderSettings};
 
-pub use load::MAX_FILE_BYTES;
+pub use load::{DEFAULT_MAX_FILE_BYTES, MAX_FILE_BYTES_CEILING};
 pub use schema::schema;
 
 /// The schema as `teamsync schema` prints it and `schemas/teamsync.schema.json` holds it.
@@ -60,13 +60,16 @@ pub(crate) fn closest(found: &str, candidates: &[String]) -> Option<String> {
 /// Returns every error found, not just the first.
 /// Reads and checks the included files on every core (a large roster is split across
 /// files, and parsing is most of loading), returning the results in the given order.
-fn read_all(paths: &[PathBuf]) -> Vec<load::Read> {
+fn read_all(paths: &[PathBuf], max_bytes: u64) -> Vec<load::Read> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(paths.len());
     if workers <= 1 {
-        return paths.iter().map(|p| load::read_file(p, false)).collect();
+        return paths
+            .iter()
+            .map(|p| load::read_file(p, false, max_bytes))
+            .collect();
     }
     let next = AtomicUsize::new(0);
     let mut done: Vec<(usize, load::Read)> = std::thread::scope(|scope| {
@@ -77,7 +80,7 @@ fn read_all(paths: &[PathBuf]) -> Vec<load::Read> {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = paths.get(i) else { break };
-                        mine.push((i, load::read_file(path, false)));
+                        mine.push((i, load::read_file(path, false, max_bytes)));
                     }
                     mine
                 })
@@ -133,7 +136,8 @@ pub fn load_with(path: &Path, options: LoadOptions) -> Result<Loaded, Vec<Diagno
     // Every file is read and checked even when another one is broken: a file with schema
     // errors is salvaged for context (its providers, people and includes) and left out of
     // the semantic checks, so its errors never hide another file's.
-    let root = load::read_file(&root_path, true);
+    // The root file is read before its `limits` are known: it is held to the default.
+    let root = load::read_file(&root_path, true, load::DEFAULT_MAX_FILE_BYTES);
     let mut errors = root.errors;
     let Some(root) = root.file else {
         return Err(errors);
@@ -141,8 +145,9 @@ pub fn load_with(path: &Path, options: LoadOptions) -> Result<Loaded, Vec<Diagno
     let (includes, mut include_errors) =
         load::expand_includes(&root, &base_dir, options.unmatched_includes_ok);
     errors.append(&mut include_errors);
+    let limit = load::include_limit(&root);
     let mut files = vec![root];
-    for read in read_all(&includes) {
+    for read in read_all(&includes, limit) {
         let mut e = read.errors;
         errors.append(&mut e);
         files.extend(read.file);

@@ -9,7 +9,7 @@ use crate::diag::{Diagnostic, Location};
 fn source_line(loc: &Location) -> Option<(usize, String)> {
     let pos = loc.position?;
     let meta = std::fs::metadata(&loc.file).ok()?;
-    if meta.len() > super::MAX_FILE_BYTES {
+    if meta.len() > super::MAX_FILE_BYTES_CEILING {
         return None;
     }
     let file = std::fs::File::open(&loc.file).ok()?;

@@ -12,7 +12,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use crate::model::{AccountKind, Mode, ProviderKind, ResourceKind, Role};
 
 /// A teamsync configuration file. The root file (`teamsync.yaml`) holds `version`,
-/// `providers`, `policy` and `include`; any file may declare `people`, `groups`,
+/// `providers`, `policy`, `include` and `limits`; any file may declare `people`, `groups`,
 /// `campaigns`, `organization` and `teams`. Top-level keys starting with `x-` are ignored,
 /// so they can hold YAML anchors.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -37,6 +37,8 @@ pub struct File {
     /// They must stay inside that folder. Root file only.
     #[schemars(example = ["people.yaml", "pixiebrix/*.yaml", "teams/*.yaml"])]
     pub include: Option<Vec<String>>,
+    /// Limits on the files teamsync reads. Root file only.
+    pub limits: Option<Limits>,
     /// The roster: every person, by a short handle used everywhere else: lower-case ASCII
     /// letters, digits, `.`, `_` and `-`, starting with a letter, digit or `_`, at most 64
     /// characters.
@@ -123,6 +125,18 @@ pub struct PolicyConfig {
     /// Warn in every view this many days before an `until` date. Default 14.
     #[schemars(range(max = 3650), example = 14)]
     pub expiry_warning_days: Option<u32>,
+}
+
+/// Limits on the files teamsync reads.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Limits")]
+pub struct Limits {
+    /// Largest included file, in MiB; a bigger one is refused before it is read. Default
+    /// 10, at most 1024. The root file itself is always held to the default 10 MiB: it is
+    /// read before this key is known, so keep the roster and resources in included files.
+    #[schemars(range(min = 1, max = 1024), example = 50)]
+    pub max_file_mib: Option<u32>,
 }
 
 /// A person in the roster.
@@ -238,7 +252,9 @@ pub struct MemberDetail {
 pub enum MemberEntry {
     /// A handle, or an email when it contains `@`.
     Name(String),
-    Detail(MemberDetail),
+    /// Boxed: most members are a plain handle, and a large config holds a million of
+    /// them, so an entry is the size of a `String` instead of that of every field below.
+    Detail(Box<MemberDetail>),
 }
 
 impl<'de> Deserialize<'de> for MemberEntry {
@@ -254,7 +270,7 @@ impl<'de> Deserialize<'de> for MemberEntry {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MemberEntry, A::Error> {
                 MemberDetail::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(MemberEntry::Detail)
+                    .map(|d| MemberEntry::Detail(Box::new(d)))
             }
         }
         d.deserialize_any(EntryVisitor)

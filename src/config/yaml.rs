@@ -32,10 +32,37 @@ pub struct Parsed {
 /// no pointer string is stored: a 20,000-person roster has hundreds of thousands of
 /// nodes, and a map of pointer strings was most of the loader's memory. A collision
 /// (about 1 in 10^9 for a million nodes) could only misplace a diagnostic's caret.
+/// Each position is packed into two `u32`s (a line or column past 4 billion saturates),
+/// a third less than two `usize`s: every node of a large config has one.
 #[derive(Debug, Default)]
 struct Positions {
-    nodes: HashMap<u64, Position>,
-    keys: HashMap<u64, Position>,
+    nodes: HashMap<u64, Packed>,
+    keys: HashMap<u64, Packed>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Packed {
+    line: u32,
+    column: u32,
+}
+
+impl From<Position> for Packed {
+    fn from(p: Position) -> Packed {
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Packed {
+            line: narrow(p.line),
+            column: narrow(p.column),
+        }
+    }
+}
+
+impl From<Packed> for Position {
+    fn from(p: Packed) -> Position {
+        Position {
+            line: p.line as usize,
+            column: p.column as usize,
+        }
+    }
 }
 
 const ROOT: u64 = 0x7465_616d_7379_6e63;
@@ -72,7 +99,7 @@ impl Parsed {
         let hashes = chain(pointer);
         hashes
             .last()
-            .and_then(|h| self.positions.keys.get(h).copied())
+            .and_then(|h| self.positions.keys.get(h).copied().map(Position::from))
             .or_else(|| self.nearest_node(&hashes))
     }
 
@@ -80,7 +107,7 @@ impl Parsed {
         chain
             .iter()
             .rev()
-            .find_map(|h| self.positions.nodes.get(h).copied())
+            .find_map(|h| self.positions.nodes.get(h).copied().map(Position::from))
     }
 }
 
@@ -387,7 +414,7 @@ fn unclosed_flow(text: &str, stop: Position) -> Option<(char, Position)> {
 fn walk(node: Spanned<Node>, pointer: u64, positions: &mut Positions) -> serde_json::Value {
     use serde_json::Value;
     if let Some(pos) = position(&node.referenced) {
-        positions.nodes.insert(pointer, pos);
+        positions.nodes.insert(pointer, pos.into());
     }
     match node.value {
         Node::Null => Value::Null,
@@ -398,19 +425,29 @@ fn walk(node: Spanned<Node>, pointer: u64, positions: &mut Positions) -> serde_j
             .map(Value::Number)
             .unwrap_or_else(|| Value::String(f.to_string())),
         Node::Str(s) => Value::String(s),
-        Node::Seq(items) => Value::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| walk(item, child(pointer, &i.to_string()), positions))
-                .collect(),
-        ),
+        Node::Seq(items) => {
+            // One buffer for every index: a list of a thousand members is a thousand
+            // segments, none of which needs its own allocation.
+            let mut index = String::new();
+            Value::Array(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        use std::fmt::Write;
+                        index.clear();
+                        let _ = write!(index, "{i}");
+                        walk(item, child(pointer, &index), positions)
+                    })
+                    .collect(),
+            )
+        }
         Node::Map(entries) => {
             let mut map = serde_json::Map::new();
             for (key, value) in entries {
                 let child = child(pointer, &escape_pointer(&key.value));
                 if let Some(pos) = position(&key.referenced) {
-                    positions.keys.insert(child, pos);
+                    positions.keys.insert(child, pos.into());
                 }
                 let v = walk(value, child, positions);
                 map.insert(key.value, v);

@@ -6,8 +6,10 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An email address, trimmed and lower-cased. Equality is therefore case-insensitive.
+/// Shared, not copied: a plan of a million memberships names the same twenty thousand
+/// people over and over, and each clone is a reference count, not an allocation.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Email(String);
+pub struct Email(std::sync::Arc<str>);
 
 /// Why a string is not an acceptable email address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,9 +61,9 @@ impl Email {
         if !domain.is_ascii()
             && let Ok(ascii) = idna::domain_to_ascii(domain)
         {
-            return Ok(Email(format!("{}@{ascii}", local.to_lowercase())));
+            return Ok(Email(format!("{}@{ascii}", local.to_lowercase()).into()));
         }
-        Ok(Email(trimmed.to_lowercase()))
+        Ok(Email(trimmed.to_lowercase().into()))
     }
 
     /// `parse`, and then the rules for addresses a person wrote in the configuration, where
@@ -88,7 +90,7 @@ impl Email {
             return Ok(basic);
         }
         let ascii = normalise_domain(domain).map_err(StrictEmailError::Domain)?;
-        Ok(Email(format!("{}@{ascii}", local.to_lowercase())))
+        Ok(Email(format!("{}@{ascii}", local.to_lowercase()).into()))
     }
 
     /// The normalised address.

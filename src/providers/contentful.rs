@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use reqwest::Method;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::http::{ReadClient, Req, Retry, WriteClient};
@@ -27,11 +28,13 @@ const LIMIT: usize = 100;
 /// included: Contentful lets them join teams before the invitation is accepted.
 const WITH_USERS: &[(&str, &str)] = &[("include", "sys.user")];
 
+/// One page of a collection, read straight into its item type: fields teamsync does not
+/// use are skipped while parsing, never held.
 #[derive(Deserialize)]
-struct Collection {
+struct Collection<T> {
     total: usize,
-    #[serde(default)]
-    items: Vec<Value>,
+    #[serde(default = "Vec::new")]
+    items: Vec<T>,
     #[serde(default)]
     includes: Option<Includes>,
 }
@@ -39,17 +42,96 @@ struct Collection {
 #[derive(Deserialize, Default)]
 struct Includes {
     #[serde(rename = "User", default)]
-    user: Vec<Value>,
+    user: Vec<User>,
 }
 
-impl Identified for Value {
-    fn id(&self) -> Option<String> {
-        str_at(self, "/sys/id").map(str::to_string)
+/// The `sys` block of any entity, with the links and fields teamsync reads. Every field
+/// is optional: an item without an id is skipped, not a failed read.
+#[derive(Deserialize, Default)]
+struct Sys {
+    id: Option<String>,
+    /// Memberships: the user they belong to.
+    user: Option<Link>,
+    /// Organization memberships: `pending` while the invitation is open.
+    status: Option<String>,
+    /// Teams: the version a PUT must name.
+    version: Option<u64>,
+    /// Invitations: the pending organization membership they made.
+    #[serde(rename = "organizationMembership")]
+    organization_membership: Option<Link>,
+}
+
+#[derive(Deserialize)]
+struct Link {
+    sys: LinkSys,
+}
+
+#[derive(Deserialize)]
+struct LinkSys {
+    id: Option<String>,
+}
+
+impl Sys {
+    fn user_id(&self) -> Option<&str> {
+        self.user.as_ref().and_then(|l| l.sys.id.as_deref())
     }
 }
 
-fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer).and_then(Value::as_str)
+/// An answer that is one entity, of which only `sys` is read (a created team, an
+/// invitation).
+#[derive(Deserialize)]
+struct Entity {
+    #[serde(default)]
+    sys: Sys,
+}
+
+#[derive(Deserialize)]
+struct Team {
+    #[serde(default)]
+    sys: Sys,
+    name: Option<String>,
+    /// Kept as written: a rename PUTs it back unchanged.
+    description: Option<Value>,
+}
+
+/// An organization membership or a team membership.
+#[derive(Deserialize)]
+struct Membership {
+    #[serde(default)]
+    sys: Sys,
+}
+
+#[derive(Deserialize)]
+struct User {
+    #[serde(default)]
+    sys: Sys,
+    email: Option<String>,
+}
+
+impl Identified for Team {
+    fn id(&self) -> Option<String> {
+        self.sys.id.clone()
+    }
+}
+
+impl Identified for Membership {
+    fn id(&self) -> Option<String> {
+        self.sys.id.clone()
+    }
+}
+
+impl Identified for User {
+    fn id(&self) -> Option<String> {
+        self.sys.id.clone()
+    }
+}
+
+/// Users by id, with the email each parses to.
+fn emails_by_id<'a>(users: &'a [User], emails: &identity::Emails) -> HashMap<&'a str, Email> {
+    users
+        .iter()
+        .filter_map(|u| Some((u.sys.id.as_deref()?, emails.parse(u.email.as_deref()?)?)))
+        .collect()
 }
 
 pub(crate) struct Contentful {
@@ -58,6 +140,7 @@ pub(crate) struct Contentful {
     client: ReadClient,
     /// What this run learnt about organization memberships, shared by every team's task.
     known: Arc<Known>,
+    emails: Arc<identity::Emails>,
 }
 
 /// Organization memberships resolved during one apply.
@@ -80,6 +163,7 @@ impl Contentful {
             org: settings.organization.clone(),
             client,
             known: Arc::default(),
+            emails: Arc::default(),
         }
     }
 
@@ -89,6 +173,7 @@ impl Contentful {
             org: self.org.clone(),
             client: self.client.clone(),
             known: self.known.clone(),
+            emails: self.emails.clone(),
         }
     }
 
@@ -100,19 +185,13 @@ impl Contentful {
 
     /// Active organization memberships by email, from pages of the memberships list with
     /// their users included.
-    fn by_email(items: &[Value], users: &[Value]) -> Vec<(Email, String)> {
-        let emails: HashMap<&str, Email> = users
-            .iter()
-            .filter_map(|u| {
-                let email = u.get("email").and_then(Value::as_str)?;
-                Some((str_at(u, "/sys/id")?, Email::parse(email).ok()?))
-            })
-            .collect();
+    fn by_email(&self, items: &[Membership], users: &[User]) -> Vec<(Email, String)> {
+        let emails = emails_by_id(users, &self.emails);
         items
             .iter()
             .filter_map(|m| {
-                let email = emails.get(str_at(m, "/sys/user/sys/id")?)?;
-                Some((email.clone(), str_at(m, "/sys/id")?.to_string()))
+                let email = emails.get(m.sys.user_id()?)?;
+                Some((email.clone(), m.sys.id.clone()?))
             })
             .collect()
     }
@@ -125,17 +204,17 @@ impl Contentful {
         let path = format!("/organizations/{}/organization_memberships", self.org);
         let page = |skip: usize| {
             let (this, path) = (self.sibling(), path.clone());
-            async move { this.page(&path, WITH_USERS, skip).await }
+            async move { this.page::<Membership>(&path, WITH_USERS, skip).await }
         };
         // A failure here only means the emails are searched for one by one.
         let Ok(first) = page(0).await else { return };
         let users = first.includes.unwrap_or_default().user;
-        self.remember(Self::by_email(&first.items, &users));
+        self.remember(self.by_email(&first.items, &users));
         if first.items.len() >= first.total {
             let distinct: HashSet<&str> = first
                 .items
                 .iter()
-                .filter_map(|m| str_at(m, "/sys/id"))
+                .filter_map(|m| m.sys.id.as_deref())
                 .collect();
             let complete = first.items.len() == first.total && distinct.len() == first.total;
             self.known.complete.store(complete, Ordering::Relaxed);
@@ -155,22 +234,19 @@ impl Contentful {
         for skip in (served..first.total).step_by(served) {
             tasks.spawn(page(skip));
         }
-        let mut ids: Vec<Value> = first.items.iter().map(|m| m["sys"]["id"].clone()).collect();
+        let mut ids: Vec<Option<String>> = first.items.iter().map(|m| m.sys.id.clone()).collect();
         let mut complete = true;
         while let Some(joined) = tasks.join_next().await {
             match joined {
                 Ok(Ok(p)) if p.total == first.total => {
-                    ids.extend(p.items.iter().map(|m| m["sys"]["id"].clone()));
+                    ids.extend(p.items.iter().map(|m| m.sys.id.clone()));
                     let users = p.includes.unwrap_or_default().user;
-                    self.remember(Self::by_email(&p.items, &users));
+                    self.remember(self.by_email(&p.items, &users));
                 }
                 _ => complete = false,
             }
         }
-        let distinct: HashSet<String> = ids
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
+        let distinct: HashSet<&str> = ids.iter().filter_map(|id| id.as_deref()).collect();
         complete &= ids.len() == first.total && distinct.len() == first.total;
         self.known.complete.store(complete, Ordering::Relaxed);
     }
@@ -179,24 +255,24 @@ impl Contentful {
     /// proven complete: `skip` advances by what each page really held (a page may be
     /// shorter than `limit`), the whole must hold exactly `total` distinct items, and a
     /// `total` that moves between pages makes the list be read once more, then fail.
-    async fn list(
+    async fn list<T: DeserializeOwned + Identified>(
         &self,
         path: &str,
         query: &[(&str, &str)],
-    ) -> Result<(Vec<Value>, Vec<Value>), ProviderError> {
+    ) -> Result<(Vec<T>, Vec<User>), ProviderError> {
         paging::read_whole(&self.client, path, || self.list_once(path, query)).await
     }
 
-    async fn list_once(
+    async fn list_once<T: DeserializeOwned + Identified>(
         &self,
         path: &str,
         query: &[(&str, &str)],
-    ) -> Result<Result<(Vec<Value>, Vec<Value>), Incomplete>, ProviderError> {
-        let mut items: Vec<Value> = Vec::new();
+    ) -> Result<Result<(Vec<T>, Vec<User>), Incomplete>, ProviderError> {
+        let mut items: Vec<T> = Vec::new();
         let mut users = Vec::new();
         let mut total: Option<usize> = None;
         loop {
-            let page = self.page(path, query, items.len()).await?;
+            let page = self.page::<T>(path, query, items.len()).await?;
             match total {
                 None => total = Some(page.total),
                 Some(t) if t != page.total => {
@@ -219,12 +295,12 @@ impl Contentful {
     }
 
     /// One page of a collection, from item `skip`.
-    async fn page(
+    async fn page<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, &str)],
         skip: usize,
-    ) -> Result<Collection, ProviderError> {
+    ) -> Result<Collection<T>, ProviderError> {
         let mut url = self.client.url(path)?;
         {
             let mut q = url.query_pairs_mut();
@@ -235,7 +311,7 @@ impl Contentful {
             }
         }
         let resp = self.client.get(url, MEDIA).await?;
-        resp.parse::<Collection>().map_err(|e| {
+        resp.parse::<Collection<T>>().map_err(|e| {
             self.client.protocol(
                 &format!("GET {path}"),
                 format!("not a Contentful collection: {e}"),
@@ -243,7 +319,7 @@ impl Contentful {
         })
     }
 
-    async fn read_scope(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+    pub(super) async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let mut out = Vec::new();
         if scope.directory {
             out.push(self.directory().await?);
@@ -252,22 +328,19 @@ impl Contentful {
             return Ok(out);
         }
         let (teams, _) = self
-            .list(&format!("/organizations/{}/teams", self.org), &[])
+            .list::<Team>(&format!("/organizations/{}/teams", self.org), &[])
             .await?;
         let mut tasks = tokio::task::JoinSet::new();
         for team in teams {
-            let (Some(id), Some(name)) = (
-                str_at(&team, "/sys/id"),
-                team.get("name").and_then(Value::as_str),
-            ) else {
+            let (Some(id), Some(name)) = (team.sys.id, team.name) else {
                 continue;
             };
-            if !scope.wants(ResourceKind::Team, name) {
+            if !scope.wants(ResourceKind::Team, &name) {
                 continue;
             }
-            let (id, name) = (id.to_string(), name.to_string());
             let description = team
-                .get("description")
+                .description
+                .as_ref()
                 .and_then(Value::as_str)
                 .map(str::to_string);
             let this = self.sibling();
@@ -277,7 +350,7 @@ impl Contentful {
                     description,
                     key: ResourceKey::new(this.name.clone(), ResourceKind::Team, name),
                     id,
-                    members,
+                    members: paging::fitted(members),
                     pending_invites: Default::default(),
                     who_am_i: Default::default(),
                 })
@@ -296,29 +369,24 @@ impl Contentful {
     /// join its teams, who is invited already, and whom an offboarding removes.
     async fn directory(&self) -> Result<LiveResource, ProviderError> {
         let path = format!("/organizations/{}/organization_memberships", self.org);
-        let (listed, me) = tokio::join!(self.list(&path, WITH_USERS), self.who_am_i());
+        let (listed, me) =
+            tokio::join!(self.list::<Membership>(&path, WITH_USERS), self.who_am_i());
         let (items, users) = listed?;
-        let emails: HashMap<&str, Email> = users
-            .iter()
-            .filter_map(|u| {
-                let email = u.get("email").and_then(Value::as_str)?;
-                Some((str_at(u, "/sys/id")?, Email::parse(email).ok()?))
-            })
-            .collect();
+        let emails = emails_by_id(&users, &self.emails);
         let members = items
-            .iter()
+            .into_iter()
             .map(|m| {
-                let user = str_at(m, "/sys/user/sys/id");
+                let user = m.sys.user_id();
                 LiveMember {
-                    user_id: user.map(str::to_string),
                     email: user.and_then(|u| emails.get(u)).cloned(),
-                    membership_id: str_at(m, "/sys/id").map(str::to_string),
-                    pending: str_at(m, "/sys/status") == Some("pending"),
+                    user_id: user.map(str::to_string),
+                    pending: m.sys.status.as_deref() == Some("pending"),
+                    membership_id: m.sys.id,
                     ..LiveMember::default()
                 }
             })
             .collect();
-        let mut directory = LiveResource::directory(&self.name, &self.org, members);
+        let mut directory = LiveResource::directory(&self.name, &self.org, paging::fitted(members));
         directory.who_am_i = me;
         Ok(directory)
     }
@@ -330,8 +398,9 @@ impl Contentful {
         let answer = async {
             let url = self.client.url("/users/me")?;
             let resp = self.client.get(url, MEDIA).await?;
-            str_at(resp.body(), "/sys/id")
-                .map(str::to_string)
+            resp.parse::<Entity>()
+                .ok()
+                .and_then(|e| e.sys.id)
                 .ok_or_else(|| self.client.protocol("GET /users/me", "no sys.id"))
         };
         match answer.await {
@@ -354,21 +423,20 @@ impl Contentful {
                     return Ok(None);
                 };
                 Ok(resp
-                    .body()
-                    .get("email")
-                    .and_then(Value::as_str)
-                    .and_then(|e| Email::parse(e).ok()))
+                    .parse::<User>()
+                    .ok()
+                    .and_then(|u| Email::parse(u.email.as_deref()?).ok()))
             }
         };
         let directory = || async {
             let (users, _) = self
-                .list(&format!("/organizations/{}/users", self.org), &[])
+                .list::<User>(&format!("/organizations/{}/users", self.org), &[])
                 .await?;
             Ok(users
-                .iter()
+                .into_iter()
                 .filter_map(|u| {
-                    let email = Email::parse(u.get("email")?.as_str()?).ok()?;
-                    Some((str_at(u, "/sys/id")?.to_string(), email))
+                    let email = Email::parse(u.email.as_deref()?).ok()?;
+                    Some((u.sys.id?, email))
                 })
                 .collect())
         };
@@ -379,30 +447,20 @@ impl Contentful {
 
     async fn team_members(&self, team: &str) -> Result<Vec<LiveMember>, ProviderError> {
         let (items, users) = self
-            .list(
+            .list::<Membership>(
                 &format!("/organizations/{}/teams/{team}/team_memberships", self.org),
                 &[("include", "sys.user")],
             )
             .await?;
-        let emails: HashMap<&str, &str> = users
-            .iter()
-            .filter_map(|u| {
-                Some((
-                    str_at(u, "/sys/id")?,
-                    u.get("email").and_then(Value::as_str)?,
-                ))
-            })
-            .collect();
+        let emails = emails_by_id(&users, &self.emails);
         Ok(items
-            .iter()
+            .into_iter()
             .map(|m| {
-                let user = str_at(m, "/sys/user/sys/id");
+                let user = m.sys.user_id();
                 LiveMember {
+                    email: user.and_then(|u| emails.get(u)).cloned(),
                     user_id: user.map(str::to_string),
-                    email: user
-                        .and_then(|u| emails.get(u))
-                        .and_then(|e| Email::parse(e).ok()),
-                    membership_id: str_at(m, "/sys/id").map(str::to_string),
+                    membership_id: m.sys.id,
                     ..LiveMember::default()
                 }
             })
@@ -420,12 +478,13 @@ impl Contentful {
         }
         let query = [&[("query", email.as_str())], WITH_USERS].concat();
         let (items, users) = self
-            .list(
+            .list::<Membership>(
                 &format!("/organizations/{}/organization_memberships", self.org),
                 &query,
             )
             .await?;
-        let found = Self::by_email(&items, &users)
+        let found = self
+            .by_email(&items, &users)
             .into_iter()
             .find(|(e, _)| e == email)
             .map(|(_, id)| id);
@@ -464,40 +523,64 @@ impl Contentful {
         .await
     }
 
-    async fn create_container(
+    /// Creates the team; a lost answer is checked by name ([`super::create_or_find`]).
+    pub(super) async fn create(
         &self,
         w: &WriteClient,
-        name: &str,
-        description: Option<&str>,
+        change: &ResourceChange,
     ) -> Result<String, ProviderError> {
+        let name = &change.key.name;
         let path = format!("/organizations/{}/teams", self.org);
         let req = Req::new(Method::POST, w.url(&path)?, MEDIA)
             .content_type(MEDIA)
-            .json(json!({"name": name, "description": description.unwrap_or("")}));
-        match w.send(&req).await {
-            Ok(resp) if (200..300).contains(&resp.status) => str_at(resp.body(), "/sys/id")
-                .map(str::to_string)
-                .ok_or_else(|| w.protocol(&req.what, "created, but the answer has no sys.id")),
-            Ok(resp) if resp.status < 500 => Err(w.error(&req, &resp)),
-            outcome => {
-                let (teams, _) = self.list(&path, &[]).await?;
-                teams
-                    .iter()
-                    .find(|t| t.get("name").and_then(Value::as_str) == Some(name))
-                    .and_then(|t| str_at(t, "/sys/id"))
-                    .map(str::to_string)
-                    .ok_or_else(|| match outcome {
-                        Ok(resp) => w.error(&req, &resp),
-                        Err(e) => e,
-                    })
-            }
+            .json(
+                json!({"name": name, "description": change.description.as_deref().unwrap_or("")}),
+            );
+        super::create_or_find(
+            w,
+            &req,
+            name,
+            |resp| resp.parse::<Entity>().ok().and_then(|e| e.sys.id),
+            || async {
+                let (teams, _) = self.list::<Team>(&path, &[]).await?;
+                Ok(teams
+                    .into_iter()
+                    .filter_map(|t| Some((t.name?, t.sys.id?)))
+                    .collect())
+            },
+        )
+        .await
+    }
+
+    /// The member changes of the organization (invitations, removals) or of one team.
+    pub(super) async fn apply_members(
+        &self,
+        w: &WriteClient,
+        container: &str,
+        change: &ResourceChange,
+    ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
+        if change.key.kind == ResourceKind::Organization {
+            return self.update_organization(w, &change.members).await;
         }
+        self.update_members(w, container, &change.members).await
+    }
+
+    /// Sees every change before the first is applied: how many distinct people the plan
+    /// adds to teams decides between searching per email and listing every membership.
+    pub(super) fn prepare(&self, changes: &[ResourceChange]) {
+        let emails: BTreeSet<&Email> = changes
+            .iter()
+            .flat_map(|c| &c.members)
+            .filter(|m| matches!(m.action, MemberAction::Add { .. }))
+            .filter_map(|m| m.member.email.as_ref())
+            .collect();
+        self.known.wanted.store(emails.len(), Ordering::Relaxed);
     }
 
     /// Reads the team for its version and description, then PUTs the whole body: the new
     /// name and the change's description (else the current one). Also how a description
     /// alone changes.
-    async fn rename_container(
+    pub(super) async fn rename(
         &self,
         w: &WriteClient,
         change: &ResourceChange,
@@ -508,18 +591,13 @@ impl Contentful {
             .ok_or_else(|| w.protocol("rename", "no live id"))?;
         let path = format!("/organizations/{}/teams/{id}", self.org);
         let current = self.client.get(self.client.url(&path)?, MEDIA).await?;
-        let version = current
-            .body()
-            .pointer("/sys/version")
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
+        let current: Team = current
+            .parse()
+            .map_err(|e| w.protocol(&format!("GET {path}"), format!("not a team: {e}")))?;
+        let version = current.sys.version.unwrap_or(0);
         let description = match &change.description {
             Some(d) => json!(d),
-            None => current
-                .body()
-                .get("description")
-                .cloned()
-                .unwrap_or(json!("")),
+            None => current.description.unwrap_or(json!("")),
         };
         let req = Req::new(Method::PUT, w.url(&path)?, MEDIA)
             .content_type(MEDIA)
@@ -528,7 +606,7 @@ impl Contentful {
         w.send_ok(&req).await.map(|_| ())
     }
 
-    async fn delete_container(
+    pub(super) async fn delete(
         &self,
         w: &WriteClient,
         change: &ResourceChange,
@@ -538,7 +616,7 @@ impl Contentful {
             .as_deref()
             .ok_or_else(|| w.protocol("delete", "no live id"))?;
         let url = w.url(&format!("/organizations/{}/teams/{id}", self.org))?;
-        delete(w, Req::new(Method::DELETE, url, MEDIA)).await
+        delete_gone(w, Req::new(Method::DELETE, url, MEDIA)).await
     }
 
     async fn apply_member(
@@ -581,7 +659,7 @@ impl Contentful {
                     m.member.membership_id.as_deref().ok_or_else(|| {
                         w.protocol("remove", "the plan has no team-membership id")
                     })?;
-                delete(
+                delete_gone(
                     w,
                     Req::new(Method::DELETE, w.url(&format!("{base}/{id}"))?, MEDIA),
                 )
@@ -640,9 +718,12 @@ impl Contentful {
                 let resp = w.send(&req).await?;
                 match resp.status {
                     200..=299 => {
-                        if let Some(id) = str_at(resp.body(), "/sys/organizationMembership/sys/id")
-                        {
-                            self.remember([(email.clone(), id.to_string())]);
+                        let made = resp
+                            .parse::<Entity>()
+                            .ok()
+                            .and_then(|e| e.sys.organization_membership.and_then(|l| l.sys.id));
+                        if let Some(id) = made {
+                            self.remember([(email.clone(), id)]);
                         }
                         Ok(())
                     }
@@ -656,7 +737,7 @@ impl Contentful {
                 })?;
                 let url =
                     w.url_of(&["organizations", &self.org, "organization_memberships", id])?;
-                delete(w, Req::new(Method::DELETE, url, MEDIA)).await
+                delete_gone(w, Req::new(Method::DELETE, url, MEDIA)).await
             }
             other => Err(w.protocol(
                 "apply",
@@ -667,7 +748,7 @@ impl Contentful {
 }
 
 /// Sends a DELETE: done when it answers success, or 404 (it is gone already).
-async fn delete(w: &WriteClient, req: Req) -> Result<(), ProviderError> {
+async fn delete_gone(w: &WriteClient, req: Req) -> Result<(), ProviderError> {
     let resp = w.send(&req).await?;
     if (200..300).contains(&resp.status) || resp.status == 404 {
         Ok(())
@@ -678,65 +759,6 @@ async fn delete(w: &WriteClient, req: Req) -> Result<(), ProviderError> {
 
 /// A 422 that says the thing exists already ("already a member", "taken").
 fn already(resp: &super::http::Resp) -> bool {
-    let body = resp.body().to_string().to_lowercase();
+    let body = resp.text().to_lowercase();
     body.contains("already") || body.contains("taken")
-}
-
-impl super::Provider for Contentful {
-    fn kind(&self) -> crate::model::ProviderKind {
-        crate::model::ProviderKind::Contentful
-    }
-
-    fn read<'a>(
-        &'a self,
-        scope: &'a ReadScope,
-    ) -> super::BoxFuture<'a, Result<Vec<LiveResource>, ProviderError>> {
-        Box::pin(self.read_scope(scope))
-    }
-
-    fn create<'a>(
-        &'a self,
-        w: &'a WriteClient,
-        change: &'a ResourceChange,
-    ) -> super::BoxFuture<'a, Result<String, ProviderError>> {
-        Box::pin(self.create_container(w, &change.key.name, change.description.as_deref()))
-    }
-
-    fn rename<'a>(
-        &'a self,
-        w: &'a WriteClient,
-        change: &'a ResourceChange,
-    ) -> super::BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(self.rename_container(w, change))
-    }
-
-    fn delete<'a>(
-        &'a self,
-        w: &'a WriteClient,
-        change: &'a ResourceChange,
-    ) -> super::BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(self.delete_container(w, change))
-    }
-
-    fn apply_members<'a>(
-        &'a self,
-        w: &'a WriteClient,
-        container: &'a str,
-        change: &'a ResourceChange,
-    ) -> super::BoxFuture<'a, Vec<(MemberChange, Result<(), ProviderError>)>> {
-        if change.key.kind == ResourceKind::Organization {
-            return Box::pin(self.update_organization(w, &change.members));
-        }
-        Box::pin(self.update_members(w, container, &change.members))
-    }
-
-    fn prepare(&self, changes: &[ResourceChange]) {
-        let emails: BTreeSet<&Email> = changes
-            .iter()
-            .flat_map(|c| &c.members)
-            .filter(|m| matches!(m.action, MemberAction::Add { .. }))
-            .filter_map(|m| m.member.email.as_ref())
-            .collect();
-        self.known.wanted.store(emails.len(), Ordering::Relaxed);
-    }
 }

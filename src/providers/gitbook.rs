@@ -96,6 +96,7 @@ pub(crate) struct Gitbook {
     name: String,
     org: String,
     client: ReadClient,
+    emails: std::sync::Arc<identity::Emails>,
 }
 
 impl Gitbook {
@@ -104,6 +105,7 @@ impl Gitbook {
             name: settings.name.clone(),
             org: settings.organization.clone(),
             client,
+            emails: Default::default(),
         }
     }
 
@@ -186,7 +188,7 @@ impl Gitbook {
         ))))
     }
 
-    async fn read_scope(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+    pub(super) async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let mut out = Vec::new();
         if scope.directory {
             out.push(self.directory().await?);
@@ -204,6 +206,7 @@ impl Gitbook {
                 name: self.name.clone(),
                 org: self.org.clone(),
                 client: self.client.clone(),
+                emails: self.emails.clone(),
             };
             tasks.spawn(async move {
                 let members = this.team_members(&team.id).await?;
@@ -215,7 +218,7 @@ impl Gitbook {
                         team.title.clone(),
                     ),
                     id: team.id,
-                    members,
+                    members: paging::fitted(members),
                     pending_invites: Default::default(),
                     who_am_i: Default::default(),
                 })
@@ -242,7 +245,7 @@ impl Gitbook {
             members
                 .into_iter()
                 .map(|m| LiveMember {
-                    email: m.user.email.as_deref().and_then(|e| Email::parse(e).ok()),
+                    email: m.user.email.as_deref().and_then(|e| self.emails.parse(e)),
                     name: m.user.display_name.clone(),
                     membership_id: Some(m.user.id.clone()),
                     user_id: Some(m.user.id),
@@ -328,7 +331,7 @@ impl Gitbook {
                     .user
                     .email
                     .as_deref()
-                    .and_then(|e| Email::parse(e).ok()),
+                    .and_then(|e| self.emails.parse(e)),
                 name: m.organization.user.display_name.clone(),
                 role: role_from(m.team.role.as_deref()),
                 membership_id: Some(m.organization.id),
@@ -358,39 +361,37 @@ impl Gitbook {
             .map(|m| m.user.id))
     }
 
-    async fn create_container(
+    /// Creates the team (a PUT on the collection); a lost answer is checked by title
+    /// ([`super::create_or_find`]).
+    pub(super) async fn create(
         &self,
         w: &WriteClient,
-        title: &str,
+        change: &ResourceChange,
     ) -> Result<String, ProviderError> {
+        #[derive(Deserialize)]
+        struct Created {
+            id: String,
+        }
+        let title = &change.key.name;
         let path = format!("/orgs/{}/teams", self.org);
         // Creating is a PUT on the collection, but repeating it could make a second team.
         let req = Req::new(Method::PUT, w.url(&path)?, JSON)
             .json(json!({"title": title}))
             .retry(super::http::Retry::OnlyIfNotApplied);
-        match w.send(&req).await {
-            Ok(resp) if (200..300).contains(&resp.status) => resp
-                .body()
-                .get("id")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| w.protocol(&req.what, "created, but the answer has no id")),
-            Ok(resp) if resp.status < 500 => Err(w.error(&req, &resp)),
-            outcome => {
+        super::create_or_find(
+            w,
+            &req,
+            title,
+            |resp| resp.parse::<Created>().ok().map(|c| c.id),
+            || async {
                 let teams: Vec<Team> = self.list(&path, &[]).await?;
-                teams
-                    .into_iter()
-                    .find(|t| t.title == title)
-                    .map(|t| t.id)
-                    .ok_or_else(|| match outcome {
-                        Ok(resp) => w.error(&req, &resp),
-                        Err(e) => e,
-                    })
-            }
-        }
+                Ok(teams.into_iter().map(|t| (t.title, t.id)).collect())
+            },
+        )
+        .await
     }
 
-    async fn rename_container(
+    pub(super) async fn rename(
         &self,
         w: &WriteClient,
         change: &ResourceChange,
@@ -408,7 +409,7 @@ impl Gitbook {
         w.send_ok(&req).await.map(|_| ())
     }
 
-    async fn delete_container(
+    pub(super) async fn delete(
         &self,
         w: &WriteClient,
         change: &ResourceChange,
@@ -425,6 +426,19 @@ impl Gitbook {
         ))
         .await
         .map(|_| ())
+    }
+
+    /// The member changes of the organization (invitations, removals) or of one team.
+    pub(super) async fn apply_members(
+        &self,
+        w: &WriteClient,
+        container: &str,
+        change: &ResourceChange,
+    ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
+        if change.key.kind == ResourceKind::Organization {
+            return self.update_organization(w, &change.members).await;
+        }
+        self.update_members(w, container, &change.members).await
     }
 
     /// All member changes of one team in a single bulk request. Adds are by email (or user
@@ -666,7 +680,11 @@ impl Gitbook {
         let resp = w.send(&req).await?;
         match resp.status {
             200..=299 => {
-                let invited = resp.body().get("invited").and_then(Value::as_u64);
+                #[derive(Deserialize)]
+                struct Invited {
+                    invited: Option<u64>,
+                }
+                let invited = resp.parse::<Invited>().ok().and_then(|i| i.invited);
                 match invited {
                     Some(n) if n as usize >= emails.len() => Ok(()),
                     _ => Err(w.protocol(
@@ -689,54 +707,5 @@ impl Gitbook {
             }),
             _ => Err(w.error(&req, &resp)),
         }
-    }
-}
-
-impl super::Provider for Gitbook {
-    fn kind(&self) -> crate::model::ProviderKind {
-        crate::model::ProviderKind::Gitbook
-    }
-
-    fn read<'a>(
-        &'a self,
-        scope: &'a ReadScope,
-    ) -> super::BoxFuture<'a, Result<Vec<LiveResource>, ProviderError>> {
-        Box::pin(self.read_scope(scope))
-    }
-
-    fn create<'a>(
-        &'a self,
-        w: &'a WriteClient,
-        change: &'a ResourceChange,
-    ) -> super::BoxFuture<'a, Result<String, ProviderError>> {
-        Box::pin(self.create_container(w, &change.key.name))
-    }
-
-    fn rename<'a>(
-        &'a self,
-        w: &'a WriteClient,
-        change: &'a ResourceChange,
-    ) -> super::BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(self.rename_container(w, change))
-    }
-
-    fn delete<'a>(
-        &'a self,
-        w: &'a WriteClient,
-        change: &'a ResourceChange,
-    ) -> super::BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(self.delete_container(w, change))
-    }
-
-    fn apply_members<'a>(
-        &'a self,
-        w: &'a WriteClient,
-        container: &'a str,
-        change: &'a ResourceChange,
-    ) -> super::BoxFuture<'a, Vec<(MemberChange, Result<(), ProviderError>)>> {
-        if change.key.kind == ResourceKind::Organization {
-            return Box::pin(self.update_organization(w, &change.members));
-        }
-        Box::pin(self.update_members(w, container, &change.members))
     }
 }

@@ -40,15 +40,15 @@ pub(crate) enum Retry {
     OnlyIfNotApplied,
 }
 
-/// An answer from the API, body already read. The body is parsed on demand: lists are
-/// read straight into their item types ([`Resp::parse`]), which skips the fields teamsync
-/// does not use instead of building a JSON tree of every member first.
+/// An answer from the API, body already read as bytes (at most `max_body_bytes`). It is
+/// parsed straight from those bytes into the type the caller asks for ([`Resp::parse`]):
+/// a page becomes its typed items, skipping the fields teamsync does not use, and no
+/// JSON tree of it is ever built. Only error bodies are read as a tree ([`Resp::json`]).
 #[derive(Debug)]
 pub(crate) struct Resp {
     pub status: u16,
     pub headers: HeaderMap,
-    text: String,
-    body: std::sync::OnceLock<Value>,
+    bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -57,30 +57,33 @@ impl Resp {
     }
 
     /// An answer made up from part of another (one item's error out of a list's).
-    pub fn made_up(status: u16, headers: HeaderMap, body: Value) -> Resp {
+    pub fn made_up(status: u16, headers: HeaderMap, body: &Value) -> Resp {
         Resp {
             status,
             headers,
-            text: body.to_string(),
-            body: std::sync::OnceLock::from(body),
+            bytes: body.to_string().into_bytes(),
         }
     }
 
-    /// The body as JSON: `null` when empty, a string when it is not JSON.
-    pub fn body(&self) -> &Value {
-        self.body.get_or_init(|| {
-            if self.text.trim().is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_str(&self.text)
-                    .unwrap_or_else(|_| Value::String(self.text.clone()))
-            }
-        })
+    /// The body as text (invalid UTF-8 replaced), for messages.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.bytes)
     }
 
-    /// The body read as `T`.
+    /// The body as a JSON tree, for error bodies and other small answers: `null` when
+    /// empty, a string when it is not JSON. Lists are read with [`Resp::parse`] instead.
+    pub fn json(&self) -> Value {
+        let text = self.text();
+        if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.into_owned()))
+        }
+    }
+
+    /// The body read as `T`, straight from its bytes.
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_str(&self.text)
+        serde_json::from_slice(&self.bytes)
     }
 }
 
@@ -303,7 +306,10 @@ impl Core {
                 // Read the (decoded) body chunk by chunk, never past the cap: a compression
                 // bomb or an endless body ends here with bounded memory.
                 let cap = self.options.max_body_bytes;
-                let mut bytes: Vec<u8> = Vec::new();
+                // Sized from the announced length when there is one (never past the cap),
+                // so a large page is not copied through every doubling of the buffer.
+                let announced = resp.content_length().unwrap_or(0).min(cap as u64);
+                let mut bytes: Vec<u8> = Vec::with_capacity(announced as usize);
                 loop {
                     match resp.chunk().await {
                         Ok(Some(chunk)) => {
@@ -331,15 +337,10 @@ impl Core {
                         }
                     }
                 }
-                let text = match String::from_utf8(bytes) {
-                    Ok(t) => t,
-                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                };
                 Attempt::Answer(Resp {
                     status,
                     headers,
-                    text,
-                    body: std::sync::OnceLock::new(),
+                    bytes,
                 })
             }
             Err(e) if e.is_connect() => {
@@ -389,7 +390,7 @@ impl Core {
                     if resp.status == StatusCode::TOO_MANY_REQUESTS.as_u16()
                         && throttles < MAX_THROTTLES =>
                 {
-                    self.governor.throttled(&resp.headers, &resp.text)?;
+                    self.governor.throttled(&resp.headers, &resp.text())?;
                     throttles += 1;
                     if self.options.log_requests > 1 {
                         self.governor.output().println(&format!(
@@ -542,7 +543,7 @@ impl Core {
 
 /// The error text of any of the three APIs' error bodies, or a short form of the body.
 fn api_message(resp: &Resp) -> String {
-    let b = resp.body();
+    let b = &resp.json();
     let pick = |v: &Value| v.as_str().map(str::to_string);
     if let Some(m) = b
         .pointer("/error/message")

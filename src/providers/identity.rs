@@ -81,3 +81,24 @@ pub(crate) fn fill(resources: &mut [LiveResource], found: &HashMap<String, Email
         }
     }
 }
+
+/// The addresses one provider has read, each stored once: a member list answers the same
+/// people over and over (a thousand groups of the same twenty thousand), and every
+/// `Email` parsed through here shares the first allocation of its address.
+#[derive(Debug, Default)]
+pub(crate) struct Emails(std::sync::Mutex<std::collections::HashSet<Email>>);
+
+impl Emails {
+    /// `Email::parse`, returning the address already read when there is one.
+    pub fn parse(&self, raw: &str) -> Option<Email> {
+        let email = Email::parse(raw).ok()?;
+        let Ok(mut seen) = self.0.lock() else {
+            return Some(email);
+        };
+        if let Some(known) = seen.get(&email) {
+            return Some(known.clone());
+        }
+        seen.insert(email.clone());
+        Some(email)
+    }
+}

@@ -153,51 +153,142 @@ pub fn check_base_url(url: &Url) -> Result<(), ProviderError> {
     }
 }
 
-/// What every provider module implements: read the live state a scope touches, apply one
-/// change, say which kinds it manages. Reads get a read-only client at construction;
-/// `apply` is handed the write-capable client by the [`Writer`] that owns it.
-pub(crate) trait Provider: Send + Sync {
-    fn kind(&self) -> ProviderKind;
+/// One provider client of the three, chosen by the config's `kind`. Each variant's module
+/// has the same inherent methods (`read`, `create`, `rename`, `delete`, `apply_members`);
+/// this enum only routes to them, so a provider is plain `async fn`s with no boxed
+/// futures. Reads get a read-only client at construction; the write methods are handed
+/// the write-capable client by the [`Writer`] that owns it.
+pub(crate) enum AnyProvider {
+    Pixiebrix(pixiebrix::Pixiebrix),
+    Gitbook(gitbook::Gitbook),
+    Contentful(contentful::Contentful),
+}
 
-    fn read<'a>(
-        &'a self,
-        scope: &'a ReadScope,
-    ) -> BoxFuture<'a, Result<Vec<LiveResource>, ProviderError>>;
+impl AnyProvider {
+    fn new(settings: &ProviderSettings, client: http::ReadClient) -> AnyProvider {
+        match settings.kind {
+            ProviderKind::Pixiebrix => {
+                AnyProvider::Pixiebrix(pixiebrix::Pixiebrix::new(settings, client))
+            }
+            ProviderKind::Gitbook => AnyProvider::Gitbook(gitbook::Gitbook::new(settings, client)),
+            ProviderKind::Contentful => {
+                AnyProvider::Contentful(contentful::Contentful::new(settings, client))
+            }
+        }
+    }
+
+    fn kind(&self) -> ProviderKind {
+        match self {
+            AnyProvider::Pixiebrix(_) => ProviderKind::Pixiebrix,
+            AnyProvider::Gitbook(_) => ProviderKind::Gitbook,
+            AnyProvider::Contentful(_) => ProviderKind::Contentful,
+        }
+    }
+
+    /// The live resources a scope touches, members included.
+    async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+        match self {
+            AnyProvider::Pixiebrix(p) => p.read(scope).await,
+            AnyProvider::Gitbook(p) => p.read(scope).await,
+            AnyProvider::Contentful(p) => p.read(scope).await,
+        }
+    }
 
     /// Creates the container a change names; returns its id.
-    fn create<'a>(
-        &'a self,
-        client: &'a http::WriteClient,
-        change: &'a ResourceChange,
-    ) -> BoxFuture<'a, Result<String, ProviderError>>;
+    async fn create(
+        &self,
+        w: &http::WriteClient,
+        change: &ResourceChange,
+    ) -> Result<String, ProviderError> {
+        match self {
+            AnyProvider::Pixiebrix(p) => p.create(w, change).await,
+            AnyProvider::Gitbook(p) => p.create(w, change).await,
+            AnyProvider::Contentful(p) => p.create(w, change).await,
+        }
+    }
 
-    fn rename<'a>(
-        &'a self,
-        client: &'a http::WriteClient,
-        change: &'a ResourceChange,
-    ) -> BoxFuture<'a, Result<(), ProviderError>>;
+    async fn rename(
+        &self,
+        w: &http::WriteClient,
+        change: &ResourceChange,
+    ) -> Result<(), ProviderError> {
+        match self {
+            AnyProvider::Pixiebrix(p) => p.rename(w, change).await,
+            AnyProvider::Gitbook(p) => p.rename(w, change).await,
+            AnyProvider::Contentful(p) => p.rename(w, change).await,
+        }
+    }
 
-    fn delete<'a>(
-        &'a self,
-        client: &'a http::WriteClient,
-        change: &'a ResourceChange,
-    ) -> BoxFuture<'a, Result<(), ProviderError>>;
+    async fn delete(
+        &self,
+        w: &http::WriteClient,
+        change: &ResourceChange,
+    ) -> Result<(), ProviderError> {
+        match self {
+            AnyProvider::Pixiebrix(p) => p.delete(w, change).await,
+            AnyProvider::Gitbook(p) => p.delete(w, change).await,
+            AnyProvider::Contentful(p) => p.delete(w, change).await,
+        }
+    }
 
     /// Applies the member changes of a container that exists, known by its id, in as few
     /// requests as the API allows; one result per member change.
-    fn apply_members<'a>(
-        &'a self,
-        client: &'a http::WriteClient,
-        container: &'a str,
-        change: &'a ResourceChange,
-    ) -> BoxFuture<'a, Vec<(MemberChange, Result<(), ProviderError>)>>;
+    async fn apply_members(
+        &self,
+        w: &http::WriteClient,
+        container: &str,
+        change: &ResourceChange,
+    ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
+        match self {
+            AnyProvider::Pixiebrix(p) => p.apply_members(w, container, change).await,
+            AnyProvider::Gitbook(p) => p.apply_members(w, container, change).await,
+            AnyProvider::Contentful(p) => p.apply_members(w, container, change).await,
+        }
+    }
 
     fn supports(&self) -> &'static [ResourceKind] {
         self.kind().supported_kinds()
     }
 
     /// Sees every change of this provider before any is applied (to plan lookups).
-    fn prepare(&self, _changes: &[ResourceChange]) {}
+    fn prepare(&self, changes: &[ResourceChange]) {
+        if let AnyProvider::Contentful(p) = self {
+            p.prepare(changes);
+        }
+    }
+}
+
+/// Creates a container with `req` (a POST, or GitBook's PUT on the collection) and returns
+/// the id `created` reads from its answer. A create that got a 5xx or lost its answer may
+/// have taken effect, and repeating it could make a second container: the container is
+/// looked for by `name` in the live list `find` reads instead, and only when it is not
+/// there does the create fail, with the create's own error.
+pub(crate) async fn create_or_find<Fut>(
+    w: &http::WriteClient,
+    req: &http::Req,
+    name: &str,
+    created: impl FnOnce(&http::Resp) -> Option<String>,
+    find: impl FnOnce() -> Fut,
+) -> Result<String, ProviderError>
+where
+    Fut: std::future::Future<Output = Result<Vec<(String, String)>, ProviderError>>,
+{
+    match w.send(req).await {
+        Ok(resp) if (200..300).contains(&resp.status) => {
+            created(&resp).ok_or_else(|| w.protocol(&req.what, "created, but the answer has no id"))
+        }
+        Ok(resp) if resp.status < 500 => Err(w.error(req, &resp)),
+        outcome => {
+            let listed = find().await?;
+            match listed.into_iter().find(|(n, _)| n == name) {
+                Some((_, id)) => Ok(id),
+                None => Err(match outcome {
+                    Ok(resp) => w.error(req, &resp),
+                    Err(e) => e,
+                }),
+            }
+        }
+    }
 }
 
 /// Sends one request per member change, all at once (for what an API has no bulk
@@ -241,20 +332,9 @@ where
     out
 }
 
-pub(crate) type BoxFuture<'a, T> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-
-fn provider_for(settings: &ProviderSettings, client: http::ReadClient) -> Box<dyn Provider> {
-    match settings.kind {
-        ProviderKind::Pixiebrix => Box::new(pixiebrix::Pixiebrix::new(settings, client)),
-        ProviderKind::Gitbook => Box::new(gitbook::Gitbook::new(settings, client)),
-        ProviderKind::Contentful => Box::new(contentful::Contentful::new(settings, client)),
-    }
-}
-
 /// A read-only view of one provider.
 pub struct Reader {
-    provider: Box<dyn Provider>,
+    provider: AnyProvider,
 }
 
 impl Reader {
@@ -267,7 +347,7 @@ impl Reader {
     ) -> Result<Reader, ProviderError> {
         let client = http::ReadClient::new(settings, base_url, options, governor)?;
         Ok(Reader {
-            provider: provider_for(settings, client),
+            provider: AnyProvider::new(settings, client),
         })
     }
 
@@ -302,7 +382,7 @@ impl Writer {
         // One connection pool and one in-flight budget for the writes and fresh reads.
         let client = http::WriteClient::new(settings, base_url, options, governor)?;
         let reader = Reader {
-            provider: provider_for(settings, client.reader()),
+            provider: AnyProvider::new(settings, client.reader()),
         };
         Ok(Writer { reader, client })
     }

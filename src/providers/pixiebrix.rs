@@ -114,6 +114,48 @@ impl Identified for Invitation {
     }
 }
 
+/// A page's items, read straight from its body.
+fn items_of<T: for<'de> Deserialize<'de>>(
+    client: &ReadClient,
+    url: &url::Url,
+    resp: &Resp,
+) -> Result<Vec<T>, ProviderError> {
+    resp.parse::<Vec<T>>().map_err(|e| {
+        client.protocol(
+            &format!("GET {}", url.path()),
+            format!("not a list of the expected items: {e}"),
+        )
+    })
+}
+
+/// Page `n` of `pages` of a list the first page counted at `total`: its items, or why the
+/// list is incomplete (the page is past the end, or the count moved).
+async fn counted_page<T: for<'de> Deserialize<'de>>(
+    client: &ReadClient,
+    url: url::Url,
+    n: usize,
+    pages: usize,
+    total: usize,
+) -> Result<Result<Vec<T>, Incomplete>, ProviderError> {
+    let resp = client.get_any(url.clone(), V2).await?;
+    if resp.status == 404 {
+        // A page the count promised is past the end: the count is wrong.
+        return Ok(Err(Incomplete::Moved(format!(
+            "X-Total-Count says {total} items, but page {n} of {pages} does not exist"
+        ))));
+    }
+    if !(200..300).contains(&resp.status) {
+        return Err(client.error_of(&url, V2, &resp));
+    }
+    if total_count(&resp) != Some(total) {
+        return Ok(Err(Incomplete::Moved(format!(
+            "X-Total-Count moved from {total} to {} between pages",
+            total_count(&resp).map_or("none".to_string(), |n| n.to_string())
+        ))));
+    }
+    items_of(client, &url, &resp).map(Ok)
+}
+
 /// `X-Total-Count`: the number of items across all pages.
 fn total_count(resp: &Resp) -> Option<usize> {
     resp.header("x-total-count")
@@ -145,6 +187,7 @@ pub(crate) struct Pixiebrix {
     name: String,
     org: String,
     client: ReadClient,
+    emails: std::sync::Arc<identity::Emails>,
 }
 
 impl Pixiebrix {
@@ -153,6 +196,7 @@ impl Pixiebrix {
             name: settings.name.clone(),
             org: settings.organization.clone(),
             client,
+            emails: Default::default(),
         }
     }
 
@@ -206,36 +250,26 @@ impl Pixiebrix {
                     paging::MAX_PAGES
                 ))));
             }
+            drop(first);
+            // Each page is checked and parsed by the task that received it, as soon as it
+            // arrives, so a page's body lives only until its items are read: at most the
+            // requests in flight (`--parallelism`) hold a body, however many pages wait.
             let mut tasks = tokio::task::JoinSet::new();
             for n in 2..=pages {
                 let client = self.client.clone();
                 let url = self.page_url(path, n)?;
-                tasks.spawn(async move {
-                    let resp = client.get_any(url.clone(), V2).await;
-                    (n, url, resp)
-                });
+                tasks.spawn(
+                    async move { (n, counted_page::<T>(&client, url, n, pages, total).await) },
+                );
             }
             let mut rest: Vec<(usize, Vec<T>)> = Vec::with_capacity(pages - 1);
             while let Some(joined) = tasks.join_next().await {
-                let (n, url, resp) =
+                let (n, page) =
                     joined.map_err(|e| self.client.protocol(path, format!("task failed: {e}")))?;
-                let resp = resp?;
-                if resp.status == 404 {
-                    // A page the count promised is past the end: the count is wrong.
-                    return Ok(Err(Incomplete::Moved(format!(
-                        "X-Total-Count says {total} items, but page {n} of {pages} does not exist"
-                    ))));
+                match page? {
+                    Ok(items) => rest.push((n, items)),
+                    Err(why) => return Ok(Err(why)),
                 }
-                if !(200..300).contains(&resp.status) {
-                    return Err(self.client.error_of(&url, V2, &resp));
-                }
-                if total_count(&resp) != Some(total) {
-                    return Ok(Err(Incomplete::Moved(format!(
-                        "X-Total-Count moved from {total} to {} between pages",
-                        total_count(&resp).map_or("none".to_string(), |n| n.to_string())
-                    ))));
-                }
-                rest.push((n, self.page_items(&url, &resp)?));
             }
             rest.sort_by_key(|(n, _)| *n);
             for (_, page) in rest {
@@ -298,17 +332,12 @@ impl Pixiebrix {
         url: &url::Url,
         resp: &Resp,
     ) -> Result<Vec<T>, ProviderError> {
-        resp.parse::<Vec<T>>().map_err(|e| {
-            self.client.protocol(
-                &format!("GET {}", url.path()),
-                format!("not a list of the expected items: {e}"),
-            )
-        })
+        items_of(&self.client, url, resp)
     }
 
     /// Reads the organization, the groups and the campaigns concurrently: none depends on
     /// another, so the dependency depth of a plan is two (a list, then its members).
-    async fn read_scope(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+    pub(super) async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let organization = async {
             if scope.wants(ResourceKind::Organization, &self.org) {
                 self.read_organization().await.map(|o| vec![o])
@@ -446,6 +475,7 @@ impl Pixiebrix {
                 name: self.name.clone(),
                 org: self.org.clone(),
                 client: self.client.clone(),
+                emails: self.emails.clone(),
             };
             tasks.spawn(async move {
                 let members = match kind {
@@ -456,7 +486,7 @@ impl Pixiebrix {
                     description: None,
                     key: this.key(kind, &c.name),
                     id: c.id.clone(),
-                    members,
+                    members: paging::fitted(members),
                     pending_invites: BTreeSet::new(),
                     who_am_i: Default::default(),
                 })
@@ -483,7 +513,7 @@ impl Pixiebrix {
             .into_iter()
             .map(|m| LiveMember {
                 user_id: m.user.id.clone(),
-                email: m.user.email.as_deref().and_then(|e| Email::parse(e).ok()),
+                email: m.user.email.as_deref().and_then(|e| self.emails.parse(e)),
                 name: m.user.name.clone(),
                 role: role_from(m.role),
                 data: Data::new(),
@@ -496,7 +526,7 @@ impl Pixiebrix {
             description: None,
             key: self.key(ResourceKind::Organization, &self.org),
             id: self.org.clone(),
-            members,
+            members: paging::fitted(members),
             pending_invites: invitations
                 .iter()
                 .filter_map(|i| i.email.as_deref().and_then(|e| Email::parse(e).ok()))
@@ -542,7 +572,7 @@ impl Pixiebrix {
                     .or_else(|| gm.user.as_ref().and_then(|u| u.email.clone()));
                 LiveMember {
                     user_id: gm.user.as_ref().and_then(|u| u.id.clone()),
-                    email: email.as_deref().and_then(|e| Email::parse(e).ok()),
+                    email: email.as_deref().and_then(|e| self.emails.parse(e)),
                     name: gm.user.as_ref().and_then(|u| u.name.clone()),
                     membership_id: Some(gm.id),
                     ..LiveMember::default()
@@ -563,7 +593,7 @@ impl Pixiebrix {
             .into_iter()
             .map(|cm| LiveMember {
                 user_id: cm.account.as_ref().and_then(|u| u.id.clone()),
-                email: cm.email.as_deref().and_then(|e| Email::parse(e).ok()),
+                email: cm.email.as_deref().and_then(|e| self.emails.parse(e)),
                 name: cm.account.as_ref().and_then(|u| u.name.clone()),
                 data: cm.data,
                 ..LiveMember::default()
@@ -578,8 +608,8 @@ impl Pixiebrix {
         }
     }
 
-    /// POST the container; if the answer is lost, look for it by name before failing.
-    async fn update_members(
+    /// The member changes of one container, by its kind.
+    pub(super) async fn apply_members(
         &self,
         w: &WriteClient,
         id: &str,
@@ -605,7 +635,8 @@ impl Pixiebrix {
         }
     }
 
-    async fn create_container(
+    /// POSTs the container; a lost answer is checked by name ([`super::create_or_find`]).
+    pub(super) async fn create(
         &self,
         w: &WriteClient,
         change: &ResourceChange,
@@ -616,30 +647,26 @@ impl Pixiebrix {
                 format!("organization {} was not found; check `organization` in the provider's settings", self.org),
             ));
         }
+        #[derive(Deserialize)]
+        struct Created {
+            id: String,
+        }
         let path = self.collection(change.key.kind);
         let req = Req::new(Method::POST, w.url(&path)?, V2).json(json!({"name": change.key.name}));
-        match w.send(&req).await {
-            Ok(resp) if (200..300).contains(&resp.status) => resp
-                .body()
-                .get("id")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| w.protocol(&req.what, "created, but the answer has no id")),
-            Ok(resp) if resp.status < 500 => Err(w.error(&req, &resp)),
-            outcome => {
-                let existing: Vec<Named> = self.list(&path).await?.items;
-                match existing.into_iter().find(|c| c.name == change.key.name) {
-                    Some(c) => Ok(c.id),
-                    None => Err(match outcome {
-                        Ok(resp) => w.error(&req, &resp),
-                        Err(e) => e,
-                    }),
-                }
-            }
-        }
+        super::create_or_find(
+            w,
+            &req,
+            &change.key.name,
+            |resp| resp.parse::<Created>().ok().map(|c| c.id),
+            || async {
+                let listed: Vec<Named> = self.list(&path).await?.items;
+                Ok(listed.into_iter().map(|c| (c.name, c.id)).collect())
+            },
+        )
+        .await
     }
 
-    async fn rename_container(
+    pub(super) async fn rename(
         &self,
         w: &WriteClient,
         change: &ResourceChange,
@@ -660,7 +687,7 @@ impl Pixiebrix {
         w.send_ok(&req).await.map(|_| ())
     }
 
-    async fn delete_container(
+    pub(super) async fn delete(
         &self,
         w: &WriteClient,
         change: &ResourceChange,
@@ -887,8 +914,8 @@ impl Pixiebrix {
                 Ok(resp) if (200..300).contains(&resp.status) => {
                     out.extend(pending.drain(..).map(|m| (m.clone(), Ok(()))));
                 }
-                Ok(resp) if resp.status == 400 && resp.body().is_array() => {
-                    let errors = resp.body().as_array().cloned().unwrap_or_default();
+                Ok(resp) if resp.status == 400 && resp.json().is_array() => {
+                    let errors = resp.json().as_array().cloned().unwrap_or_default();
                     let mut retry = Vec::new();
                     for (i, m) in pending.drain(..).enumerate() {
                         match errors.get(i) {
@@ -901,7 +928,7 @@ impl Pixiebrix {
                                         &Resp::made_up(
                                             400,
                                             resp.headers.clone(),
-                                            json!({"detail": message}),
+                                            &json!({"detail": message}),
                                         ),
                                     )),
                                 ));
@@ -1057,51 +1084,5 @@ async fn delete_tolerating_gone(w: &WriteClient, req: Req) -> Result<(), Provide
     match resp.status {
         200..=299 | 404 => Ok(()),
         _ => Err(w.error(&req, &resp)),
-    }
-}
-
-impl super::Provider for Pixiebrix {
-    fn kind(&self) -> crate::model::ProviderKind {
-        crate::model::ProviderKind::Pixiebrix
-    }
-
-    fn read<'a>(
-        &'a self,
-        scope: &'a ReadScope,
-    ) -> super::BoxFuture<'a, Result<Vec<LiveResource>, ProviderError>> {
-        Box::pin(self.read_scope(scope))
-    }
-
-    fn create<'a>(
-        &'a self,
-        w: &'a WriteClient,
-        change: &'a ResourceChange,
-    ) -> super::BoxFuture<'a, Result<String, ProviderError>> {
-        Box::pin(self.create_container(w, change))
-    }
-
-    fn rename<'a>(
-        &'a self,
-        w: &'a WriteClient,
-        change: &'a ResourceChange,
-    ) -> super::BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(self.rename_container(w, change))
-    }
-
-    fn delete<'a>(
-        &'a self,
-        w: &'a WriteClient,
-        change: &'a ResourceChange,
-    ) -> super::BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(self.delete_container(w, change))
-    }
-
-    fn apply_members<'a>(
-        &'a self,
-        w: &'a WriteClient,
-        container: &'a str,
-        change: &'a ResourceChange,
-    ) -> super::BoxFuture<'a, Vec<(MemberChange, Result<(), ProviderError>)>> {
-        Box::pin(self.update_members(w, container, change))
     }
 }
