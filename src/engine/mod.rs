@@ -72,16 +72,28 @@ pub async fn plan(
     targets: &[ResourceKey],
     day: jiff::civil::Date,
 ) -> Result<Plan, EngineError> {
-    let mut desired = loaded.desired.clone();
-    if !targets.is_empty() {
-        desired.resources.retain(|k, _| targets.contains(k));
-        desired.prune.clear();
-    }
-    let live = read_live(conns, &desired)
-        .await
-        .map_err(EngineError::Read)?;
+    // The whole desired state is borrowed; only `--target`s copy the part they keep (a
+    // copy of a million memberships was a fifth of a large plan's memory).
+    let narrowed;
+    let desired = if targets.is_empty() {
+        &loaded.desired
+    } else {
+        narrowed = crate::model::DesiredState {
+            resources: loaded
+                .desired
+                .resources
+                .iter()
+                .filter(|(k, _)| targets.contains(k))
+                .map(|(k, r)| (k.clone(), r.clone()))
+                .collect(),
+            prune: Default::default(),
+            offboarded: loaded.desired.offboarded.clone(),
+        };
+        &narrowed
+    };
+    let live = read_live(conns, desired).await.map_err(EngineError::Read)?;
     let mut plan = diff(DiffInput {
-        desired: &desired,
+        desired,
         live: &live,
         providers: &loaded.providers,
         policy: &loaded.policy,
