@@ -14,5 +14,5 @@ pub mod model;
 pub mod plan;
 pub mod providers;
 pub mod render;
-pub mod report;
+pub mod review;
 pub mod sandbox;

@@ -17,7 +17,7 @@ use teamsync::model::{
     LiveResource, LiveState, MemberKey, Mode, Policy, ProviderKind, ProviderSettings, ResourceKey,
     ResourceKind, Role,
 };
-use teamsync::report::{self, Report};
+use teamsync::review::{self, Report};
 
 const NOW: &str = "2026-12-01T12:00:00Z";
 
@@ -384,8 +384,8 @@ fn generated(people: usize, containers: usize) -> (Loaded, LiveState) {
     (loaded(desired, roster), live)
 }
 
-fn ctx() -> report::ReadContext {
-    report::ReadContext {
+fn ctx() -> review::ReadContext {
+    review::ReadContext {
         read_at: NOW.into(),
         config_digest: "sha256:0".into(),
         git_commit: None,
@@ -397,15 +397,15 @@ fn ctx() -> report::ReadContext {
 fn five_thousand_people_by_two_hundred_containers_stay_small_and_fast() {
     let (loaded, live) = generated(5_000, 200);
     let started = Instant::now();
-    let built: Report = report::build(&loaded, &live, ctx());
+    let built: Report = review::build(&loaded, &live, ctx());
     let built_in = started.elapsed();
     let started = Instant::now();
-    let html = report::html(&built);
+    let html = review::html(&built);
     let html_in = started.elapsed();
     let started = Instant::now();
-    let csv = report::csv(&built);
+    let csv = review::csv(&built);
     let csv_in = started.elapsed();
-    let json = report::json(&built);
+    let json = review::json(&built);
     eprintln!(
         "5000x200: {} people, {} containers, {} cells; build {built_in:?}, html {} bytes in {html_in:?}, \
          csv {} bytes in {csv_in:?}, json {} bytes",
@@ -477,8 +477,8 @@ fn hostile_names_are_escaped_in_every_format() {
             who_am_i: Default::default(),
         },
     );
-    let built = report::build(&loaded(desired, BTreeMap::new()), &live, ctx());
-    let html = report::html(&built);
+    let built = review::build(&loaded(desired, BTreeMap::new()), &live, ctx());
+    let html = review::html(&built);
     assert!(!html.contains("<script>alert"), "HTML text escaped");
     assert!(!html.contains("<b>Team"), "HTML text escaped");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;@corp.example"));
@@ -488,13 +488,13 @@ fn hostile_names_are_escaped_in_every_format() {
         !html[data_start + 17..data_end].contains('<'),
         "embedded JSON cannot close its script element"
     );
-    let csv = report::csv(&built);
+    let csv = review::csv(&built);
     assert!(
         csv.contains(",\"'=HYPERLINK(\"\"http://x\"\")\","),
         "formula guarded and quoted: {csv}"
     );
     assert!(csv.contains(",'-2+3,"), "user id guarded: {csv}");
-    let json: Value = serde_json::from_str(&report::json(&built)).unwrap();
+    let json: Value = serde_json::from_str(&review::json(&built)).unwrap();
     assert_eq!(json["people"][0]["name"], "=HYPERLINK(\"http://x\")");
     assert_eq!(json["people"][0]["access"][0]["marks"][0], "undeclared");
 }
@@ -686,10 +686,10 @@ fn five_thousand_people_render_in_headless_chromium() {
         return;
     }
     let (loaded, live) = generated(5_000, 200);
-    let built = report::build(&loaded, &live, ctx());
+    let built = review::build(&loaded, &live, ctx());
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("big.html");
-    std::fs::write(&page, report::html(&built)).unwrap();
+    std::fs::write(&page, review::html(&built)).unwrap();
     let png = std::env::var_os("TEAMSYNC_REPORT_BIG_PNG")
         .map(PathBuf::from)
         .unwrap_or_else(|| dir.path().join("big.png"));
@@ -759,10 +759,10 @@ fn invitations_service_accounts_foreign_domains_and_missing_containers_are_marke
             who_am_i: Default::default(),
         },
     );
-    let built = report::build(&loaded(desired, BTreeMap::new()), &live, ctx());
+    let built = review::build(&loaded(desired, BTreeMap::new()), &live, ctx());
     let person = |id: &str| built.people.iter().find(|p| p.id == id).unwrap();
-    let has = |id: &str, m: report::Mark| person(id).marks.contains(&m);
-    use report::Mark::*;
+    let has = |id: &str, m: review::Mark| person(id).marks.contains(&m);
+    use review::Mark::*;
     assert!(has("new@corp.example", PendingInvitation) && !has("new@corp.example", Missing));
     assert!(has("x@other.example", PendingInvitation) && has("x@other.example", Undeclared));
     assert!(has("x@other.example", OutsideAllowedDomains));

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::engine::{self, Connections};
-use crate::report::{self, ReadContext};
+use crate::review::{self, ReadContext};
 
 use super::{EXIT_OK, load_config, report_errors, runtime};
 
@@ -78,7 +78,7 @@ pub fn run(opts: ReportOptions) -> ExitCode {
         Ok(t) => t,
         Err(e) => return report_errors(&[e]),
     };
-    let digest = match report::config_digest(&loaded) {
+    let digest = match review::config_digest(&loaded) {
         Ok(d) => d,
         Err(e) => return report_errors(&[format!("cannot read the configuration files: {e}")]),
     };
@@ -99,12 +99,12 @@ pub fn run(opts: ReportOptions) -> ExitCode {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let files: Vec<String> = report::config_files(&loaded)
+    let files: Vec<String> = review::config_files(&loaded)
         .into_iter()
         .map(|(shown, _)| shown)
         .collect();
     let (git_commit, git_dirty) = git_info(&loaded.base_dir, &files);
-    let built = report::build(
+    let built = review::build(
         &loaded,
         &live,
         ReadContext {
@@ -115,9 +115,9 @@ pub fn run(opts: ReportOptions) -> ExitCode {
         },
     );
     let text = match opts.format {
-        Format::Html => report::html(&built),
-        Format::Csv => report::csv(&built),
-        Format::Json => report::json(&built),
+        Format::Html => review::html(&built),
+        Format::Csv => review::csv(&built),
+        Format::Json => review::json(&built),
     };
     match &opts.out {
         Some(out) => {
