@@ -430,15 +430,20 @@ pub struct LiveResource {
 }
 
 impl LiveResource {
-    /// A provider's organization directory (who may join its containers), as the plan
-    /// reads it where no roster is managed.
-    pub fn directory(provider: &str, organization: &str, members: Vec<LiveMember>) -> Self {
+    /// A provider's organization directory (who may join its containers) and whose
+    /// account the token is, as the plan reads them where no roster is managed.
+    pub fn directory(
+        provider: &str,
+        organization: &str,
+        members: Vec<LiveMember>,
+        who_am_i: WhoAmI,
+    ) -> Self {
         LiveResource {
             key: ResourceKey::new(provider, ResourceKind::Organization, organization),
             id: organization.to_string(),
             members,
             pending_invites: BTreeSet::new(),
-            who_am_i: WhoAmI::NotAsked,
+            who_am_i,
             description: None,
         }
     }

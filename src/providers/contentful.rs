@@ -127,6 +127,20 @@ impl Identified for User {
 }
 
 /// Users by id, with the email each parses to.
+/// An organization or team membership as a member: its user (with the email the
+/// included users give), its own id, and whether it waits for an invitation to be
+/// accepted (only organization memberships carry a status).
+fn live_member(m: Membership, emails: &HashMap<&str, Email>) -> LiveMember {
+    let user = m.sys.user_id();
+    LiveMember {
+        email: user.and_then(|u| emails.get(u)).cloned(),
+        user_id: user.map(str::to_string),
+        pending: m.sys.status.as_deref() == Some("pending"),
+        membership_id: m.sys.id,
+        ..LiveMember::default()
+    }
+}
+
 fn emails_by_id<'a>(users: &'a [User], emails: &identity::Emails) -> HashMap<&'a str, Email> {
     users
         .iter()
@@ -373,40 +387,22 @@ impl Contentful {
             tokio::join!(self.list::<Membership>(&path, WITH_USERS), self.who_am_i());
         let (items, users) = listed?;
         let emails = emails_by_id(&users, &self.emails);
-        let members = items
-            .into_iter()
-            .map(|m| {
-                let user = m.sys.user_id();
-                LiveMember {
-                    email: user.and_then(|u| emails.get(u)).cloned(),
-                    user_id: user.map(str::to_string),
-                    pending: m.sys.status.as_deref() == Some("pending"),
-                    membership_id: m.sys.id,
-                    ..LiveMember::default()
-                }
-            })
-            .collect();
-        let mut directory = LiveResource::directory(&self.name, &self.org, paging::fitted(members));
-        directory.who_am_i = me;
-        Ok(directory)
+        let members = items.into_iter().map(|m| live_member(m, &emails)).collect();
+        Ok(LiveResource::directory(
+            &self.name,
+            &self.org,
+            paging::fitted(members),
+            me,
+        ))
     }
 
     /// `GET /users/me` (ADDENDUM §3.2): the token's own user, whose organization
     /// membership an offboarding must never remove.
     async fn who_am_i(&self) -> crate::model::WhoAmI {
-        use crate::model::WhoAmI;
-        let answer = async {
-            let url = self.client.url("/users/me")?;
-            let resp = self.client.get(url, MEDIA).await?;
-            resp.parse::<Entity>()
-                .ok()
-                .and_then(|e| e.sys.id)
-                .ok_or_else(|| self.client.protocol("GET /users/me", "no sys.id"))
-        };
-        match answer.await {
-            Ok(id) => WhoAmI::User(id),
-            Err(e) => WhoAmI::Unknown(e.to_string()),
-        }
+        identity::who_am_i(&self.client, "/users/me", MEDIA, |resp| {
+            Ok(resp.parse::<Entity>().ok().and_then(|e| e.sys.id))
+        })
+        .await
     }
 
     /// Team members whose user came without an email (no `includes`, or a user without
@@ -453,18 +449,7 @@ impl Contentful {
             )
             .await?;
         let emails = emails_by_id(&users, &self.emails);
-        Ok(items
-            .into_iter()
-            .map(|m| {
-                let user = m.sys.user_id();
-                LiveMember {
-                    email: user.and_then(|u| emails.get(u)).cloned(),
-                    user_id: user.map(str::to_string),
-                    membership_id: m.sys.id,
-                    ..LiveMember::default()
-                }
-            })
-            .collect())
+        Ok(items.into_iter().map(|m| live_member(m, &emails)).collect())
     }
 
     /// The organization membership id of an email: search, then match the included user's

@@ -239,7 +239,7 @@ impl Gitbook {
         let path = format!("/orgs/{}/members", self.org);
         let (members, me) = tokio::join!(self.list::<OrgMember>(&path, &[]), self.who_am_i());
         let members = members?;
-        let mut directory = LiveResource::directory(
+        Ok(LiveResource::directory(
             &self.name,
             &self.org,
             members
@@ -252,27 +252,21 @@ impl Gitbook {
                     ..LiveMember::default()
                 })
                 .collect(),
-        );
-        directory.who_am_i = me;
-        Ok(directory)
+            me,
+        ))
     }
 
     /// `GET /user` (ADDENDUM §2.2): the token's own account, which an offboarding must
     /// never remove from the organization.
     async fn who_am_i(&self) -> crate::model::WhoAmI {
-        use crate::model::WhoAmI;
-        let answer = async {
-            let url = self.client.url("/user")?;
-            let resp = self.client.get(url, JSON).await?;
-            resp.parse::<User>().map_err(|e| {
+        identity::who_am_i(&self.client, "/user", JSON, |resp| {
+            let user: User = resp.parse().map_err(|e| {
                 self.client
                     .protocol("GET /user", format!("not a user: {e}"))
-            })
-        };
-        match answer.await {
-            Ok(user) => WhoAmI::User(user.id),
-            Err(e) => WhoAmI::Unknown(e.to_string()),
-        }
+            })?;
+            Ok(Some(user.id))
+        })
+        .await
     }
 
     /// Team members listed without `user.email` are looked up as organization members

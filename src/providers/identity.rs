@@ -102,3 +102,24 @@ impl Emails {
         Some(email)
     }
 }
+
+/// Asks a provider's who-am-I route (ADDENDUM §1.2, §2.2, §3.2) whose account the token
+/// is: `pick` reads the account id from the answer. Whatever goes wrong is kept as the
+/// reason, and the diff then removes nobody from that organization.
+pub(crate) async fn who_am_i(
+    client: &super::http::ReadClient,
+    path: &str,
+    accept: &'static str,
+    pick: impl FnOnce(&super::http::Resp) -> Result<Option<String>, ProviderError>,
+) -> crate::model::WhoAmI {
+    use crate::model::WhoAmI;
+    let answer = async {
+        let resp = client.get(client.url(path)?, accept).await?;
+        pick(&resp)
+    };
+    match answer.await {
+        Ok(Some(id)) => WhoAmI::User(id),
+        Ok(None) => WhoAmI::Unknown(format!("GET {path} answered without an id")),
+        Err(e) => WhoAmI::Unknown(e.to_string()),
+    }
+}

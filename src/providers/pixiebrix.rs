@@ -543,19 +543,14 @@ impl Pixiebrix {
         struct Me {
             id: Option<String>,
         }
-        let answer = async {
-            let url = self.client.url("/api/me/")?;
-            let resp = self.client.get(url.clone(), V11).await?;
-            resp.parse::<Me>().map_err(|e| {
+        identity::who_am_i(&self.client, "/api/me/", V11, |resp| {
+            let me: Me = resp.parse().map_err(|e| {
                 self.client
                     .protocol("GET /api/me/", format!("not an account: {e}"))
-            })
-        };
-        match answer.await {
-            Ok(Me { id: Some(id) }) => WhoAmI::User(id),
-            Ok(Me { id: None }) => WhoAmI::Unknown("GET /api/me/ answered without an id".into()),
-            Err(e) => WhoAmI::Unknown(e.to_string()),
-        }
+            })?;
+            Ok(me.id)
+        })
+        .await
     }
 
     async fn group_members(&self, group: &str) -> Result<Vec<LiveMember>, ProviderError> {
