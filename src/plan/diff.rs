@@ -123,7 +123,6 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         if let (ResourceAction::Rename { .. }, Some(l)) = (&action, live) {
             fingerprints.insert(l.key.clone(), fingerprint(l));
         }
-        let risks = resource_risks(&members);
         changes.push(ResourceChange {
             description,
             key: desired.key.clone(),
@@ -131,7 +130,9 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
             live_id: live.map(|l| l.id.clone()),
             mode: desired.mode,
             members,
-            risks,
+            // Every change's risks are derived once, below, after invitations and
+            // offboarding have added their member changes.
+            risks: Vec::new(),
         });
     }
 
@@ -157,10 +158,6 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
             })
             .collect();
         members.sort_by(|a, b| a.member.cmp(&b.member));
-        let mut risks = vec![Risk::Prune];
-        if !members.is_empty() {
-            risks.insert(0, Risk::Removal);
-        }
         changes.push(ResourceChange {
             description: None,
             key: live.key.clone(),
@@ -168,7 +165,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
             live_id: Some(live.id.clone()),
             mode: Mode::Exact,
             members,
-            risks,
+            risks: Vec::new(),
         });
     }
 
