@@ -168,8 +168,8 @@ fn team_adds_use_the_membership_ids_the_plan_read() {
 #[test]
 fn team_descriptions_are_set_on_create_and_when_they_differ() {
     let repo = repo("");
-    let teams = "teams:\n  - name: Editors\n    previously: [Writers]\n    description: Edits the site\n    members: [alice, bob]\n  - name: Marketing\n    description: Campaigns\n    members: [bob]\n";
-    repo.write("teams.yaml", teams);
+    let config = "teams:\n  - name: Editors\n    previously: [Writers]\n    description: Edits the site\n    members: [alice, bob]\n  - name: Marketing\n    description: Campaigns\n    members: [bob]\n";
+    repo.write("teams.yaml", config);
     let plan = repo.plan_json(2);
     let descriptions: Vec<(String, String)> = plan["changes"]
         .as_array()
@@ -199,7 +199,17 @@ fn team_descriptions_are_set_on_create_and_when_they_differ() {
         teams.contains("Edits the site") && teams.contains("Campaigns"),
         "{teams}"
     );
-    // A description changed live is put back; one the config does not state is left alone.
+    // A description that differs is set on its own; one the config does not state is
+    // left alone.
+    repo.write("teams.yaml", &config.replace("Campaigns", "Campaigns and events"));
+    let plan = repo.plan_json(2);
+    let changes = plan["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{plan:#}");
+    assert_eq!(changes[0]["key"]["name"], "Marketing");
+    assert_eq!(changes[0]["description"], "Campaigns and events");
+    assert_eq!(changes[0]["members"], json!([]));
+    repo.run(&["apply", "--auto-approve"]).code(0);
+    assert_eq!(repo.plan_json(0)["changes"], json!([]));
     repo.write("teams.yaml", &teams_without_description());
     assert_eq!(repo.plan_json(0)["changes"], json!([]));
 }

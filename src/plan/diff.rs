@@ -183,7 +183,11 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         &mut notes,
         &mut blocked,
     );
-    changes.retain(|c| !c.members.is_empty() || c.action != ResourceAction::Update);
+    // An update left with nothing to do (offboarding's removals all refused) goes; one
+    // that only sets a description stays.
+    changes.retain(|c| {
+        !c.members.is_empty() || c.description.is_some() || c.action != ResourceAction::Update
+    });
     for c in &mut changes {
         c.risks = resource_risks(&c.members);
         if c.action == ResourceAction::Delete {
