@@ -201,7 +201,10 @@ fn team_descriptions_are_set_on_create_and_when_they_differ() {
     );
     // A description that differs is set on its own; one the config does not state is
     // left alone.
-    repo.write("teams.yaml", &config.replace("Campaigns", "Campaigns and events"));
+    repo.write(
+        "teams.yaml",
+        &config.replace("Campaigns", "Campaigns and events"),
+    );
     let plan = repo.plan_json(2);
     let changes = plan["changes"].as_array().unwrap();
     assert_eq!(changes.len(), 1, "{plan:#}");

@@ -855,7 +855,7 @@ fn invite_needed(
                 });
             }
         }
-        let change = organization_change(changes, fingerprints, directory);
+        let change = change_of_live(changes, fingerprints, directory);
         for (email, handle) in people {
             let already = change
                 .members
@@ -884,7 +884,7 @@ fn invite_needed(
 
 /// The change of a live resource (found by key, or by its live id: a rename's change is
 /// keyed by the new name), made (as an update) if the plan has none yet.
-fn organization_change<'c>(
+fn change_of_live<'c>(
     changes: &'c mut Vec<ResourceChange>,
     fingerprints: &mut BTreeMap<ResourceKey, String>,
     live: &LiveResource,
@@ -951,7 +951,7 @@ fn offboard(
             continue;
         }
         let declared_mode = input.desired.resources.get(&live.key).map(|d| d.mode);
-        let change = organization_change(changes, fingerprints, live);
+        let change = change_of_live(changes, fingerprints, live);
         if declared_mode.is_none() && change.action == ResourceAction::Update {
             // Undeclared: only these removals, addressed one by one.
             change.mode = Mode::Exact;

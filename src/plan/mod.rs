@@ -338,7 +338,7 @@ impl Plan {
             .retain(|c| !c.members.is_empty() && c.action == ResourceAction::Update);
         self.blocked.clear();
         self.waiting.clear();
-        self.unresolved.retain(|_| false);
+        self.unresolved.clear();
         self.summary = Summary::of(&self.changes);
     }
 
