@@ -384,9 +384,14 @@ impl InOrg {
         self.st.event(NAME, action, detail);
     }
 
-    /// One page of `items`, as this request asks for it.
-    fn page(&self, q: &HashMap<String, String>, items: Vec<Value>) -> Response {
-        page(&self.st, &self.path, q, items)
+    /// One page of `items`, as this request asks for it; only that page is rendered.
+    fn page<T>(
+        &self,
+        q: &HashMap<String, String>,
+        items: Vec<T>,
+        render: impl Fn(T) -> Value,
+    ) -> Response {
+        page(&self.st, &self.path, q, items, render)
     }
 }
 
@@ -408,7 +413,15 @@ fn host(h: &HeaderMap) -> String {
 }
 
 /// One page of `items`, in the GitBook list wrapper, in the order `path` serves them.
-fn page(st: &AppState, path: &str, q: &HashMap<String, String>, mut items: Vec<Value>) -> Response {
+/// Items are rendered only for the page served: rendering 20,000 members to answer with
+/// 1,000 made reading the directory quadratic.
+fn page<T>(
+    st: &AppState,
+    path: &str,
+    q: &HashMap<String, String>,
+    mut items: Vec<T>,
+    render: impl Fn(T) -> Value,
+) -> Response {
     st.arrange(path, &mut items);
     let limit = match q.get("limit") {
         None => DEFAULT_LIMIT,
@@ -434,8 +447,14 @@ fn page(st: &AppState, path: &str, q: &HashMap<String, String>, mut items: Vec<V
         },
     };
     let count = items.len();
-    let end = (offset + limit).min(count);
-    let mut body = json!({"items": items[offset..end].to_vec(), "count": count});
+    let end = (offset + st.served_from(limit, offset)).min(count);
+    let page: Vec<Value> = items
+        .into_iter()
+        .skip(offset)
+        .take(end - offset)
+        .map(render)
+        .collect();
+    let mut body = json!({"items": page, "count": count});
     if end < count {
         body["next"] = json!({"page": format!("o{end}")});
     }

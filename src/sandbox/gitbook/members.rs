@@ -13,10 +13,11 @@ type Q = Query<std::collections::HashMap<String, String>>;
 
 /// The organization's members; `search` (name or email) and `role` (or `guest`) filter.
 pub(super) async fn list(org: InOrg, Query(q): Q) -> Answer {
-    let items = org.read(|o| {
+    org.read(|o| {
         let search = q.get("search").map(|s| s.to_lowercase());
         let role = q.get("role");
-        Ok(o.members
+        let found: Vec<(usize, &super::Member)> = o
+            .members
             .iter()
             .enumerate()
             .filter(|(_, m)| {
@@ -32,10 +33,9 @@ pub(super) async fn list(org: InOrg, Query(q): Q) -> Answer {
                 Some("guest") => m.role.is_none(),
                 Some(r) => m.role.as_deref() == Some(r),
             })
-            .map(|(i, m)| member_json(&org.host, o.teams_of(i), m))
-            .collect::<Vec<_>>())
-    })?;
-    Ok(org.page(&q, items))
+            .collect();
+        Ok(org.page(&q, found, |(i, m)| member_json(&org.host, o.teams_of(i), m)))
+    })
 }
 
 /// `GET /v1/user` (ADDENDUM §2.2): the token's own account.

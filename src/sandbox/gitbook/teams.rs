@@ -17,19 +17,19 @@ type Q = Query<std::collections::HashMap<String, String>>;
 
 /// The organization's teams; `title` filters by a caseless substring.
 pub(super) async fn list(org: InOrg, Query(q): Q) -> Answer {
-    let items = org.read(|o| {
+    org.read(|o| {
         let title = q.get("title").map(|t| t.to_lowercase());
-        Ok(o.teams
+        let found: Vec<&super::Team> = o
+            .teams
             .iter()
             .filter(|t| {
                 title
                     .as_ref()
                     .is_none_or(|s| t.title.to_lowercase().contains(s))
             })
-            .map(team_json)
-            .collect::<Vec<_>>())
-    })?;
-    Ok(org.page(&q, items))
+            .collect();
+        Ok(org.page(&q, found, team_json))
+    })
 }
 
 /// `PUT` on the collection: 201 with the new team; `members` (user ids or emails) must all
@@ -117,22 +117,23 @@ pub(super) async fn members(
     Path((_, id)): Path<(String, String)>,
     Query(q): Q,
 ) -> Answer {
-    let items = org.read(|o| {
-        Ok(team(o, &id)?
+    org.read(|o| {
+        let found: Vec<(usize, &super::Member, &str)> = team(o, &id)?
             .members
             .iter()
             .filter_map(|tm| {
                 let i = o.member_at(&tm.user)?;
-                let m = o.members.get(i)?;
-                Some(json!({
-                    "organization": member_json(&org.host, o.teams_of(i), m),
-                    "team": {"role": tm.role},
-                    "permissions": {"view": true},
-                }))
+                Some((i, o.members.get(i)?, tm.role.as_str()))
             })
-            .collect::<Vec<_>>())
-    })?;
-    Ok(org.page(&q, items))
+            .collect();
+        Ok(org.page(&q, found, |(i, m, role)| {
+            json!({
+                "organization": member_json(&org.host, o.teams_of(i), m),
+                "team": {"role": role},
+                "permissions": {"view": true},
+            })
+        }))
+    })
 }
 
 fn string_list(body: &Value, key: &str) -> Result<Vec<String>, Response> {
