@@ -138,6 +138,7 @@ const VARIANTS: &[Option<Variant>] = &[
     Some(Variant::NoEmails),
     Some(Variant::NoLink),
     Some(Variant::ShortPages),
+    Some(Variant::UnevenPages),
     Some(Variant::NoAccountFlags),
     Some(Variant::DuplicateItems),
     Some(Variant::LyingCount),
@@ -157,6 +158,7 @@ fn identifiable(variant: Option<Variant>) -> bool {
                 | Variant::HiddenEmails
                 | Variant::NoLink
                 | Variant::ShortPages
+                | Variant::UnevenPages
                 | Variant::NoAccountFlags
                 | Variant::EchoAuthorization
                 | Variant::Shuffled

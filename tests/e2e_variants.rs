@@ -235,6 +235,12 @@ async fn short_pages_are_read_whole() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uneven_pages_are_read_whole() {
+    // Short pages make every list span pages, so each one after the first is uneven.
+    converges(&[Variant::UnevenPages, Variant::ShortPages]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pixiebrix_without_link_headers_pages_by_its_count() {
     converges(&[Variant::NoLink]).await;
 }

@@ -266,10 +266,12 @@ impl Contentful {
     }
 
     /// Every item of a collection, plus the `includes.User` entries seen on the way,
-    /// proven complete: `skip` advances by what each page really held (a page may be
-    /// shorter than `limit`), the whole must hold exactly `total` distinct items, and a
-    /// `total` that moves between pages makes the list be read once more, then fail.
-    async fn list<T: DeserializeOwned + Identified>(
+    /// proven complete: the first page's `total` and length give the other pages' `skip`s,
+    /// which are fetched at once (bounded by `--parallelism` and the governor); a page
+    /// shorter or longer than the first one leaves the rest to be read in order from where
+    /// it ended. The whole must hold exactly `total` distinct items, and a `total` that
+    /// moves between pages makes the list be read once more, then fail.
+    async fn list<T: DeserializeOwned + Identified + Send + 'static>(
         &self,
         path: &str,
         query: &[(&str, &str)],
@@ -277,34 +279,86 @@ impl Contentful {
         paging::read_whole(&self.client, path, || self.list_once(path, query)).await
     }
 
-    async fn list_once<T: DeserializeOwned + Identified>(
+    async fn list_once<T: DeserializeOwned + Identified + Send + 'static>(
         &self,
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<Result<(Vec<T>, Vec<User>), Incomplete>, ProviderError> {
-        let mut items: Vec<T> = Vec::new();
-        let mut users = Vec::new();
-        let mut total: Option<usize> = None;
-        loop {
-            let page = self.page::<T>(path, query, items.len()).await?;
-            match total {
-                None => total = Some(page.total),
-                Some(t) if t != page.total => {
-                    return Ok(Err(Incomplete::Moved(format!(
-                        "total moved from {t} to {} between pages",
-                        page.total
-                    ))));
+        let first = self.page::<T>(path, query, 0).await?;
+        let total = first.total;
+        let served = first.items.len();
+        let mut items: Vec<T> = first.items;
+        let mut users = first.includes.unwrap_or_default().user;
+        let moved = |t: usize| {
+            Ok(Err(Incomplete::Moved(format!(
+                "total moved from {total} to {t} between pages"
+            ))))
+        };
+        if served > 0 && served < total {
+            if total.div_ceil(served) > paging::MAX_PAGES {
+                return Ok(Err(Incomplete::Broken(format!(
+                    "total {total} at {served} per page is more than {} pages",
+                    paging::MAX_PAGES
+                ))));
+            }
+            let mut tasks = tokio::task::JoinSet::new();
+            for skip in (served..total).step_by(served) {
+                let (this, path) = (self.sibling(), path.to_string());
+                let query: Vec<(String, String)> = query
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                tasks.spawn(async move {
+                    let query: Vec<(&str, &str)> = query
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    (skip, this.page::<T>(&path, &query, skip).await)
+                });
+            }
+            let mut rest = Vec::with_capacity(tasks.len());
+            while let Some(joined) = tasks.join_next().await {
+                let (skip, page) =
+                    joined.map_err(|e| self.client.protocol(path, format!("task failed: {e}")))?;
+                rest.push((skip, page?));
+            }
+            rest.sort_by_key(|(skip, _)| *skip);
+            for (skip, page) in rest {
+                if page.total != total {
+                    return moved(page.total);
                 }
-                Some(_) => {}
+                if skip != items.len() {
+                    break;
+                }
+                let got = page.items.len();
+                items.extend(page.items);
+                users.extend(page.includes.unwrap_or_default().user);
+                if got != served.min(total - skip) {
+                    break;
+                }
+            }
+        }
+        // What the concurrent pages did not cover exactly, in order from where they ended.
+        let mut pages = 1;
+        while served > 0 && items.len() < total {
+            pages += 1;
+            if pages > paging::MAX_PAGES {
+                return Ok(Err(Incomplete::Broken(format!(
+                    "the list did not end within {} pages",
+                    paging::MAX_PAGES
+                ))));
+            }
+            let page = self.page::<T>(path, query, items.len()).await?;
+            if page.total != total {
+                return moved(page.total);
             }
             let got = page.items.len();
             items.extend(page.items);
             users.extend(page.includes.unwrap_or_default().user);
-            if got == 0 || items.len() >= page.total {
+            if got == 0 {
                 break;
             }
         }
-        let total = total.unwrap_or(0);
         Ok(paging::check_count(&items, total).map(|()| (items, users)))
     }
 
@@ -333,14 +387,30 @@ impl Contentful {
         })
     }
 
+    /// The directory and the teams are read at the same time: neither needs the other.
     pub(super) async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
-        let mut out = Vec::new();
-        if scope.directory {
-            out.push(self.directory().await?);
-        }
-        if !scope.touches(ResourceKind::Team) {
+        let directory = async {
+            match scope.directory {
+                true => self.directory().await.map(Some),
+                false => Ok(None),
+            }
+        };
+        let (directory, teams) = tokio::try_join!(directory, self.teams(scope))?;
+        let mut out: Vec<LiveResource> = directory.into_iter().collect();
+        let Some(teams) = teams else {
             return Ok(out);
+        };
+        out.extend(teams);
+        self.resolve(&mut out).await;
+        Ok(out)
+    }
+
+    /// The teams `scope` wants, each with its members; `None` when it wants no team.
+    async fn teams(&self, scope: &ReadScope) -> Result<Option<Vec<LiveResource>>, ProviderError> {
+        if !scope.touches(ResourceKind::Team) {
+            return Ok(None);
         }
+        let mut out = Vec::new();
         let (teams, _) = self
             .list::<Team>(&format!("/organizations/{}/teams", self.org), &[])
             .await?;
@@ -375,8 +445,7 @@ impl Contentful {
                 joined.map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??,
             );
         }
-        self.resolve(&mut out).await;
-        Ok(out)
+        Ok(Some(out))
     }
 
     /// The organization's memberships, pending ones (open invitations) included: who may

@@ -188,14 +188,30 @@ impl Gitbook {
         ))))
     }
 
+    /// The directory and the teams are read at the same time: neither needs the other.
     pub(super) async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
-        let mut out = Vec::new();
-        if scope.directory {
-            out.push(self.directory().await?);
-        }
-        if !scope.touches(ResourceKind::Team) {
+        let directory = async {
+            match scope.directory {
+                true => self.directory().await.map(Some),
+                false => Ok(None),
+            }
+        };
+        let (directory, teams) = tokio::try_join!(directory, self.teams(scope))?;
+        let mut out: Vec<LiveResource> = directory.into_iter().collect();
+        let Some(teams) = teams else {
             return Ok(out);
+        };
+        out.extend(teams);
+        self.resolve(&mut out).await;
+        Ok(out)
+    }
+
+    /// The teams `scope` wants, each with its members; `None` when it wants no team.
+    async fn teams(&self, scope: &ReadScope) -> Result<Option<Vec<LiveResource>>, ProviderError> {
+        if !scope.touches(ResourceKind::Team) {
+            return Ok(None);
         }
+        let mut out = Vec::new();
         let teams: Vec<Team> = self.list(&format!("/orgs/{}/teams", self.org), &[]).await?;
         let mut tasks = tokio::task::JoinSet::new();
         for team in teams
@@ -229,8 +245,7 @@ impl Gitbook {
                 joined.map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??,
             );
         }
-        self.resolve(&mut out).await;
-        Ok(out)
+        Ok(Some(out))
     }
 
     /// The organization's members: who may join its teams, and whom an offboarding removes

@@ -182,6 +182,15 @@ impl AppState {
         (served, echoed)
     }
 
+    /// How many of `served` items the page starting at `offset` holds: all of them, but
+    /// one or two fewer on a page after the first under the `uneven_pages` variant.
+    pub fn served_from(&self, served: usize, offset: usize) -> usize {
+        if offset == 0 || !self.variant(Variant::UnevenPages) {
+            return served;
+        }
+        served.saturating_sub(1 + offset % 2).max(1)
+    }
+
     /// Replaces the whole world and clears the event log (used by reset).
     pub(crate) fn replace(&self, world: World) {
         self.0

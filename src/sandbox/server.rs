@@ -120,6 +120,11 @@ pub enum Variant {
     NoLink,
     /// Pages hold fewer items than asked for (7), while answers echo the asked limit.
     ShortPages,
+    /// Contentful and GitBook pages after the first hold one or two items fewer than the
+    /// first page (at least one), while answers echo the asked limit: a client that steps
+    /// by the first page's length skips items. (PixieBrix pages by number, so its pages
+    /// cannot differ without losing items; its count check covers that.)
+    UnevenPages,
     /// PixieBrix users carry no `service_account` / `deployment_key_account` flags.
     NoAccountFlags,
     /// In every page of two or more items, the last item is a copy of the first (the
@@ -148,6 +153,7 @@ impl Variant {
         Variant::NoEmails,
         Variant::NoLink,
         Variant::ShortPages,
+        Variant::UnevenPages,
         Variant::NoAccountFlags,
         Variant::DuplicateItems,
         Variant::LyingCount,

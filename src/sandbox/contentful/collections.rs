@@ -88,7 +88,7 @@ fn collection_of<T>(
     let page: Vec<Value> = items
         .into_iter()
         .skip(skip)
-        .take(served)
+        .take(st.served_from(served, skip))
         .map(render)
         .collect();
     let mut body = json!({"sys": {"type": "Array"}, "total": total, "skip": skip, "limit": limit, "items": page});
