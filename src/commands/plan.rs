@@ -123,7 +123,7 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
         Err(code) => return Ok(code),
     };
     if let Some(out) = &opts.out
-        && let Err(source) = std::fs::write(out, render::json(&plan))
+        && let Err(source) = save(out, &plan)
     {
         return Err(Failure::Write {
             path: out.clone(),
@@ -153,6 +153,15 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(EXIT_OK)
     })
+}
+
+/// Writes the plan file for `apply PLAN_FILE`, streamed rather than built in memory.
+fn save(path: &std::path::Path, plan: &Plan) -> std::io::Result<()> {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    render::write_json(plan, &mut file)?;
+    file.into_inner()
+        .map_err(std::io::IntoInnerError::into_error)?
+        .sync_all()
 }
 
 /// Inside GitHub Actions, appends the Markdown plan to the job summary, within the

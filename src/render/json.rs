@@ -14,6 +14,13 @@ pub fn json(plan: &Plan) -> String {
     pretty(plan)
 }
 
+/// [`json`], written straight to `out`: a saved plan of a hundred thousand changes is tens
+/// of megabytes, which a `String` would hold (and double while growing) at the plan's peak.
+pub fn write_json(plan: &Plan, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, plan)?;
+    out.write_all(b"\n")
+}
+
 /// The by-person document: `{"format_version", "view": "people", "summary", "people"}`.
 pub fn people_json(plan: &Plan) -> String {
     let people = people(plan);

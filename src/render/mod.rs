@@ -10,7 +10,7 @@ mod markdown;
 mod people;
 mod text;
 
-pub use json::{json, people_json};
+pub use json::{json, people_json, write_json};
 pub use markdown::{
     COMMENT_LIMIT, COMMENT_MARKER, MARKDOWN_BUDGET, SUMMARY_BUDGET, markdown, markdown_with_budget,
 };
