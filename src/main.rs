@@ -2,24 +2,45 @@
 
 use std::process::ExitCode;
 
+/// mimalloc (its 2.x line) rather than the C library's allocator: glibc kept about half of
+/// a 20,000-person plan's peak RSS as freed memory in its arenas (130 MB against a 61 MB
+/// heap, even capped at two arenas), and the release builds are static musl binaries,
+/// whose allocator is slow. Figures in docs/performance.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
-    limit_malloc_arenas();
+    return_freed_memory_at_once();
     teamsync::cli::main()
 }
 
-/// glibc gives each allocating thread its own arena (up to 8 per core) and keeps what is
-/// freed there: parsing a large configuration on worker threads, then handing it to the
-/// async runtime's threads, left most of a 20,000-person plan's peak RSS as freed memory
-/// in idle arenas (150 MB against a 75 MB heap). teamsync waits on the network, not on
-/// the allocator, so two arenas cost nothing measurable and cap that waste (~115 MB).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn limit_malloc_arenas() {
-    // SAFETY: mallopt only sets an allocator parameter; it is called before any other
-    // thread exists. A refusal (return 0) leaves glibc's default, which is still correct.
+/// The index of `mi_option_purge_delay` in `mi_option_e` of the mimalloc 2 that
+/// libmimalloc-sys 0.1.49 bundles (`include/mimalloc.h`). The version is pinned in
+/// Cargo.toml, and a test checks the index still holds that option's default.
+const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// teamsync allocates in bursts (a configuration, then pages of members) and then waits on
+/// the network: what it frees is given back to the system at once (mimalloc's default
+/// waits 10 ms, by which time the next burst has taken more).
+fn return_freed_memory_at_once() {
+    // SAFETY: mi_option_set only stores an option's value; the index is an option of the
+    // pinned mimalloc, and 0 is a valid purge delay ("immediately").
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
     }
 }
 
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_malloc_arenas() {}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The index names the option meant: it holds the purge delay's documented default
+    /// (10 ms, `src/options.c`) until set. A mimalloc whose enum moved fails here instead
+    /// of silently setting another option.
+    #[test]
+    fn purge_delay_index_holds_its_documented_default() {
+        // SAFETY: mi_option_get only reads an option's value.
+        let delay = unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) };
+        assert_eq!(delay, 10);
+    }
+}
