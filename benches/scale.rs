@@ -497,7 +497,7 @@ fn diff_cpu() -> (usize, Duration) {
                     ))
                     .unwrap(),
                 ),
-                membership_id: Some(m.to_string()),
+                membership_id: Some(m.to_string().into()),
                 ..LiveMember::default()
             })
             .collect();

@@ -111,7 +111,7 @@ fn member_entry(
         }
         (None, Some(id)) => {
             *without_email += 1;
-            entry.insert("user_id".into(), Value::String(id.clone()));
+            entry.insert("user_id".into(), Value::String(id.to_string()));
         }
         (None, None) => return Value::Null,
     }

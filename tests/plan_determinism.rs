@@ -190,9 +190,9 @@ fn data(slot: usize, n: u8) -> Data {
 fn live_member(slot: usize, i: usize, p: &Person) -> LiveMember {
     let kind = SLOTS[slot].1;
     LiveMember {
-        user_id: Some(format!("u{i}")),
+        user_id: Some(format!("u{i}").into()),
         email: (!p.hidden).then(|| email(i)),
-        name: Some(format!("P{i}")),
+        name: Some(format!("P{i}").into()),
         role: role(slot, p.role, false),
         data: data(slot, p.data),
         account: match (kind, p.account) {
@@ -200,7 +200,7 @@ fn live_member(slot: usize, i: usize, p: &Person) -> LiveMember {
             (ResourceKind::Organization, 1) => AccountKind::DeploymentKeys,
             _ => AccountKind::Human,
         },
-        membership_id: Some(format!("m{slot}-{i}")),
+        membership_id: Some(format!("m{slot}-{i}").into()),
         pending: false,
     }
 }
@@ -247,7 +247,7 @@ fn desired_state(w: &World) -> DesiredState {
             .map(|i| {
                 let p = &spec.people[i];
                 let member = if p.by_id {
-                    MemberKey::UserId(format!("u{i}"))
+                    MemberKey::UserId(format!("u{i}").into())
                 } else {
                     MemberKey::Email(email(i))
                 };
@@ -357,7 +357,7 @@ proptest! {
             let key = ResourceKey::new("pb", ResourceKind::Group, format!("Stray {g}"));
             let members = (0..*size).map(|i| LiveMember {
                 email: Some(email(i)),
-                membership_id: Some(format!("m{g}-{i}")),
+                membership_id: Some(format!("m{g}-{i}").into()),
                 ..LiveMember::default()
             }).collect();
             live.resources.insert(key.clone(), LiveResource {

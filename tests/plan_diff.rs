@@ -67,10 +67,10 @@ fn desired(
 
 fn live_member(e: &str, role: Option<Role>) -> LiveMember {
     LiveMember {
-        user_id: Some(format!("u-{}", e.split('@').next().unwrap())),
+        user_id: Some(format!("u-{}", e.split('@').next().unwrap()).into()),
         email: Some(email(e)),
         role,
-        membership_id: Some(format!("m-{e}")),
+        membership_id: Some(format!("m-{e}").into()),
         ..LiveMember::default()
     }
 }
@@ -462,7 +462,7 @@ fn undeclared_resources_are_deleted_only_where_pruning_is_on() {
 fn a_pruned_container_lists_everyone_in_it_as_a_removal_and_counts_them() {
     let member = |e: &str| LiveMember {
         email: Some(Email::parse(e).unwrap()),
-        membership_id: Some(format!("m-{e}")),
+        membership_id: Some(format!("m-{e}").into()),
         ..LiveMember::default()
     };
     let have = vec![live(

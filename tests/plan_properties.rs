@@ -160,7 +160,7 @@ fn build(specs: &[SlotSpec]) -> (DesiredState, LiveState) {
                 .enumerate()
                 .filter(|(_, m)| m.present)
                 .map(|(i, m)| LiveMember {
-                    user_id: Some(format!("u{i}")),
+                    user_id: Some(format!("u{i}").into()),
                     email: Some(email(i)),
                     name: None,
                     role: pick_role(slot, m.role, false),
@@ -170,7 +170,7 @@ fn build(specs: &[SlotSpec]) -> (DesiredState, LiveState) {
                         (ResourceKind::Organization, 1) => AccountKind::DeploymentKeys,
                         _ => AccountKind::Human,
                     },
-                    membership_id: Some(format!("m{i}")),
+                    membership_id: Some(format!("m{i}").into()),
                     pending: false,
                 })
                 .collect();

@@ -297,9 +297,9 @@ fn loaded(desired: DesiredState, people: BTreeMap<String, Email>) -> Loaded {
 
 fn live_member(email_text: &str, name: &str, role: Option<Role>) -> LiveMember {
     LiveMember {
-        user_id: Some(format!("u-{email_text}")),
+        user_id: Some(format!("u-{email_text}").into()),
         email: Some(email(email_text)),
-        name: Some(name.to_string()),
+        name: Some(name.into()),
         role,
         data: Data::new(),
         account: AccountKind::Human,

@@ -1094,7 +1094,7 @@ impl Checker<'_> {
                 );
                 return None;
             }
-            (MemberKey::UserId(id), Data::new(), None)
+            (MemberKey::UserId(id.into()), Data::new(), None)
         };
         if kind == ResourceKind::Campaign {
             data.extend(detail.data.clone().unwrap_or_default());

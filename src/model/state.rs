@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -318,7 +319,7 @@ impl Policy {
 #[serde(rename_all = "snake_case")]
 pub enum MemberKey {
     Email(Email),
-    UserId(String),
+    UserId(Arc<str>),
 }
 
 impl fmt::Display for MemberKey {
@@ -379,21 +380,24 @@ pub struct DesiredState {
     pub offboarded: BTreeMap<Email, String>,
 }
 
-/// A member as a provider reported it.
+/// A member as a provider reported it. Its texts are shared (`Arc<str>`): a provider
+/// answers the same twenty thousand people in a thousand lists, and each reader keeps one
+/// allocation per distinct user id and name (`providers::identity::Texts`), so a million
+/// live memberships hold a million pointers, not three million strings.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveMember {
     /// The provider's user id (PixieBrix user UUID, GitBook user id, Contentful user id).
-    pub user_id: Option<String>,
+    pub user_id: Option<Arc<str>>,
     pub email: Option<Email>,
     /// Display name, when the API gives one.
-    pub name: Option<String>,
+    pub name: Option<Arc<str>>,
     pub role: Option<Role>,
     pub data: Data,
     pub account: AccountKind,
     /// The id of the membership record itself, when removing needs it (PixieBrix
     /// organization membership id or group membership UUID, Contentful team membership id,
     /// Contentful organization membership id for team adds).
-    pub membership_id: Option<String>,
+    pub membership_id: Option<Arc<str>>,
     /// An organization membership that waits for its invitation to be accepted (Contentful
     /// `sys.status: pending`): it may join teams already, but has not joined.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -476,13 +480,13 @@ pub struct MemberRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<Email>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    pub user_id: Option<Arc<str>>,
     /// Roster handle, for display.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// Provider membership-record id (see `LiveMember::membership_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub membership_id: Option<String>,
+    pub membership_id: Option<Arc<str>>,
 }
 
 impl fmt::Display for MemberRef {

@@ -281,7 +281,7 @@ impl<'a> LiveIndex<'a> {
                 by_email.entry(e.as_str()).or_insert(i);
             }
             if let Some(u) = &m.user_id {
-                by_user.entry(u.as_str()).or_insert(i);
+                by_user.entry(&**u).or_insert(i);
             }
         }
         LiveIndex { by_email, by_user }
@@ -290,7 +290,7 @@ impl<'a> LiveIndex<'a> {
     fn find(&self, key: &MemberKey) -> Option<usize> {
         match key {
             MemberKey::Email(e) => self.by_email.get(e.as_str()).copied(),
-            MemberKey::UserId(u) => self.by_user.get(u.as_str()).copied(),
+            MemberKey::UserId(u) => self.by_user.get(&**u).copied(),
         }
     }
 }
@@ -580,9 +580,7 @@ fn check_user_ids(
     let members = live.map(|l| l.members.as_slice()).unwrap_or(&[]);
     for key in desired.members.keys() {
         let MemberKey::UserId(id) = key else { continue };
-        let found = members
-            .iter()
-            .find(|m| m.user_id.as_deref() == Some(id.as_str()));
+        let found = members.iter().find(|m| m.user_id.as_deref() == Some(&**id));
         match found.and_then(|m| m.email.as_ref()) {
             Some(email) if policy.allows(email) => {}
             Some(email) => violations.push(format!(

@@ -130,21 +130,21 @@ impl Identified for User {
 /// An organization or team membership as a member: its user (with the email the
 /// included users give), its own id, and whether it waits for an invitation to be
 /// accepted (only organization memberships carry a status).
-fn live_member(m: Membership, emails: &HashMap<&str, Email>) -> LiveMember {
+fn live_member(m: Membership, emails: &HashMap<&str, Email>, seen: &identity::Seen) -> LiveMember {
     let user = m.sys.user_id();
     LiveMember {
         email: user.and_then(|u| emails.get(u)).cloned(),
-        user_id: user.map(str::to_string),
+        user_id: seen.text_of(user),
         pending: m.sys.status.as_deref() == Some("pending"),
-        membership_id: m.sys.id,
+        membership_id: m.sys.id.map(Into::into),
         ..LiveMember::default()
     }
 }
 
-fn emails_by_id<'a>(users: &'a [User], emails: &identity::Emails) -> HashMap<&'a str, Email> {
+fn emails_by_id<'a>(users: &'a [User], seen: &identity::Seen) -> HashMap<&'a str, Email> {
     users
         .iter()
-        .filter_map(|u| Some((u.sys.id.as_deref()?, emails.parse(u.email.as_deref()?)?)))
+        .filter_map(|u| Some((u.sys.id.as_deref()?, seen.email(u.email.as_deref()?)?)))
         .collect()
 }
 
@@ -154,7 +154,7 @@ pub(crate) struct Contentful {
     client: ReadClient,
     /// What this run learnt about organization memberships, shared by every team's task.
     known: Arc<Known>,
-    emails: Arc<identity::Emails>,
+    seen: Arc<identity::Seen>,
 }
 
 /// Organization memberships resolved during one apply.
@@ -177,7 +177,7 @@ impl Contentful {
             org: settings.organization.clone(),
             client,
             known: Arc::default(),
-            emails: Arc::default(),
+            seen: Arc::default(),
         }
     }
 
@@ -187,7 +187,7 @@ impl Contentful {
             org: self.org.clone(),
             client: self.client.clone(),
             known: self.known.clone(),
-            emails: self.emails.clone(),
+            seen: self.seen.clone(),
         }
     }
 
@@ -200,7 +200,7 @@ impl Contentful {
     /// Active organization memberships by email, from pages of the memberships list with
     /// their users included.
     fn by_email(&self, items: &[Membership], users: &[User]) -> Vec<(Email, String)> {
-        let emails = emails_by_id(users, &self.emails);
+        let emails = emails_by_id(users, &self.seen);
         items
             .iter()
             .filter_map(|m| {
@@ -455,8 +455,11 @@ impl Contentful {
         let (listed, me) =
             tokio::join!(self.list::<Membership>(&path, WITH_USERS), self.who_am_i());
         let (items, users) = listed?;
-        let emails = emails_by_id(&users, &self.emails);
-        let members = items.into_iter().map(|m| live_member(m, &emails)).collect();
+        let emails = emails_by_id(&users, &self.seen);
+        let members = items
+            .into_iter()
+            .map(|m| live_member(m, &emails, &self.seen))
+            .collect();
         Ok(LiveResource::directory(
             &self.name,
             &self.org,
@@ -517,8 +520,11 @@ impl Contentful {
                 &[("include", "sys.user")],
             )
             .await?;
-        let emails = emails_by_id(&users, &self.emails);
-        Ok(items.into_iter().map(|m| live_member(m, &emails)).collect())
+        let emails = emails_by_id(&users, &self.seen);
+        Ok(items
+            .into_iter()
+            .map(|m| live_member(m, &emails, &self.seen))
+            .collect())
     }
 
     /// The organization membership id of an email: search, then match the included user's
@@ -689,7 +695,7 @@ impl Contentful {
                     .as_ref()
                     .ok_or_else(|| w.protocol("add", "Contentful adds members by email"))?;
                 // The plan's directory read gave the organization membership id.
-                let known = known.or_else(|| m.member.membership_id.clone());
+                let known = known.or_else(|| m.member.membership_id.as_deref().map(str::to_string));
                 let membership = match known {
                     Some(id) => id,
                     None => self.membership_for(email).await?.ok_or_else(|| {

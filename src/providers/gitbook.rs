@@ -96,7 +96,7 @@ pub(crate) struct Gitbook {
     name: String,
     org: String,
     client: ReadClient,
-    emails: std::sync::Arc<identity::Emails>,
+    seen: std::sync::Arc<identity::Seen>,
 }
 
 impl Gitbook {
@@ -105,7 +105,7 @@ impl Gitbook {
             name: settings.name.clone(),
             org: settings.organization.clone(),
             client,
-            emails: Default::default(),
+            seen: Default::default(),
         }
     }
 
@@ -222,7 +222,7 @@ impl Gitbook {
                 name: self.name.clone(),
                 org: self.org.clone(),
                 client: self.client.clone(),
-                emails: self.emails.clone(),
+                seen: self.seen.clone(),
             };
             tasks.spawn(async move {
                 let members = this.team_members(&team.id).await?;
@@ -260,10 +260,10 @@ impl Gitbook {
             members
                 .into_iter()
                 .map(|m| LiveMember {
-                    email: m.user.email.as_deref().and_then(|e| self.emails.parse(e)),
-                    name: m.user.display_name.clone(),
-                    membership_id: Some(m.user.id.clone()),
-                    user_id: Some(m.user.id),
+                    email: m.user.email.as_deref().and_then(|e| self.seen.email(e)),
+                    name: self.seen.text_of(m.user.display_name.as_deref()),
+                    membership_id: Some(self.seen.text(&m.user.id)),
+                    user_id: Some(self.seen.text(&m.user.id)),
                     ..LiveMember::default()
                 })
                 .collect(),
@@ -334,16 +334,18 @@ impl Gitbook {
         Ok(items
             .into_iter()
             .map(|m| LiveMember {
-                user_id: Some(m.organization.user.id.clone()),
+                user_id: Some(self.seen.text(&m.organization.user.id)),
                 email: m
                     .organization
                     .user
                     .email
                     .as_deref()
-                    .and_then(|e| self.emails.parse(e)),
-                name: m.organization.user.display_name.clone(),
+                    .and_then(|e| self.seen.email(e)),
+                name: self
+                    .seen
+                    .text_of(m.organization.user.display_name.as_deref()),
                 role: role_from(m.team.role.as_deref()),
-                membership_id: Some(m.organization.id),
+                membership_id: Some(self.seen.text(&m.organization.id)),
                 ..LiveMember::default()
             })
             .collect())
@@ -471,8 +473,9 @@ impl Gitbook {
             let who = m
                 .member
                 .user_id
-                .clone()
-                .or_else(|| m.member.email.as_ref().map(|e| e.as_str().to_string()));
+                .as_deref()
+                .or(m.member.email.as_ref().map(Email::as_str))
+                .map(str::to_string);
             let Some(who) = who else {
                 failed.push((
                     m.clone(),
@@ -485,7 +488,7 @@ impl Gitbook {
                     add.push(who.clone());
                     if let Some(r) = role.filter(|r| *r != Role::Member) {
                         let id = match (&m.member.user_id, &m.member.email) {
-                            (Some(id), _) => Ok(Some(id.clone())),
+                            (Some(id), _) => Ok(Some(id.to_string())),
                             (None, Some(email)) => self.user_id_for(email).await,
                             (None, None) => Ok(None),
                         };
@@ -518,7 +521,7 @@ impl Gitbook {
                 MemberAction::Remove => remove.push(who.clone()),
                 MemberAction::SetRole { to, .. } => match &m.member.user_id {
                     Some(id) => {
-                        roles.insert(id.clone(), json!({"role": to.as_str()}));
+                        roles.insert(id.to_string(), json!({"role": to.as_str()}));
                     }
                     None => {
                         failed.push((
@@ -559,8 +562,9 @@ impl Gitbook {
             let roles: serde_json::Map<String, Value> = roles
                 .iter()
                 .filter(|(id, _)| {
-                    sent.iter()
-                        .any(|(m, who)| who == *id || m.member.user_id.as_ref() == Some(*id))
+                    sent.iter().any(|(m, who)| {
+                        who == *id || m.member.user_id.as_deref() == Some(id.as_str())
+                    })
                 })
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();

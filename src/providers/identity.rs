@@ -21,7 +21,7 @@ pub(crate) fn missing(resources: &[LiveResource]) -> BTreeSet<String> {
         .iter()
         .flat_map(|r| &r.members)
         .filter(|m| m.email.is_none())
-        .filter_map(|m| m.user_id.clone())
+        .filter_map(|m| m.user_id.as_deref().map(str::to_string))
         .collect()
 }
 
@@ -75,24 +75,27 @@ where
 pub(crate) fn fill(resources: &mut [LiveResource], found: &HashMap<String, Email>) {
     for m in resources.iter_mut().flat_map(|r| r.members.iter_mut()) {
         if m.email.is_none()
-            && let Some(email) = m.user_id.as_ref().and_then(|id| found.get(id))
+            && let Some(email) = m.user_id.as_deref().and_then(|id| found.get(id))
         {
             m.email = Some(email.clone());
         }
     }
 }
 
-/// The addresses one provider has read, each stored once: a member list answers the same
-/// people over and over (a thousand groups of the same twenty thousand), and every
-/// `Email` parsed through here shares the first allocation of its address.
+/// The addresses, user ids and names one provider has read, each stored once: a member
+/// list answers the same people over and over (a thousand groups of the same twenty
+/// thousand), and every text shared through here reuses the first allocation of its value.
 #[derive(Debug, Default)]
-pub(crate) struct Emails(std::sync::Mutex<std::collections::HashSet<Email>>);
+pub(crate) struct Seen {
+    emails: std::sync::Mutex<std::collections::HashSet<Email>>,
+    texts: std::sync::Mutex<std::collections::HashSet<std::sync::Arc<str>>>,
+}
 
-impl Emails {
+impl Seen {
     /// `Email::parse`, returning the address already read when there is one.
-    pub fn parse(&self, raw: &str) -> Option<Email> {
+    pub fn email(&self, raw: &str) -> Option<Email> {
         let email = Email::parse(raw).ok()?;
-        let Ok(mut seen) = self.0.lock() else {
+        let Ok(mut seen) = self.emails.lock() else {
             return Some(email);
         };
         if let Some(known) = seen.get(&email) {
@@ -100,6 +103,24 @@ impl Emails {
         }
         seen.insert(email.clone());
         Some(email)
+    }
+
+    /// `text` as a shared string: the one already read when there is one.
+    pub fn text(&self, text: &str) -> std::sync::Arc<str> {
+        let Ok(mut seen) = self.texts.lock() else {
+            return text.into();
+        };
+        if let Some(known) = seen.get(text) {
+            return known.clone();
+        }
+        let shared: std::sync::Arc<str> = text.into();
+        seen.insert(shared.clone());
+        shared
+    }
+
+    /// [`Seen::text`] for a text that may be absent.
+    pub fn text_of(&self, text: Option<&str>) -> Option<std::sync::Arc<str>> {
+        text.map(|t| self.text(t))
     }
 }
 

@@ -187,7 +187,7 @@ pub(crate) struct Pixiebrix {
     name: String,
     org: String,
     client: ReadClient,
-    emails: std::sync::Arc<identity::Emails>,
+    seen: std::sync::Arc<identity::Seen>,
 }
 
 impl Pixiebrix {
@@ -196,7 +196,7 @@ impl Pixiebrix {
             name: settings.name.clone(),
             org: settings.organization.clone(),
             client,
-            emails: Default::default(),
+            seen: Default::default(),
         }
     }
 
@@ -372,7 +372,7 @@ impl Pixiebrix {
             .members
             .iter()
             .filter(|m| m.email.is_none())
-            .filter_map(|m| m.membership_id.clone())
+            .filter_map(|m| m.membership_id.as_deref().map(str::to_string))
             .collect();
         if missing.is_empty() || missing.len() > ROSTER_LOOKUPS {
             return;
@@ -396,7 +396,7 @@ impl Pixiebrix {
         }
         for m in &mut org.members {
             if m.email.is_none()
-                && let Some((email, kind)) = m.membership_id.as_ref().and_then(|id| found.get(id))
+                && let Some((email, kind)) = m.membership_id.as_deref().and_then(|id| found.get(id))
             {
                 m.email = Some(email.clone());
                 if m.account == AccountKind::Unknown {
@@ -418,7 +418,7 @@ impl Pixiebrix {
             .iter()
             .filter(|r| r.key.kind == ResourceKind::Organization)
             .flat_map(|r| &r.members)
-            .filter_map(|m| Some((m.user_id.clone()?, m.email.clone()?)))
+            .filter_map(|m| Some((m.user_id.as_deref()?.to_string(), m.email.clone()?)))
             .collect();
         identity::fill(out, &known);
         let ids = identity::missing(out);
@@ -475,7 +475,7 @@ impl Pixiebrix {
                 name: self.name.clone(),
                 org: self.org.clone(),
                 client: self.client.clone(),
-                emails: self.emails.clone(),
+                seen: self.seen.clone(),
             };
             tasks.spawn(async move {
                 let members = match kind {
@@ -512,13 +512,13 @@ impl Pixiebrix {
         let members = memberships
             .into_iter()
             .map(|m| LiveMember {
-                user_id: m.user.id.clone(),
-                email: m.user.email.as_deref().and_then(|e| self.emails.parse(e)),
-                name: m.user.name.clone(),
+                user_id: self.seen.text_of(m.user.id.as_deref()),
+                email: m.user.email.as_deref().and_then(|e| self.seen.email(e)),
+                name: self.seen.text_of(m.user.name.as_deref()),
                 role: role_from(m.role),
                 data: Data::new(),
                 account: m.user.kind(),
-                membership_id: Some(m.id.to_string()),
+                membership_id: Some(m.id.to_string().into()),
                 pending: false,
             })
             .collect();
@@ -566,10 +566,14 @@ impl Pixiebrix {
                     .clone()
                     .or_else(|| gm.user.as_ref().and_then(|u| u.email.clone()));
                 LiveMember {
-                    user_id: gm.user.as_ref().and_then(|u| u.id.clone()),
-                    email: email.as_deref().and_then(|e| self.emails.parse(e)),
-                    name: gm.user.as_ref().and_then(|u| u.name.clone()),
-                    membership_id: Some(gm.id),
+                    user_id: self
+                        .seen
+                        .text_of(gm.user.as_ref().and_then(|u| u.id.as_deref())),
+                    email: email.as_deref().and_then(|e| self.seen.email(e)),
+                    name: self
+                        .seen
+                        .text_of(gm.user.as_ref().and_then(|u| u.name.as_deref())),
+                    membership_id: Some(gm.id.into()),
                     ..LiveMember::default()
                 }
             })
@@ -587,9 +591,13 @@ impl Pixiebrix {
         Ok(items
             .into_iter()
             .map(|cm| LiveMember {
-                user_id: cm.account.as_ref().and_then(|u| u.id.clone()),
-                email: cm.email.as_deref().and_then(|e| self.emails.parse(e)),
-                name: cm.account.as_ref().and_then(|u| u.name.clone()),
+                user_id: self
+                    .seen
+                    .text_of(cm.account.as_ref().and_then(|u| u.id.as_deref())),
+                email: cm.email.as_deref().and_then(|e| self.seen.email(e)),
+                name: self
+                    .seen
+                    .text_of(cm.account.as_ref().and_then(|u| u.name.as_deref())),
                 data: cm.data,
                 ..LiveMember::default()
             })

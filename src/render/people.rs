@@ -25,9 +25,10 @@ impl PersonId {
             (None, id) => PersonId::Account {
                 provider: resource.provider.clone(),
                 user_id: id
-                    .clone()
-                    .or_else(|| member.membership_id.clone())
-                    .unwrap_or_default(),
+                    .as_deref()
+                    .or(member.membership_id.as_deref())
+                    .unwrap_or_default()
+                    .to_string(),
             },
         }
     }

@@ -10,6 +10,7 @@ mod html;
 mod json;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -276,8 +277,8 @@ struct CellDraft {
 struct RowDraft {
     handle: Option<String>,
     email: Option<String>,
-    user_id: Option<String>,
-    name: Option<String>,
+    user_id: Option<Arc<str>>,
+    name: Option<Arc<str>>,
     known: bool,
     account: AccountKind,
     cells: BTreeMap<usize, CellDraft>,
@@ -288,14 +289,14 @@ struct RowDraft {
 struct Rows {
     rows: Vec<RowDraft>,
     by_email: HashMap<String, usize>,
-    by_user: HashMap<String, usize>,
+    by_user: HashMap<Arc<str>, usize>,
 }
 
 impl Rows {
     fn find(&self, key: &MemberKey) -> Option<usize> {
         match key {
             MemberKey::Email(e) => self.by_email.get(e.as_str()).copied(),
-            MemberKey::UserId(u) => self.by_user.get(u.as_str()).copied(),
+            MemberKey::UserId(u) => self.by_user.get(&**u).copied(),
         }
     }
 
@@ -357,11 +358,7 @@ impl Rows {
             .email
             .as_ref()
             .and_then(|e| self.by_email.get(e.as_str()))
-            .or_else(|| {
-                m.user_id
-                    .as_ref()
-                    .and_then(|u| self.by_user.get(u.as_str()))
-            })
+            .or_else(|| m.user_id.as_ref().and_then(|u| self.by_user.get(&**u)))
             .copied();
         let i = match found {
             Some(i) => i,
@@ -480,7 +477,7 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
                 live_by_email.entry(e.as_str()).or_insert(j);
             }
             if let Some(u) = &m.user_id {
-                live_by_user.entry(u.as_str()).or_insert(j);
+                live_by_user.entry(&**u).or_insert(j);
             }
         }
         let mut matched = vec![false; members.len()];
@@ -495,7 +492,7 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
                 cell.declared_role = Role::managed(pk, container.kind, want.role);
                 let j = match key {
                     MemberKey::Email(e) => live_by_email.get(e.as_str()),
-                    MemberKey::UserId(u) => live_by_user.get(u.as_str()),
+                    MemberKey::UserId(u) => live_by_user.get(&**u),
                 }
                 .copied();
                 if let Some(j) = j {
@@ -630,8 +627,8 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
                 id,
                 handle: row.handle,
                 email: row.email,
-                user_id: row.user_id,
-                name: row.name,
+                user_id: row.user_id.as_deref().map(str::to_string),
+                name: row.name.as_deref().map(str::to_string),
                 known_to_config: row.known,
                 account: row.account,
                 marks: row_marks.into_iter().collect(),
