@@ -50,6 +50,17 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
     let mut expiring: Vec<super::Expiring> = Vec::new();
     // provider → people a container needs who must be invited to its organization first.
     let mut to_invite: BTreeMap<String, BTreeMap<Email, Option<String>>> = BTreeMap::new();
+    // Each provider's directory, indexed once: every add asks it who may join.
+    let directories: HashMap<&str, Directory<'_>> = input
+        .providers
+        .values()
+        .filter_map(|p| {
+            Some((
+                p.name.as_str(),
+                Directory::new(directory_of(input.live, p)?),
+            ))
+        })
+        .collect();
 
     for desired in input.desired.resources.values() {
         let settings = input.providers.get(&desired.key.provider);
@@ -86,7 +97,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
             eligibility(
                 desired,
                 settings,
-                directory_of(input.live, settings),
+                directories.get(settings.name.as_str()),
                 &mut members,
                 &mut blocked,
                 &mut waiting,
@@ -719,16 +730,36 @@ enum Standing<'a> {
     Outside,
 }
 
-fn standing<'a>(directory: &'a LiveResource, kind: ProviderKind, email: &Email) -> Standing<'a> {
-    match directory
-        .members
-        .iter()
-        .find(|m| m.email.as_ref() == Some(email))
-    {
-        Some(m) if !m.pending || kind == ProviderKind::Contentful => Standing::Member(m),
-        Some(_) => Standing::Invited,
-        None if directory.pending_invites.contains(email) => Standing::Invited,
-        None => Standing::Outside,
+/// A provider's organization directory, with its members found by email.
+struct Directory<'a> {
+    live: &'a LiveResource,
+    by_email: HashMap<&'a str, &'a LiveMember>,
+    /// Every member came with an email: only then does absence prove someone outside.
+    named: bool,
+}
+
+impl<'a> Directory<'a> {
+    fn new(live: &'a LiveResource) -> Self {
+        let mut by_email = HashMap::with_capacity(live.members.len());
+        for m in &live.members {
+            if let Some(e) = &m.email {
+                by_email.entry(e.as_str()).or_insert(m);
+            }
+        }
+        Directory {
+            named: live.members.iter().all(|m| m.email.is_some()),
+            live,
+            by_email,
+        }
+    }
+
+    fn standing(&self, kind: ProviderKind, email: &Email) -> Standing<'a> {
+        match self.by_email.get(email.as_str()) {
+            Some(m) if !m.pending || kind == ProviderKind::Contentful => Standing::Member(m),
+            Some(_) => Standing::Invited,
+            None if self.live.pending_invites.contains(email) => Standing::Invited,
+            None => Standing::Outside,
+        }
     }
 }
 
@@ -739,7 +770,7 @@ fn standing<'a>(directory: &'a LiveResource, kind: ProviderKind, email: &Email) 
 fn eligibility(
     desired: &DesiredResource,
     settings: &ProviderSettings,
-    directory: Option<&LiveResource>,
+    directory: Option<&Directory<'_>>,
     members: &mut Vec<MemberChange>,
     blocked: &mut Vec<super::Blocked>,
     waiting: &mut Vec<super::Blocked>,
@@ -752,7 +783,7 @@ fn eligibility(
     let (org, key) = (settings.kind, &desired.key);
     // A directory with members it could not name proves nobody absent: their add is sent
     // as before, and the API decides.
-    let named = directory.members.iter().all(|m| m.email.is_some());
+    let named = directory.named;
     // PixieBrix lets people of a verified domain join groups and campaigns as they are.
     let verified = |email: &Email| {
         org == ProviderKind::Pixiebrix && settings.verified_domains.contains(email.domain())
@@ -771,7 +802,7 @@ fn eligibility(
             change: m.clone(),
             reason,
         };
-        match standing(directory, org, &email) {
+        match directory.standing(org, &email) {
             Standing::Member(found) => {
                 // The add carries the ids the directory gave (GitBook user id, Contentful
                 // organization membership id), so apply need not look them up again.
