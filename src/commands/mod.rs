@@ -68,17 +68,23 @@ impl Failure {
 /// Writes to standard output: the one way teamsync prints results. A closed pipe becomes
 /// `Failure::StdoutClosed` instead of a panic.
 pub fn write_stdout(text: &str) -> Result<(), Failure> {
+    stream_stdout(|out| out.write_all(text.as_bytes()))
+}
+
+/// [`write_stdout`] for what `write` produces piece by piece (buffered), so a document of
+/// tens of megabytes is never held whole.
+pub fn stream_stdout(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), Failure> {
     use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                Failure::StdoutClosed
-            } else {
-                Failure::Stdout(e)
-            }
-        })
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    write(&mut out).and_then(|()| out.flush()).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::StdoutClosed
+        } else {
+            Failure::Stdout(e)
+        }
+    })
 }
 
 /// `n thing` or `n things`.

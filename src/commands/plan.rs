@@ -10,7 +10,8 @@ use crate::plan::Plan;
 use crate::render;
 
 use super::{
-    ColorChoice, EXIT_CHANGES, EXIT_OK, Failure, load_config, report_errors, runtime, write_stdout,
+    ColorChoice, EXIT_CHANGES, EXIT_OK, Failure, load_config, report_errors, runtime,
+    stream_stdout, write_stdout,
 };
 
 /// How to print a plan.
@@ -130,14 +131,19 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
             source,
         });
     }
-    write_stdout(&shown(
-        &plan,
-        opts.format,
-        opts.by,
-        render::MARKDOWN_BUDGET,
-        opts.color.for_stdout(),
-        opts.verbosity,
-    ))?;
+    match (opts.format, opts.by) {
+        // The plan document itself is streamed: at a million memberships it is the
+        // largest thing a plan writes.
+        (Format::Json, By::Resource) => stream_stdout(|out| render::write_json(&plan, out))?,
+        _ => write_stdout(&shown(
+            &plan,
+            opts.format,
+            opts.by,
+            render::MARKDOWN_BUDGET,
+            opts.color.for_stdout(),
+            opts.verbosity,
+        ))?,
+    }
     if let Err(e) = write_step_summary(&plan) {
         eprintln!("warning: cannot write the job summary: {e}");
     }

@@ -16,7 +16,7 @@ pub fn json(plan: &Plan) -> String {
 
 /// [`json`], written straight to `out`: a saved plan of a hundred thousand changes is tens
 /// of megabytes, which a `String` would hold (and double while growing) at the plan's peak.
-pub fn write_json(plan: &Plan, out: &mut impl std::io::Write) -> std::io::Result<()> {
+pub fn write_json<W: std::io::Write + ?Sized>(plan: &Plan, out: &mut W) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, plan)?;
     out.write_all(b"\n")
 }
