@@ -188,21 +188,12 @@ impl Gitbook {
         ))))
     }
 
-    /// The directory and the teams are read at the same time: neither needs the other.
     pub(super) async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
-        let directory = async {
-            match scope.directory {
-                true => self.directory().await.map(Some),
-                false => Ok(None),
-            }
-        };
-        let (directory, teams) = tokio::try_join!(directory, self.teams(scope))?;
-        let mut out: Vec<LiveResource> = directory.into_iter().collect();
-        let Some(teams) = teams else {
-            return Ok(out);
-        };
-        out.extend(teams);
-        self.resolve(&mut out).await;
+        let (mut out, read_teams) =
+            super::directory_beside_teams(scope, self.directory(), self.teams(scope)).await?;
+        if read_teams {
+            self.resolve(&mut out).await;
+        }
         Ok(out)
     }
 

@@ -291,6 +291,27 @@ where
     }
 }
 
+/// A team provider's read (GitBook, Contentful): its organization directory, when `scope`
+/// asks for it, beside its teams, when `scope` touches any; neither needs the other. The
+/// flag says whether teams were read, so their members without an email can be resolved.
+pub(crate) async fn directory_beside_teams(
+    scope: &ReadScope,
+    directory: impl std::future::Future<Output = Result<LiveResource, ProviderError>>,
+    teams: impl std::future::Future<Output = Result<Option<Vec<LiveResource>>, ProviderError>>,
+) -> Result<(Vec<LiveResource>, bool), ProviderError> {
+    let directory = async {
+        match scope.directory {
+            true => directory.await.map(Some),
+            false => Ok(None),
+        }
+    };
+    let (directory, teams) = tokio::try_join!(directory, teams)?;
+    let mut out: Vec<LiveResource> = directory.into_iter().collect();
+    let read_teams = teams.is_some();
+    out.extend(teams.into_iter().flatten());
+    Ok((out, read_teams))
+}
+
 /// Sends one request per member change, all at once (for what an API has no bulk
 /// endpoint for), and gathers each change with its result. The client's semaphore bounds
 /// how many are in flight.
