@@ -20,7 +20,7 @@ pub use server::{
     Stats, Variant, load_state, serve_blocking,
 };
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
@@ -61,7 +61,10 @@ pub struct Event {
 }
 
 struct Shared {
-    world: Mutex<World>,
+    /// Read-locked by every answer (which renders under it), so answers are rendered on
+    /// every worker thread at once; a write takes it alone. The lookups built lazily
+    /// under a read lock are `OnceLock`s, cleared by the write that outdates them.
+    world: RwLock<World>,
     events: Mutex<Vec<Event>>,
     rng: Mutex<StdRng>,
     max_page_size: Mutex<Option<usize>>,
@@ -91,10 +94,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// [`lock`] for the world's writers (the same reasoning about poisoning).
+fn write_lock<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 impl AppState {
     pub fn new(world: World, seed: u64) -> Self {
         AppState(Arc::new(Shared {
-            world: Mutex::new(world),
+            world: RwLock::new(world),
             events: Mutex::new(Vec::new()),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             max_page_size: Mutex::new(None),
@@ -196,7 +204,7 @@ impl AppState {
         self.0
             .version
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        *lock(&self.0.world) = world;
+        *write_lock(&self.0.world) = world;
         lock(&self.0.events).clear();
     }
 
@@ -206,12 +214,12 @@ impl AppState {
 
     /// Reads the world.
     pub fn read<R>(&self, f: impl FnOnce(&World) -> R) -> R {
-        f(&lock(&self.0.world))
+        f(&self.0.world.read().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Mutates the world. Call [`AppState::event`] for each change made.
     pub fn write<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
-        let mut world = lock(&self.0.world);
+        let mut world = write_lock(&self.0.world);
         self.0
             .version
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
