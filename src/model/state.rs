@@ -382,7 +382,7 @@ pub struct DesiredState {
 
 /// A member as a provider reported it. Its texts are shared (`Arc<str>`): a provider
 /// answers the same twenty thousand people in a thousand lists, and each reader keeps one
-/// allocation per distinct user id and name (`providers::identity::Texts`), so a million
+/// allocation per distinct user id and name (`providers::identity::Seen`), so a million
 /// live memberships hold a million pointers, not three million strings.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveMember {
