@@ -303,18 +303,9 @@ impl Contentful {
             }
             let mut tasks = tokio::task::JoinSet::new();
             for skip in (served..total).step_by(served) {
+                let url = self.page_url(path, query, skip)?;
                 let (this, path) = (self.sibling(), path.to_string());
-                let query: Vec<(String, String)> = query
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect();
-                tasks.spawn(async move {
-                    let query: Vec<(&str, &str)> = query
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), v.as_str()))
-                        .collect();
-                    (skip, this.page::<T>(&path, &query, skip).await)
-                });
+                tasks.spawn(async move { (skip, this.fetch_page::<T>(&path, url).await) });
             }
             let mut rest = Vec::with_capacity(tasks.len());
             while let Some(joined) = tasks.join_next().await {
@@ -369,6 +360,17 @@ impl Contentful {
         query: &[(&str, &str)],
         skip: usize,
     ) -> Result<Collection<T>, ProviderError> {
+        self.fetch_page(path, self.page_url(path, query, skip)?)
+            .await
+    }
+
+    /// The URL of a collection's page from item `skip`, with the list's own query.
+    fn page_url(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        skip: usize,
+    ) -> Result<url::Url, ProviderError> {
         let mut url = self.client.url(path)?;
         {
             let mut q = url.query_pairs_mut();
@@ -378,6 +380,15 @@ impl Contentful {
                 q.append_pair(k, v);
             }
         }
+        Ok(url)
+    }
+
+    /// One page, parsed where it arrives (`path` names the list in errors).
+    async fn fetch_page<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        url: url::Url,
+    ) -> Result<Collection<T>, ProviderError> {
         let resp = self.client.get(url, MEDIA).await?;
         resp.parse::<Collection<T>>().map_err(|e| {
             self.client.protocol(
@@ -396,11 +407,8 @@ impl Contentful {
         Ok(out)
     }
 
-    /// The teams `scope` wants, each with its members; `None` when it wants no team.
-    async fn teams(&self, scope: &ReadScope) -> Result<Option<Vec<LiveResource>>, ProviderError> {
-        if !scope.touches(ResourceKind::Team) {
-            return Ok(None);
-        }
+    /// The teams `scope` wants, each with its members.
+    async fn teams(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let mut out = Vec::new();
         let (teams, _) = self
             .list::<Team>(&format!("/organizations/{}/teams", self.org), &[])
@@ -436,7 +444,7 @@ impl Contentful {
                 joined.map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??,
             );
         }
-        Ok(Some(out))
+        Ok(out)
     }
 
     /// The organization's memberships, pending ones (open invitations) included: who may

@@ -197,11 +197,8 @@ impl Gitbook {
         Ok(out)
     }
 
-    /// The teams `scope` wants, each with its members; `None` when it wants no team.
-    async fn teams(&self, scope: &ReadScope) -> Result<Option<Vec<LiveResource>>, ProviderError> {
-        if !scope.touches(ResourceKind::Team) {
-            return Ok(None);
-        }
+    /// The teams `scope` wants, each with its members.
+    async fn teams(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let mut out = Vec::new();
         let teams: Vec<Team> = self.list(&format!("/orgs/{}/teams", self.org), &[]).await?;
         let mut tasks = tokio::task::JoinSet::new();
@@ -236,7 +233,7 @@ impl Gitbook {
                 joined.map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??,
             );
         }
-        Ok(Some(out))
+        Ok(out)
     }
 
     /// The organization's members: who may join its teams, and whom an offboarding removes

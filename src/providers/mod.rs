@@ -292,23 +292,30 @@ where
 }
 
 /// A team provider's read (GitBook, Contentful): its organization directory, when `scope`
-/// asks for it, beside its teams, when `scope` touches any; neither needs the other. The
-/// flag says whether teams were read, so their members without an email can be resolved.
+/// asks for it, beside its teams, when `scope` touches any; neither needs the other (a
+/// future that is not wanted is never polled, so never sends). The flag says whether
+/// teams were read, so their members without an email can be resolved.
 pub(crate) async fn directory_beside_teams(
     scope: &ReadScope,
     directory: impl std::future::Future<Output = Result<LiveResource, ProviderError>>,
-    teams: impl std::future::Future<Output = Result<Option<Vec<LiveResource>>, ProviderError>>,
+    teams: impl std::future::Future<Output = Result<Vec<LiveResource>, ProviderError>>,
 ) -> Result<(Vec<LiveResource>, bool), ProviderError> {
+    let read_teams = scope.touches(ResourceKind::Team);
     let directory = async {
         match scope.directory {
             true => directory.await.map(Some),
             false => Ok(None),
         }
     };
+    let teams = async {
+        match read_teams {
+            true => teams.await,
+            false => Ok(Vec::new()),
+        }
+    };
     let (directory, teams) = tokio::try_join!(directory, teams)?;
     let mut out: Vec<LiveResource> = directory.into_iter().collect();
-    let read_teams = teams.is_some();
-    out.extend(teams.into_iter().flatten());
+    out.extend(teams);
     Ok((out, read_teams))
 }
 
