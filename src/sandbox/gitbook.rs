@@ -423,17 +423,11 @@ fn page<T>(
     render: impl Fn(T) -> Value,
 ) -> Response {
     st.arrange(path, &mut items);
-    let limit = match q.get("limit") {
-        None => DEFAULT_LIMIT,
-        Some(raw) => match raw.parse::<usize>() {
-            Ok(n) if n <= MAX_LIMIT => n,
-            _ => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "limit must be a number between 0 and 1000",
-                );
-            }
-        },
+    let Some(limit) = super::limit_param(q, DEFAULT_LIMIT, MAX_LIMIT) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "limit must be a number between 0 and 1000",
+        );
     };
     let limit = st.page_limit(limit).0.max(1);
     let offset = match q.get("page") {

@@ -55,19 +55,13 @@ fn collection_of<T>(
     render: impl Fn(T) -> Value,
     includes: impl Fn(&[Value]) -> Option<Value>,
 ) -> Response {
-    let limit = match q.get("limit") {
-        None => DEFAULT_LIMIT,
-        Some(raw) => match raw.parse::<usize>() {
-            Ok(n) if n <= MAX_LIMIT => n,
-            _ => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "BadRequest",
-                    "The limit parameter must be a number between 0 and 100.",
-                    None,
-                );
-            }
-        },
+    let Some(limit) = crate::sandbox::limit_param(q, DEFAULT_LIMIT, MAX_LIMIT) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "The limit parameter must be a number between 0 and 100.",
+            None,
+        );
     };
     let (served, limit) = st.page_limit(limit);
     let skip = match q.get("skip").map(|s| s.parse::<usize>()) {
