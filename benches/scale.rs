@@ -540,17 +540,7 @@ fn diff_cpu() -> (usize, Duration) {
     }
     let providers: BTreeMap<String, ProviderSettings> = [(
         "pb".to_string(),
-        ProviderSettings {
-            name: "pb".into(),
-            kind: ProviderKind::Pixiebrix,
-            organization: "o".into(),
-            endpoint: Endpoint::Default,
-            token_env: None,
-            rate_limit: None,
-            invite: false,
-            invite_role: None,
-            verified_domains: Default::default(),
-        },
+        ProviderSettings::new("pb", ProviderKind::Pixiebrix, "o"),
     )]
     .into();
     let cpu = || {

@@ -34,17 +34,7 @@ fn providers() -> BTreeMap<String, ProviderSettings> {
     ]
     .into_iter()
     .map(|(name, kind)| {
-        let settings = ProviderSettings {
-            name: name.into(),
-            kind,
-            organization: "org".into(),
-            endpoint: Endpoint::Default,
-            token_env: None,
-            rate_limit: None,
-            invite: false,
-            invite_role: None,
-            verified_domains: Default::default(),
-        };
+        let settings = ProviderSettings::new(name, kind, "org");
         (name.to_string(), settings)
     })
     .collect()

@@ -21,15 +21,8 @@ fn providers() -> BTreeMap<String, ProviderSettings> {
         (
             name.to_string(),
             ProviderSettings {
-                name: name.to_string(),
-                kind,
-                organization: "org".into(),
-                endpoint: Endpoint::Default,
                 token_env: Some("T".into()),
-                rate_limit: None,
-                invite: false,
-                invite_role: None,
-                verified_domains: Default::default(),
+                ..ProviderSettings::new(name, kind, "org")
             },
         )
     })

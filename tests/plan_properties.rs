@@ -24,17 +24,7 @@ fn providers() -> BTreeMap<String, ProviderSettings> {
     ]
     .into_iter()
     .map(|(n, kind)| {
-        let s = ProviderSettings {
-            name: n.into(),
-            kind,
-            organization: "org".into(),
-            endpoint: Endpoint::Default,
-            token_env: None,
-            rate_limit: None,
-            invite: false,
-            invite_role: None,
-            verified_domains: Default::default(),
-        };
+        let s = ProviderSettings::new(n, kind, "org");
         (n.to_string(), s)
     })
     .collect()

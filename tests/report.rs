@@ -13,7 +13,7 @@ use common::*;
 use serde_json::Value;
 use teamsync::config::Loaded;
 use teamsync::model::{
-    AccountKind, Data, DesiredMember, DesiredResource, DesiredState, Email, Endpoint, LiveMember,
+    AccountKind, Data, DesiredMember, DesiredResource, DesiredState, Email, LiveMember,
     LiveResource, LiveState, MemberKey, Mode, Policy, ProviderKind, ProviderSettings, ResourceKey,
     ResourceKind, Role,
 };
@@ -254,15 +254,8 @@ fn provider(name: &str, kind: ProviderKind) -> (String, ProviderSettings) {
     (
         name.to_string(),
         ProviderSettings {
-            name: name.to_string(),
-            kind,
-            organization: format!("{name}-org"),
-            endpoint: Endpoint::Default,
             token_env: Some("TOKEN".into()),
-            rate_limit: None,
-            invite: false,
-            invite_role: None,
-            verified_domains: Default::default(),
+            ..ProviderSettings::new(name, kind, format!("{name}-org"))
         },
     )
 }

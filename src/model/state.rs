@@ -269,6 +269,29 @@ pub struct ProviderSettings {
     pub verified_domains: BTreeSet<String>,
 }
 
+impl ProviderSettings {
+    /// A provider at its defaults: the vendor's endpoint, no token variable, no rate cap,
+    /// no invitations, no verified domains (what a config states only its name, kind and
+    /// organization for; tests and benches build from it).
+    pub fn new(
+        name: impl Into<String>,
+        kind: ProviderKind,
+        organization: impl Into<String>,
+    ) -> ProviderSettings {
+        ProviderSettings {
+            name: name.into(),
+            kind,
+            organization: organization.into(),
+            endpoint: Endpoint::Default,
+            token_env: None,
+            rate_limit: None,
+            invite: false,
+            invite_role: None,
+            verified_domains: BTreeSet::new(),
+        }
+    }
+}
+
 /// A positive, finite number of requests per second.
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
 pub struct RequestsPerSecond(f64);
