@@ -10,7 +10,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::groups::check_name;
+use super::groups::{bulk_items, check_name};
 use super::paging::window;
 use super::render::{Source, campaign_idx, campaign_json, cms_json, eligible};
 use super::{
@@ -127,14 +127,10 @@ type MemberInput = (String, serde_json::Map<String, Value>);
 /// Validates a campaign-members body against an org: `(email, data)` of each item, or the
 /// per-item DRF list error.
 fn resolve_campaign_items(org: &Org, body: &Value) -> Result<Vec<MemberInput>, Response> {
-    let items: Vec<Value> = match body {
-        Value::Array(a) => a.clone(),
-        Value::Object(_) => vec![body.clone()],
-        _ => {
-            return Err(bad(
-                json!({"non_field_errors": ["Expected a list of items."]}),
-            ));
-        }
+    let Some(items) = bulk_items(body) else {
+        return Err(bad(
+            json!({"non_field_errors": ["Expected a list of items."]}),
+        ));
     };
     let mut errors = Vec::new();
     let mut out = Vec::new();

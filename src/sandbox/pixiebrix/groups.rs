@@ -147,17 +147,23 @@ pub(super) async fn members(c: Caller<Both>, Path(id): Path<String>, Query(q): Q
     c.respond(out)
 }
 
+/// The items of a bulk body: a list, or one object as a list of one (`None` otherwise;
+/// each route words its own DRF error).
+pub(super) fn bulk_items(body: &Value) -> Option<Vec<Value>> {
+    match body {
+        Value::Array(a) => Some(a.clone()),
+        Value::Object(_) => Some(vec![body.clone()]),
+        _ => None,
+    }
+}
+
 /// Validates a group-membership body against an org: the resolved emails, or the
 /// per-item DRF list error.
 fn resolve_group_items(org: &Org, body: &Value) -> Result<Vec<String>, Response> {
-    let items: Vec<Value> = match body {
-        Value::Array(a) => a.clone(),
-        Value::Object(_) => vec![body.clone()],
-        _ => {
-            return Err(bad(
-                json!({"non_field_errors": ["Expected a list of items but got type \"str\"."]}),
-            ));
-        }
+    let Some(items) = bulk_items(body) else {
+        return Err(bad(
+            json!({"non_field_errors": ["Expected a list of items but got type \"str\"."]}),
+        ));
     };
     let mut errors = Vec::new();
     let mut emails = Vec::new();
