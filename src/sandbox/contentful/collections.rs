@@ -55,7 +55,7 @@ fn collection_of<T>(
     render: impl Fn(T) -> Value,
     includes: impl Fn(&[Value]) -> Option<Value>,
 ) -> Response {
-    let Some(limit) = crate::sandbox::limit_param(q, DEFAULT_LIMIT, MAX_LIMIT) else {
+    let Some(limit) = super::super::limit_param(q, DEFAULT_LIMIT, MAX_LIMIT) else {
         return error(
             StatusCode::BAD_REQUEST,
             "BadRequest",
