@@ -5,12 +5,14 @@
 //! every view. And pruning spends the removal budget like any other removal, whatever the
 //! numbers.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use proptest::prelude::*;
-use serde_json::json;
 use teamsync::model::*;
 use teamsync::plan::{DiffInput, Plan, diff};
+
+mod plan_support;
+use plan_support::{campaign_data, email, providers};
 use teamsync::render;
 
 const PEOPLE: usize = 8;
@@ -20,24 +22,6 @@ fn cases(default: u32) -> u32 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn email(i: usize) -> Email {
-    Email::parse(&format!("p{i}@acme.com")).expect("a valid email")
-}
-
-fn providers() -> BTreeMap<String, ProviderSettings> {
-    [
-        ("pb", ProviderKind::Pixiebrix),
-        ("docs", ProviderKind::Gitbook),
-        ("cms", ProviderKind::Contentful),
-    ]
-    .into_iter()
-    .map(|(name, kind)| {
-        let settings = ProviderSettings::new(name, kind, "org");
-        (name.to_string(), settings)
-    })
-    .collect()
 }
 
 /// Containers a generated world may hold: (provider, kind, declared name, live name). A
@@ -163,18 +147,7 @@ fn data(slot: usize, n: u8) -> Data {
     if SLOTS[slot].1 != ResourceKind::Campaign {
         return Data::new();
     }
-    match n {
-        0 => Data::new(),
-        1 => [("Location".to_string(), json!("NYC"))]
-            .into_iter()
-            .collect(),
-        _ => [
-            ("Location".to_string(), json!("Boston")),
-            ("Unit".to_string(), json!(3)),
-        ]
-        .into_iter()
-        .collect(),
-    }
+    campaign_data(n)
 }
 
 fn live_member(slot: usize, i: usize, p: &Person) -> LiveMember {

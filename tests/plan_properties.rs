@@ -3,32 +3,16 @@
 //! declared member is never removed, additive mode never removes, kept account kinds
 //! never leave. (End-to-end convergence through the sandbox is tested separately.)
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use proptest::prelude::*;
-use serde_json::json;
 use teamsync::model::*;
 use teamsync::plan::{DiffInput, Plan, diff};
 
+mod plan_support;
+use plan_support::{campaign_data, email, providers};
+
 const PEOPLE: usize = 10;
-
-fn email(i: usize) -> Email {
-    Email::parse(&format!("p{i}@acme.com")).unwrap()
-}
-
-fn providers() -> BTreeMap<String, ProviderSettings> {
-    [
-        ("pb", ProviderKind::Pixiebrix),
-        ("docs", ProviderKind::Gitbook),
-        ("cms", ProviderKind::Contentful),
-    ]
-    .into_iter()
-    .map(|(n, kind)| {
-        let s = ProviderSettings::new(n, kind, "org");
-        (n.to_string(), s)
-    })
-    .collect()
-}
 
 /// The resources a generated config may declare: (provider, kind, name).
 const SLOTS: [(&str, ResourceKind, &str); 5] = [
@@ -118,18 +102,7 @@ fn pick_data(slot: usize, n: u8) -> Data {
     if SLOTS[slot].1 != ResourceKind::Campaign {
         return Data::new();
     }
-    match n {
-        0 => Data::new(),
-        1 => [("Location".to_string(), json!("NYC"))]
-            .into_iter()
-            .collect(),
-        _ => [
-            ("Location".to_string(), json!("Boston")),
-            ("Unit".to_string(), json!(3)),
-        ]
-        .into_iter()
-        .collect(),
-    }
+    campaign_data(n)
 }
 
 fn build(specs: &[SlotSpec]) -> (DesiredState, LiveState) {
