@@ -125,17 +125,22 @@ fn world(s: &Sizes) -> Value {
     })
 }
 
+/// The `people:` block of every generated config: the whole 20,000-person roster.
+fn roster(s: &Sizes) -> String {
+    let mut people = String::from("people:\n");
+    for i in 0..s.users {
+        people.push_str(&format!("  p{i}: {{email: {}}}\n", email(i)));
+    }
+    people
+}
+
 /// A config of Contentful teams only, equal to the world (a plan with no changes).
 fn write_cms_config(dir: &Path, base: &str, s: &Sizes) {
     let root = format!(
         "version: 1\nproviders:\n  cms: {{kind: contentful, organization: c1, endpoint: \"{base}\", token_env: BENCH_TOKEN}}\ninclude: [people.yaml, resources.yaml]\n"
     );
     std::fs::write(dir.join("teamsync.yaml"), root).unwrap();
-    let mut people = String::from("people:\n");
-    for i in 0..s.users {
-        people.push_str(&format!("  p{i}: {{email: {}}}\n", email(i)));
-    }
-    std::fs::write(dir.join("people.yaml"), people).unwrap();
+    std::fs::write(dir.join("people.yaml"), roster(s)).unwrap();
     let mut r = String::from("teams:\n");
     for t in 0..s.teams {
         let members: Vec<String> = members_of(t, s.team_size, s.users, 4)
@@ -210,10 +215,7 @@ fn write_config(dir: &Path, base: &str, s: &Sizes, drift: bool) {
         "version: 1\nproviders:\n  pb: {{kind: pixiebrix, organization: {ORG}, endpoint: \"{base}\", token_env: BENCH_TOKEN}}\n  docs: {{kind: gitbook, organization: acme, endpoint: \"{base}/v1\", token_env: BENCH_TOKEN}}\n  cms: {{kind: contentful, organization: c1, endpoint: \"{base}\", token_env: BENCH_TOKEN}}\ninclude: [people.yaml, resources.yaml]\n"
     );
     std::fs::write(dir.join("teamsync.yaml"), root).unwrap();
-    let mut people = String::from("people:\n");
-    for i in 0..s.users {
-        people.push_str(&format!("  p{i}: {{email: {}}}\n", email(i)));
-    }
+    let mut people = roster(s);
     people.push_str("organization:\n  provider: pb\n  roster: additive\n");
     std::fs::write(dir.join("people.yaml"), people).unwrap();
     let list = |m: &[usize]| {
@@ -819,11 +821,7 @@ fn write_large_config(dir: &Path, base: &str, s: &Sizes, drift: bool) {
         "version: 1\nproviders:\n  pb: {{kind: pixiebrix, organization: {ORG}, endpoint: \"{base}\", token_env: BENCH_TOKEN}}\ninclude: [people.yaml, \"groups/*.yaml\"]\n"
     );
     std::fs::write(dir.join("teamsync.yaml"), root).unwrap();
-    let mut people = String::from("people:\n");
-    for i in 0..s.users {
-        people.push_str(&format!("  p{i}: {{email: {}}}\n", email(i)));
-    }
-    std::fs::write(dir.join("people.yaml"), people).unwrap();
+    std::fs::write(dir.join("people.yaml"), roster(s)).unwrap();
     let groups_dir = dir.join("groups");
     let _ = std::fs::remove_dir_all(&groups_dir);
     std::fs::create_dir_all(&groups_dir).unwrap();
