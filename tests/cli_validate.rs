@@ -1,5 +1,7 @@
 //! `teamsync validate` and `teamsync schema` through the binary: exit codes and output.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 
@@ -20,17 +22,16 @@ fn validate_passes_on_the_bundled_example() {
 
 #[test]
 fn validate_shows_every_problem_with_source_line_caret_and_hint_and_exits_1() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("teamsync.yaml"),
-        "version: 1\nproviders:\n  pb: {kind: pixiebrix, organization: 0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11, token_env: T}\ninclude: [g.yaml]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("g.yaml"),
-        "people:\n  al: {email: al@x.com}\ngroups:\n  - name: G\n    members: [al, bo]\n",
-    )
-    .unwrap();
+    let dir = common::Repo::new(&[
+        (
+            "teamsync.yaml",
+            "version: 1\nproviders:\n  pb: {kind: pixiebrix, organization: 0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11, token_env: T}\ninclude: [g.yaml]\n",
+        ),
+        (
+            "g.yaml",
+            "people:\n  al: {email: al@x.com}\ngroups:\n  - name: G\n    members: [al, bo]\n",
+        ),
+    ]);
     let out = teamsync()
         .args(["validate", "--config"])
         .arg(dir.path())
@@ -53,12 +54,10 @@ fn schema_prints_the_committed_schema() {
 
 #[test]
 fn inside_github_actions_validate_prints_one_annotation_per_problem() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("teamsync.yaml"),
+    let dir = common::Repo::new(&[(
+        "teamsync.yaml",
         "version: 1\nproviders:\n  pb: {kind: pixiebrix, organization: 0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11, token_env: T}\ngroups:\n  - name: G\n    membres: []\n  - name: H\n    members: [nobody@x.com, ghost]\n",
-    )
-    .unwrap();
+    )]);
     let out = teamsync()
         .current_dir(dir.path())
         .arg("validate")
@@ -108,17 +107,16 @@ fn quiet_validate_says_nothing_when_the_config_is_valid() {
 
 #[test]
 fn lifecycle_keys_are_checked_with_their_location_and_fix() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("teamsync.yaml"),
-        "version: 1\nproviders:\n  docs: {kind: gitbook, organization: acme, token_env: T, invite_role: manager, verified_domains: [acme.com]}\ninclude: [t.yaml]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("t.yaml"),
-        "people:\n  al: {email: al@acme.com, until: 2026-02-30}\nteams:\n  - name: T\n    description: Writers\n    members: [{person: al, until: soon}]\n",
-    )
-    .unwrap();
+    let dir = common::Repo::new(&[
+        (
+            "teamsync.yaml",
+            "version: 1\nproviders:\n  docs: {kind: gitbook, organization: acme, token_env: T, invite_role: manager, verified_domains: [acme.com]}\ninclude: [t.yaml]\n",
+        ),
+        (
+            "t.yaml",
+            "people:\n  al: {email: al@acme.com, until: 2026-02-30}\nteams:\n  - name: T\n    description: Writers\n    members: [{person: al, until: soon}]\n",
+        ),
+    ]);
     let out = teamsync()
         .args(["validate", "--config"])
         .arg(dir.path())
