@@ -12,9 +12,10 @@ use serde_json::{Value, json};
 
 use super::groups::{bulk_items, check_name};
 use super::paging::window;
-use super::render::{Source, campaign_idx, campaign_json, cms_json, eligible};
+use super::render::{Source, campaign_idx, campaign_json, cms_json, eligible, to_body};
 use super::{
-    Answer, Both, Caller, Campaign, CampaignMember, Org, bad, not_found, org_idx, parse_json,
+    Answer, Both, Caller, Campaign, CampaignMember, Org, bad, json_body, not_found, org_idx,
+    parse_json,
 };
 
 type Q = Query<HashMap<String, String>>;
@@ -114,7 +115,7 @@ pub(super) async fn members(
             let o = &w.pixiebrix.organizations[oi];
             let members = c.st.arranged(c.uri.path(), &o.campaigns[ci].members);
             window(max, &q, &c.version, members.len()).map(|win| {
-                let body = cms_json(Source::Read(w, oi), &members[win.start..win.end]);
+                let body = to_body(&cms_json(Source::Read(w, oi), &members[win.start..win.end]));
                 (win, body)
             })
         })
@@ -247,7 +248,7 @@ async fn members_write(
                 }
             }
             let o = &w.pixiebrix.organizations[oi];
-            Some((cms_json(Source::Write(o), &result), changes))
+            Some((to_body(&cms_json(Source::Write(o), &result)), changes))
         })
         .ok_or_else(not_found)?;
     for (action, e) in changes {
@@ -258,7 +259,7 @@ async fn members_write(
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(result)).into_response())
+    Ok(json_body(status, result))
 }
 
 pub(super) async fn members_add(

@@ -11,9 +11,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::paging::window;
-use super::render::{Source, eligible, gms_json, group_detail_json, group_idx, group_json};
+use super::render::{
+    Source, eligible, gms_json, group_detail_json, group_idx, group_json, to_body,
+};
 use super::{
-    Answer, Both, Caller, Group, GroupMember, Org, V1, bad, not_found, org_idx, parse_json,
+    Answer, Both, Caller, Group, GroupMember, Org, V1, bad, json_body, not_found, org_idx,
+    parse_json,
 };
 
 type Q = Query<HashMap<String, String>>;
@@ -139,7 +142,7 @@ pub(super) async fn members(c: Caller<Both>, Path(id): Path<String>, Query(q): Q
             let o = &w.pixiebrix.organizations[oi];
             let members = c.st.arranged(c.uri.path(), &o.groups[gi].members);
             window(max, &q, &c.version, members.len()).map(|win| {
-                let body = gms_json(Source::Read(w, oi), &members[win.start..win.end]);
+                let body = to_body(&gms_json(Source::Read(w, oi), &members[win.start..win.end]));
                 (win, body)
             })
         })
@@ -244,7 +247,11 @@ async fn members_write(c: Caller<Both>, id: String, body: Bytes, replace: bool) 
                 }
             }
             let o = &w.pixiebrix.organizations[oi];
-            Some((gms_json(Source::Write(o), &result), added, removed))
+            Some((
+                to_body(&gms_json(Source::Write(o), &result)),
+                added,
+                removed,
+            ))
         })
         .ok_or_else(not_found)?;
     for e in &added {
@@ -258,7 +265,7 @@ async fn members_write(c: Caller<Both>, id: String, body: Bytes, replace: bool) 
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(result)).into_response())
+    Ok(json_body(status, result))
 }
 
 pub(super) async fn members_add(c: Caller<Both>, Path(id): Path<String>, body: Bytes) -> Answer {

@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
+use axum::body::Bytes;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::Value;
 
 use super::super::AppState;
@@ -80,7 +81,7 @@ impl<V> Caller<V> {
         self.st.arrange(self.uri.path(), &mut items);
         match window(page_cap(&self.st), q, &self.version, items.len()) {
             Ok(w) => {
-                let body = items[w.start..w.end].to_vec();
+                let body = super::render::to_body(&items[w.start..w.end]);
                 self.page_response(&w, body)
             }
             Err(r) => r,
@@ -89,7 +90,7 @@ impl<V> Caller<V> {
 
     /// Answers a list whose page was rendered inside a read of the world: `None` when the
     /// parent does not exist, an error for a bad page.
-    pub(super) fn respond(&self, out: Option<Result<(Window, Vec<Value>), Response>>) -> Answer {
+    pub(super) fn respond(&self, out: Option<Result<(Window, Bytes), Response>>) -> Answer {
         let (w, body) = out.ok_or_else(not_found)??;
         Ok(self.page_response(&w, body))
     }
@@ -101,9 +102,9 @@ impl<V> Caller<V> {
 
     /// The response for one window of a list: the body, and at version 2.0 `X-Total-Count`
     /// and the `Link` header.
-    fn page_response(&self, w: &Window, body: Vec<Value>) -> Response {
+    fn page_response(&self, w: &Window, body: Bytes) -> Response {
         let (host, uri) = (&self.host, &self.uri);
-        let mut resp = axum::Json(body).into_response();
+        let mut resp = super::json_body(StatusCode::OK, body);
         if !w.paged {
             return resp;
         }

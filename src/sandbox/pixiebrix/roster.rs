@@ -12,7 +12,9 @@ use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use super::paging::window;
-use super::render::{Caseless, Folded, Source, membership_json, memberships_json, users_by_id};
+use super::render::{
+    Caseless, Folded, Source, membership_json, memberships_json, to_body, users_by_id,
+};
 use super::{Answer, Both, Caller, Membership, V1, V11, bad, not_found, org_idx, parse_json};
 
 type Q = Query<HashMap<String, String>>;
@@ -87,7 +89,11 @@ pub(super) async fn memberships(c: Caller<Both>, Path(org): Path<String>, Query(
             .collect();
         c.st.arrange(c.uri.path(), &mut picked);
         Some(window(max, &q, &c.version, picked.len()).map(|win| {
-            let body = memberships_json(Source::Read(w, oi), &picked[win.start..win.end], &users);
+            let body = to_body(&memberships_json(
+                Source::Read(w, oi),
+                &picked[win.start..win.end],
+                &users,
+            ));
             (win, body)
         }))
     });
