@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::json;
 
-use super::collections::{AttrFilter, includes_for, membership_json, user_json};
+use super::collections::{
+    AttrFilter, includes_for, membership_json, membership_out, user_json, user_out,
+};
 use super::{Answer, Caller, InOrg, Membership, Org, User, error, not_found};
 
 /// The organization's memberships: `query` (email, names, user id), the `sys.status`,
@@ -45,7 +47,7 @@ pub(super) async fn list(org: InOrg) -> Answer {
             .collect();
         Ok(org.collection_of(
             items,
-            |m| membership_json(&org.org, m),
+            |m| membership_out(&org.org, m),
             |page| includes_for(o, q, page),
         ))
     })
@@ -144,7 +146,7 @@ pub(super) async fn users(org: InOrg) -> Answer {
                 })
             })
             .collect();
-        Ok(org.collection_of(items, user_json, |_| None))
+        Ok(org.collection_of(items, user_out, |_| None))
     })
 }
 

@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::collections::{
-    AttrFilter, includes_for, team_json, team_membership_json, users_of_all, users_of_indexed,
+    AttrFilter, includes_for, team_json, team_membership_json, team_membership_out, users_of_all,
+    users_of_indexed,
 };
 use super::{
     Answer, InOrg, Org, Team, TeamMembership, body_json, body_object, error, not_found, validation,
@@ -136,12 +137,11 @@ pub(super) async fn members(org: InOrg, Path((_, id)): Path<(String, String)>) -
     org.read(|o| {
         let t = team(o, &id)?;
         let users = users_of_indexed(o, t.members.iter().map(|tm| tm.membership.as_str()));
-        let items = t
-            .members
-            .iter()
-            .map(|tm| team_membership_json(&users, &org.org, t, tm))
-            .collect();
-        Ok(org.collection(items, |page| includes_for(o, &org.q, page)))
+        Ok(org.collection_of(
+            t.members.iter().collect(),
+            |tm| team_membership_out(&users, &org.org, t, tm),
+            |page| includes_for(o, &org.q, page),
+        ))
     })
 }
 
@@ -155,9 +155,12 @@ pub(super) async fn org_members(org: InOrg) -> Answer {
             .iter()
             .flat_map(|t| t.members.iter().map(move |tm| (t, tm)))
             .filter(|(_, tm)| filter.keeps(&tm.membership))
-            .map(|(t, tm)| team_membership_json(&users, &org.org, t, tm))
             .collect();
-        Ok(org.collection(items, |page| includes_for(o, &org.q, page)))
+        Ok(org.collection_of(
+            items,
+            |(t, tm)| team_membership_out(&users, &org.org, t, tm),
+            |page| includes_for(o, &org.q, page),
+        ))
     })
 }
 

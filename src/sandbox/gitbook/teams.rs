@@ -126,14 +126,30 @@ pub(super) async fn members(
                 Some((i, o.members.get(i)?, tm.role.as_str()))
             })
             .collect();
-        Ok(org.page(&q, found, |(i, m, role)| {
-            json!({
-                "organization": member_json(&org.host, o.teams_of(i), m),
-                "team": {"role": role},
-                "permissions": {"view": true},
-            })
+        Ok(org.page(&q, found, |(i, m, role)| TeamMemberOut {
+            organization: member_json(&org.host, o.teams_of(i), m),
+            team: RoleOut { role },
+            permissions: ViewOut { view: true },
         }))
     })
+}
+
+/// A team member: the organization member, with its role in the team.
+#[derive(serde::Serialize)]
+struct TeamMemberOut<'a> {
+    organization: super::MemberOut<'a>,
+    team: RoleOut<'a>,
+    permissions: ViewOut,
+}
+
+#[derive(serde::Serialize)]
+struct RoleOut<'a> {
+    role: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct ViewOut {
+    view: bool,
 }
 
 fn string_list(body: &Value, key: &str) -> Result<Vec<String>, Response> {
