@@ -6,7 +6,7 @@
 //! and most of an hour. A member that stays unresolved keeps `email: None`; the diff never
 //! removes, replaces away or re-roles it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 
 use super::ProviderError;
@@ -85,23 +85,44 @@ pub(crate) fn fill(resources: &mut [LiveResource], found: &HashMap<String, Email
 /// The addresses, user ids and names one provider has read, each stored once: a member
 /// list answers the same people over and over (a thousand groups of the same twenty
 /// thousand), and every text shared through here reuses the first allocation of its value.
+///
+/// Hashed with foldhash (randomly seeded per process) rather than SipHash, which was a
+/// tenth of a large plan's CPU here; the keys are what an API answered, so they are
+/// bounded by the answers' size limits.
 #[derive(Debug, Default)]
 pub(crate) struct Seen {
-    emails: std::sync::Mutex<std::collections::HashSet<Email>>,
-    texts: std::sync::Mutex<std::collections::HashSet<std::sync::Arc<str>>>,
+    emails: std::sync::Mutex<Emails>,
+    texts: std::sync::Mutex<HashSet<std::sync::Arc<str>, foldhash::fast::RandomState>>,
+}
+
+#[derive(Debug, Default)]
+struct Emails {
+    /// By the text an answer gave: an address read again is not parsed again.
+    by_text: HashMap<Box<str>, Email, foldhash::fast::RandomState>,
+    /// By address: texts that spell one address differently share it.
+    unique: HashSet<Email, foldhash::fast::RandomState>,
 }
 
 impl Seen {
     /// `Email::parse`, returning the address already read when there is one.
     pub fn email(&self, raw: &str) -> Option<Email> {
+        if let Ok(seen) = self.emails.lock()
+            && let Some(known) = seen.by_text.get(raw)
+        {
+            return Some(known.clone());
+        }
         let email = Email::parse(raw).ok()?;
         let Ok(mut seen) = self.emails.lock() else {
             return Some(email);
         };
-        if let Some(known) = seen.get(&email) {
-            return Some(known.clone());
-        }
-        seen.insert(email.clone());
+        let email = match seen.unique.get(&email) {
+            Some(known) => known.clone(),
+            None => {
+                seen.unique.insert(email.clone());
+                email
+            }
+        };
+        seen.by_text.insert(raw.into(), email.clone());
         Some(email)
     }
 
@@ -142,5 +163,31 @@ pub(crate) async fn who_am_i(
         Ok(Some(id)) => WhoAmI::User(id),
         Ok(None) => WhoAmI::Unknown(format!("GET {path} answered without an id")),
         Err(e) => WhoAmI::Unknown(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One address is one `Email` however an answer spells it, and a text read again is
+    /// the allocation read first.
+    #[test]
+    fn seen_shares_each_address_and_text_once() {
+        let seen = Seen::default();
+        let first = seen.email("Amy@Acme.com").expect("an address");
+        let again = seen.email("Amy@Acme.com").expect("an address");
+        let other_spelling = seen.email("amy@acme.COM").expect("an address");
+        assert_eq!(first.as_str(), "amy@acme.com");
+        for e in [&again, &other_spelling] {
+            assert_eq!(e, &first);
+            assert!(std::ptr::eq(e.as_str(), first.as_str()));
+        }
+        assert_eq!(seen.email("not an address"), None);
+        assert_eq!(seen.email("not an address"), None);
+        let a = seen.text("u-1");
+        let b = seen.text("u-1");
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        assert_ne!(seen.text("u-2"), a);
     }
 }
