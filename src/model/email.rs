@@ -351,6 +351,14 @@ pub fn looks_like_ascii(ch: char) -> Option<char> {
     Some(a)
 }
 
+/// An address is found by its text in sets of addresses: it hashes and compares as its
+/// (normalized) text does, since the derived `Hash` and `Eq` are those of the one field.
+impl std::borrow::Borrow<str> for Email {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

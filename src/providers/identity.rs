@@ -97,17 +97,19 @@ pub(crate) struct Seen {
 
 #[derive(Debug, Default)]
 struct Emails {
-    /// By the text an answer gave: an address read again is not parsed again.
-    by_text: HashMap<Box<str>, Email, foldhash::fast::RandomState>,
-    /// By address: texts that spell one address differently share it.
+    /// By address: texts that spell one address differently share it. An answer's text
+    /// that is already the address's normal form (most are) is found here directly.
     unique: HashSet<Email, foldhash::fast::RandomState>,
+    /// By the text an answer gave, for texts not in normal form (`Amy@Acme.com`): an
+    /// address read again is not parsed again.
+    by_text: HashMap<Box<str>, Email, foldhash::fast::RandomState>,
 }
 
 impl Seen {
     /// `Email::parse`, returning the address already read when there is one.
     pub fn email(&self, raw: &str) -> Option<Email> {
         if let Ok(seen) = self.emails.lock()
-            && let Some(known) = seen.by_text.get(raw)
+            && let Some(known) = seen.unique.get(raw).or_else(|| seen.by_text.get(raw))
         {
             return Some(known.clone());
         }
@@ -122,7 +124,9 @@ impl Seen {
                 email
             }
         };
-        seen.by_text.insert(raw.into(), email.clone());
+        if email.as_str() != raw {
+            seen.by_text.insert(raw.into(), email.clone());
+        }
         Some(email)
     }
 
