@@ -756,20 +756,6 @@ async fn apply_knobs(State(core): State<Shared>, req: Request, next: Next) -> Re
     resp
 }
 
-/// Waits `d`, to within a fraction of a millisecond. tokio's timer counts whole
-/// milliseconds and rounds a deadline up (its wheel, then the poller's timeout), so
-/// `tokio::time::sleep(20 ms)` answered a request after about 22.5 ms (measured one request
-/// at a time against the same requests at no latency), and every latency the sandbox
-/// promised was 10 % longer. A thread of the blocking pool sleeps with the system's timer.
-async fn precise_sleep(d: Duration) {
-    if tokio::task::spawn_blocking(move || std::thread::sleep(d))
-        .await
-        .is_err()
-    {
-        tokio::time::sleep(d).await;
-    }
-}
-
 async fn knobbed(core: &Core, mut req: Request, next: Next, template: &str) -> Response {
     let Some(api) = which(req.uri().path()) else {
         return next.run(req).await;
@@ -804,7 +790,7 @@ async fn knobbed(core: &Core, mut req: Request, next: Next, template: &str) -> R
         delay += lock(&core.rng).random_range(0..=k.jitter_ms);
     }
     if delay > 0 {
-        precise_sleep(Duration::from_millis(delay)).await;
+        tokio::time::sleep(Duration::from_millis(delay)).await;
     }
 
     // Rate limit per (api, token) in a fixed window of the API's own length.
