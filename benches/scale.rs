@@ -178,31 +178,46 @@ fn far_run(rt: &tokio::runtime::Runtime, s: &Sizes) -> f64 {
         ))
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    write_config(dir.path(), &handle.base_url(), s, false);
-    let par = PARALLELISM.to_string();
+    let (_, wall, _) = clean_plan(&handle, dir.path(), s, "plan at 100 ms", FAR_LATENCY_MS);
+    wall
+}
+
+/// The plan with no changes against `handle`: writes the config, runs it and prints its
+/// row. Returns (requests / minimum, wall / floor of the busiest API) and the run.
+fn clean_plan(
+    handle: &teamsync::sandbox::SandboxHandle,
+    dir: &Path,
+    s: &Sizes,
+    name: &str,
+    latency_ms: u64,
+) -> (f64, f64, Run) {
+    write_config(dir, &handle.base_url(), s, false);
     let before = handle.stats();
-    let clean = run(
-        dir.path(),
-        &[
-            "plan",
-            "--format",
-            "json",
-            "--detailed-exitcode",
-            "--parallelism",
-            &par,
-        ],
-    );
+    let par = PARALLELISM.to_string();
+    let clean = run(dir, &plan_args(&par));
     let c = counted(&before, &handle.stats());
-    let (_, wall) = report(Row {
-        name: "plan at 100 ms",
-        latency_ms: FAR_LATENCY_MS,
+    let (requests, wall) = report(Row {
+        name,
+        latency_ms,
         requests: c.total,
         minimum: min_plan_reads(s),
         depth: 2,
         run: &clean,
         counted: &c,
     });
-    wall
+    (requests, wall, clean)
+}
+
+/// A plan's arguments: JSON, the exit code that tells changes apart, `--parallelism`.
+fn plan_args(parallelism: &str) -> [&str; 6] {
+    [
+        "plan",
+        "--format",
+        "json",
+        "--detailed-exitcode",
+        "--parallelism",
+        parallelism,
+    ]
 }
 
 /// Contentful's documented limit, enforced by the sandbox per second with its headers.
@@ -768,28 +783,9 @@ struct Round {
 /// Plan with no changes, plan with 5% drift (saved), apply of that plan, plan again.
 fn round(handle: &teamsync::sandbox::SandboxHandle, dir: &Path, s: &Sizes) -> Round {
     let par = PARALLELISM.to_string();
-    let plan_args = [
-        "plan",
-        "--format",
-        "json",
-        "--detailed-exitcode",
-        "--parallelism",
-        &par,
-    ];
-
-    write_config(dir, &handle.base_url(), s, false);
-    let before = handle.stats();
-    let clean = run(dir, &plan_args);
-    let c = counted(&before, &handle.stats());
-    let (clean_requests, clean_wall) = report(Row {
-        name: "plan, no changes",
-        latency_ms: LATENCY_MS,
-        requests: c.total,
-        minimum: min_plan_reads(s),
-        depth: 2,
-        run: &clean,
-        counted: &c,
-    });
+    let plan_args = plan_args(&par);
+    let (clean_requests, clean_wall, clean) =
+        clean_plan(handle, dir, s, "plan, no changes", LATENCY_MS);
 
     write_config(dir, &handle.base_url(), s, true);
     let plan_file = dir.join("plan.json");
@@ -944,14 +940,7 @@ fn memberships_run(rt: &tokio::runtime::Runtime, n: usize) {
         s.groups.div_ceil(GROUPS_PER_FILE) + 2
     );
     let par = PARALLELISM.to_string();
-    let plan_args = [
-        "plan",
-        "--format",
-        "json",
-        "--detailed-exitcode",
-        "--parallelism",
-        &par,
-    ];
+    let plan_args = plan_args(&par);
     let line = |what: &str, r: &Run| {
         println!(
             "  {what:<24} wall {:>6.2}s   CPU {:>5.2}s   peak RSS {:>6.1} MB   exit {}",
