@@ -341,16 +341,6 @@ pub(super) trait Links {
     fn membership(&self) -> Option<&str>;
 }
 
-impl Links for Value {
-    fn user(&self) -> Option<&str> {
-        self.pointer("/sys/user/sys/id").and_then(Value::as_str)
-    }
-    fn membership(&self) -> Option<&str> {
-        self.pointer("/sys/organizationMembership/sys/id")
-            .and_then(Value::as_str)
-    }
-}
-
 impl Links for MembershipOut<'_> {
     fn user(&self) -> Option<&str> {
         Some(self.sys.user.sys.id)
