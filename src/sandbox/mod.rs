@@ -391,8 +391,6 @@ impl HashIndex<usize> {
     }
 }
 
-/// Whether `e` looks like an email address: `local@domain.tld`, no whitespace, at most 254
-/// characters (the one check every emulated API applies to an address it is given).
 /// The `limit` a list request asks for: `default` when absent, `None` when it is not a
 /// number of at most `max` (each API answers that with its own 400).
 pub(crate) fn limit_param(
@@ -406,6 +404,8 @@ pub(crate) fn limit_param(
     }
 }
 
+/// Whether `e` looks like an email address: `local@domain.tld`, no whitespace, at most 254
+/// characters (the one check every emulated API applies to an address it is given).
 pub(crate) fn valid_email(e: &str) -> bool {
     let Some((local, domain)) = e.split_once('@') else {
         return false;

@@ -469,13 +469,13 @@ fn authenticate(st: &AppState, h: &HeaderMap) -> Result<(), Response> {
     }
 }
 
-/// The body as JSON, or DRF's 400.
 /// A response whose JSON body is already rendered.
 fn json_body(status: StatusCode, body: Bytes) -> Response {
     let json = HeaderValue::from_static("application/json");
     (status, [(axum::http::header::CONTENT_TYPE, json)], body).into_response()
 }
 
+/// The body as JSON, or DRF's 400.
 fn parse_json(body: &Bytes) -> Result<Value, Response> {
     serde_json::from_slice(body)
         .map_err(|e| bad(json!({ "detail": format!("JSON parse error - {e}") })))
