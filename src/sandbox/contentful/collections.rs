@@ -15,13 +15,10 @@ use super::{
 };
 
 impl InOrg {
-    /// One page of `items` in the collection wrapper, as this request asks for it.
-    pub(super) fn collection<'i, R: Serialize + 'i>(
-        &self,
-        items: Vec<R>,
-        includes: impl Fn(&[R]) -> Option<IncludesOut<'i>>,
-    ) -> Response {
-        collection_of(&self.st, &self.path, &self.q, items, |v| v, includes)
+    /// One page of `items` in the collection wrapper, as this request asks for it (a
+    /// list that links to nothing, so with no `includes`).
+    pub(super) fn collection<R: Serialize>(&self, items: Vec<R>) -> Response {
+        collection_of(&self.st, &self.path, &self.q, items, |v| v, |_| None)
     }
 
     /// [`collection_of`] as this request asks for it.
@@ -146,7 +143,7 @@ pub(super) fn wants_include(q: &HashMap<String, String>, what: &str) -> bool {
 
 /// A link: `{"sys": {"type": "Link", "linkType": …, "id": …}}`.
 #[derive(Serialize)]
-pub(super) struct LinkOut<'a> {
+struct LinkOut<'a> {
     sys: LinkSys<'a>,
 }
 
@@ -159,7 +156,7 @@ struct LinkSys<'a> {
     id: &'a str,
 }
 
-pub(super) fn link_out<'a>(link_type: &'static str, id: &'a str) -> LinkOut<'a> {
+fn link_out<'a>(link_type: &'static str, id: &'a str) -> LinkOut<'a> {
     LinkOut {
         sys: LinkSys {
             kind: "Link",
@@ -169,7 +166,8 @@ pub(super) fn link_out<'a>(link_type: &'static str, id: &'a str) -> LinkOut<'a> 
     }
 }
 
-const STAMP: &str = "2024-01-01T00:00:00Z";
+/// When every emulated object was created and last updated.
+pub(super) const STAMP: &str = "2024-01-01T00:00:00Z";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -254,7 +252,7 @@ pub(super) fn team_json(org: &str, t: &Team) -> Value {
         "name": t.name, "description": t.description,
         "sys": {"type": "Team", "id": t.id, "version": t.version, "memberCount": t.members.len(),
                 "organization": link("Organization", org),
-                "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:00:00Z"},
+                "createdAt": STAMP, "updatedAt": STAMP},
     })
 }
 
@@ -399,7 +397,7 @@ pub(super) fn includes_for<'a, R: Links>(
 
 /// The entries of `all` with the given ids, once each and in the organization's order (as
 /// a scan of `all` would give them).
-pub(super) fn linked<'a, 'i, T>(
+fn linked<'a, 'i, T>(
     ids: impl Iterator<Item = &'i str>,
     all: &'a [T],
     position: impl Fn(&str) -> Option<usize>,

@@ -20,7 +20,10 @@ const ORG_ROLES: &[&str] = &["owner", "admin", "developer", "member"];
 const ALPHA_FEATURE: &str = "pending-org-membership";
 
 fn invitation_json(inv: &Invitation, url: &str) -> Value {
-    let at = inv.created_at.as_deref().unwrap_or("2024-01-01T00:00:00Z");
+    let at = inv
+        .created_at
+        .as_deref()
+        .unwrap_or(super::collections::STAMP);
     let mut sys = json!({
         "type": "Invitation", "id": inv.id, "status": "open",
         "organizationMembership": link("OrganizationMembership", &inv.membership),

@@ -36,7 +36,7 @@ fn team_mut<'a>(o: &'a mut Org, id: &str) -> Result<&'a mut Team, Response> {
 pub(super) async fn list(org: InOrg) -> Answer {
     org.read(|o| {
         let items = o.teams.iter().map(|t| team_json(&org.org, t)).collect();
-        Ok(org.collection(items, |_| None))
+        Ok(org.collection(items))
     })
 }
 
