@@ -247,12 +247,16 @@ impl Gitbook {
             &self.org,
             members
                 .into_iter()
-                .map(|m| LiveMember {
-                    email: m.user.email.as_deref().and_then(|e| self.seen.email(e)),
-                    name: self.seen.text_of(m.user.display_name.as_deref()),
-                    membership_id: Some(self.seen.text(&m.user.id)),
-                    user_id: Some(self.seen.text(&m.user.id)),
-                    ..LiveMember::default()
+                .map(|m| {
+                    // GitBook knows an organization member by its user id.
+                    let id = self.seen.text(&m.user.id);
+                    LiveMember {
+                        email: m.user.email.as_deref().and_then(|e| self.seen.email(e)),
+                        name: self.seen.text_of(m.user.display_name.as_deref()),
+                        membership_id: Some(id.clone()),
+                        user_id: Some(id),
+                        ..LiveMember::default()
+                    }
                 })
                 .collect(),
             me,
