@@ -164,22 +164,35 @@ const FAR_LATENCY_MS: u64 = 100;
 /// emulator's on the same cores) is about fixed, so this shows how much of the main
 /// rounds' ratio those fixed costs are. Returns wall / floor of the busiest API.
 fn far_run(rt: &tokio::runtime::Runtime, s: &Sizes) -> f64 {
-    let knobs = Knobs {
-        latency_ms: FAR_LATENCY_MS,
-        rate_limit: 10_000,
-        rate_window_secs: 60,
-        ..Knobs::default()
-    };
-    let handle = rt
-        .block_on(Sandbox::start(
-            serde_json::from_value(world(s)).unwrap(),
-            knobs,
-            None,
-        ))
-        .unwrap();
+    let handle = start(rt, world(s), not_binding(FAR_LATENCY_MS));
     let dir = tempfile::tempdir().unwrap();
     let (_, wall, _) = clean_plan(&handle, dir.path(), s, "plan at 100 ms", FAR_LATENCY_MS);
     wall
+}
+
+/// The sandbox's knobs for runs whose rate limit never binds: `latency_ms` a request and
+/// 10,000 requests a minute per token per API.
+fn not_binding(latency_ms: u64) -> Knobs {
+    Knobs {
+        latency_ms,
+        rate_limit: 10_000,
+        rate_window_secs: 60,
+        ..Knobs::default()
+    }
+}
+
+/// Starts an emulator of `world` (the bench's JSON) with `knobs`.
+fn start(
+    rt: &tokio::runtime::Runtime,
+    world: Value,
+    knobs: Knobs,
+) -> teamsync::sandbox::SandboxHandle {
+    rt.block_on(Sandbox::start(
+        serde_json::from_value(world).unwrap(),
+        knobs,
+        None,
+    ))
+    .unwrap()
 }
 
 /// The plan with no changes against `handle`: writes the config, runs it and prints its
@@ -243,13 +256,7 @@ fn limited_run(rt: &tokio::runtime::Runtime) -> (f64, f64) {
         rate_limits: [("contentful".to_string(), (CONTENTFUL_RPS, 1))].into(),
         ..Knobs::default()
     };
-    let handle = rt
-        .block_on(Sandbox::start(
-            serde_json::from_value(world(&s)).unwrap(),
-            knobs,
-            None,
-        ))
-        .unwrap();
+    let handle = start(rt, world(&s), knobs);
     let dir = tempfile::tempdir().unwrap();
     write_cms_config(dir.path(), &handle.base_url(), &s);
     let par = PARALLELISM.to_string();
@@ -648,12 +655,7 @@ fn main() {
         memberships_run(&rt, n);
         return;
     }
-    let knobs = Knobs {
-        latency_ms: LATENCY_MS,
-        rate_limit: 10_000,
-        rate_window_secs: 60,
-        ..Knobs::default()
-    };
+    let knobs = not_binding(LATENCY_MS);
     let dir = tempfile::tempdir().unwrap();
     let world = world(&s);
     if std::env::var_os("TEAMSYNC_BENCH_KEEP").is_some() {
@@ -664,13 +666,7 @@ fn main() {
         );
         std::fs::write(dir.path().join("world.json"), world.to_string()).unwrap();
     }
-    let handle = rt
-        .block_on(Sandbox::start(
-            serde_json::from_value(world).unwrap(),
-            knobs,
-            None,
-        ))
-        .unwrap();
+    let handle = start(&rt, world, knobs);
     println!(
         "teamsync scale benchmark: {} users; PixieBrix {} groups x {} and {} campaigns x {} (with data); GitBook and Contentful {} teams x {} each",
         s.users, s.groups, s.group_size, s.campaigns, s.campaign_size, s.teams, s.team_size
@@ -924,13 +920,7 @@ fn memberships_run(rt: &tokio::runtime::Runtime, n: usize) {
     if std::env::var_os("TEAMSYNC_BENCH_KEEP").is_some() {
         std::fs::write(dir.path().join("world.json"), world.to_string()).unwrap();
     }
-    let handle = rt
-        .block_on(Sandbox::start(
-            serde_json::from_value(world).unwrap(),
-            knobs,
-            None,
-        ))
-        .unwrap();
+    let handle = start(rt, world, knobs);
     let memberships = s.groups * s.group_size;
     println!(
         "large plan: {} people, {} PixieBrix groups x {} = {memberships} memberships, in {} files",
