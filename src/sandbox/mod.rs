@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod contentful;
+mod delay;
 pub mod gitbook;
 pub mod pixiebrix;
 mod server;

@@ -245,6 +245,8 @@ struct Core {
     stats: Mutex<Stats>,
     in_flight: AtomicUsize,
     slots: Option<Semaphore>,
+    /// Serves the latency knob precisely; only started when there is latency to serve.
+    delays: Option<super::delay::Delays>,
     rng: Mutex<StdRng>,
     /// Per (API, token): the window's start, requests counted in it, and its number.
     windows: Mutex<HashMap<(String, String), Window>>,
@@ -344,6 +346,9 @@ impl Sandbox {
             app: app.clone(),
             seed: world,
             slots: knobs.max_concurrency.map(|n| Semaphore::new(n.max(1))),
+            delays: (knobs.latency_ms > 0 || knobs.jitter_ms > 0)
+                .then(super::delay::Delays::start)
+                .flatten(),
             rng: Mutex::new(StdRng::seed_from_u64(knobs.seed ^ 0x5eed_fa17)),
             knobs,
             persist,
@@ -790,7 +795,11 @@ async fn knobbed(core: &Core, mut req: Request, next: Next, template: &str) -> R
         delay += lock(&core.rng).random_range(0..=k.jitter_ms);
     }
     if delay > 0 {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
+        let delay = Duration::from_millis(delay);
+        match &core.delays {
+            Some(line) => line.sleep(delay).await,
+            None => tokio::time::sleep(delay).await,
+        }
     }
 
     // Rate limit per (api, token) in a fixed window of the API's own length.
