@@ -707,3 +707,88 @@ async fn shuffled_lists_hold_the_same_items_in_another_order() {
         vec!["ada@acme.test", "bot@acme.test", "u1@acme.test"]
     );
 }
+
+/// The groups a campaign member is listed with and the campaigns a group member is listed
+/// with follow every write, in the write's own answer and in the reads after it: a write
+/// to a group drops only what it outdates (the group lookups), so this checks that what
+/// it keeps is still true and what it drops is found again.
+#[tokio::test]
+async fn embedded_groups_and_campaigns_follow_every_write() {
+    let h = start(0, Knobs::default()).await;
+    let group = format!("/api/groups/{GROUP}/memberships/");
+    let campaign = format!("/api/organizations/{ORG}/campaigns/{CAMPAIGN}/members/");
+    let send = |m: M, path: &str, items: Value| {
+        let r = req(&h, m, path, V2).json(&items);
+        async move { body(r.send().await.expect("send")).await }
+    };
+    let get = |path: &str| {
+        let r = req(&h, M::GET, path, V2);
+        async move { body(r.send().await.expect("send")).await.1 }
+    };
+    let by_email = |list: &Value, email: &str| {
+        list.as_array()
+            .and_then(|l| l.iter().find(|m| m["email"] == email).cloned())
+            .unwrap_or(Value::Null)
+    };
+    let campaign_ids = |m: &Value| -> Vec<Value> {
+        m["campaigns"]
+            .as_array()
+            .map(|cs| cs.iter().map(|c| c["id"].clone()).collect())
+            .unwrap_or_default()
+    };
+
+    // Reads build every lookup; Ada is in the group, nobody in the campaign.
+    assert_eq!(get(&campaign).await, json!([]));
+    assert_eq!(
+        campaign_ids(&by_email(&get(&group).await, "ada@acme.test")),
+        [] as [Value; 0]
+    );
+
+    // A campaign write's answer finds Ada's user and group.
+    let (s, v) = send(
+        M::POST,
+        &campaign,
+        json!([{"email": "ada@acme.test", "data": {}}]),
+    )
+    .await;
+    assert_eq!(s, 201);
+    assert_eq!(v[0]["groups"], json!([GROUP]));
+    assert_eq!(v[0]["account"]["email"], "ada@acme.test");
+    // The group lists see the campaign write (its lookups were dropped and rebuilt).
+    assert_eq!(
+        campaign_ids(&by_email(&get(&group).await, "ada@acme.test")),
+        [json!(CAMPAIGN)]
+    );
+
+    // Both lists read again (now that each has a member to embed), so every lookup is
+    // built when the next write comes.
+    assert_eq!(
+        by_email(&get(&campaign).await, "ada@acme.test")["groups"],
+        json!([GROUP])
+    );
+
+    // A group write (Bot in, Ada out): its answer finds Bot's user and (no) campaigns.
+    let (s, v) = send(M::PUT, &group, json!([{"email": "bot@acme.test"}])).await;
+    assert_eq!(s, 200);
+    assert_eq!(v[0]["user"]["email"], "bot@acme.test");
+    assert_eq!(campaign_ids(&v[0]), [] as [Value; 0]);
+    // The campaign list sees the group write: Ada is in no group any more.
+    assert_eq!(
+        by_email(&get(&campaign).await, "ada@acme.test")["groups"],
+        json!([])
+    );
+
+    // A campaign write straight after a group write: its answer finds Bot's new group.
+    let (s, v) = send(
+        M::POST,
+        &campaign,
+        json!([{"email": "bot@acme.test", "data": {}}]),
+    )
+    .await;
+    assert_eq!(s, 201);
+    assert_eq!(v[0]["groups"], json!([GROUP]));
+    assert_eq!(
+        campaign_ids(&by_email(&get(&group).await, "bot@acme.test")),
+        [json!(CAMPAIGN)]
+    );
+}

@@ -450,9 +450,9 @@ impl InOrg {
         self.st.read(|w| f(org_of(w, &self.org)?))
     }
 
-    /// Changes the organization (see [`AppState::write`]).
+    /// Changes the organization (see [`AppState::write_contentful`]).
     fn write<R>(&self, f: impl FnOnce(&mut Org) -> Result<R, Response>) -> Result<R, Response> {
-        self.st.write(|w| f(org_mut(w, &self.org)?))
+        self.st.write_contentful(|c| f(org_mut(c, &self.org)?))
     }
 
     /// Records one change in the event log.
@@ -468,9 +468,8 @@ fn org_of<'a>(w: &'a super::World, org: &str) -> Result<&'a Org, Response> {
         .ok_or_else(|| not_found("Organization", org))
 }
 
-fn org_mut<'a>(w: &'a mut super::World, org: &str) -> Result<&'a mut Org, Response> {
-    w.contentful
-        .organizations
+fn org_mut<'a>(c: &'a mut World, org: &str) -> Result<&'a mut Org, Response> {
+    c.organizations
         .get_mut(org)
         .ok_or_else(|| not_found("Organization", org))
 }

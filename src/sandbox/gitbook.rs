@@ -367,11 +367,10 @@ impl InOrg {
         self.st.read(|w| f(org_of(w, &self.org)?))
     }
 
-    /// Changes the organization (see [`AppState::write`]).
+    /// Changes the organization (see [`AppState::write_gitbook`]).
     fn write<R>(&self, f: impl FnOnce(&mut Org) -> Result<R, Response>) -> Result<R, Response> {
-        self.st.write(|w| {
-            let o = w
-                .gitbook
+        self.st.write_gitbook(|g| {
+            let o = g
                 .organizations
                 .get_mut(&self.org)
                 .ok_or_else(|| not_found("Organization"))?;

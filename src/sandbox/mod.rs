@@ -46,7 +46,7 @@ impl World {
     /// Drops the per-API lookups built for reads, which must never outlive the state they
     /// were built from.
     fn invalidate(&mut self) {
-        self.pixiebrix.invalidate();
+        self.pixiebrix.invalidate(pixiebrix::Changes::Anything);
         self.gitbook.invalidate();
         self.contentful.invalidate();
     }
@@ -220,14 +220,43 @@ impl AppState {
 
     /// Mutates the world. Call [`AppState::event`] for each change made.
     pub fn write<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        self.write_dropping(World::invalidate, f)
+    }
+
+    /// Mutates the GitBook world only: the other APIs' lookups stay built.
+    pub(crate) fn write_gitbook<R>(&self, f: impl FnOnce(&mut gitbook::World) -> R) -> R {
+        self.write_dropping(|w| w.gitbook.invalidate(), |w| f(&mut w.gitbook))
+    }
+
+    /// Mutates the Contentful world only: the other APIs' lookups stay built.
+    pub(crate) fn write_contentful<R>(&self, f: impl FnOnce(&mut contentful::World) -> R) -> R {
+        self.write_dropping(|w| w.contentful.invalidate(), |w| f(&mut w.contentful))
+    }
+
+    /// Mutates the PixieBrix world only, and of it only what `changes` says: the lookups
+    /// built from the rest stay, so the answer (and the next read) need not scan or
+    /// rebuild them. A bulk add to a group is most of an apply's writes, and its answer
+    /// embeds each member's user and campaigns.
+    /// `f` is given the whole world for the lookups its answer shares with reads (which
+    /// take the whole world), but must change only `w.pixiebrix`.
+    pub(crate) fn write_pixiebrix<R>(
+        &self,
+        changes: pixiebrix::Changes,
+        f: impl FnOnce(&mut World) -> R,
+    ) -> R {
+        self.write_dropping(|w| w.pixiebrix.invalidate(changes), f)
+    }
+
+    /// Derived lookups must never outlive the state they were built from: `drop` clears
+    /// those `f` may outdate, before and after it.
+    fn write_dropping<R>(&self, drop: impl Fn(&mut World), f: impl FnOnce(&mut World) -> R) -> R {
         let mut world = write_lock(&self.0.world);
         self.0
             .version
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        // Derived lookups must never outlive the state they were built from.
-        world.invalidate();
+        drop(&mut world);
         let out = f(&mut world);
-        world.invalidate();
+        drop(&mut world);
         out
     }
 
@@ -340,6 +369,11 @@ impl<T> std::fmt::Debug for Lookups<T> {
 impl<T> Lookups<T> {
     pub(crate) fn get_or_init(&self, build: impl FnOnce() -> T) -> &T {
         self.0.get_or_init(build)
+    }
+
+    /// The lookup, if a read built it since the last write that dropped it.
+    pub(crate) fn get(&self) -> Option<&T> {
+        self.0.get()
     }
 
     pub(crate) fn clear(&mut self) {

@@ -74,52 +74,94 @@ pub struct World {
     /// service account of the first organization.
     #[serde(default)]
     pub me: Option<String>,
-    /// Lookups by email, one per organization, built on first need and dropped by every
-    /// write ([`World::invalidate`]): a 20,000-person organization answers a page of group
-    /// members from the index instead of scanning every user and campaign per request.
+    /// Lookups by email, one per organization and part, built on first need by a read
+    /// and dropped by the writes that outdate them ([`World::invalidate`]): a 20,000-person
+    /// organization answers a page of group members from them instead of scanning every
+    /// user and campaign per request.
     #[serde(skip)]
-    index: super::Lookups<Vec<OrgIndex>>,
+    index: Index,
 }
 
-/// Where each email appears in one organization, by position in its vectors.
-#[derive(Debug, Default)]
-struct OrgIndex {
-    users: super::HashIndex<usize>,
+/// Where each email appears, per organization (by position in its vectors), in three
+/// parts that are built and dropped apart: a write to one group drops only the group
+/// part, so the users and campaigns its answer embeds are still found without a scan.
+#[derive(Clone, Debug, Default)]
+struct Index {
+    users: super::Lookups<Vec<super::HashIndex<usize>>>,
     /// (group, member) positions.
-    groups: super::HashIndex<(usize, usize)>,
+    groups: super::Lookups<Vec<super::HashIndex<(usize, usize)>>>,
     /// (campaign, member) positions.
-    campaigns: super::HashIndex<(usize, usize)>,
+    campaigns: super::Lookups<Vec<super::HashIndex<(usize, usize)>>>,
 }
 
 fn email_hash(email: &str) -> u64 {
     super::fold(email, true)
 }
 
-impl OrgIndex {
-    fn build(org: &Org) -> Self {
-        OrgIndex {
-            users: super::HashIndex::build(
+/// One part of the index for one organization: built when `build` (a read), else only
+/// when a read already built it and no write has dropped it since (a write's answer
+/// never builds, it scans what is missing).
+fn part<'a, P>(
+    lookups: &'a super::Lookups<Vec<P>>,
+    orgs: &[Org],
+    oi: usize,
+    build: bool,
+    of: impl Fn(&Org) -> P,
+) -> Option<&'a P> {
+    if build {
+        lookups.get_or_init(|| orgs.iter().map(of).collect())
+    } else {
+        lookups.get()?
+    }
+    .get(oi)
+}
+
+/// What a PixieBrix write changes, for [`AppState::write_pixiebrix`]: which lookups it
+/// drops.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Changes {
+    Anything,
+    /// The members of groups, nothing else.
+    GroupMembers,
+    /// The members of campaigns, nothing else.
+    CampaignMembers,
+}
+
+impl World {
+    /// Drops the lookups that `changes` outdates.
+    pub(crate) fn invalidate(&mut self, changes: Changes) {
+        match changes {
+            Changes::Anything => self.index = Index::default(),
+            Changes::GroupMembers => self.index.groups.clear(),
+            Changes::CampaignMembers => self.index.campaigns.clear(),
+        }
+    }
+
+    fn users_index(&self, oi: usize, build: bool) -> Option<&super::HashIndex<usize>> {
+        part(&self.index.users, &self.organizations, oi, build, |org| {
+            super::HashIndex::build(
                 org.users
                     .iter()
                     .enumerate()
                     .map(|(i, u)| (email_hash(&u.email), i)),
-            ),
-            groups: member_positions(&org.groups),
-            campaigns: member_positions(&org.campaigns),
-        }
-    }
-}
-
-impl World {
-    /// Drops the lookups; the core calls this around every write.
-    pub(crate) fn invalidate(&mut self) {
-        self.index.clear();
+            )
+        })
     }
 
-    fn index(&self, oi: usize) -> Option<&OrgIndex> {
-        self.index
-            .get_or_init(|| self.organizations.iter().map(OrgIndex::build).collect())
-            .get(oi)
+    fn groups_index(&self, oi: usize, build: bool) -> Option<&super::HashIndex<(usize, usize)>> {
+        part(&self.index.groups, &self.organizations, oi, build, |org| {
+            member_positions(&org.groups)
+        })
+    }
+
+    fn campaigns_index(&self, oi: usize, build: bool) -> Option<&super::HashIndex<(usize, usize)>> {
+        part(
+            &self.index.campaigns,
+            &self.organizations,
+            oi,
+            build,
+            |org| member_positions(&org.campaigns),
+        )
     }
 }
 

@@ -99,11 +99,11 @@ pub(super) async fn create(org: InOrg, h: HeaderMap, body: Bytes) -> Answer {
         .unwrap_or("localhost")
         .to_string();
     let now = org.st.now();
-    let json = org.st.write(|w| {
+    let json = org.st.write_contentful(|c| {
         // The caller (`sys.createdBy`) is known to the whole Contentful world, so this
         // writes it rather than through `InOrg::write`.
-        let me = w.contentful.me.clone();
-        let o = super::org_mut(w, &org.org)?;
+        let me = c.me.clone();
+        let o = super::org_mut(c, &org.org)?;
         let same = |u: &User| u.email.eq_ignore_ascii_case(&email);
         let taken = o
             .memberships

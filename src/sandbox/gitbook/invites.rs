@@ -120,10 +120,9 @@ pub(super) async fn create(org: InOrg, body: Bytes) -> Answer {
     let wanted = invitees(&body_json(&body)?)?;
     let immediate = behaviour.gitbook_invitees == GitbookInvitees::Immediate;
     let now = org.st.now();
-    let (users, events) = org.st.write(|w| {
+    let (users, events) = org.st.write_gitbook(|g| {
         // Pending invitations are kept beside the organizations, so this writes the whole
         // GitBook world rather than through `InOrg::write`.
-        let g = &mut w.gitbook;
         let o = g
             .organizations
             .get_mut(&org.org)
@@ -180,8 +179,7 @@ pub(crate) fn accept_invite(
     email: &str,
 ) -> Option<(String, String)> {
     let now = st.now();
-    let (org, id, role) = st.write(|w| {
-        let g = &mut w.gitbook;
+    let (org, id, role) = st.write_gitbook(|g| {
         let at = g.invites.iter().position(|i| {
             i.email.eq_ignore_ascii_case(email)
                 && org.is_none_or(|o| i.org == o)

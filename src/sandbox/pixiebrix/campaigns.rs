@@ -10,6 +10,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::Changes;
 use super::groups::{bulk_items, check_name};
 use super::paging::window;
 use super::render::{Source, campaign_idx, campaign_json, cms_json, eligible, to_body};
@@ -46,7 +47,7 @@ pub(super) async fn create(c: Caller<Both>, Path(org): Path<String>, body: Bytes
         members: vec![],
     };
     let v = campaign_json(&campaign);
-    c.st.write(|w| {
+    c.st.write_pixiebrix(Changes::Anything, |w| {
         let oi = org_idx(w, &org)?;
         w.pixiebrix.organizations[oi].campaigns.push(campaign);
         Some(())
@@ -79,7 +80,7 @@ pub(super) async fn update(
     let name = check_name(&body, method == Method::PUT, 256)?;
     let now = c.st.now();
     let v =
-        c.st.write(|w| {
+        c.st.write_pixiebrix(Changes::CampaignMembers, |w| {
             let (oi, ci) = campaign_idx(w, &org, &id)?;
             let camp = &mut w.pixiebrix.organizations[oi].campaigns[ci];
             if let Some(n) = &name {
@@ -94,7 +95,7 @@ pub(super) async fn update(
 }
 
 pub(super) async fn delete(c: Caller<Both>, Path((org, id)): Path<(String, String)>) -> Answer {
-    c.st.write(|w| {
+    c.st.write_pixiebrix(Changes::Anything, |w| {
         let (oi, ci) = campaign_idx(w, &org, &id)?;
         w.pixiebrix.organizations[oi].campaigns.remove(ci);
         Some(())
@@ -208,7 +209,7 @@ async fn members_write(
     let ids: Vec<String> = items.iter().map(|_| c.st.new_uuid()).collect();
     let now = c.st.now();
     let (result, changes) =
-        c.st.write(|w| {
+        c.st.write_pixiebrix(Changes::CampaignMembers, |w| {
             let (oi, ci) = campaign_idx(w, &org, &id)?;
             let camp = &mut w.pixiebrix.organizations[oi].campaigns[ci];
             let mut changes = Vec::new();
@@ -247,8 +248,7 @@ async fn members_write(
                     result.push(m);
                 }
             }
-            let o = &w.pixiebrix.organizations[oi];
-            Some((to_body(&cms_json(Source::Write(o), &result)), changes))
+            Some((to_body(&cms_json(Source::Write(w, oi), &result)), changes))
         })
         .ok_or_else(not_found)?;
     for (action, e) in changes {

@@ -10,6 +10,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::Changes;
 use super::paging::window;
 use super::render::{
     Source, eligible, gms_json, group_detail_json, group_idx, group_json, to_body,
@@ -65,7 +66,7 @@ pub(super) async fn create(c: Caller<Both>, Path(org): Path<String>, body: Bytes
     let id = c.st.new_uuid();
     let now = c.st.now();
     let v =
-        c.st.write(|w| {
+        c.st.write_pixiebrix(Changes::Anything, |w| {
             let oi = org_idx(w, &org)?;
             let o = &mut w.pixiebrix.organizations[oi];
             if o.groups.iter().any(|g| g.name.eq_ignore_ascii_case(&name)) {
@@ -104,7 +105,7 @@ pub(super) async fn update(
     let body = parse_json(&body)?;
     let name = check_name(&body, method == Method::PUT, 256)?;
     let v =
-        c.st.write(|w| {
+        c.st.write_pixiebrix(Changes::GroupMembers, |w| {
             let (oi, gi) = group_idx(w, &id)?;
             let o = &mut w.pixiebrix.organizations[oi];
             if let Some(n) = &name {
@@ -125,7 +126,7 @@ pub(super) async fn update(
 }
 
 pub(super) async fn delete(c: Caller<V1>, Path(id): Path<String>) -> Answer {
-    c.st.write(|w| {
+    c.st.write_pixiebrix(Changes::Anything, |w| {
         let (oi, gi) = group_idx(w, &id)?;
         w.pixiebrix.organizations[oi].groups.remove(gi);
         Some(())
@@ -216,7 +217,7 @@ async fn members_write(c: Caller<Both>, id: String, body: Bytes, replace: bool) 
     let ids: Vec<String> = emails.iter().map(|_| c.st.new_uuid()).collect();
     let now = c.st.now();
     let (result, added, removed) =
-        c.st.write(|w| {
+        c.st.write_pixiebrix(Changes::GroupMembers, |w| {
             let (oi, gi) = group_idx(w, &id)?;
             let o = &mut w.pixiebrix.organizations[oi];
             let g = &mut o.groups[gi];
@@ -246,9 +247,8 @@ async fn members_write(c: Caller<Both>, id: String, body: Bytes, replace: bool) 
                     result.push(m);
                 }
             }
-            let o = &w.pixiebrix.organizations[oi];
             Some((
-                to_body(&gms_json(Source::Write(o), &result)),
+                to_body(&gms_json(Source::Write(w, oi), &result)),
                 added,
                 removed,
             ))
@@ -286,7 +286,7 @@ pub(super) async fn member_delete(
     Path((id, mid)): Path<(String, String)>,
 ) -> Answer {
     let email =
-        c.st.write(|w| {
+        c.st.write_pixiebrix(Changes::GroupMembers, |w| {
             let (oi, gi) = group_idx(w, &id)?;
             let g = &mut w.pixiebrix.organizations[oi].groups[gi];
             let i = g.members.iter().position(|m| m.id == mid)?;

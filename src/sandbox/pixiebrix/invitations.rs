@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
+use super::Changes;
 use super::render::invitation_json;
 use super::{Answer, Both, Caller, Invitation, bad, not_found, org_idx, parse_json};
 
@@ -55,7 +56,7 @@ pub(super) async fn create(c: Caller<Both>, Path(org): Path<String>, body: Bytes
         role,
     };
     let v =
-        c.st.write(|w| {
+        c.st.write_pixiebrix(Changes::Anything, |w| {
             let oi = org_idx(w, &org)?;
             let o = &mut w.pixiebrix.organizations[oi];
             o.invitations.push(inv.clone());
@@ -73,7 +74,7 @@ pub(super) async fn create(c: Caller<Both>, Path(org): Path<String>, body: Bytes
 /// unknown.
 pub(super) async fn revoke(c: Caller<Both>, Path((org, id)): Path<(String, String)>) -> Answer {
     let inv =
-        c.st.write(|w| {
+        c.st.write_pixiebrix(Changes::Anything, |w| {
             let oi = org_idx(w, &org)?;
             let o = &mut w.pixiebrix.organizations[oi];
             let at = o.invitations.iter().position(|i| i.id == id)?;

@@ -187,72 +187,82 @@ pub(super) struct Needs {
 }
 
 impl<'a> Related<'a> {
-    /// Finds the related objects from the index of a world that is not being written.
-    fn indexed(
+    /// Finds the related objects of `emails` in organization `oi`: through each part of
+    /// the index a read built (`build`: build what is missing, as reads do), else with one
+    /// pass over that part of the organization (a write's answer, which never builds:
+    /// the next write would drop it again).
+    fn find(
         w: &'a super::super::World,
         oi: usize,
         needs: Needs,
         emails: impl IntoIterator<Item = &'a str>,
+        build: bool,
     ) -> Self {
-        let org = &w.pixiebrix.organizations[oi];
+        let pb = &w.pixiebrix;
         let mut r = Related::default();
-        let Some(index) = w.pixiebrix.index(oi) else {
+        let Some(org) = pb.organizations.get(oi) else {
             return r;
         };
-        for email in emails {
-            let h = email_hash(email);
-            let k = Caseless(email);
-            if needs.users
-                && let Some(u) = index
-                    .users
-                    .get(h)
-                    .filter_map(|i| org.users.get(i))
-                    .find(|u| u.email.eq_ignore_ascii_case(email))
-            {
-                r.users.insert(k, u);
-            }
-            if needs.groups {
-                r.groups
-                    .insert(k, holding(&org.groups, index.groups.get(h), email));
-            }
-            if needs.campaigns {
-                r.campaigns
-                    .insert(k, holding(&org.campaigns, index.campaigns.get(h), email));
-            }
-        }
-        r
-    }
-
-    /// Finds the related objects in one pass over the organization: for answers rendered
-    /// inside a write, where the index is being invalidated.
-    fn scan(org: &'a Org, needs: Needs, emails: impl IntoIterator<Item = &'a str>) -> Self {
-        let wanted: std::collections::HashSet<Caseless<'a>, Folded> =
-            emails.into_iter().map(Caseless).collect();
-        let mut r = Related::default();
-        if wanted.is_empty() {
+        let emails: Vec<&'a str> = emails.into_iter().collect();
+        if emails.is_empty() {
             return r;
         }
+        let wanted: std::collections::HashSet<Caseless<'a>, Folded> =
+            emails.iter().copied().map(Caseless).collect();
         // A few emails (a write's answer) are compared directly: cheaper than hashing
         // every email of the organization.
-        let few: Option<Vec<&str>> =
-            (wanted.len() <= 8).then(|| wanted.iter().map(|c| c.0).collect());
-        let wanted_has = |k: &Caseless| match &few {
-            Some(few) => few.iter().any(|w| w.eq_ignore_ascii_case(k.0)),
-            None => wanted.contains(k),
+        let few = wanted.len() <= 8;
+        let wanted_has = |k: &Caseless| {
+            if few {
+                emails.iter().any(|w| w.eq_ignore_ascii_case(k.0))
+            } else {
+                wanted.contains(k)
+            }
         };
         if needs.users {
-            for u in &org.users {
-                let k = Caseless(&u.email);
-                if wanted_has(&k) {
-                    r.users.entry(k).or_insert(u);
+            match pb.users_index(oi, build) {
+                Some(index) => {
+                    for &email in &emails {
+                        if let Some(u) = index
+                            .get(email_hash(email))
+                            .filter_map(|i| org.users.get(i))
+                            .find(|u| u.email.eq_ignore_ascii_case(email))
+                        {
+                            r.users.insert(Caseless(email), u);
+                        }
+                    }
+                }
+                None => {
+                    for u in &org.users {
+                        let k = Caseless(&u.email);
+                        if wanted_has(&k) {
+                            r.users.entry(k).or_insert(u);
+                        }
+                    }
                 }
             }
         }
         if needs.groups {
-            scan_holders(&mut r.groups, &org.groups, wanted_has);
+            match pb.groups_index(oi, build) {
+                Some(index) => {
+                    for &email in &emails {
+                        let held = holding(&org.groups, index.get(email_hash(email)), email);
+                        r.groups.insert(Caseless(email), held);
+                    }
+                }
+                None => scan_holders(&mut r.groups, &org.groups, wanted_has),
+            }
         }
         if needs.campaigns {
-            scan_holders(&mut r.campaigns, &org.campaigns, wanted_has);
+            match pb.campaigns_index(oi, build) {
+                Some(index) => {
+                    for &email in &emails {
+                        let held = holding(&org.campaigns, index.get(email_hash(email)), email);
+                        r.campaigns.insert(Caseless(email), held);
+                    }
+                }
+                None => scan_holders(&mut r.campaigns, &org.campaigns, wanted_has),
+            }
         }
         r
     }
@@ -352,26 +362,26 @@ pub(super) fn scan_holders<'a, C: Members>(
     }
 }
 
-/// Where a rendering finds related objects: the index of a world being read, or one scan
-/// of an organization being written (whose index is about to be dropped).
+/// Where a rendering finds related objects: the world being read (building what its
+/// index lacks), or the world being written (using what the write left of the index, and
+/// scanning the rest).
 #[derive(Clone, Copy)]
 pub(super) enum Source<'a> {
     Read(&'a super::super::World, usize),
-    Write(&'a Org),
+    Write(&'a super::super::World, usize),
 }
 
 impl<'a> Source<'a> {
     fn org(self) -> &'a Org {
         match self {
-            Source::Read(w, oi) => &w.pixiebrix.organizations[oi],
-            Source::Write(org) => org,
+            Source::Read(w, oi) | Source::Write(w, oi) => &w.pixiebrix.organizations[oi],
         }
     }
 
     fn related(self, needs: Needs, emails: impl IntoIterator<Item = &'a str>) -> Related<'a> {
         match self {
-            Source::Read(w, oi) => Related::indexed(w, oi, needs, emails),
-            Source::Write(org) => Related::scan(org, needs, emails),
+            Source::Read(w, oi) => Related::find(w, oi, needs, emails, true),
+            Source::Write(w, oi) => Related::find(w, oi, needs, emails, false),
         }
     }
 }

@@ -11,6 +11,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
+use super::Changes;
 use super::paging::window;
 use super::render::{
     Caseless, Folded, Source, membership_json, memberships_json, to_body, users_by_id,
@@ -183,14 +184,17 @@ pub(super) async fn membership_update(
         },
     };
     let v =
-        c.st.write(|w| {
+        c.st.write_pixiebrix(Changes::Anything, |w| {
             let (oi, mi) = find_membership(w, id)?;
             let o = &mut w.pixiebrix.organizations[oi];
             if let Some(r) = role {
                 o.memberships[mi].role = r;
             }
-            let o = &*o;
-            Some(membership_json(Source::Write(o), &o.memberships[mi]))
+            let w = &*w;
+            Some(membership_json(
+                Source::Write(w, oi),
+                &w.pixiebrix.organizations[oi].memberships[mi],
+            ))
         })
         .ok_or_else(not_found)?;
     c.event("membership.update", json!({"id": id, "role": role}));
@@ -201,7 +205,7 @@ pub(super) async fn membership_update(
 pub(super) async fn membership_delete(c: Caller<V1>, Path(id): Path<String>) -> Answer {
     let id = membership_id(&id)?;
     let user =
-        c.st.write(|w| {
+        c.st.write_pixiebrix(Changes::Anything, |w| {
             let (oi, mi) = find_membership(w, id)?;
             let o = &mut w.pixiebrix.organizations[oi];
             let m = o.memberships.remove(mi);
