@@ -648,6 +648,10 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    if std::env::var_os("TEAMSYNC_BENCH_YAML").is_some() {
+        yaml_run(&s);
+        return;
+    }
     if let Some(n) = std::env::var("TEAMSYNC_BENCH_MEMBERSHIPS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
@@ -970,4 +974,55 @@ fn memberships_run(rt: &tokio::runtime::Runtime, n: usize) {
         println!("keeping the configuration in {}", dir.path().display());
         let _ = dir.keep();
     }
+}
+
+/// `TEAMSYNC_BENCH_YAML=1`: how much of loading the rounds' configuration is the YAML crate
+/// itself. The same files the rounds write (before drift); each figure is the median of
+/// seven runs in this process, one after another, so all three share one allocator (the
+/// bench's, not the binary's: `validate` of the binary is faster).
+fn yaml_run(s: &Sizes) {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), "http://127.0.0.1:8787", s, false);
+    let text = std::fs::read_to_string(dir.path().join("resources.yaml")).unwrap();
+    let median = |f: &mut dyn FnMut()| {
+        let mut times: Vec<Duration> = (0..7)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[times.len() / 2]
+    };
+    let events = median(&mut || {
+        for event in serde_saphyr::granit_parser::Parser::new_from_str(&text) {
+            assert!(event.is_ok());
+        }
+    });
+    let plain = median(&mut || {
+        let value: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+        assert!(value.is_object());
+    });
+    let load = median(&mut || {
+        assert!(teamsync::config::load(dir.path()).is_ok());
+    });
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "YAML: resources.yaml ({} KB), the largest of the 3 files the 20,000-person plan loads",
+        text.len() / 1024
+    );
+    println!(
+        "  parser events only (granit-parser)                 {:>7.1} ms",
+        ms(events)
+    );
+    println!(
+        "  serde-saphyr into serde_json::Value, no positions  {:>7.1} ms",
+        ms(plain)
+    );
+    println!(
+        "  teamsync's whole load of the 3 files               {:>7.1} ms = {:.2}x the plain parse of the largest",
+        ms(load),
+        ms(load) / ms(plain)
+    );
 }
