@@ -721,6 +721,8 @@ async fn embedded_groups_and_campaigns_follow_every_write() {
         let r = req(&h, m, path, V2).json(&items);
         async move { body(r.send().await.expect("send")).await }
     };
+    let join_campaign =
+        |email: &str| send(M::POST, &campaign, json!([{"email": email, "data": {}}]));
     let get = |path: &str| {
         let r = req(&h, M::GET, path, V2);
         async move { body(r.send().await.expect("send")).await.1 }
@@ -745,12 +747,7 @@ async fn embedded_groups_and_campaigns_follow_every_write() {
     );
 
     // A campaign write's answer finds Ada's user and group.
-    let (s, v) = send(
-        M::POST,
-        &campaign,
-        json!([{"email": "ada@acme.test", "data": {}}]),
-    )
-    .await;
+    let (s, v) = join_campaign("ada@acme.test").await;
     assert_eq!(s, 201);
     assert_eq!(v[0]["groups"], json!([GROUP]));
     assert_eq!(v[0]["account"]["email"], "ada@acme.test");
@@ -779,12 +776,7 @@ async fn embedded_groups_and_campaigns_follow_every_write() {
     );
 
     // A campaign write straight after a group write: its answer finds Bot's new group.
-    let (s, v) = send(
-        M::POST,
-        &campaign,
-        json!([{"email": "bot@acme.test", "data": {}}]),
-    )
-    .await;
+    let (s, v) = join_campaign("bot@acme.test").await;
     assert_eq!(s, 201);
     assert_eq!(v[0]["groups"], json!([GROUP]));
     assert_eq!(

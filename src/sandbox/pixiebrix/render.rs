@@ -243,26 +243,12 @@ impl<'a> Related<'a> {
             }
         }
         if needs.groups {
-            match pb.groups_index(oi, build) {
-                Some(index) => {
-                    for &email in &emails {
-                        let held = holding(&org.groups, index.get(email_hash(email)), email);
-                        r.groups.insert(Caseless(email), held);
-                    }
-                }
-                None => scan_holders(&mut r.groups, &org.groups, wanted_has),
-            }
+            let index = pb.groups_index(oi, build);
+            holders(&mut r.groups, &org.groups, index, &emails, wanted_has);
         }
         if needs.campaigns {
-            match pb.campaigns_index(oi, build) {
-                Some(index) => {
-                    for &email in &emails {
-                        let held = holding(&org.campaigns, index.get(email_hash(email)), email);
-                        r.campaigns.insert(Caseless(email), held);
-                    }
-                }
-                None => scan_holders(&mut r.campaigns, &org.campaigns, wanted_has),
-            }
+            let index = pb.campaigns_index(oi, build);
+            holders(&mut r.campaigns, &org.campaigns, index, &emails, wanted_has);
         }
         r
     }
@@ -340,6 +326,28 @@ pub(super) fn holding<'a, C: Members>(
         }
     }
     out
+}
+
+/// Adds to `into` the containers of `list` holding each of `emails`: through `index` when
+/// it is built, else with one pass over `list` (`wanted` accepting just those emails).
+fn holders<'a, C: Members>(
+    into: &mut CaselessMap<'a, Vec<&'a C>>,
+    list: &'a [C],
+    index: Option<&super::super::HashIndex<(usize, usize)>>,
+    emails: &[&'a str],
+    wanted: impl Fn(&Caseless) -> bool,
+) {
+    match index {
+        Some(index) => {
+            for &email in emails {
+                into.insert(
+                    Caseless(email),
+                    holding(list, index.get(email_hash(email)), email),
+                );
+            }
+        }
+        None => scan_holders(into, list, wanted),
+    }
 }
 
 /// Adds to `into`, for each email `wanted` accepts, the containers holding it, in order
