@@ -6,7 +6,8 @@
 //! from the knob too low by an eighth. A blocking sleep per request is accurate but costs a
 //! thread hand-off each time. So one thread keeps the deadlines in a heap and waits on a
 //! condition variable until the earliest (a futex timeout, accurate to tens of
-//! microseconds), then wakes the requests that are due.
+//! microseconds), then wakes the requests that are due. It keeps real time: a test that
+//! pauses tokio's clock does not pause the knob.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
