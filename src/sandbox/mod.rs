@@ -237,6 +237,7 @@ impl AppState {
     /// built from the rest stay, so the answer (and the next read) need not scan or
     /// rebuild them. A bulk add to a group is most of an apply's writes, and its answer
     /// embeds each member's user and campaigns.
+    ///
     /// `f` is given the whole world for the lookups its answer shares with reads (which
     /// take the whole world), but must change only `w.pixiebrix`.
     pub(crate) fn write_pixiebrix<R>(
