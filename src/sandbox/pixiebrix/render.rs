@@ -207,16 +207,18 @@ impl<'a> Related<'a> {
         if emails.is_empty() {
             return r;
         }
-        let wanted: std::collections::HashSet<Caseless<'a>, Folded> =
-            emails.iter().copied().map(Caseless).collect();
-        // A few emails (a write's answer) are compared directly: cheaper than hashing
-        // every email of the organization.
-        let few = wanted.len() <= 8;
+        // Only a part that must be scanned asks whether an email is wanted. A few emails
+        // (a write's answer) are compared directly: cheaper than hashing every email of
+        // the organization. More go in a set, built on the first question.
+        let wanted: std::cell::OnceCell<std::collections::HashSet<Caseless<'a>, Folded>> =
+            std::cell::OnceCell::new();
         let wanted_has = |k: &Caseless| {
-            if few {
+            if emails.len() <= 8 {
                 emails.iter().any(|w| w.eq_ignore_ascii_case(k.0))
             } else {
-                wanted.contains(k)
+                wanted
+                    .get_or_init(|| emails.iter().copied().map(Caseless).collect())
+                    .contains(k)
             }
         };
         if needs.users {
