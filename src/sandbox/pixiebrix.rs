@@ -121,10 +121,11 @@ fn part<'a, P>(
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Changes {
     Anything,
-    /// The members of groups, nothing else.
-    GroupMembers,
-    /// The members of campaigns, nothing else.
-    CampaignMembers,
+    /// What is inside existing groups (a name, the members), nothing else: not which
+    /// groups there are nor their order, which the campaign and user lookups never hold.
+    InGroups,
+    /// What is inside existing campaigns (a name, the members), nothing else.
+    InCampaigns,
 }
 
 impl World {
@@ -132,8 +133,8 @@ impl World {
     pub(crate) fn invalidate(&mut self, changes: Changes) {
         match changes {
             Changes::Anything => self.index = Index::default(),
-            Changes::GroupMembers => self.index.groups.clear(),
-            Changes::CampaignMembers => self.index.campaigns.clear(),
+            Changes::InGroups => self.index.groups.clear(),
+            Changes::InCampaigns => self.index.campaigns.clear(),
         }
     }
 

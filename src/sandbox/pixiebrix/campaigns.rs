@@ -80,7 +80,7 @@ pub(super) async fn update(
     let name = check_name(&body, method == Method::PUT, 256)?;
     let now = c.st.now();
     let v =
-        c.st.write_pixiebrix(Changes::CampaignMembers, |w| {
+        c.st.write_pixiebrix(Changes::InCampaigns, |w| {
             let (oi, ci) = campaign_idx(w, &org, &id)?;
             let camp = &mut w.pixiebrix.organizations[oi].campaigns[ci];
             if let Some(n) = &name {
@@ -209,7 +209,7 @@ async fn members_write(
     let ids: Vec<String> = items.iter().map(|_| c.st.new_uuid()).collect();
     let now = c.st.now();
     let (result, changes) =
-        c.st.write_pixiebrix(Changes::CampaignMembers, |w| {
+        c.st.write_pixiebrix(Changes::InCampaigns, |w| {
             let (oi, ci) = campaign_idx(w, &org, &id)?;
             let camp = &mut w.pixiebrix.organizations[oi].campaigns[ci];
             let mut changes = Vec::new();

@@ -105,7 +105,7 @@ pub(super) async fn update(
     let body = parse_json(&body)?;
     let name = check_name(&body, method == Method::PUT, 256)?;
     let v =
-        c.st.write_pixiebrix(Changes::GroupMembers, |w| {
+        c.st.write_pixiebrix(Changes::InGroups, |w| {
             let (oi, gi) = group_idx(w, &id)?;
             let o = &mut w.pixiebrix.organizations[oi];
             if let Some(n) = &name {
@@ -217,7 +217,7 @@ async fn members_write(c: Caller<Both>, id: String, body: Bytes, replace: bool) 
     let ids: Vec<String> = emails.iter().map(|_| c.st.new_uuid()).collect();
     let now = c.st.now();
     let (result, added, removed) =
-        c.st.write_pixiebrix(Changes::GroupMembers, |w| {
+        c.st.write_pixiebrix(Changes::InGroups, |w| {
             let (oi, gi) = group_idx(w, &id)?;
             let o = &mut w.pixiebrix.organizations[oi];
             let g = &mut o.groups[gi];
@@ -286,7 +286,7 @@ pub(super) async fn member_delete(
     Path((id, mid)): Path<(String, String)>,
 ) -> Answer {
     let email =
-        c.st.write_pixiebrix(Changes::GroupMembers, |w| {
+        c.st.write_pixiebrix(Changes::InGroups, |w| {
             let (oi, gi) = group_idx(w, &id)?;
             let g = &mut w.pixiebrix.organizations[oi].groups[gi];
             let i = g.members.iter().position(|m| m.id == mid)?;
