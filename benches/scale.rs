@@ -643,15 +643,15 @@ fn diff_cpu() -> (usize, Duration) {
 
 fn main() {
     let s = sizes();
+    if std::env::var_os("TEAMSYNC_BENCH_YAML").is_some() {
+        yaml_run(&s);
+        return;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    if std::env::var_os("TEAMSYNC_BENCH_YAML").is_some() {
-        yaml_run(&s);
-        return;
-    }
     if let Some(n) = std::env::var("TEAMSYNC_BENCH_MEMBERSHIPS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
