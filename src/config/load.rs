@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::schema;
 use super::types::File;
-use super::yaml::{self, Parsed};
+use super::yaml::{self, Parsed, Spans};
 use crate::diag::{Diagnostic, Location, Position};
 
 const MIB: u64 = 1024 * 1024;
@@ -108,11 +108,12 @@ pub fn root_path(path: &Path) -> Result<PathBuf, Box<Diagnostic>> {
     ))
 }
 
-/// Reads, size-checks (against `max_bytes`), decodes and parses one file, then checks it
-/// against the schema. A file that parses but breaks the schema is salvaged: the entries
-/// that still fit the types are kept (see `SourceFile::salvaged`).
-pub fn read_file(path: &Path, is_root: bool, max_bytes: u64) -> Read {
-    match read_checked(path, is_root, max_bytes) {
+/// Reads, size-checks (against `max_bytes`), decodes and parses one file (recording
+/// positions or not, `spans`), then checks it against the schema. A file that parses but
+/// breaks the schema is salvaged: the entries that still fit the types are kept (see
+/// `SourceFile::salvaged`).
+pub fn read_file(path: &Path, is_root: bool, max_bytes: u64, spans: Spans) -> Read {
+    match read_checked(path, is_root, max_bytes, spans) {
         Ok(file) => Read {
             file: Some(file),
             errors: Vec::new(),
@@ -206,7 +207,12 @@ fn too_large(path: &Path, size: u64, max_bytes: u64, is_root: bool) -> Diagnosti
     }
 }
 
-fn read_checked(path: &Path, is_root: bool, max_bytes: u64) -> Result<SourceFile, Rejected> {
+fn read_checked(
+    path: &Path,
+    is_root: bool,
+    max_bytes: u64,
+    spans: Spans,
+) -> Result<SourceFile, Rejected> {
     let meta = std::fs::metadata(path).map_err(|e| {
         (
             vec![
@@ -252,7 +258,7 @@ fn read_checked(path: &Path, is_root: bool, max_bytes: u64) -> Result<SourceFile
             None,
         )
     })?;
-    let parsed = yaml::parse(&text).map_err(|e| {
+    let parsed = yaml::parse_with(&text, spans).map_err(|e| {
         (
             vec![
                 Diagnostic::error(format!("invalid YAML: {}", e.message))

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diag::Diagnostic;
 use crate::model::{DesiredState, Policy, ProviderSettings};
+use yaml::Spans;
 
 pub use load::{DEFAULT_MAX_FILE_BYTES, MAX_FILE_BYTES_CEILING};
 pub use schema::schema;
@@ -60,7 +61,7 @@ pub(crate) fn closest(found: &str, candidates: &[String]) -> Option<String> {
 /// Returns every error found, not just the first.
 /// Reads and checks the included files on every core (a large roster is split across
 /// files, and parsing is most of loading), returning the results in the given order.
-fn read_all(paths: &[PathBuf], max_bytes: u64) -> Vec<load::Read> {
+fn read_all(paths: &[PathBuf], max_bytes: u64, spans: Spans) -> Vec<load::Read> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -68,7 +69,7 @@ fn read_all(paths: &[PathBuf], max_bytes: u64) -> Vec<load::Read> {
     if workers <= 1 {
         return paths
             .iter()
-            .map(|p| load::read_file(p, false, max_bytes))
+            .map(|p| load::read_file(p, false, max_bytes, spans))
             .collect();
     }
     let next = AtomicUsize::new(0);
@@ -80,7 +81,7 @@ fn read_all(paths: &[PathBuf], max_bytes: u64) -> Vec<load::Read> {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = paths.get(i) else { break };
-                        mine.push((i, load::read_file(path, false, max_bytes)));
+                        mine.push((i, load::read_file(path, false, max_bytes, spans)));
                     }
                     mine
                 })
@@ -126,7 +127,21 @@ pub fn load(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
 }
 
 /// `load`, with options.
+///
+/// Positions only ever serve a diagnostic, and a clean configuration has none: so the
+/// files are first parsed without them (the parse is about a third faster and keeps no
+/// position index). Only a load that has an error or a warning to report is done again,
+/// with positions, and that second load is the one reported, so every diagnostic points
+/// at its text exactly as if positions had been recorded from the start.
 pub fn load_with(path: &Path, options: LoadOptions) -> Result<Loaded, Vec<Diagnostic>> {
+    match load_pass(path, options, Spans::Skipped) {
+        Ok(loaded) if loaded.warnings.is_empty() => Ok(loaded),
+        _ => load_pass(path, options, Spans::Recorded),
+    }
+}
+
+/// One whole load, recording positions or not.
+fn load_pass(path: &Path, options: LoadOptions, spans: Spans) -> Result<Loaded, Vec<Diagnostic>> {
     let root_path = load::root_path(path).map_err(|d| vec![*d])?;
     let base_dir = root_path
         .parent()
@@ -137,7 +152,7 @@ pub fn load_with(path: &Path, options: LoadOptions) -> Result<Loaded, Vec<Diagno
     // errors is salvaged for context (its providers, people and includes) and left out of
     // the semantic checks, so its errors never hide another file's.
     // The root file is read before its `limits` are known: it is held to the default.
-    let root = load::read_file(&root_path, true, load::DEFAULT_MAX_FILE_BYTES);
+    let root = load::read_file(&root_path, true, load::DEFAULT_MAX_FILE_BYTES, spans);
     let mut errors = root.errors;
     let Some(root) = root.file else {
         return Err(errors);
@@ -147,7 +162,7 @@ pub fn load_with(path: &Path, options: LoadOptions) -> Result<Loaded, Vec<Diagno
     errors.append(&mut include_errors);
     let limit = load::include_limit(&root);
     let mut files = vec![root];
-    for read in read_all(&includes, limit) {
+    for read in read_all(&includes, limit, spans) {
         let mut e = read.errors;
         errors.append(&mut e);
         files.extend(read.file);
