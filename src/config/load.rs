@@ -332,6 +332,8 @@ fn yaml_hint(message: &str) -> String {
     let m = message.to_lowercase();
     if m.contains("budget") || m.contains("depth") || m.contains("alias") || m.contains("nodes") {
         "the file nests too deeply or expands too many aliases; a config needs neither".into()
+    } else if m.contains("given twice") {
+        "remove one of the two entries, or merge them into one".into()
     } else if m.contains("document") {
         "keep one YAML document per file (no `---` separators between documents)".into()
     } else if m.contains("tag") {

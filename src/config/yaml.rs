@@ -349,6 +349,15 @@ fn parse_here(text: &str, spans: Spans) -> Result<Parsed, YamlError> {
 
 /// The parser's error, located; a flow collection left open is pointed at where it opens.
 fn syntax_error(text: &str, e: &serde_saphyr::Error) -> YamlError {
+    if let serde_saphyr::Error::DuplicateMappingKey { key, location } = e {
+        return YamlError {
+            message: match key {
+                Some(key) => format!("key `{key}` is given twice in this mapping"),
+                None => "a key is given twice in this mapping".into(),
+            },
+            position: position(location),
+        };
+    }
     let message = e.to_string();
     let message = message
         .lines()
@@ -428,10 +437,24 @@ fn check_tags(text: &str) -> Result<(), YamlError> {
     Ok(())
 }
 
-/// The innermost flow collection (`[` or `{`) still open where the parser stopped, and
-/// where it opened. Quoted scalars and comments are skipped; in block context a bracket
-/// opens a collection only where a value starts (after `key: `, `- ` or at a line's start).
+/// The innermost flow collection (`[` or `{`) open where the parser stopped and never
+/// closed after it, with where it opened. An error inside a collection that does close
+/// (a key given twice in `{a: 1, a: 2}`) is about something else: `None`.
 fn unclosed_flow(text: &str, stop: Position) -> Option<(char, Position)> {
+    let innermost = open_flows(text, stop).pop()?;
+    let end = Position {
+        line: usize::MAX,
+        column: usize::MAX,
+    };
+    open_flows(text, end)
+        .contains(&innermost)
+        .then_some(innermost)
+}
+
+/// The flow collections (`[` or `{`) open at `stop`, outermost first, with where each
+/// opened. Quoted scalars and comments are skipped; in block context a bracket opens a
+/// collection only where a value starts (after `key: `, `- ` or at a line's start).
+fn open_flows(text: &str, stop: Position) -> Vec<(char, Position)> {
     let mut open: Vec<(char, Position)> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;
@@ -504,7 +527,7 @@ fn unclosed_flow(text: &str, stop: Position) -> Option<(char, Position)> {
             j += 1;
         }
     }
-    open.pop()
+    open
 }
 
 fn walk(node: Spanned<Node>, pointer: u64, positions: &mut Positions) -> serde_json::Value {
@@ -593,6 +616,18 @@ mod tests {
             "{}",
             e.message
         );
+        // A key given twice inside braces that close is reported as itself.
+        let e = parse("p:\n  pb: {kind: x, token_env: T, kind: y}\n").unwrap_err();
+        assert_eq!(e.message, "key `kind` is given twice in this mapping");
+        assert_eq!(
+            e.position,
+            Some(Position {
+                line: 2,
+                column: 31
+            }),
+            "{}",
+            e.message
+        );
         // Brackets inside plain scalars and quotes open nothing.
         assert!(
             unclosed_flow(
@@ -649,7 +684,11 @@ mod tests {
         assert_eq!(skipped.position("/groups/0/members/2"), None);
         assert_eq!(skipped.key_position("/people/al"), None);
 
-        let deep = format!("{}x{}", "[".repeat(MAX_DEPTH + 2), "]".repeat(MAX_DEPTH + 2));
+        let deep = format!(
+            "{}x{}",
+            "[".repeat(MAX_DEPTH + 2),
+            "]".repeat(MAX_DEPTH + 2)
+        );
         for bad in [
             "a: [1, 2\nb: 3\n",
             "a: b: c\n",
