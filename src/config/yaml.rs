@@ -1,6 +1,7 @@
 //! The only module that names the YAML crate (serde-saphyr): parses one file into a
-//! `serde_json::Value` plus an index from JSON pointer to the 1-based line and column of
-//! each node and of each mapping key, so every later stage can point at the exact text.
+//! `serde_json::Value` plus, when asked (`Spans::Recorded`), an index from JSON pointer
+//! to the 1-based line and column of each node and of each mapping key, so every later
+//! stage can point at the exact text.
 //!
 //! Hardening: YAML 1.2 scalars (`no` stays a string, `0755` stays a string), unsupported
 //! tags rejected, and a budget on depth, aliases and nodes, so alias bombs and deep nesting
