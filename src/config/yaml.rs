@@ -295,9 +295,9 @@ pub fn escape_pointer(segment: &str) -> String {
 pub enum Spans {
     /// Every node and key gets its position (what diagnostics point at).
     Recorded,
-    /// No positions: `Parsed::position` answers `None`. About a third faster on a large
-    /// roster and without the position index, for a load that will report nothing; a
-    /// load that has something to report parses again with `Recorded`.
+    /// No positions: `Parsed::position` answers `None`. Faster and without the position
+    /// index, for a load that will report nothing; a load that has something to report
+    /// parses again with `Recorded`.
     Skipped,
 }
 
