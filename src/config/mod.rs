@@ -57,8 +57,6 @@ pub(crate) fn closest(found: &str, candidates: &[String]) -> Option<String> {
         .map(|(_, c)| c.clone())
 }
 
-/// Loads and checks a configuration: `path` is a root file or a folder holding `teamsync.yaml`.
-/// Returns every error found, not just the first.
 /// Reads and checks the included files on every core (a large roster is split across
 /// files, and parsing is most of loading), returning the results in the given order.
 fn read_all(paths: &[PathBuf], max_bytes: u64, spans: Spans) -> Vec<load::Read> {
@@ -122,6 +120,8 @@ pub struct LoadOptions {
     pub unmatched_includes_ok: bool,
 }
 
+/// Loads and checks a configuration: `path` is a root file or a folder holding `teamsync.yaml`.
+/// Returns every error found, not just the first.
 pub fn load(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     load_with(path, LoadOptions::default())
 }
