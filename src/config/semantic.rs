@@ -1098,6 +1098,7 @@ impl Checker<'_> {
         };
         if kind == ResourceKind::Campaign {
             data.extend(detail.data.clone().unwrap_or_default());
+            data.shrink_to_fit();
         } else {
             data.clear();
         }

@@ -30,8 +30,25 @@ impl Data {
         self.0.as_ref().is_none_or(|f| f.is_empty())
     }
 
+    /// Gives back the room a map read or extended entry by entry keeps: its vector grows
+    /// by doubling, so a campaign member's one or two fields held room for four, on both
+    /// sides of the diff (about 3 MB of a 20,000-person apply's peak).
+    pub fn shrink_to_fit(&mut self) {
+        if let Some(fields) = self.0.take() {
+            *self = Data::from_fields(*fields);
+        }
+    }
+
     fn from_fields(fields: Fields) -> Data {
-        Data((!fields.is_empty()).then(|| Box::new(fields)))
+        if fields.is_empty() {
+            return Data(None);
+        }
+        let mut entries = fields.into_tuple_vec();
+        entries.shrink_to_fit();
+        // Still in field order: the vector is the map's own store.
+        Data(Some(Box::new(LiteMap::from_sorted_store_unchecked(
+            entries,
+        ))))
     }
 }
 
@@ -99,6 +116,19 @@ mod tests {
         assert_eq!(serde_json::to_string(&d).unwrap(), r#"{"a":1,"b":2}"#);
         let back: Data = serde_json::from_str(r#"{"b":2,"a":1}"#).unwrap();
         assert_eq!(back, d);
+    }
+
+    #[test]
+    fn read_and_extended_data_keep_no_spare_room() {
+        let capacity = |d: Data| d.0.map_or(0, |f| f.into_tuple_vec().capacity());
+        let read: Data = serde_json::from_str(r#"{"b":2,"a":1}"#).unwrap();
+        assert_eq!(capacity(read), 2);
+        let mut extended: Data = [("a".to_string(), json!(1))].into_iter().collect();
+        extended.extend([("c".to_string(), json!(3)), ("b".to_string(), json!(2))]);
+        extended.shrink_to_fit();
+        let fields: Vec<&str> = extended.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(fields, ["a", "b", "c"]);
+        assert_eq!(capacity(extended), 3);
     }
 
     #[test]
