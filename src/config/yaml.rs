@@ -120,12 +120,8 @@ pub struct YamlError {
 }
 
 enum Node {
-    Null,
-    Bool(bool),
-    Int(i64),
-    UInt(u64),
-    Float(f64),
-    Str(String),
+    /// Made by `PlainVisitor`, so both ways of parsing share the scalar rules.
+    Scalar(serde_json::Value),
     Seq(Vec<Spanned<Node>>),
     Map(Vec<(Spanned<String>, Spanned<Node>)>),
 }
@@ -145,31 +141,31 @@ impl<'de> Visitor<'de> for NodeVisitor {
         f.write_str("any YAML value")
     }
     fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
-        Ok(Node::Null)
+        PlainVisitor.visit_unit().map(Node::Scalar)
     }
     fn visit_none<E: de::Error>(self) -> Result<Node, E> {
-        Ok(Node::Null)
+        PlainVisitor.visit_none().map(Node::Scalar)
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
         Node::deserialize(d)
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Node, E> {
-        Ok(Node::Bool(v))
+        PlainVisitor.visit_bool(v).map(Node::Scalar)
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node, E> {
-        Ok(Node::Int(v))
+        PlainVisitor.visit_i64(v).map(Node::Scalar)
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node, E> {
-        Ok(Node::UInt(v))
+        PlainVisitor.visit_u64(v).map(Node::Scalar)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
-        Ok(Node::Float(v))
+        PlainVisitor.visit_f64(v).map(Node::Scalar)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
-        Ok(Node::Str(v.to_string()))
+        PlainVisitor.visit_str(v).map(Node::Scalar)
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Node, E> {
-        Ok(Node::Str(v))
+        PlainVisitor.visit_string(v).map(Node::Scalar)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
         let mut items = Vec::new();
@@ -187,8 +183,8 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 }
 
-/// A document read straight into a value, without positions: the same scalars and the
-/// same value as `walk` makes of a `Node` (a float that JSON cannot hold stays text).
+/// A document read straight into a value, without positions: the same value as `walk`
+/// makes of a `Node`, whose scalars this visitor makes too.
 struct Plain(serde_json::Value);
 
 impl<'de> Deserialize<'de> for Plain {
@@ -223,8 +219,11 @@ impl<'de> Visitor<'de> for PlainVisitor {
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
         Ok(v.into())
     }
+    /// NaN and the infinities have no JSON number: they stay text.
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(float(v))
+        Ok(serde_json::Number::from_f64(v)
+            .map(serde_json::Value::Number)
+            .unwrap_or_else(|| serde_json::Value::String(v.to_string())))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         Ok(serde_json::Value::String(v.to_string()))
@@ -248,13 +247,6 @@ impl<'de> Visitor<'de> for PlainVisitor {
     }
 }
 
-/// A YAML float as JSON: NaN and the infinities have no JSON number, so they stay text.
-fn float(f: f64) -> serde_json::Value {
-    serde_json::Number::from_f64(f)
-        .map(serde_json::Value::Number)
-        .unwrap_or_else(|| serde_json::Value::String(f.to_string()))
-}
-
 fn options() -> Options {
     let mut budget = Budget::default();
     budget.max_depth = MAX_DEPTH;
@@ -269,7 +261,7 @@ fn options() -> Options {
     o.leading_zero_numbers_as_strings = true;
     o.underscored_numbers_as_strings = true;
     o.reject_unsupported_tags = true;
-    // A `.nan` or `.inf` reaches the visitor, which keeps it as text (`float`). Set
+    // A `.nan` or `.inf` reaches the visitor, which keeps it as text. Set
     // explicitly: the crate's default rejects it only where no position is recorded, so
     // the two ways of parsing would disagree.
     o.non_finite_float_policy = NonFiniteFloatPolicy::PassThrough;
@@ -537,12 +529,7 @@ fn walk(node: Spanned<Node>, pointer: u64, positions: &mut Positions) -> serde_j
         positions.nodes.insert(pointer, pos.into());
     }
     match node.value {
-        Node::Null => Value::Null,
-        Node::Bool(b) => Value::Bool(b),
-        Node::Int(i) => Value::from(i),
-        Node::UInt(u) => Value::from(u),
-        Node::Float(f) => float(f),
-        Node::Str(s) => Value::String(s),
+        Node::Scalar(v) => v,
         Node::Seq(items) => {
             // One buffer for every index: a list of a thousand members is a thousand
             // segments, none of which needs its own allocation.
