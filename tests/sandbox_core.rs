@@ -209,6 +209,39 @@ async fn slow_body_and_latency() {
     assert!(t.elapsed() >= Duration::from_millis(30 + 20));
 }
 
+/// The latency knob is the time to answer, as a real API's is: the request is handled
+/// when it arrives (a write has taken effect long before its answer leaves) and the answer
+/// leaves no sooner than the latency after that, the emulator's own work included in it.
+#[tokio::test]
+async fn latency_holds_the_answer_not_the_work() {
+    let knobs = Knobs {
+        latency_ms: 400,
+        ..Knobs::default()
+    };
+    let h = Sandbox::start(seed(), knobs, None).await.expect("start");
+    let t = Instant::now();
+    let write = create_group(&h, "Early");
+    let look = async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let seen = h.world().pixiebrix.organizations[0]
+            .groups
+            .iter()
+            .any(|g| g.name == "Early");
+        (seen, t.elapsed())
+    };
+    let (status, (seen, looked_at)) = tokio::join!(write, look);
+    assert_eq!(status, 201);
+    let answered_at = t.elapsed();
+    assert!(
+        seen,
+        "the write had not taken effect {looked_at:?} after it was sent"
+    );
+    assert!(
+        answered_at >= Duration::from_millis(400),
+        "answered after {answered_at:?}"
+    );
+}
+
 #[tokio::test]
 async fn max_concurrency_makes_requests_wait() {
     let knobs = Knobs {

@@ -20,7 +20,8 @@ pub struct ServeArgs {
     /// Write the world back to --state after every change.
     #[arg(long)]
     pub persist: bool,
-    /// Fixed latency per API request, milliseconds.
+    /// The time each API request takes to answer, milliseconds (the emulator's own work
+    /// happens inside it).
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
     /// Random extra latency, 0..=N milliseconds.

@@ -12,7 +12,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::sync::oneshot;
 
@@ -76,9 +76,11 @@ impl Delays {
         Some(Delays { shared })
     }
 
-    /// Waits `delay` from now.
-    pub(super) async fn sleep(&self, delay: Duration) {
-        let at = Instant::now() + delay;
+    /// Waits until `at` (at once if it has passed).
+    pub(super) async fn sleep_until(&self, at: Instant) {
+        if at <= Instant::now() {
+            return;
+        }
         let (wake, woken) = oneshot::channel();
         let queued = {
             let (queue, signal) = &*self.shared;
@@ -139,6 +141,7 @@ fn run(shared: &Shared) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     /// Each sleep ends after its own delay, and the ends come in deadline order (the
     /// delays are 5 ms apart, the five sleeps start within microseconds of each other on
@@ -151,7 +154,9 @@ mod tests {
         let one = |ms: u64| {
             let (delays, ends) = (&delays, &ends);
             async move {
-                delays.sleep(Duration::from_millis(ms)).await;
+                delays
+                    .sleep_until(started + Duration::from_millis(ms))
+                    .await;
                 ends.lock().unwrap().push((ms, started.elapsed()));
             }
         };
@@ -174,14 +179,18 @@ mod tests {
         let delays = Delays::start().expect("timer thread");
         let started = Instant::now();
         let queued = async {
-            delays.sleep(Duration::from_millis(40)).await;
+            delays
+                .sleep_until(started + Duration::from_millis(40))
+                .await;
         };
         let stop = async {
             tokio::time::sleep(Duration::from_millis(5)).await;
             let (queue, signal) = &*delays.shared;
             lock(queue).stop = true;
             signal.notify_one();
-            delays.sleep(Duration::from_millis(10)).await;
+            delays
+                .sleep_until(Instant::now() + Duration::from_millis(10))
+                .await;
         };
         tokio::join!(queued, stop);
         assert!(started.elapsed() >= Duration::from_millis(40));

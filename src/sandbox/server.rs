@@ -37,7 +37,8 @@ use super::{Api, AppState, Event, World};
 /// rate limit far above what tests send.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Knobs {
-    /// Fixed delay added to every API request, in milliseconds.
+    /// The time every API request takes to answer, in milliseconds, counted from when it
+    /// is handled (the emulator's own work happens inside it).
     pub latency_ms: u64,
     /// Extra random delay, uniform in `0..=jitter_ms` milliseconds (seeded).
     pub jitter_ms: u64,
@@ -765,16 +766,9 @@ async fn knobbed(core: &Core, mut req: Request, next: Next, template: &str) -> R
     let Some(api) = which(req.uri().path()) else {
         return next.run(req).await;
     };
-    let variants = &core.knobs.variants;
-    let is_get = req.method() == Method::GET;
-    let gzip_ok = req
-        .headers()
-        .get(axum::http::header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("gzip"));
-    if is_get
+    if req.method() == Method::GET
         && matches!(api, Which::Pixiebrix)
-        && variants.contains(&Variant::EndlessPaging)
+        && core.knobs.variants.contains(&Variant::EndlessPaging)
         && let Some(uri) = super::variants::first_page_uri(req.uri())
     {
         *req.uri_mut() = uri;
@@ -794,13 +788,47 @@ async fn knobbed(core: &Core, mut req: Request, next: Next, template: &str) -> R
     if k.jitter_ms > 0 {
         delay += lock(&core.rng).random_range(0..=k.jitter_ms);
     }
-    if delay > 0 {
-        let delay = Duration::from_millis(delay);
-        match &core.delays {
-            Some(line) => line.sleep(delay).await,
-            None => tokio::time::sleep(delay).await,
+    // The latency is the time to answer, counted from the moment the request is handled:
+    // the answer is worked out at once and held until then, so the emulator's own work
+    // happens inside the latency as a real API's does, not on top of it.
+    let due = Instant::now() + Duration::from_millis(delay);
+    let resp = answered(core, req, next, template, api, due).await;
+    core.wait_until(due).await;
+    resp
+}
+
+impl Core {
+    /// Waits until `due`, the moment the latency knob lets an answer leave.
+    async fn wait_until(&self, due: Instant) {
+        if due <= Instant::now() {
+            return;
+        }
+        match &self.delays {
+            Some(line) => line.sleep_until(due).await,
+            None => tokio::time::sleep_until(due.into()).await,
         }
     }
+}
+
+/// The answer to a request the knobs let through to its API: the rate limit, the faults,
+/// the route's own handler and the variants that rewrite what it says. A slow body starts
+/// dripping only at `due`, after the latency, as it would from a slow API.
+async fn answered(
+    core: &Core,
+    req: Request,
+    next: Next,
+    template: &str,
+    api: Which,
+    due: Instant,
+) -> Response {
+    let k = &core.knobs;
+    let variants = &k.variants;
+    let is_get = req.method() == Method::GET;
+    let gzip_ok = req
+        .headers()
+        .get(axum::http::header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("gzip"));
 
     // Rate limit per (api, token) in a fixed window of the API's own length.
     let token = token_of(&req);
@@ -901,6 +929,7 @@ async fn knobbed(core: &Core, mut req: Request, next: Next, template: &str) -> R
         .await;
     }
     if matches!(fault, Some(Fault::Slow)) {
+        core.wait_until(due).await;
         let (parts, body) = resp.into_parts();
         let bytes = axum::body::to_bytes(body, usize::MAX)
             .await
