@@ -16,7 +16,7 @@ use crate::model::{
 };
 
 use super::{
-    ABSENT, FORMAT_VERSION, Plan, PlanNote, Summary, Unresolved, UnresolvedWhy, fingerprint,
+    FORMAT_VERSION, Plan, PlanNote, Seen, Summary, Unresolved, UnresolvedWhy, fingerprints,
 };
 
 /// Everything the diff reads.
@@ -40,7 +40,8 @@ struct Context<'a> {
 /// Computes the plan. Same input, same plan, byte for byte.
 pub fn diff(input: DiffInput<'_>) -> Plan {
     let mut changes = Vec::new();
-    let mut fingerprints = BTreeMap::new();
+    // What each change saw live; digested together at the end.
+    let mut seen: Seen<'_> = BTreeMap::new();
     let mut notes = Vec::new();
     let mut unresolved = Vec::new();
     let mut violations: Vec<String> = Vec::new();
@@ -124,15 +125,15 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         if !needs_change {
             continue;
         }
-        fingerprints.insert(
+        seen.insert(
             desired.key.clone(),
             match (&action, live) {
-                (ResourceAction::Rename { .. }, _) | (_, None) => ABSENT.to_string(),
-                (_, Some(l)) => fingerprint(l),
+                (ResourceAction::Rename { .. }, _) | (_, None) => None,
+                (_, Some(l)) => Some(l),
             },
         );
         if let (ResourceAction::Rename { .. }, Some(l)) = (&action, live) {
-            fingerprints.insert(l.key.clone(), fingerprint(l));
+            seen.insert(l.key.clone(), Some(l));
         }
         changes.push(ResourceChange {
             description,
@@ -156,7 +157,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         {
             continue;
         }
-        fingerprints.insert(live.key.clone(), fingerprint(live));
+        seen.insert(live.key.clone(), Some(live));
         // Everyone in a pruned container loses that access: each is a removal in every
         // view, in the summary and against `max_removals`.
         let mut members: Vec<MemberChange> = live
@@ -180,20 +181,8 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         });
     }
 
-    invite_needed(
-        input,
-        to_invite,
-        &mut changes,
-        &mut fingerprints,
-        &mut notes,
-    );
-    offboard(
-        input,
-        &mut changes,
-        &mut fingerprints,
-        &mut notes,
-        &mut blocked,
-    );
+    invite_needed(input, to_invite, &mut changes, &mut seen, &mut notes);
+    offboard(input, &mut changes, &mut seen, &mut notes, &mut blocked);
     // An update left with nothing to do (offboarding's removals all refused) goes; one
     // that only sets a description stays.
     changes.retain(|c| {
@@ -231,7 +220,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         format_version: FORMAT_VERSION.to_string(),
         teamsync_version: env!("CARGO_PKG_VERSION").to_string(),
         changes,
-        fingerprints,
+        fingerprints: fingerprints(seen),
         notes,
         summary,
         risks: risks.into_iter().collect(),
@@ -278,15 +267,19 @@ fn match_live<'a>(
     (None, ResourceAction::Create)
 }
 
+/// Hashed with foldhash, seeded per process, like `providers::identity::Seen`: SipHash
+/// was a tenth of a plan's diff.
+type Fast = foldhash::fast::RandomState;
+
 struct LiveIndex<'a> {
-    by_email: HashMap<&'a str, usize>,
-    by_user: HashMap<&'a str, usize>,
+    by_email: HashMap<&'a str, usize, Fast>,
+    by_user: HashMap<&'a str, usize, Fast>,
 }
 
 impl<'a> LiveIndex<'a> {
     fn new(members: &'a [LiveMember]) -> Self {
-        let mut by_email = HashMap::new();
-        let mut by_user = HashMap::new();
+        let mut by_email = HashMap::with_capacity_and_hasher(members.len(), Fast::default());
+        let mut by_user = HashMap::with_capacity_and_hasher(members.len(), Fast::default());
         for (i, m) in members.iter().enumerate() {
             if let Some(e) = &m.email {
                 by_email.entry(e.as_str()).or_insert(i);
@@ -733,14 +726,14 @@ enum Standing<'a> {
 /// A provider's organization directory, with its members found by email.
 struct Directory<'a> {
     live: &'a LiveResource,
-    by_email: HashMap<&'a str, &'a LiveMember>,
+    by_email: HashMap<&'a str, &'a LiveMember, Fast>,
     /// Every member came with an email: only then does absence prove someone outside.
     named: bool,
 }
 
 impl<'a> Directory<'a> {
     fn new(live: &'a LiveResource) -> Self {
-        let mut by_email = HashMap::with_capacity(live.members.len());
+        let mut by_email = HashMap::with_capacity_and_hasher(live.members.len(), Fast::default());
         for m in &live.members {
             if let Some(e) = &m.email {
                 by_email.entry(e.as_str()).or_insert(m);
@@ -857,11 +850,11 @@ fn vendor(kind: ProviderKind) -> &'static str {
 
 /// One invitation per person a container needs, on the organization's own change (with
 /// the roster's invitations, where the PixieBrix roster is managed).
-fn invite_needed(
-    input: DiffInput<'_>,
+fn invite_needed<'a>(
+    input: DiffInput<'a>,
     to_invite: BTreeMap<String, BTreeMap<Email, Option<String>>>,
     changes: &mut Vec<ResourceChange>,
-    fingerprints: &mut BTreeMap<ResourceKey, String>,
+    seen: &mut Seen<'a>,
     notes: &mut Vec<PlanNote>,
 ) {
     for (provider, people) in to_invite {
@@ -884,7 +877,7 @@ fn invite_needed(
                 });
             }
         }
-        let change = change_of_live(changes, fingerprints, directory);
+        let change = change_of_live(changes, seen, directory);
         for (email, handle) in people {
             let already = change
                 .members
@@ -913,10 +906,10 @@ fn invite_needed(
 
 /// The change of a live resource (found by key, or by its live id: a rename's change is
 /// keyed by the new name), made (as an update) if the plan has none yet.
-fn change_of_live<'c>(
+fn change_of_live<'c, 'a>(
     changes: &'c mut Vec<ResourceChange>,
-    fingerprints: &mut BTreeMap<ResourceKey, String>,
-    live: &LiveResource,
+    seen: &mut Seen<'a>,
+    live: &'a LiveResource,
 ) -> &'c mut ResourceChange {
     let same = |c: &ResourceChange| {
         c.key == live.key
@@ -927,7 +920,7 @@ fn change_of_live<'c>(
     let at = match changes.iter().position(same) {
         Some(i) => i,
         None => {
-            fingerprints.insert(live.key.clone(), fingerprint(live));
+            seen.insert(live.key.clone(), Some(live));
             changes.push(ResourceChange {
                 description: None,
                 key: live.key.clone(),
@@ -954,10 +947,10 @@ fn sort_members(members: &mut [MemberChange]) {
 /// Offboarded people leave everything: every live container of every provider that lists
 /// them (declared or not, whatever its mode), each organization, and their open
 /// invitations. A removal the diff already made for them gains the `offboarded` flag.
-fn offboard(
-    input: DiffInput<'_>,
+fn offboard<'a>(
+    input: DiffInput<'a>,
     changes: &mut Vec<ResourceChange>,
-    fingerprints: &mut BTreeMap<ResourceKey, String>,
+    seen: &mut Seen<'a>,
     notes: &mut Vec<PlanNote>,
     blocked: &mut Vec<super::Blocked>,
 ) {
@@ -980,7 +973,7 @@ fn offboard(
             continue;
         }
         let declared_mode = input.desired.resources.get(&live.key).map(|d| d.mode);
-        let change = change_of_live(changes, fingerprints, live);
+        let change = change_of_live(changes, seen, live);
         if declared_mode.is_none() && change.action == ResourceAction::Update {
             // Undeclared: only these removals, addressed one by one.
             change.mode = Mode::Exact;
