@@ -76,11 +76,9 @@ impl Delays {
         Some(Delays { shared })
     }
 
-    /// Waits until `at` (at once if it has passed).
+    /// Waits until `at` (a deadline already passed is woken on the timer thread's next
+    /// turn; `Core::wait_until` does not send those here).
     pub(super) async fn sleep_until(&self, at: Instant) {
-        if at <= Instant::now() {
-            return;
-        }
         let (wake, woken) = oneshot::channel();
         let queued = {
             let (queue, signal) = &*self.shared;
