@@ -52,3 +52,66 @@ fn a_bracket_in_the_folder_name_never_matches_a_sibling_folder() {
         vec![ResourceKey::new("docs", ResourceKind::Team, "Writers")]
     );
 }
+
+/// The file, line and column of a location, for comparing.
+fn place(l: &teamsync::diag::Location) -> (String, usize, usize) {
+    let name = l
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let p = l.position.expect("a position");
+    (name, p.line, p.column)
+}
+
+#[test]
+fn a_person_or_an_email_given_in_two_files_names_both_places() {
+    // People are checked without looking up where each one stands; an error still
+    // points at both entries, each in its own file.
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_repo(dir.path());
+    std::fs::write(
+        dir.path().join("teams/zz.yaml"),
+        "people:\n  bob: {email: bob@acme.com}\n  alice: {email: other@acme.com}\n  \
+         carol: {email: Alice@ACME.com}\n",
+    )
+    .expect("more");
+    let errors = match config::load(dir.path()) {
+        Ok(_) => panic!("a person declared twice loaded"),
+        Err(e) => e,
+    };
+    let found: Vec<_> = errors
+        .iter()
+        .map(|d| {
+            (
+                d.message.clone(),
+                place(d.location.as_ref().expect("located")),
+                d.related
+                    .iter()
+                    .map(|(l, note)| (place(l), note.clone()))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let at = |file: &str, line, column| (file.to_string(), line, column);
+    assert_eq!(
+        found,
+        vec![
+            (
+                "person `alice` is declared twice".to_string(),
+                at("zz.yaml", 3, 3),
+                vec![(at("writers.yaml", 2, 3), "first declared here".to_string())],
+            ),
+            (
+                "`carol` and `alice` have the same email alice@acme.com".to_string(),
+                at("zz.yaml", 4, 18),
+                vec![(
+                    at("writers.yaml", 2, 3),
+                    "`alice` declared here".to_string()
+                )],
+            ),
+        ],
+        "{}",
+        config::report::render(&errors)
+    );
+}

@@ -30,7 +30,9 @@ pub struct Checked {
 struct Person {
     email: Email,
     data: Data,
-    at: Location,
+    /// The index of the file that declares the person, in `Checker::files`: where it is
+    /// only ever serves an error, so it is looked up then.
+    file: usize,
     until: Option<jiff::civil::Date>,
     offboarded: bool,
 }
@@ -41,8 +43,9 @@ struct Checker<'a> {
     errors: Vec<Diagnostic>,
     providers: BTreeMap<String, ProviderSettings>,
     policy: Policy,
-    /// By handle; hashed, since every member of every container looks its handle up.
-    people: HashMap<String, Person>,
+    /// By handle; hashed (foldhash, seeded per process), since every member of every
+    /// container looks its handle up.
+    people: HashMap<String, Person, foldhash::fast::RandomState>,
     /// Handles whose own entry is broken: references to them are not errors twice.
     broken_people: Vec<String>,
     /// Providers whose entry in the root is broken (an unknown kind, say): resources that
@@ -67,7 +70,7 @@ pub fn check(files: &[SourceFile], base_dir: &Path) -> Result<Checked, Vec<Diagn
         errors: Vec::new(),
         providers: BTreeMap::new(),
         policy: Policy::default(),
-        people: HashMap::new(),
+        people: HashMap::default(),
         broken_people: files
             .iter()
             .flat_map(|f| f.broken_people.iter().cloned())
@@ -488,7 +491,8 @@ impl Checker<'_> {
     }
 
     /// An `until` date: `YYYY-MM-DD`, a real day.
-    fn parse_day(&mut self, raw: &str, at: Location) -> Option<jiff::civil::Date> {
+    /// `at` is only called for an error.
+    fn parse_day(&mut self, raw: &str, at: impl FnOnce() -> Location) -> Option<jiff::civil::Date> {
         let well_formed = raw.len() == 10
             && raw.char_indices().all(|(i, c)| {
                 if i == 4 || i == 7 {
@@ -502,7 +506,7 @@ impl Checker<'_> {
             _ => {
                 self.error(
                     Diagnostic::error(format!("`until: {}` is not a date", shown(raw)))
-                        .at(at)
+                        .at(at())
                         .with_hint("write the last day of access as YYYY-MM-DD, for example 2026-12-31 (a UTC day; access ends when it ends)"),
                 );
                 None
@@ -510,7 +514,8 @@ impl Checker<'_> {
         }
     }
 
-    fn parse_email(&mut self, raw: &str, at: Location) -> Option<Email> {
+    /// `at` is only called for an error.
+    fn parse_email(&mut self, raw: &str, at: impl FnOnce() -> Location) -> Option<Email> {
         match Email::parse_strict(raw) {
             Ok(e) => {
                 let allowed = &self.policy.allowed_email_domains;
@@ -518,7 +523,7 @@ impl Checker<'_> {
                     let list = allowed.iter().cloned().collect::<Vec<_>>().join(", ");
                     self.error(
                         Diagnostic::error(format!("{e} is outside the allowed email domains ({list})"))
-                            .at(at)
+                            .at(at())
                             .with_hint("use an address in an allowed domain, or add the domain to policy.allowed_email_domains"),
                     );
                     return None;
@@ -539,7 +544,7 @@ impl Checker<'_> {
                         "`{}` is not a valid email address: {err}",
                         shown(raw)
                     ))
-                    .at(at)
+                    .at(at())
                     .with_hint(hint),
                 );
                 None
@@ -547,23 +552,30 @@ impl Checker<'_> {
         }
     }
 
+    /// Every person of every file, in file order. Locations are only looked up for an
+    /// error: looking up and keeping one per person was half of this check's time for a
+    /// roster of 20,000.
     fn people(&mut self) {
-        let mut by_email: BTreeMap<Email, (String, Location)> = BTreeMap::new();
-        for file in self.files {
+        let mut by_email: HashMap<Email, (String, usize), foldhash::fast::RandomState> =
+            HashMap::default();
+        let files = self.files;
+        for (f, file) in files.iter().enumerate() {
             let Some(people) = &file.typed.people else {
                 continue;
             };
+            by_email.reserve(people.len());
+            self.people.reserve(people.len());
             for (handle, person) in people {
-                let pointer = format!("/people/{}", escape_pointer(handle));
-                let at = file.key_at(&pointer);
                 if !text::valid_name(NameKind::Handle, handle) {
                     let (message, hint) = text::explain_name(NameKind::Handle, handle);
+                    let at = person_at(files, f, handle);
                     self.error(Diagnostic::error(message).at(at).with_hint(hint));
                     self.broken_people.push(handle.clone());
                     continue;
                 }
                 if let Some(first) = self.people.get(handle) {
-                    let first_at = first.at.clone();
+                    let first_at = person_at(files, first.file, handle);
+                    let at = person_at(files, f, handle);
                     self.error(
                         Diagnostic::error(format!("person `{handle}` is declared twice"))
                             .at(at)
@@ -573,28 +585,29 @@ impl Checker<'_> {
                     continue;
                 }
                 let Some(email) =
-                    self.parse_email(&person.email, file.at(&format!("{pointer}/email")))
+                    self.parse_email(&person.email, || person_field_at(files, f, handle, "email"))
                 else {
                     self.broken_people.push(handle.clone());
                     continue;
                 };
-                if let Some((other, other_at)) = by_email.get(&email) {
-                    let (other, other_at) = (other.clone(), other_at.clone());
+                if let Some((other, other_file)) = by_email.get(&email) {
+                    let other_at = person_at(files, *other_file, other);
+                    let other = other.clone();
+                    let at = person_field_at(files, f, handle, "email");
                     self.error(
                         Diagnostic::error(format!(
                             "`{handle}` and `{other}` have the same email {email}"
                         ))
-                        .at(file.at(&format!("{pointer}/email")))
+                        .at(at)
                         .with_related(other_at, format!("`{other}` declared here"))
                         .with_hint("emails compare case-insensitively; one person, one handle"),
                     );
                     continue;
                 }
-                let until = person
-                    .until
-                    .as_deref()
-                    .and_then(|raw| self.parse_day(raw, file.at(&format!("{pointer}/until"))));
-                by_email.insert(email.clone(), (handle.clone(), at.clone()));
+                let until = person.until.as_deref().and_then(|raw| {
+                    self.parse_day(raw, || person_field_at(files, f, handle, "until"))
+                });
+                by_email.insert(email.clone(), (handle.clone(), f));
                 if person.offboarded {
                     self.desired
                         .offboarded
@@ -605,7 +618,7 @@ impl Checker<'_> {
                     Person {
                         email,
                         data: person.data.clone(),
-                        at,
+                        file: f,
                         until,
                         offboarded: person.offboarded,
                     },
@@ -977,16 +990,13 @@ impl Checker<'_> {
                 file.at(&format!("{}/{field}", pointer()))
             }
         };
-        let given: Vec<&str> = [
+        let given = [
             ("person", detail.person.is_some()),
             ("email", detail.email.is_some()),
             ("user_id", detail.user_id.is_some()),
-        ]
-        .into_iter()
-        .filter(|(_, p)| *p)
-        .map(|(k, _)| k)
-        .collect();
-        if name.is_none() && given.len() != 1 {
+        ];
+        if name.is_none() && given.iter().filter(|(_, g)| *g).count() != 1 {
+            let given: Vec<&str> = given.iter().filter(|(_, g)| *g).map(|(k, _)| *k).collect();
             self.error(
                 Diagnostic::error(if given.is_empty() {
                     "a member mapping needs `person`, `email` or `user_id`".to_string()
@@ -1043,7 +1053,7 @@ impl Checker<'_> {
         let entry_until = detail
             .until
             .as_deref()
-            .and_then(|raw| self.parse_day(raw, at("until")));
+            .and_then(|raw| self.parse_day(raw, || at("until")));
         let (key, mut data, handle) = if let Some(h) = handle {
             let Some(person) = self.people.get(h) else {
                 if self.broken_people.iter().any(|b| b == h) {
@@ -1078,7 +1088,7 @@ impl Checker<'_> {
                 Some((h.to_string(), until)),
             )
         } else if let Some(raw) = email {
-            let e = self.parse_email(raw, at("email"))?;
+            let e = self.parse_email(raw, || at("email"))?;
             if self.desired.offboarded.contains_key(&e) {
                 return None;
             }
@@ -1116,6 +1126,16 @@ impl Checker<'_> {
             },
         ))
     }
+}
+
+/// Where person `handle` of `files[file]` stands (its key), for an error.
+fn person_at(files: &[SourceFile], file: usize, handle: &str) -> Location {
+    files[file].key_at(&format!("/people/{}", escape_pointer(handle)))
+}
+
+/// Where `field` of person `handle` of `files[file]` stands, for an error.
+fn person_field_at(files: &[SourceFile], file: usize, handle: &str, field: &str) -> Location {
+    files[file].at(&format!("/people/{}/{field}", escape_pointer(handle)))
 }
 
 /// The earlier of two optional last days.
