@@ -553,10 +553,11 @@ impl Checker<'_> {
     }
 
     /// Every person of every file, in file order. Locations are only looked up for an
-    /// error: looking up and keeping one per person was half of this check's time for a
-    /// roster of 20,000.
+    /// error: looking up and keeping one per person was two thirds of this check's time
+    /// for a roster of 20,000.
     fn people(&mut self) {
-        let mut by_email: HashMap<Email, (String, usize), foldhash::fast::RandomState> =
+        // Email → the handle first given it and its file, borrowed from the files.
+        let mut by_email: HashMap<Email, (&str, usize), foldhash::fast::RandomState> =
             HashMap::default();
         let files = self.files;
         for (f, file) in files.iter().enumerate() {
@@ -590,9 +591,8 @@ impl Checker<'_> {
                     self.broken_people.push(handle.clone());
                     continue;
                 };
-                if let Some((other, other_file)) = by_email.get(&email) {
-                    let other_at = person_at(files, *other_file, other);
-                    let other = other.clone();
+                if let Some(&(other, other_file)) = by_email.get(&email) {
+                    let other_at = person_at(files, other_file, other);
                     let at = person_field_at(files, f, handle, "email");
                     self.error(
                         Diagnostic::error(format!(
@@ -607,7 +607,7 @@ impl Checker<'_> {
                 let until = person.until.as_deref().and_then(|raw| {
                     self.parse_day(raw, || person_field_at(files, f, handle, "until"))
                 });
-                by_email.insert(email.clone(), (handle.clone(), f));
+                by_email.insert(email.clone(), (handle.as_str(), f));
                 if person.offboarded {
                     self.desired
                         .offboarded
