@@ -16,7 +16,7 @@ use crate::model::{
 };
 
 use super::{
-    FORMAT_VERSION, Plan, PlanNote, Seen, Summary, Unresolved, UnresolvedWhy, fingerprints,
+    FORMAT_VERSION, Plan, PlanNote, SeenLive, Summary, Unresolved, UnresolvedWhy, fingerprints,
 };
 
 /// Everything the diff reads.
@@ -41,7 +41,7 @@ struct Context<'a> {
 pub fn diff(input: DiffInput<'_>) -> Plan {
     let mut changes = Vec::new();
     // What each change saw live; digested together at the end.
-    let mut seen: Seen<'_> = BTreeMap::new();
+    let mut seen: SeenLive<'_> = BTreeMap::new();
     let mut notes = Vec::new();
     let mut unresolved = Vec::new();
     let mut violations: Vec<String> = Vec::new();
@@ -854,7 +854,7 @@ fn invite_needed<'a>(
     input: DiffInput<'a>,
     to_invite: BTreeMap<String, BTreeMap<Email, Option<String>>>,
     changes: &mut Vec<ResourceChange>,
-    seen: &mut Seen<'a>,
+    seen: &mut SeenLive<'a>,
     notes: &mut Vec<PlanNote>,
 ) {
     for (provider, people) in to_invite {
@@ -908,7 +908,7 @@ fn invite_needed<'a>(
 /// keyed by the new name), made (as an update) if the plan has none yet.
 fn change_of_live<'c, 'a>(
     changes: &'c mut Vec<ResourceChange>,
-    seen: &mut Seen<'a>,
+    seen: &mut SeenLive<'a>,
     live: &'a LiveResource,
 ) -> &'c mut ResourceChange {
     let same = |c: &ResourceChange| {
@@ -950,7 +950,7 @@ fn sort_members(members: &mut [MemberChange]) {
 fn offboard<'a>(
     input: DiffInput<'a>,
     changes: &mut Vec<ResourceChange>,
-    seen: &mut Seen<'a>,
+    seen: &mut SeenLive<'a>,
     notes: &mut Vec<PlanNote>,
     blocked: &mut Vec<super::Blocked>,
 ) {

@@ -71,18 +71,18 @@ pub fn fingerprint(resource: &LiveResource) -> String {
 
 /// What a plan saw of each resource it records: the live resource, or `None` for one that
 /// did not exist ([`ABSENT`]).
-pub type Seen<'a> = BTreeMap<ResourceKey, Option<&'a LiveResource>>;
+pub type SeenLive<'a> = BTreeMap<ResourceKey, Option<&'a LiveResource>>;
 
 /// The fingerprints of everything `seen`, worked out on as many threads as there are cores
 /// (at most four): each digest is independent of the others, and at 1,700 changed
 /// containers they were half of a plan's diff, all of it on one core after the reads.
-pub fn fingerprints(seen: Seen<'_>) -> BTreeMap<ResourceKey, String> {
+pub fn fingerprints(seen: SeenLive<'_>) -> BTreeMap<ResourceKey, String> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     fingerprints_on(seen, threads.min(4))
 }
 
 /// [`fingerprints`] on `threads` threads (one when there is little to digest).
-fn fingerprints_on(seen: Seen<'_>, threads: usize) -> BTreeMap<ResourceKey, String> {
+fn fingerprints_on(seen: SeenLive<'_>, threads: usize) -> BTreeMap<ResourceKey, String> {
     let seen: Vec<(ResourceKey, Option<&LiveResource>)> = seen.into_iter().collect();
     let digest = |part: &[(ResourceKey, Option<&LiveResource>)]| -> Vec<String> {
         part.iter()
@@ -180,7 +180,7 @@ mod tests {
                 description: None,
             })
             .collect();
-        let mut seen: Seen<'_> = resources.iter().map(|r| (r.key.clone(), Some(r))).collect();
+        let mut seen: SeenLive<'_> = resources.iter().map(|r| (r.key.clone(), Some(r))).collect();
         for n in 0..5 {
             let key = ResourceKey {
                 provider: "pb".into(),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{MemberAction, ResourceAction, ResourceChange, ResourceKey, Risk};
 
 pub use diff::{DiffInput, diff};
-pub use fingerprint::{ABSENT, Seen, fingerprint, fingerprints};
+pub use fingerprint::{ABSENT, SeenLive, fingerprint, fingerprints};
 
 /// The version of the saved/JSON plan format (see `docs/plan-format.md`). Version 2 binds
 /// a plan to what produced it (`binding`) and lists unresolved members; version 3 adds
