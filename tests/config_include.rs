@@ -115,3 +115,40 @@ fn a_person_or_an_email_given_in_two_files_names_both_places() {
         config::report::render(&errors)
     );
 }
+
+#[test]
+fn a_persons_data_goes_with_them_into_campaigns_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("teamsync.yaml"),
+        "version: 1\nproviders:\n  pb:\n    kind: pixiebrix\n    organization: 0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11\n    token_env: PB_TOKEN\ninclude: [\"*.yaml\"]\n",
+    )
+    .expect("root");
+    std::fs::write(
+        dir.path().join("people.yaml"),
+        "people:\n  alice: {email: alice@acme.com, data: {Location: NYC}}\n",
+    )
+    .expect("people");
+    std::fs::write(
+        dir.path().join("resources.yaml"),
+        "groups:\n  - {name: Sales, members: [alice]}\ncampaigns:\n  - name: Q3\n    members: [alice]\n  - name: Q4\n    members: [{person: alice, data: {Unit: U1}}]\n",
+    )
+    .expect("resources");
+    let loaded =
+        config::load(dir.path()).unwrap_or_else(|e| panic!("{}", config::report::render(&e)));
+    let data = |kind, name: &str| {
+        let key = ResourceKey::new("pb", kind, name);
+        let resource = &loaded.desired.resources[&key];
+        let member = resource.members.values().next().expect("alice");
+        serde_json::to_value(&member.data).expect("data")
+    };
+    assert_eq!(data(ResourceKind::Group, "Sales"), serde_json::json!({}));
+    assert_eq!(
+        data(ResourceKind::Campaign, "Q3"),
+        serde_json::json!({"Location": "NYC"})
+    );
+    assert_eq!(
+        data(ResourceKind::Campaign, "Q4"),
+        serde_json::json!({"Location": "NYC", "Unit": "U1"})
+    );
+}

@@ -1082,9 +1082,15 @@ impl Checker<'_> {
                 return None;
             }
             let until = person.until;
+            // Only a campaign member carries the person's data.
+            let data = if kind == ResourceKind::Campaign {
+                person.data.clone()
+            } else {
+                Data::new()
+            };
             (
                 MemberKey::Email(person.email.clone()),
-                person.data.clone(),
+                data,
                 Some((h.to_string(), until)),
             )
         } else if let Some(raw) = email {
@@ -1109,8 +1115,6 @@ impl Checker<'_> {
         if kind == ResourceKind::Campaign {
             data.extend(detail.data.clone().unwrap_or_default());
             data.shrink_to_fit();
-        } else {
-            data.clear();
         }
         let (handle, person_until) = match handle {
             Some((h, until)) => (Some(h), until),
