@@ -30,8 +30,8 @@ pub struct Checked {
 struct Person {
     email: Email,
     data: Data,
-    /// The index of the file that declares the person, in `Checker::files`: where it is
-    /// only ever serves an error, so it is looked up then.
+    /// The index of the file that declares the person, in `Checker::files`. Where in it
+    /// the person stands only ever serves an error, so it is looked up then.
     file: usize,
     until: Option<jiff::civil::Date>,
     offboarded: bool,
@@ -1132,14 +1132,19 @@ impl Checker<'_> {
     }
 }
 
+/// The JSON pointer of person `handle`'s entry.
+fn person_pointer(handle: &str) -> String {
+    format!("/people/{}", escape_pointer(handle))
+}
+
 /// Where person `handle` of `files[file]` stands (its key), for an error.
 fn person_at(files: &[SourceFile], file: usize, handle: &str) -> Location {
-    files[file].key_at(&format!("/people/{}", escape_pointer(handle)))
+    files[file].key_at(&person_pointer(handle))
 }
 
 /// Where `field` of person `handle` of `files[file]` stands, for an error.
 fn person_field_at(files: &[SourceFile], file: usize, handle: &str, field: &str) -> Location {
-    files[file].at(&format!("/people/{}/{field}", escape_pointer(handle)))
+    files[file].at(&format!("{}/{field}", person_pointer(handle)))
 }
 
 /// The earlier of two optional last days.
