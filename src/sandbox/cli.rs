@@ -59,6 +59,14 @@ pub struct ServeArgs {
     /// pending-org-membership` (else 400).
     #[arg(long)]
     pub contentful_strict_alpha_header: bool,
+    /// Reads lag writes, `[API[:ROUTE]=]N` reads or `…=Tms` (repeatable): after each write
+    /// to an API, reads of its lists answer as before the write (e.g. `pixiebrix=2`,
+    /// `gitbook=500ms`, `pixiebrix:/api/groups/{group}/memberships/=3`).
+    #[arg(long = "lag", value_name = "SPEC")]
+    pub lag: Vec<super::lag::Lag>,
+    /// Answers come from a cache whose entries live T ms, `[API[:ROUTE]=]Tms` (repeatable).
+    #[arg(long = "stale-cache", value_name = "SPEC")]
+    pub stale_cache: Vec<super::lag::StaleCache>,
 }
 
 fn parse_fault(s: &str) -> Result<(String, f64), String> {
@@ -103,6 +111,8 @@ impl ServeArgs {
             gitbook_invites: self.gitbook_invites,
             gitbook_invitees: self.gitbook_invitees,
             contentful_strict_alpha_header: self.contentful_strict_alpha_header,
+            lag: self.lag.clone(),
+            stale_cache: self.stale_cache.clone(),
             ..Knobs::default()
         }
     }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod contentful;
 mod delay;
 pub mod gitbook;
+pub mod lag;
 pub mod pixiebrix;
 mod server;
 mod variants;

@@ -72,6 +72,12 @@ pub struct Knobs {
     /// Contentful's invitation create answers 400 `BadRequest` unless the
     /// `x-contentful-enable-alpha-feature` header names `pending-org-membership`.
     pub contentful_strict_alpha_header: bool,
+    /// Reads that lag writes: after each write to an API, reads of the covered routes
+    /// answer the list as it was before, for N reads or T ms (see [`super::lag`]).
+    pub lag: Vec<super::lag::Lag>,
+    /// Answers of the covered routes come from a cache whose entries live T ms, whatever
+    /// was written meanwhile.
+    pub stale_cache: Vec<super::lag::StaleCache>,
 }
 
 /// The `gitbook_invites` knob: how GitBook's invite route (`POST …/invites`) answers.
@@ -193,6 +199,8 @@ impl Default for Knobs {
             gitbook_invites: GitbookInvites::default(),
             gitbook_invitees: GitbookInvitees::default(),
             contentful_strict_alpha_header: false,
+            lag: Vec::new(),
+            stale_cache: Vec::new(),
         }
     }
 }
@@ -233,6 +241,8 @@ pub struct Stats {
     /// Injected faults per kind.
     pub faults: BTreeMap<String, u64>,
     pub throttled: u64,
+    /// Reads answered with a kept, older answer (the `lag` and `stale_cache` knobs).
+    pub late_answers: u64,
 }
 
 struct Core {
@@ -253,6 +263,8 @@ struct Core {
     windows: Mutex<HashMap<(String, String), Window>>,
     started: Instant,
     arrivals: Mutex<Vec<Arrival>>,
+    /// Kept answers, when `lag` or `stale_cache` is on.
+    late: Option<super::lag::Late>,
 }
 
 /// A rate-limit window: its start, requests counted in it, and its number.
@@ -343,6 +355,7 @@ impl Sandbox {
             gitbook_invitees: knobs.gitbook_invitees,
             contentful_strict_alpha_header: knobs.contentful_strict_alpha_header,
         });
+        let late = super::lag::Late::new(&knobs.lag, &knobs.stale_cache);
         let core = Arc::new(Core {
             app: app.clone(),
             seed: world,
@@ -359,6 +372,7 @@ impl Sandbox {
             windows: Mutex::new(HashMap::new()),
             started: Instant::now(),
             arrivals: Mutex::new(Vec::new()),
+            late,
         });
         let router = router(core.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -898,6 +912,21 @@ async fn answered(
         _ => {}
     }
     let query = req.uri().query().unwrap_or("").to_string();
+    // Under `lag` and `stale_cache`, a GET of a covered route may be answered with what
+    // an earlier read of the same URI was answered.
+    let late_key = core
+        .late
+        .as_ref()
+        .filter(|l| is_get && l.covers(api.name(), template))
+        .map(|_| format!("{} {}", api.name(), req.uri()));
+    if let (Some(late), Some(key)) = (&core.late, &late_key)
+        && let Some(mut resp) = late.late_answer(key)
+    {
+        lock(&core.stats).late_answers += 1;
+        api.headers(&mut resp, limit, remaining, reset);
+        return resp;
+    }
+    let is_write = !is_get;
     let echoed = req
         .headers()
         .get(axum::http::header::AUTHORIZATION)
@@ -927,6 +956,15 @@ async fn answered(
             },
         )
         .await;
+    }
+    if let Some(late) = &core.late {
+        if is_write && resp.status().is_success() {
+            late.wrote(api.name());
+        } else if let Some(key) = late_key
+            && resp.status().is_success()
+        {
+            resp = late.keep(key, api.name(), template, resp).await;
+        }
     }
     if matches!(fault, Some(Fault::Slow)) {
         core.wait_until(due).await;
