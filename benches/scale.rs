@@ -600,6 +600,7 @@ fn diff_cpu() -> (usize, Duration) {
                 members: live_members,
                 pending_invites: BTreeSet::new(),
                 who_am_i: Default::default(),
+                uncounted: false,
             },
         );
         desired.resources.insert(

@@ -128,6 +128,15 @@ pub enum Command {
         /// `until` date has passed (reviewed when the date was merged) and nothing else.
         #[arg(long, value_enum, value_name = "WHAT")]
         only: Option<commands::apply::Only>,
+        /// Seconds to keep re-reading, with backoff, for a write the API accepted to show
+        /// in its reads (APIs answer late for a moment after a write); past it the change
+        /// is reported "written, not yet visible" and apply exits 3.
+        #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
+        settle: u64,
+        /// `json` prints the outcome of every change as JSON on stdout (the plan goes to
+        /// stderr).
+        #[arg(long, value_enum, default_value_t = commands::apply::ResultFormat::Text)]
+        format: commands::apply::ResultFormat,
     },
     /// Write what a provider has today as config files, so adoption starts from a plan
     /// with no changes.
@@ -296,12 +305,16 @@ fn run() -> Result<ExitCode, Error> {
             auto_approve,
             allow_removals,
             only,
+            settle,
+            format,
         } => commands::apply::run(commands::apply::ApplyOptions {
             config: config.config,
             plan_file,
             auto_approve,
             allow_removals,
             only,
+            settle: std::time::Duration::from_secs(settle),
+            format,
             network: network.network(),
             color: network.color,
             verbosity,

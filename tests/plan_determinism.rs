@@ -175,6 +175,7 @@ fn live_state(w: &World) -> LiveState {
         let key = ResourceKey::new(provider, kind, live_name);
         let resource = LiveResource {
             description: None,
+            uncounted: false,
             key: key.clone(),
             id: format!("id-{slot}"),
             members: (0..PEOPLE)
@@ -330,6 +331,7 @@ proptest! {
                 members,
                 pending_invites: BTreeSet::new(),
                 who_am_i: WhoAmI::NotAsked,
+                uncounted: false,
             });
         }
         let desired = DesiredState {

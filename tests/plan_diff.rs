@@ -76,6 +76,7 @@ fn live(provider: &str, kind: ResourceKind, name: &str, members: Vec<LiveMember>
         members,
         pending_invites: BTreeSet::new(),
         who_am_i: Default::default(),
+        uncounted: false,
     }
 }
 

@@ -147,6 +147,7 @@ fn build(specs: &[SlotSpec]) -> (DesiredState, LiveState) {
                     members,
                     pending_invites: BTreeSet::new(),
                     who_am_i: Default::default(),
+                    uncounted: false,
                 },
             );
         }
@@ -219,6 +220,7 @@ fn simulate(plan: &Plan, live: &mut LiveState) {
                         members: vec![],
                         pending_invites: BTreeSet::new(),
                         who_am_i: Default::default(),
+                        uncounted: false,
                     },
                 );
             }

@@ -86,6 +86,7 @@ fn sample_plan() -> Plan {
         blocked: vec![],
         waiting: vec![],
         expiring: vec![],
+        read_basis: Default::default(),
     }
 }
 

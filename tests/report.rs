@@ -371,6 +371,7 @@ fn generated(people: usize, containers: usize) -> (Loaded, LiveState) {
                 members: live_members,
                 pending_invites: BTreeSet::new(),
                 who_am_i: Default::default(),
+                uncounted: false,
             },
         );
     }
@@ -468,6 +469,7 @@ fn hostile_names_are_escaped_in_every_format() {
             members: vec![evil],
             pending_invites: BTreeSet::new(),
             who_am_i: Default::default(),
+            uncounted: false,
         },
     );
     let built = review::build(&loaded(desired, BTreeMap::new()), &live, ctx());
@@ -750,6 +752,7 @@ fn invitations_service_accounts_foreign_domains_and_missing_containers_are_marke
             ],
             pending_invites: BTreeSet::from([email("new@corp.example"), email("x@other.example")]),
             who_am_i: Default::default(),
+            uncounted: false,
         },
     );
     let built = review::build(&loaded(desired, BTreeMap::new()), &live, ctx());

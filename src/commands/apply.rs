@@ -26,6 +26,21 @@ pub struct ApplyOptions {
     pub verbosity: super::Verbosity,
     pub color: ColorChoice,
     pub only: Option<Only>,
+    /// How long to wait for writes to show in reads before calling them not yet visible.
+    pub settle: std::time::Duration,
+    /// `json`: the outcome of every step as one JSON document on stdout (the plan is not
+    /// printed there).
+    pub format: ResultFormat,
+}
+
+/// `apply --format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResultFormat {
+    /// The plan on stdout, every step's outcome on stderr.
+    #[default]
+    Text,
+    /// The result as JSON on stdout (`docs/plan-format.md`, "Apply result").
+    Json,
 }
 
 /// `apply --only`: a part of the plan to carry out alone.
@@ -88,7 +103,65 @@ fn describe(step: &Step) -> String {
         Outcome::Failed(e) => format!("FAILED:  {what}: {e}"),
         Outcome::Skipped(why) => format!("skipped: {what}: {why}"),
         Outcome::Blocked(why) => format!("blocked: {what}: {why}"),
+        Outcome::NotYetVisible(why) => format!("written, not yet visible: {what}: {why}"),
     }
+}
+
+/// The outcome word of a step in the JSON result.
+fn outcome_word(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Applied => "applied",
+        Outcome::Failed(_) => "failed",
+        Outcome::Skipped(_) => "skipped",
+        Outcome::Blocked(_) => "blocked",
+        Outcome::NotYetVisible(_) => "not_yet_visible",
+    }
+}
+
+/// The status of a run: `complete` (exit 0), `needs_attention` (exit 3: nothing failed, but
+/// something written is not visible yet), `incomplete` (exit 1).
+fn status(report: &Report) -> (&'static str, u8) {
+    if report.is_success() {
+        ("complete", EXIT_OK)
+    } else if report.failed() == 0 && report.skipped() == 0 {
+        ("needs_attention", super::EXIT_ATTENTION)
+    } else {
+        ("incomplete", EXIT_ERROR)
+    }
+}
+
+/// The result of a run as JSON: its status, the counts, and one entry per step.
+pub fn result_json(report: &Report) -> serde_json::Value {
+    let steps: Vec<serde_json::Value> = report
+        .steps
+        .iter()
+        .map(|s| {
+            let message = match &s.outcome {
+                Outcome::Applied => None,
+                Outcome::Failed(f) => Some(f.message.clone()),
+                Outcome::Skipped(m) | Outcome::Blocked(m) | Outcome::NotYetVisible(m) => {
+                    Some(m.clone())
+                }
+            };
+            serde_json::json!({
+                "resource": s.key.to_string(),
+                "member": s.member.as_ref().map(render::member_line),
+                "action": s.action.as_ref().map(render::action_word),
+                "outcome": outcome_word(&s.outcome),
+                "message": message,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "status": status(report).0,
+        "applied": report.applied(),
+        "not_yet_visible": report.not_yet_visible(),
+        "failed": report.failed(),
+        "skipped": report.skipped(),
+        "blocked": report.blocked(),
+        "held": report.held,
+        "steps": steps,
+    })
 }
 
 /// A progress bar on a terminal (one tick per step); `None` means one line per step.
@@ -114,11 +187,24 @@ fn summarize(report: &Report) -> ExitCode {
     let failures: Vec<&Step> = report
         .steps
         .iter()
-        .filter(|s| !matches!(s.outcome, Outcome::Applied | Outcome::Blocked(_)))
+        .filter(|s| matches!(s.outcome, Outcome::Failed(_) | Outcome::Skipped(_)))
         .collect();
     if !failures.is_empty() {
         eprintln!("\nNot applied:");
         for s in &failures {
+            eprintln!("  {}", describe(s));
+        }
+    }
+    let late: Vec<&Step> = report
+        .steps
+        .iter()
+        .filter(|s| matches!(s.outcome, Outcome::NotYetVisible(_)))
+        .collect();
+    if !late.is_empty() {
+        eprintln!(
+            "\nWritten, not yet visible (the API accepted these, but its reads do not show them yet; nothing was sent to redo or undo them, and the next plan shows whether they landed):"
+        );
+        for s in &late {
             eprintln!("  {}", describe(s));
         }
     }
@@ -140,19 +226,21 @@ fn summarize(report: &Report) -> ExitCode {
     } else {
         format!("; {} not carried out", blocked.len())
     };
+    let late = if late.is_empty() {
+        String::new()
+    } else {
+        format!("{} written but not yet visible, ", late.len())
+    };
+    let (word, code) = status(report);
     eprintln!(
-        "\nApply {}: {} applied, {} failed, {} skipped{held}.",
-        if report.is_success() {
-            "complete"
-        } else {
-            "incomplete"
-        },
+        "\nApply {}: {} applied, {late}{} failed, {} skipped{held}.",
+        word.replace('_', " "),
         report.applied(),
         report.failed(),
         report.skipped()
     );
-    if report.is_success() {
-        ExitCode::from(EXIT_OK)
+    if code != EXIT_ERROR {
+        ExitCode::from(code)
     } else {
         if report.retry_helps() {
             eprintln!(
@@ -189,7 +277,10 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let client_options = opts.network.client_options(opts.verbosity, true);
+    let client_options = crate::engine::ClientOptions {
+        settle: opts.settle,
+        ..opts.network.client_options(opts.verbosity, true)
+    };
     let interactive = std::io::stderr().is_terminal();
     // Apply always plans for today: a saved plan's own day is never trusted, so an edited
     // `planned_for` cannot bring back access that has expired.
@@ -218,11 +309,17 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
                 }
                 // Stdout is for reading; a reader that went away (closed pipe) does not
                 // stop an approved apply, whose outcome is on stderr and in the exit code.
-                match write_stdout(&super::plan::shown_text(
-                    &plan,
-                    opts.color.for_stdout(),
-                    opts.verbosity,
-                )) {
+                let shown = super::plan::shown_text(&plan, opts.color.for_stdout(), opts.verbosity);
+                // With `--format json` stdout holds the JSON result alone; the plan goes to
+                // stderr, where a reviewer of the log still sees it.
+                let written = match opts.format {
+                    ResultFormat::Text => write_stdout(&shown),
+                    ResultFormat::Json => {
+                        eprint!("{shown}");
+                        Ok(())
+                    }
+                };
+                match written {
                     Ok(()) | Err(Failure::StdoutClosed) => {}
                     Err(e) => eprintln!("warning: {e}"),
                 }
@@ -257,6 +354,13 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
         let report = execute(&plan, &conns, &loaded.desired, &loaded.policy, &progress).await;
         if let Some(bar) = bar {
             bar.finish_and_clear();
+        }
+        if opts.format == ResultFormat::Json {
+            let text = serde_json::to_string_pretty(&result_json(&report)).unwrap_or_default();
+            match write_stdout(&(text + "\n")) {
+                Ok(()) | Err(Failure::StdoutClosed) => {}
+                Err(e) => eprintln!("warning: {e}"),
+            }
         }
         summarize(&report)
     })

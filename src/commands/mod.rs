@@ -17,10 +17,12 @@ use crate::engine::ClientOptions;
 use crate::model::Endpoint;
 
 /// Terraform's exit codes: 0 success, 1 error (usage errors included), 2 success with
-/// changes (`plan --detailed-exitcode` only).
+/// changes (`plan --detailed-exitcode` only); and teamsync's 3, "needs attention": apply
+/// failed nothing, but something it wrote is not visible yet, so it is not reported done.
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_CHANGES: u8 = 2;
+pub const EXIT_ATTENTION: u8 = 3;
 
 /// Why a command stopped early; `cli::main` turns each into an exit code. Problems a
 /// command has already reported (diagnostics, provider errors) come back as an exit code

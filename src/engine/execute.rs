@@ -52,6 +52,10 @@ pub enum Outcome {
     /// The API does not offer it to this token (GitBook invitations): listed with what a
     /// person must do instead, but not a failure of the run.
     Blocked(String),
+    /// Sent and answered with success, but the reads did not show it within `--settle`
+    /// (an eventually consistent API answering late): not reported done, not a failure
+    /// either, and nothing is sent to undo or redo it. The next plan settles it.
+    NotYetVisible(String),
 }
 
 /// Why a change did not take effect, and whether running apply again may help.
@@ -120,8 +124,12 @@ impl Report {
     pub fn blocked(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Blocked(_)))
     }
+    pub fn not_yet_visible(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::NotYetVisible(_)))
+    }
+    /// Every change applied and verified (blocked and held ones are listed, not failures).
     pub fn is_success(&self) -> bool {
-        self.failed() == 0 && self.skipped() == 0
+        self.failed() == 0 && self.skipped() == 0 && self.not_yet_visible() == 0
     }
 
     /// Whether running apply again can help with everything that did not apply.
@@ -363,14 +371,14 @@ pub async fn execute(
             let provider = &change.key.provider;
             let writer = match writers.get(provider) {
                 Some(w) => Ok(w.clone()),
-                None => conns.writer(provider).map(|w| {
+                None => conns.writer(provider).map(|mut w| {
                     let mine: Vec<ResourceChange> = plan
                         .changes
                         .iter()
                         .filter(|c| &c.key.provider == provider)
                         .cloned()
                         .collect();
-                    w.prepare(&mine);
+                    w.prepare(&mine, &plan.read_basis);
                     let w = Arc::new(w);
                     writers.insert(provider.clone(), w.clone());
                     w
@@ -591,16 +599,72 @@ fn crashed(change: &ResourceChange, why: &str) -> Vec<Step> {
     steps
 }
 
-/// Reads back every resource apply touched and turns each "applied" step whose effect is
-/// not in the live state into a failure: an API that answers success without doing the
-/// work is reported, never believed. A read-back that fails leaves nothing verified.
+/// Reads back every resource apply touched and checks each "applied" step against it: an
+/// API that answers success without doing the work is reported, never believed. APIs are
+/// eventually consistent, so a step whose effect does not show yet is read again, with
+/// backoff, for up to `--settle`; one that still does not show is "written, not yet
+/// visible" ([`Outcome::NotYetVisible`]): not done, not a failure, and never followed by a
+/// write that would undo or repeat it. A read-back that fails leaves nothing verified.
 async fn verify(plan: &Plan, conns: &Connections, report: &mut Report) {
-    let providers: BTreeSet<String> = report
+    let start = std::time::Instant::now();
+    // Indexes of the steps still to verify, and why each is not verified yet.
+    let mut pending: BTreeMap<usize, String> = report
         .steps
         .iter()
-        .filter(|s| matches!(s.outcome, Outcome::Applied))
-        .map(|s| s.key.provider.clone())
+        .enumerate()
+        .filter(|(_, s)| matches!(s.outcome, Outcome::Applied))
+        .map(|(i, _)| (i, String::new()))
         .collect();
+    let mut attempt = 0;
+    while !pending.is_empty() {
+        let providers: BTreeSet<String> = pending
+            .keys()
+            .map(|i| report.steps[*i].key.provider.clone())
+            .collect();
+        let live = read_back(plan, conns, providers).await;
+        pending.retain(|i, why| {
+            let step = &report.steps[*i];
+            match problem(plan, conns, &live, step) {
+                None => false,
+                Some(p) => {
+                    *why = p;
+                    true
+                }
+            }
+        });
+        if pending.is_empty() {
+            break;
+        }
+        match crate::providers::settle_wait(start, conns.options.settle, attempt) {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => break,
+        }
+        attempt += 1;
+    }
+    let waited = start.elapsed().as_secs_f64();
+    for (i, why) in pending {
+        let step = &mut report.steps[i];
+        step.outcome = if why.starts_with(COULD_NOT_READ) {
+            Outcome::Failed(Failure {
+                message: format!("the API answered success, but {why}"),
+                transient: true,
+            })
+        } else {
+            Outcome::NotYetVisible(format!(
+                "the API answered success, but after {waited:.1} s (--settle) {why}; it may still be catching up: the next plan shows whether it did"
+            ))
+        };
+    }
+}
+
+const COULD_NOT_READ: &str = "teamsync could not read it back";
+
+/// One read of everything the plan touches at these providers.
+async fn read_back(
+    plan: &Plan,
+    conns: &Connections,
+    providers: BTreeSet<String>,
+) -> BTreeMap<String, Result<LiveState, LiveError>> {
     let scopes = providers
         .into_iter()
         .map(|p| {
@@ -608,7 +672,7 @@ async fn verify(plan: &Plan, conns: &Connections, report: &mut Report) {
             (p, scope)
         })
         .collect();
-    let live: BTreeMap<String, Result<LiveState, LiveError>> = read_each(conns, scopes, false)
+    read_each(conns, scopes, false)
         .await
         .into_iter()
         .map(|(provider, read)| {
@@ -617,34 +681,32 @@ async fn verify(plan: &Plan, conns: &Connections, report: &mut Report) {
             });
             (provider, state)
         })
-        .collect();
-    for step in report.steps.iter_mut() {
-        if !matches!(step.outcome, Outcome::Applied) {
-            continue;
-        }
-        let problem = match live.get(&step.key.provider) {
-            None => Some("teamsync could not read it back to check it".to_string()),
-            Some(Err(e)) => Some(format!("teamsync could not read it back to check it: {e}")),
-            Some(Ok(state)) => {
-                let kind = conns.endpoints.get(&step.key.provider).map(|(s, _)| s.kind);
-                let description = plan
-                    .changes
-                    .iter()
-                    .find(|c| c.key == step.key)
-                    .and_then(|c| c.description.as_deref());
-                not_in_effect(step, state, kind).or_else(|| {
-                    let live = state.resources.get(&step.key)?;
-                    let want = description.filter(|_| step.member.is_none())?;
-                    (live.description.as_deref().unwrap_or("") != want)
-                        .then(|| format!("{}'s description is not {want:?}", step.key))
-                })
-            }
-        };
-        if let Some(problem) = problem {
-            step.outcome = Outcome::Failed(Failure {
-                message: format!("the API answered success, but {problem}"),
-                transient: true,
-            });
+        .collect()
+}
+
+/// What a read-back does not show of a step, if anything.
+fn problem(
+    plan: &Plan,
+    conns: &Connections,
+    live: &BTreeMap<String, Result<LiveState, LiveError>>,
+    step: &Step,
+) -> Option<String> {
+    match live.get(&step.key.provider) {
+        None => Some(format!("{COULD_NOT_READ} to check it")),
+        Some(Err(e)) => Some(format!("{COULD_NOT_READ} to check it: {e}")),
+        Some(Ok(state)) => {
+            let kind = conns.endpoints.get(&step.key.provider).map(|(s, _)| s.kind);
+            let description = plan
+                .changes
+                .iter()
+                .find(|c| c.key == step.key)
+                .and_then(|c| c.description.as_deref());
+            not_in_effect(step, state, kind).or_else(|| {
+                let live = state.resources.get(&step.key)?;
+                let want = description.filter(|_| step.member.is_none())?;
+                (live.description.as_deref().unwrap_or("") != want)
+                    .then(|| format!("{}'s description is not {want:?}", step.key))
+            })
         }
     }
 }

@@ -44,6 +44,20 @@ pub enum LiveError {
     },
     #[error("internal error while reading {provider}: {message}")]
     Task { provider: String, message: String },
+    /// Two live containers answer to one key: teamsync cannot tell which one the
+    /// configuration means, so it plans neither (an apply that ran again before the API
+    /// listed a container it had just created can make a second one, where names need not
+    /// be unique).
+    #[error(
+        "{key} names {} live containers (ids {}): teamsync cannot tell which one the configuration means, so nothing is planned or applied for {}; delete or rename the extra ones in the provider's UI",
+        ids.len(),
+        ids.join(", "),
+        key.provider
+    )]
+    Ambiguous {
+        key: crate::model::ResourceKey,
+        ids: Vec<String>,
+    },
 }
 
 /// Why an embedded sandbox did not start.
@@ -262,8 +276,19 @@ pub async fn read_live(
     for (_, read) in read_each(conns, scopes, true).await {
         match read {
             Ok(resources) => {
+                let mut twice: BTreeMap<crate::model::ResourceKey, Vec<String>> = BTreeMap::new();
                 for r in resources {
-                    live.resources.insert(r.key.clone(), r);
+                    let (key, id) = (r.key.clone(), r.id.clone());
+                    if let Some(before) = live.resources.insert(key.clone(), r)
+                        && before.id != id
+                    {
+                        let ids = twice.entry(key).or_insert_with(|| vec![before.id]);
+                        ids.push(id);
+                    }
+                }
+                for (key, mut ids) in twice {
+                    ids.sort();
+                    errors.push(LiveError::Ambiguous { key, ids });
                 }
             }
             Err(e) => errors.push(e),

@@ -100,11 +100,32 @@ pub async fn plan(
         today: day,
     });
     plan.retain_targets(targets);
+    plan.read_basis = read_basis(&plan, &live);
     if !plan.violations.is_empty() {
         return Err(EngineError::Policy(plan.violations.clone()));
     }
     plan.binding = binding(loaded, targets, day)?;
     Ok(plan)
+}
+
+/// What apply needs of the plan's own read to send a list back whole: each campaign the
+/// plan removes members from (PixieBrix removes campaign members only by a PUT of the
+/// members to keep), found by its live id so that a rename finds it under its old name.
+fn read_basis(plan: &Plan, live: &LiveState) -> BTreeMap<ResourceKey, LiveResource> {
+    plan.changes
+        .iter()
+        .filter(|c| c.key.kind == ResourceKind::Campaign)
+        .filter(|c| c.members.iter().any(|m| m.action.is_removal()))
+        .filter_map(|c| {
+            let id = c.live_id.as_deref()?;
+            live.resources
+                .values()
+                .find(|r| {
+                    r.key.provider == c.key.provider && r.key.kind == c.key.kind && r.id == id
+                })
+                .map(|r| (c.key.clone(), r.clone()))
+        })
+        .collect()
 }
 
 /// Refuses targets the configuration does not declare.

@@ -454,6 +454,10 @@ pub struct LiveResource {
     /// Contentful teams: the team's description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The member list came without the API's own count (read until a short page), so it
+    /// cannot prove it is whole: apply never replaces a list built from such a read.
+    #[serde(skip)]
+    pub uncounted: bool,
 }
 
 impl LiveResource {
@@ -472,6 +476,7 @@ impl LiveResource {
             pending_invites: BTreeSet::new(),
             who_am_i,
             description: None,
+            uncounted: false,
         }
     }
 }

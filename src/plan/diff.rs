@@ -231,6 +231,8 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         blocked,
         waiting,
         expiring,
+        // Filled in by the engine (`engine::plan`), from the same live state.
+        read_basis: BTreeMap::new(),
     }
 }
 

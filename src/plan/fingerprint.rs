@@ -178,6 +178,7 @@ mod tests {
                 pending_invites: Default::default(),
                 who_am_i: Default::default(),
                 description: None,
+                uncounted: false,
             })
             .collect();
         let mut seen: SeenLive<'_> = resources.iter().map(|r| (r.key.clone(), Some(r))).collect();
@@ -226,6 +227,7 @@ mod tests {
                 .collect(),
             who_am_i: Default::default(),
             description: None,
+            uncounted: false,
         };
         assert_eq!(fingerprint(&resource), as_before(&resource));
         resource.members.clear();

@@ -62,6 +62,13 @@ pub struct Plan {
     /// Access that ends soon (`until` within `policy.expiry_warning_days`). Sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expiring: Vec<Expiring>,
+    /// What the plan read of each list apply must send back whole: a PixieBrix campaign it
+    /// removes members from (the API removes only by a PUT of the members to keep). Apply
+    /// builds that body from this read and its own writes, never from a read made after
+    /// its own writes, which an eventually consistent API may answer with the old list.
+    /// Never saved: a saved plan is made again before it is applied, and that plan has it.
+    #[serde(skip)]
+    pub read_basis: BTreeMap<ResourceKey, crate::model::LiveResource>,
 }
 
 /// A membership whose `until` date is near: a warning in every view, not a change.

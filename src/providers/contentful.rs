@@ -436,6 +436,7 @@ impl Contentful {
                     members: paging::fitted(members),
                     pending_invites: Default::default(),
                     who_am_i: Default::default(),
+                    uncounted: false,
                 })
             });
         }

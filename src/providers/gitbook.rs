@@ -225,6 +225,7 @@ impl Gitbook {
                     members: paging::fitted(members),
                     pending_invites: Default::default(),
                     who_am_i: Default::default(),
+                    uncounted: false,
                 })
             });
         }
@@ -421,14 +422,18 @@ impl Gitbook {
             .live_id
             .as_deref()
             .ok_or_else(|| w.protocol("delete", "no live id"))?;
-        // 205: deleted; 204: there was nothing to delete. Both are done.
-        w.send_ok(&Req::new(
+        // 205: deleted; 204: there was nothing to delete; 404: someone deleted it meanwhile
+        // (in the UI, or an earlier run whose answer was lost). All are done.
+        let req = Req::new(
             Method::DELETE,
             w.url(&format!("/orgs/{}/teams/{id}", self.org))?,
             JSON,
-        ))
-        .await
-        .map(|_| ())
+        );
+        let resp = w.send(&req).await?;
+        match resp.status {
+            200..=299 | 404 => Ok(()),
+            _ => Err(w.error(&req, &resp)),
+        }
     }
 
     /// The member changes of the organization (invitations, removals) or of one team.

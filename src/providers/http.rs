@@ -705,4 +705,9 @@ impl WriteClient {
     pub fn protocol(&self, what: &str, message: impl Into<String>) -> ProviderError {
         self.0.protocol(what, message.into())
     }
+
+    /// How long this run waits for a write to show in reads (`--settle`).
+    pub fn settle(&self) -> std::time::Duration {
+        self.0.options.settle
+    }
 }

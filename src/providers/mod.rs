@@ -95,6 +95,22 @@ pub struct ClientOptions {
     pub rate_wait_budget: Duration,
     /// Show read progress on stderr (bars on a terminal, a line per provider elsewhere).
     pub progress: bool,
+    /// How long apply waits, re-reading with backoff, for a write the API accepted to show
+    /// in its reads (APIs are eventually consistent: a read right after a write may still
+    /// answer the old list). Past it the write is reported "written, not yet visible".
+    pub settle: Duration,
+}
+
+/// The default `--settle`: long enough for a cache or a replica to catch up, short enough
+/// that an apply whose write really did not land still ends soon.
+pub const DEFAULT_SETTLE: Duration = Duration::from_secs(30);
+
+/// The waits between reads of something not yet visible: 0.25 s doubling to at most 4 s,
+/// until `settle` has passed since `start`. `None` once it has.
+pub fn settle_wait(start: std::time::Instant, settle: Duration, attempt: u32) -> Option<Duration> {
+    let step = Duration::from_millis(250).saturating_mul(1 << attempt.min(4));
+    let left = settle.checked_sub(start.elapsed())?;
+    (!left.is_zero()).then(|| step.min(left))
 }
 
 /// The default cap on one decoded answer: a 1,000-item page of the largest items teamsync
@@ -113,6 +129,7 @@ impl Default for ClientOptions {
             max_body_bytes: DEFAULT_MAX_BODY_MIB << 20,
             rate_wait_budget: Duration::from_secs(15 * 60),
             progress: false,
+            settle: DEFAULT_SETTLE,
         }
     }
 }
@@ -233,14 +250,17 @@ impl AnyProvider {
 
     /// Applies the member changes of a container that exists, known by its id, in as few
     /// requests as the API allows; one result per member change.
+    /// `basis`: what the plan read of this container, for an API that removes members only
+    /// by sending back the whole list (PixieBrix campaigns).
     async fn apply_members(
         &self,
         w: &http::WriteClient,
         container: &str,
         change: &ResourceChange,
+        basis: Option<&LiveResource>,
     ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
         match self {
-            AnyProvider::Pixiebrix(p) => p.apply_members(w, container, change).await,
+            AnyProvider::Pixiebrix(p) => p.apply_members(w, container, change, basis).await,
             AnyProvider::Gitbook(p) => p.apply_members(w, container, change).await,
             AnyProvider::Contentful(p) => p.apply_members(w, container, change).await,
         }
@@ -262,33 +282,73 @@ impl AnyProvider {
 /// the id `created` reads from its answer. A create that got a 5xx or lost its answer may
 /// have taken effect, and repeating it could make a second container: the container is
 /// looked for by `name` in the live list `find` reads instead, and only when it is not
-/// there does the create fail, with the create's own error.
+/// there does the create fail, with the create's own error. A create refused because the
+/// name is taken (PixieBrix 400 `…already exists…`, GitBook 400/409, Contentful 422
+/// `taken`: see [`says_exists`]) is a container made meanwhile, by an earlier run whose
+/// plan read a list that lagged, or in the UI: it is found by name and used. An API that
+/// answers late may not list it yet, so the look-up is repeated with backoff for up to
+/// `--settle`.
 pub(crate) async fn create_or_find<Fut>(
     w: &http::WriteClient,
     req: &http::Req,
     name: &str,
     created: impl FnOnce(&http::Resp) -> Option<String>,
-    find: impl FnOnce() -> Fut,
+    find: impl Fn() -> Fut,
 ) -> Result<String, ProviderError>
 where
     Fut: std::future::Future<Output = Result<Vec<(String, String)>, ProviderError>>,
 {
-    match w.send(req).await {
+    let outcome = w.send(req).await;
+    let exists = match &outcome {
         Ok(resp) if (200..300).contains(&resp.status) => {
-            created(&resp).ok_or_else(|| w.protocol(&req.what, "created, but the answer has no id"))
+            return created(resp)
+                .ok_or_else(|| w.protocol(&req.what, "created, but the answer has no id"));
         }
-        Ok(resp) if resp.status < 500 => Err(w.error(req, &resp)),
-        outcome => {
-            let listed = find().await?;
-            match listed.into_iter().find(|(n, _)| n == name) {
-                Some((_, id)) => Ok(id),
-                None => Err(match outcome {
-                    Ok(resp) => w.error(req, &resp),
-                    Err(e) => e,
-                }),
-            }
+        Ok(resp) if says_exists(resp) => true,
+        Ok(resp) if resp.status < 500 => return Err(w.error(req, resp)),
+        _ => false,
+    };
+    // Only a refusal that says the name is taken is worth waiting for; after a lost answer
+    // one look is enough (the create either landed or it did not: nothing says it did).
+    let start = std::time::Instant::now();
+    let mut attempt = 0;
+    loop {
+        let listed = find().await?;
+        if let Some((_, id)) = listed.into_iter().find(|(n, _)| n == name) {
+            return Ok(id);
         }
+        match settle_wait(start, w.settle(), attempt).filter(|_| exists) {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => break,
+        }
+        attempt += 1;
     }
+    Err(match outcome {
+        Ok(resp) if exists => w.protocol(
+            &req.what,
+            format!(
+                "the API answered that {name:?} exists already ({}), but no container of that name is listed (waited {} s, --settle); the next plan shows it once the API lists it",
+                resp.status,
+                w.settle().as_secs()
+            ),
+        ),
+        Ok(resp) => w.error(req, &resp),
+        Err(e) => e,
+    })
+}
+
+/// Whether a refused create says the name is taken: 400, 409 or 422 whose body says
+/// "exist", "taken", "duplicate" or "unique" (PixieBrix/DRF `{"name": ["… already exists."]}`,
+/// Contentful `422 ValidationFailed … taken`, GitBook's `409`/`400` messages). The wording is
+/// inferred for all three (API_NOTES), so any of these words in any of these statuses counts.
+pub(crate) fn says_exists(resp: &http::Resp) -> bool {
+    if !matches!(resp.status, 400 | 409 | 422) {
+        return false;
+    }
+    let body = resp.text().to_ascii_lowercase();
+    ["exist", "taken", "duplicate", "unique"]
+        .iter()
+        .any(|w| body.contains(w))
 }
 
 /// A team provider's read (GitBook, Contentful): its organization directory, when `scope`
@@ -398,6 +458,8 @@ impl Reader {
 pub struct Writer {
     reader: Reader,
     client: http::WriteClient,
+    /// The plan's own read of each container whose list may be sent back whole.
+    basis: std::collections::BTreeMap<crate::model::ResourceKey, LiveResource>,
 }
 
 impl Writer {
@@ -412,7 +474,11 @@ impl Writer {
         let reader = Reader {
             provider: AnyProvider::new(settings, client.reader()),
         };
-        Ok(Writer { reader, client })
+        Ok(Writer {
+            reader,
+            client,
+            basis: Default::default(),
+        })
     }
 
     /// Fresh reads: stale checks and replace-style requests built from live state.
@@ -420,9 +486,20 @@ impl Writer {
         &self.reader
     }
 
-    /// Shows the provider every change it is about to apply, before the first.
-    pub fn prepare(&self, changes: &[ResourceChange]) {
+    /// Shows the provider every change it is about to apply, before the first, with what
+    /// the plan read of each list that apply may have to send back whole
+    /// ([`crate::plan::Plan::read_basis`]).
+    pub fn prepare(
+        &mut self,
+        changes: &[ResourceChange],
+        basis: &std::collections::BTreeMap<crate::model::ResourceKey, LiveResource>,
+    ) {
         self.reader.provider.prepare(changes);
+        self.basis = changes
+            .iter()
+            .filter_map(|c| basis.get_key_value(&c.key))
+            .map(|(k, r)| (k.clone(), r.clone()))
+            .collect();
     }
 
     /// Applies one resource's change: the container first, then its members, in as few
@@ -472,7 +549,8 @@ impl Writer {
         };
         // Members are only touched once their container exists under its new name.
         if let Some(id) = container {
-            report.members = provider.apply_members(client, &id, change).await;
+            let basis = self.basis.get(&change.key);
+            report.members = provider.apply_members(client, &id, change, basis).await;
         }
         report
     }

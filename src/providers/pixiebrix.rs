@@ -479,16 +479,17 @@ impl Pixiebrix {
             };
             tasks.spawn(async move {
                 let members = match kind {
-                    ResourceKind::Group => this.group_members(&c.id).await,
+                    ResourceKind::Group => this.group_members(&c.id).await.map(|m| (m, true)),
                     _ => this.campaign_members(&c.id).await,
                 };
-                members.map(|members| LiveResource {
+                members.map(|(members, counted)| LiveResource {
                     description: None,
                     key: this.key(kind, &c.name),
                     id: c.id.clone(),
                     members: paging::fitted(members),
                     pending_invites: BTreeSet::new(),
                     who_am_i: Default::default(),
+                    uncounted: !counted,
                 })
             });
         }
@@ -532,6 +533,7 @@ impl Pixiebrix {
                 .filter_map(|i| i.email.as_deref().and_then(|e| Email::parse(e).ok()))
                 .collect(),
             who_am_i,
+            uncounted: false,
         })
     }
 
@@ -580,15 +582,20 @@ impl Pixiebrix {
             .collect())
     }
 
-    async fn campaign_members(&self, campaign: &str) -> Result<Vec<LiveMember>, ProviderError> {
-        let items: Vec<CampaignMember> = self
+    /// A campaign's members, and whether the list was proven whole against its count.
+    async fn campaign_members(
+        &self,
+        campaign: &str,
+    ) -> Result<(Vec<LiveMember>, bool), ProviderError> {
+        let listed: Listed<CampaignMember> = self
             .list(&format!(
                 "/api/organizations/{}/campaigns/{campaign}/members/",
                 self.org
             ))
-            .await?
-            .items;
-        Ok(items
+            .await?;
+        let counted = listed.counted;
+        let members = listed
+            .items
             .into_iter()
             .map(|cm| LiveMember {
                 user_id: self
@@ -601,7 +608,8 @@ impl Pixiebrix {
                 data: cm.data,
                 ..LiveMember::default()
             })
-            .collect())
+            .collect();
+        Ok((members, counted))
     }
 
     fn collection(&self, kind: ResourceKind) -> String {
@@ -617,12 +625,13 @@ impl Pixiebrix {
         w: &WriteClient,
         id: &str,
         change: &ResourceChange,
+        basis: Option<&LiveResource>,
     ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
         match change.key.kind {
             ResourceKind::Organization => self.apply_organization(w, &change.members).await,
             ResourceKind::Group => self.apply_group(w, id, &change.members).await,
             ResourceKind::Campaign => {
-                self.apply_campaign(w, id, change.mode, &change.members)
+                self.apply_campaign(w, id, change.mode, &change.members, basis)
                     .await
             }
             ResourceKind::Team => change
@@ -984,6 +993,7 @@ impl Pixiebrix {
         campaign: &str,
         mode: Mode,
         members: &[MemberChange],
+        basis: Option<&LiveResource>,
     ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
         let path = format!(
             "/api/organizations/{}/campaigns/{campaign}/members/",
@@ -1000,15 +1010,7 @@ impl Pixiebrix {
             })
             .collect();
         if !upserts.is_empty() {
-            let item = |m: &MemberChange| {
-                let data = match &m.action {
-                    MemberAction::Add { data, .. } | MemberAction::SetData { data, .. } => {
-                        data.clone()
-                    }
-                    _ => Data::new(),
-                };
-                json!({"email": m.member.email.as_ref().map(Email::as_str).unwrap_or(""), "data": data})
-            };
+            let item = |m: &MemberChange| json!({"email": m.member.email.as_ref().map(Email::as_str).unwrap_or(""), "data": upserted_data(m)});
             out.extend(self.post_list(w, &path, &upserts, item).await);
         }
         let removals: Vec<&MemberChange> =
@@ -1017,7 +1019,16 @@ impl Pixiebrix {
             let result = if mode != Mode::Exact {
                 Err(w.protocol("remove", "campaign members can only be removed by replacing the list, which teamsync does only for mode: exact"))
             } else {
-                self.replace_without(w, &path, &removals).await
+                match replacement(basis, &removals, &out) {
+                    Ok(keep) => match w.url(&path) {
+                        Ok(url) => w
+                            .send_ok(&Req::new(Method::PUT, url, V2).json(keep))
+                            .await
+                            .map(|_| ()),
+                        Err(e) => Err(e),
+                    },
+                    Err(why) => Err(w.protocol("remove", why)),
+                }
             };
             out.extend(removals.into_iter().map(|m| (m.clone(), result.clone())));
         }
@@ -1034,51 +1045,70 @@ impl Pixiebrix {
         }
         out
     }
+}
 
-    /// PUT the campaign's member list minus `removals`, built from a fresh read so that
-    /// nobody added since the plan is dropped.
-    async fn replace_without(
-        &self,
-        w: &WriteClient,
-        path: &str,
-        removals: &[&MemberChange],
-    ) -> Result<(), ProviderError> {
-        // A replace drops whoever the body leaves out: it is built only from a read that
-        // proved, against the API's own count, that it saw every member.
-        let fresh = self.list::<CampaignMember>(path).await?;
-        if !fresh.counted {
-            return Err(w.protocol(
-                "remove",
-                "the campaign's member list came without X-Total-Count, so teamsync cannot prove it saw every member; it never replaces a list it could not count",
-            ));
-        }
-        let fresh = fresh.items;
-        let gone: BTreeSet<&Email> = removals
-            .iter()
-            .filter_map(|m| m.member.email.as_ref())
-            .collect();
-        if let Some(cm) = fresh.iter().find(|cm| cm.email.is_none()) {
-            return Err(w.protocol(
-                "remove",
-                format!(
-                    "campaign member {} came without an email, so a replace could not keep them; nothing was replaced",
-                    cm.id.as_deref().unwrap_or("(no id)")
-                ),
-            ));
-        }
-        let keep: Vec<Value> = fresh
-            .iter()
-            .filter(|cm| {
-                cm.email
-                    .as_deref()
-                    .and_then(|e| Email::parse(e).ok())
-                    .is_none_or(|e| !gone.contains(&e))
-            })
-            .map(|cm| json!({"email": cm.email, "data": cm.data}))
-            .collect();
-        let req = Req::new(Method::PUT, w.url(path)?, V2).json(Value::Array(keep));
-        w.send_ok(&req).await.map(|_| ())
+/// The data an add or a data change sends for a campaign member.
+fn upserted_data(m: &MemberChange) -> Data {
+    match &m.action {
+        MemberAction::Add { data, .. } | MemberAction::SetData { data, .. } => data.clone(),
+        _ => Data::new(),
     }
+}
+
+/// The body of the PUT that removes `removals` from a campaign: every member the plan read
+/// (`basis`), less those removed, with the data this run wrote, plus every member this run
+/// added. It is never built from a read made after this run's own writes, since an API
+/// that answers a moment late would have it drop a member just added and bring back data
+/// just changed. An add or data change whose answer was lost counts as written (keeping a
+/// person is the safe side); one the API refused (4xx) does not. Refused, with the reason,
+/// when the plan's read cannot prove it saw every member with their email.
+fn replacement(
+    basis: Option<&LiveResource>,
+    removals: &[&MemberChange],
+    written: &[(MemberChange, Result<(), ProviderError>)],
+) -> Result<Value, String> {
+    let Some(basis) = basis else {
+        return Err("teamsync has no read of this campaign's members from the plan to build the list to keep from; nothing was replaced (run `teamsync apply` again)".into());
+    };
+    if basis.uncounted {
+        return Err("the campaign's member list came without X-Total-Count, so teamsync cannot prove it saw every member; it never replaces a list it could not count".into());
+    }
+    if let Some(m) = basis.members.iter().find(|m| m.email.is_none()) {
+        return Err(format!(
+            "campaign member {} came without an email, so a replace could not keep them; nothing was replaced",
+            m.user_id.as_deref().unwrap_or("(no id)")
+        ));
+    }
+    let gone: BTreeSet<&Email> = removals
+        .iter()
+        .filter_map(|m| m.member.email.as_ref())
+        .collect();
+    // What this run wrote, by email: its data wins over what the plan read.
+    let mut wrote: std::collections::BTreeMap<&Email, Data> = written
+        .iter()
+        .filter(|(_, r)| match r {
+            Ok(()) => true,
+            Err(e) => e.is_transient(),
+        })
+        .filter_map(|(m, _)| Some((m.member.email.as_ref()?, upserted_data(m))))
+        .collect();
+    let mut keep: Vec<Value> = Vec::new();
+    for m in &basis.members {
+        let Some(email) = m.email.as_ref() else {
+            continue;
+        };
+        if gone.contains(email) {
+            continue;
+        }
+        let data = wrote.remove(email).unwrap_or_else(|| m.data.clone());
+        keep.push(json!({"email": email.as_str(), "data": data}));
+    }
+    for (email, data) in wrote {
+        if !gone.contains(email) {
+            keep.push(json!({"email": email.as_str(), "data": data}));
+        }
+    }
+    Ok(Value::Array(keep))
 }
 
 /// A DELETE whose target is already gone (404) has done its job.
