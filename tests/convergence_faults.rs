@@ -3,7 +3,10 @@
 //! injecting 10% of 5xx, 429 and connection resets, plan → apply either converges or
 //! reports its failures, a re-run converges (for variants where members can be told
 //! apart), the sandbox's event log never shows a declared member removed, and an apply
-//! that reports success has made the live state equal the configuration.
+//! that reports success has made the live state equal the configuration. Each case also
+//! draws, from its seed, whether reads lag writes (by reads or by time) or pages come from
+//! a stale cache (issue 31), with `--settle` at 3 s: the same promises hold when the API
+//! answers late.
 //! Under the variants that make every list untrustworthy (counts that lie, endless pages,
 //! duplicates, bombs) no plan can be made, so nothing converges, and the property is that
 //! nothing declared is removed; `e2e_variants.rs` checks those refusals in detail.
@@ -279,6 +282,17 @@ fn converge(variant: Option<Variant>, pb: &Side, gb: &Side, cf: &Side, seed: u64
             },
             seed,
             variants: variant.into_iter().collect(),
+            // Late answers too (issue 31), drawn from the seed: none, reads that lag
+            // writes by one to three reads or by 50-250 ms, or pages from a stale cache.
+            lag: match seed % 4 {
+                1 => vec![format!("{}", 1 + (seed >> 8) % 3).parse().unwrap()],
+                2 => vec![format!("{}ms", 50 + (seed >> 8) % 200).parse().unwrap()],
+                _ => vec![],
+            },
+            stale_cache: match seed % 4 {
+                3 => vec!["100ms".parse().unwrap()],
+                _ => vec![],
+            },
             ..Knobs::default()
         };
         let handle = Sandbox::start(
@@ -295,6 +309,7 @@ fn converge(variant: Option<Variant>, pb: &Side, gb: &Side, cf: &Side, seed: u64
             .unwrap();
         let options = ClientOptions {
             backoff: std::time::Duration::from_millis(5),
+            settle: std::time::Duration::from_secs(3),
             ..ClientOptions::default()
         };
         let mut converged = false;

@@ -487,8 +487,8 @@ impl Writer {
     }
 
     /// Shows the provider every change it is about to apply, before the first, with what
-    /// the plan read of each list that apply may have to send back whole
-    /// ([`crate::plan::Plan::read_basis`]).
+    /// the plan read of each list that apply may have to send back whole (the plan's
+    /// `read_basis`).
     pub fn prepare(
         &mut self,
         changes: &[ResourceChange],

@@ -103,7 +103,7 @@ impl FromStr for Lag {
     type Err = String;
 
     /// `2` (every API, two reads), `pixiebrix=2`, `gitbook=500ms`,
-    /// `pixiebrix:/api/organizations/{org}/campaigns/{campaign}/members/=3`.
+    /// `pixiebrix:/api/groups/{group}/memberships/=3`.
     fn from_str(s: &str) -> Result<Lag, String> {
         let (scope, value) = split_spec(s)?;
         let by = match millis(value) {
@@ -119,7 +119,7 @@ impl FromStr for Lag {
 impl FromStr for StaleCache {
     type Err = String;
 
-    /// `300ms`, `contentful=300ms`, `gitbook:/orgs/{org}/teams/{team}/members=1000ms`.
+    /// `300ms`, `contentful=300ms`, `pixiebrix:/api/groups/{group}/memberships/=1000ms`.
     fn from_str(s: &str) -> Result<StaleCache, String> {
         let (scope, value) = split_spec(s)?;
         let ttl_ms = millis(value)
