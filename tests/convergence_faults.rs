@@ -149,6 +149,7 @@ const VARIANTS: &[Option<Variant>] = &[
     Some(Variant::OversizedBody),
     Some(Variant::EchoAuthorization),
     Some(Variant::Shuffled),
+    Some(Variant::UnknownRoles),
 ];
 
 /// Whether runs must converge under the variant: its answers are complete and members
@@ -165,6 +166,7 @@ fn identifiable(variant: Option<Variant>) -> bool {
                 | Variant::NoAccountFlags
                 | Variant::EchoAuthorization
                 | Variant::Shuffled
+                | Variant::UnknownRoles
         )
     )
 }

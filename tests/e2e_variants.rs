@@ -387,3 +387,74 @@ async fn short_pages_do_not_hide_organization_members_from_a_bulk_add() {
     assert_eq!(team.members.len(), 11, "p0..p9 and p11, none missed");
     assert_nothing_declared_removed(&handle, &[&out, &err]);
 }
+
+/// Roles teamsync never saw (issue 31): a PixieBrix roster role `9` (p0) and a GitBook team
+/// role `admin` (p1). Each is shown verbatim as unknown, kept while the configuration
+/// states no role for that member, and everything else plans and applies as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_roles_are_shown_verbatim_and_kept_unless_the_config_states_one() {
+    // Everyone else converges exactly as with the documented answers.
+    converges(&[Variant::UnknownRoles]).await;
+
+    let handle = start(&[Variant::UnknownRoles]).await;
+    let repo = repo(&handle);
+    let (code, text, err) = run(&repo, &["plan"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        text.contains("p0@acme.com: role: 9 (unknown to teamsync) is kept as it is"),
+        "{text}"
+    );
+    assert!(
+        text.contains("p1@acme.com: role: admin (unknown to teamsync) is kept as it is"),
+        "{text}"
+    );
+    let (_, json, _) = run(&repo, &["plan", "--format", "json"]).await;
+    let plan: Value = serde_json::from_str(&json).expect("plan JSON");
+    assert!(
+        !member_changes(&plan)
+            .iter()
+            .any(|(_, who, action)| action == "set_role"
+                && (who == "p0@acme.com" || who == "p1@acme.com")),
+        "an unknown role was overwritten by default: {plan:#}"
+    );
+    // The access review shows them as they came, too.
+    let (code, csv, err) = run(&repo, &["report", "--format", "csv"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(csv.contains("admin (unknown to teamsync)"), "{csv}");
+    assert!(csv.contains("9 (unknown to teamsync)"), "{csv}");
+    // Stated in the configuration, it is replaced, saying what it replaces, flagged.
+    let c = std::fs::read_to_string(repo.path().join("c.yaml")).expect("c.yaml");
+    let c = c.replacen(
+        "members: [{person: p0, role: owner}, p1,",
+        "members: [{person: p0, role: owner}, {person: p1, role: member},",
+        1,
+    );
+    repo.write("c.yaml", &c);
+    let (code, text, err) = run(&repo, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(code, Some(2), "{c}\n{err}");
+    assert!(
+        text.contains("p1@acme.com (p1): role admin (unknown to teamsync) → member"),
+        "{text}"
+    );
+    let (_, json, _) = run(&repo, &["plan", "--format", "json"]).await;
+    let plan: Value = serde_json::from_str(&json).expect("plan JSON");
+    let set_role = plan["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["members"].as_array().cloned().unwrap_or_default())
+        .find(|m| m["action"]["type"] == "set_role")
+        .expect("a role change");
+    assert_eq!(set_role["member"]["unknown_role"], "admin", "{set_role:#}");
+    assert!(
+        set_role["risks"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r == "unknown_value")),
+        "{set_role:#}"
+    );
+    let (code, out, err) = run(&repo, &["apply", "--auto-approve"]).await;
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (code, _, err) = run(&repo, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(code, Some(0), "converged: {err}");
+    assert_nothing_declared_removed(&handle, &[&out, &err]);
+}

@@ -135,6 +135,7 @@ fn build(specs: &[SlotSpec]) -> (DesiredState, LiveState) {
                     },
                     membership_id: Some(format!("m{i}").into()),
                     pending: false,
+                    unknown_role: None,
                 })
                 .collect();
             let key = ResourceKey::new(provider, kind, live_name.clone());

@@ -298,6 +298,7 @@ fn live_member(email_text: &str, name: &str, role: Option<Role>) -> LiveMember {
         account: AccountKind::Human,
         membership_id: None,
         pending: false,
+        unknown_role: None,
     }
 }
 

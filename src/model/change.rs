@@ -83,6 +83,9 @@ pub enum Risk {
     Expired,
     /// The person is `offboarded`: every access of theirs ends.
     Offboarded,
+    /// The API gave a value teamsync does not know (a role it never saw): shown verbatim,
+    /// changed only where the configuration states what it should be.
+    UnknownValue,
 }
 
 /// One member's change inside a resource.

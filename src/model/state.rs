@@ -425,6 +425,11 @@ pub struct LiveMember {
     /// `sys.status: pending`): it may join teams already, but has not joined.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pending: bool,
+    /// The role the API gave, verbatim, when it is none teamsync knows (a GitBook team role
+    /// other than owner/member, a PixieBrix role number past 5): `role` is `None` then. It
+    /// is shown as it came and never overwritten unless the configuration states a role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_role: Option<Arc<str>>,
 }
 
 impl LiveMember {
@@ -515,6 +520,9 @@ pub struct MemberRef {
     /// Provider membership-record id (see `LiveMember::membership_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub membership_id: Option<Arc<str>>,
+    /// The live role, verbatim, when teamsync does not know it (`LiveMember::unknown_role`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_role: Option<Arc<str>>,
 }
 
 impl fmt::Display for MemberRef {

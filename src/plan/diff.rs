@@ -351,12 +351,26 @@ fn diff_members(
             }
         }
         // In `additive` mode a role is managed only where the config states one: a live
-        // owner listed without `role:` keeps it.
-        let role = if desired.mode == Mode::Additive && want.role.is_none() && found.is_some() {
+        // owner listed without `role:` keeps it. Nor is a live role teamsync does not know
+        // ever replaced by a default: only by a role the configuration states.
+        let unknown = found.and_then(|i| live_members[i].unknown_role.as_deref());
+        let role = if (desired.mode == Mode::Additive || unknown.is_some())
+            && want.role.is_none()
+            && found.is_some()
+        {
             None
         } else {
             Role::managed(provider, kind, want.role)
         };
+        if let (Some(r), None) = (unknown, want.role) {
+            notes.push(PlanNote {
+                resource: desired.key.clone(),
+                message: format!(
+                    "{key}: role: {} (unknown to teamsync) is kept as it is; teamsync changes it only where the configuration states `role:` for them",
+                    r.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>()
+                ),
+            });
+        }
         match found {
             Some(i) => {
                 matched[i] = true;
@@ -365,13 +379,16 @@ fn diff_members(
                 if let Some(to) = role.filter(|r| have.role != Some(*r)) {
                     let lowered =
                         have.role.is_some_and(|r| r.is_privileged()) && !to.is_privileged();
-                    let risks = if to.is_privileged() {
+                    let mut risks = if to.is_privileged() {
                         vec![Risk::PrivilegeRaised]
                     } else if lowered {
                         vec![Risk::PrivilegeLowered]
                     } else {
                         vec![]
                     };
+                    if have.unknown_role.is_some() {
+                        risks.push(Risk::UnknownValue);
+                    }
                     out.push(MemberChange {
                         member: member.clone(),
                         action: MemberAction::SetRole {
@@ -449,11 +466,14 @@ fn diff_members(
             if matched[i] || keep.is_some_and(|k| k.contains(&have.account)) {
                 continue;
             }
-            let risks = if kind == ResourceKind::Organization {
+            let mut risks = if kind == ResourceKind::Organization {
                 vec![Risk::Removal, Risk::Leaver]
             } else {
                 vec![Risk::Removal]
             };
+            if have.unknown_role.is_some() {
+                risks.push(Risk::UnknownValue);
+            }
             out.push(MemberChange {
                 member: member_ref(None, None, Some(have)),
                 action: MemberAction::Remove,
@@ -680,6 +700,7 @@ fn member_ref(
         user_id,
         handle: want.and_then(|w| w.handle.clone()),
         membership_id: have.and_then(|h| h.membership_id.clone()),
+        unknown_role: have.and_then(|h| h.unknown_role.clone()),
     }
 }
 

@@ -75,7 +75,11 @@ struct OrgMember {
 
 #[derive(Deserialize)]
 struct TeamRole {
-    role: Option<String>,
+    /// `owner` or `member` in the vendor's OpenAPI; read as any value, so that a role
+    /// GitBook adds affects only its own member (kept verbatim, never overwritten by
+    /// default).
+    #[serde(default)]
+    role: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -84,11 +88,15 @@ struct TeamMember {
     team: TeamRole,
 }
 
-fn role_from(s: Option<&str>) -> Option<Role> {
-    match s {
-        Some("owner") => Some(Role::Owner),
-        Some("member") => Some(Role::Member),
-        _ => None,
+/// A team role teamsync knows (`Ok(Some)`), none given (`Ok(None)`), or one it does not
+/// know, verbatim (`Err`).
+fn role_from(v: Option<&Value>) -> Result<Option<Role>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s == "owner" => Ok(Some(Role::Owner)),
+        Some(Value::String(s)) if s == "member" => Ok(Some(Role::Member)),
+        Some(Value::String(s)) => Err(s.clone()),
+        Some(other) => Err(other.to_string()),
     }
 }
 
@@ -337,7 +345,10 @@ impl Gitbook {
                 name: self
                     .seen
                     .text_of(m.organization.user.display_name.as_deref()),
-                role: role_from(m.team.role.as_deref()),
+                role: role_from(m.team.role.as_ref()).ok().flatten(),
+                unknown_role: role_from(m.team.role.as_ref())
+                    .err()
+                    .map(|r| self.seen.text(&r)),
                 membership_id: Some(self.seen.text(&m.organization.id)),
                 ..LiveMember::default()
             })

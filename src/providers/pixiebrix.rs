@@ -53,7 +53,10 @@ impl User {
 struct Membership {
     id: i64,
     user: User,
-    role: u8,
+    /// A number in the notes (1-5); read as any value, so that one the API adds, or a
+    /// name, affects only its own member (kept verbatim, never overwritten by default).
+    #[serde(default)]
+    role: Value,
 }
 
 #[derive(Deserialize)]
@@ -162,14 +165,19 @@ fn total_count(resp: &Resp) -> Option<usize> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-fn role_from(n: u8) -> Option<Role> {
-    match n {
-        1 => Some(Role::Member),
-        2 => Some(Role::Admin),
-        3 => Some(Role::Developer),
-        4 => Some(Role::Restricted),
-        5 => Some(Role::Manager),
-        _ => None,
+/// A roster role as the notes number them (`Ok`), or the value verbatim (`Err`) when it is
+/// none of them: a number past 5, a name, anything.
+fn role_from(v: &Value) -> Result<Role, String> {
+    match v.as_u64() {
+        Some(1) => Ok(Role::Member),
+        Some(2) => Ok(Role::Admin),
+        Some(3) => Ok(Role::Developer),
+        Some(4) => Ok(Role::Restricted),
+        Some(5) => Ok(Role::Manager),
+        _ => Err(match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }),
     }
 }
 
@@ -516,7 +524,8 @@ impl Pixiebrix {
                 user_id: self.seen.text_of(m.user.id.as_deref()),
                 email: m.user.email.as_deref().and_then(|e| self.seen.email(e)),
                 name: self.seen.text_of(m.user.name.as_deref()),
-                role: role_from(m.role),
+                role: role_from(&m.role).ok(),
+                unknown_role: role_from(&m.role).err().map(|r| self.seen.text(&r)),
                 data: Data::new(),
                 account: m.user.kind(),
                 membership_id: Some(m.id.to_string().into()),

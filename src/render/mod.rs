@@ -127,9 +127,23 @@ fn action_text(action: &MemberAction) -> String {
     }
 }
 
-/// One member line without its symbol, for example `carol@acme.com (carol) as owner`.
+/// One member line without its symbol, for example `carol@acme.com (carol) as owner`. A
+/// live role teamsync does not know is shown as it came: `role billing (unknown to
+/// teamsync) → member` where the configuration replaces it, else beside who it is.
 fn member_text(change: &MemberChange) -> String {
-    format!("{}{}", who(&change.member), action_text(&change.action))
+    let unknown = change.member.unknown_role.as_deref().map(one_line);
+    match (&change.action, unknown) {
+        (MemberAction::SetRole { from: None, to }, Some(r)) => format!(
+            "{}: role {r} (unknown to teamsync) → {to}",
+            who(&change.member)
+        ),
+        (action, Some(r)) => format!(
+            "{} [role: {r} (unknown to teamsync)]{}",
+            who(&change.member),
+            action_text(action)
+        ),
+        (action, None) => format!("{}{}", who(&change.member), action_text(action)),
+    }
 }
 
 /// `1 person`, `3 people`.
@@ -190,12 +204,13 @@ fn risk_label(risk: Risk) -> &'static str {
         Risk::PrivilegeLowered => "lowered from owner/admin",
         Risk::Expired => "expired",
         Risk::Offboarded => "offboarded",
+        Risk::UnknownValue => "value unknown to teamsync",
     }
 }
 
 /// Risks from the one a reviewer must see first to the least: it picks a member's marker
 /// and orders Markdown's per-resource detail.
-const RISK_ORDER: [Risk; 8] = [
+const RISK_ORDER: [Risk; 9] = [
     Risk::Prune,
     Risk::OverRemovalLimit,
     Risk::Leaver,
@@ -203,6 +218,7 @@ const RISK_ORDER: [Risk; 8] = [
     Risk::PrivilegeRaised,
     Risk::Expired,
     Risk::Removal,
+    Risk::UnknownValue,
     Risk::PrivilegeLowered,
 ];
 

@@ -270,6 +270,8 @@ struct CellDraft {
     declared_role: Option<Role>,
     live: bool,
     live_role: Option<Role>,
+    /// The live role verbatim, when teamsync does not know it.
+    live_unknown_role: Option<std::sync::Arc<str>>,
     pending: bool,
 }
 
@@ -501,6 +503,7 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
                     let cell = rows.rows[i].cells.entry(col).or_default();
                     cell.live = true;
                     cell.live_role = m.role;
+                    cell.live_unknown_role = m.unknown_role.clone();
                     rows.learn(i, m);
                 }
             }
@@ -513,6 +516,7 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
                 let cell = rows.rows[i].cells.entry(col).or_default();
                 cell.live = true;
                 cell.live_role = m.role;
+                cell.live_unknown_role = m.unknown_role.clone();
             }
         }
         if let Some(l) = found {
@@ -550,8 +554,11 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
                     if c.declared && !c.live && !c.pending {
                         marks.insert(Mark::Missing);
                     }
+                    // A role teamsync does not know is not drift it would fix: the plan keeps
+                    // it unless the configuration states one (shown verbatim below).
                     if c.declared
                         && c.live
+                        && c.live_unknown_role.is_none()
                         && c.declared_role.is_some_and(|r| c.live_role != Some(r))
                     {
                         marks.insert(Mark::RoleDiffers);
@@ -577,7 +584,10 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
                     Cell {
                         container: columns[col].0.key.clone(),
                         column: col,
-                        role: shown.map_or("member", Role::as_str).to_string(),
+                        role: match (&c.live_unknown_role, c.live) {
+                            (Some(r), true) => format!("{r} (unknown to teamsync)"),
+                            _ => shown.map_or("member", Role::as_str).to_string(),
+                        },
                         declared_role: c.declared_role,
                         live_role: c.live_role,
                         declared: c.declared,

@@ -150,6 +150,11 @@ pub enum Variant {
     /// by the seed, the request path and the world's version (so the pages of one read
     /// agree), while counts and paging stay honest.
     Shuffled,
+    /// Roles the notes never name (issue 31): at start, in every PixieBrix organization
+    /// the first roster membership of role 1 gets role `9`, and in every GitBook team the
+    /// first `member` gets the role `admin`. They are stored, so they stay until a write
+    /// sets a role teamsync knows. (A state file can hold any such role too.)
+    UnknownRoles,
 }
 
 impl Variant {
@@ -168,6 +173,7 @@ impl Variant {
         Variant::OversizedBody,
         Variant::EchoAuthorization,
         Variant::Shuffled,
+        Variant::UnknownRoles,
     ];
 }
 
@@ -347,6 +353,10 @@ impl Sandbox {
         let bound = listener
             .local_addr()
             .map_err(|source| SandboxError::Bind { addr, source })?;
+        let mut world = world;
+        if knobs.variants.contains(&Variant::UnknownRoles) {
+            super::variants::unknown_roles(&mut world);
+        }
         let app = AppState::new(world.clone(), knobs.seed);
         app.set_max_page_size(knobs.max_page_size);
         app.set_variants(knobs.variants.clone());

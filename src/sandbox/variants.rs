@@ -52,6 +52,23 @@ impl Context<'_> {
     }
 }
 
+/// Under `unknown_roles`: the first PixieBrix roster membership of role 1 in each
+/// organization gets role 9, and the first `member` of each GitBook team gets `admin`.
+pub(crate) fn unknown_roles(world: &mut super::World) {
+    for org in &mut world.pixiebrix.organizations {
+        if let Some(m) = org.memberships.iter_mut().find(|m| m.role == 1) {
+            m.role = 9;
+        }
+    }
+    for org in world.gitbook.organizations.values_mut() {
+        for team in &mut org.teams {
+            if let Some(m) = team.members.iter_mut().find(|m| m.role == "member") {
+                m.role = "admin".to_string();
+            }
+        }
+    }
+}
+
 /// Under `endless_paging`, PixieBrix answers every page with page 1.
 pub(crate) fn first_page_uri(uri: &Uri) -> Option<Uri> {
     let query = uri.query()?;
