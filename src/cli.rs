@@ -90,9 +90,14 @@ pub enum Command {
         config: ConfigArg,
         #[command(flatten)]
         network: NetworkArgs,
-        /// Also save the plan (JSON) for `teamsync apply FILE`.
+        /// Also save the plan (JSON) for `teamsync apply FILE`; `-` prints it on stdout
+        /// instead of the view. A file of the configuration, or one teamsync did not
+        /// write, is never replaced without --force.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Let --out replace a file teamsync did not write (or a configuration file).
+        #[arg(long)]
+        force: bool,
         /// How to print the plan.
         #[arg(long, value_enum, default_value_t = commands::plan::Format::Text)]
         format: commands::plan::Format,
@@ -173,12 +178,17 @@ pub enum Command {
         config: ConfigArg,
         #[command(flatten)]
         network: NetworkArgs,
-        /// What to write: a self-contained HTML page, CSV for spreadsheets, or JSON.
-        #[arg(long, value_enum, default_value_t = commands::report::Format::Html)]
-        format: commands::report::Format,
-        /// Write to FILE instead of stdout.
+        /// What to write: a self-contained HTML page, CSV for spreadsheets, or JSON
+        /// (default: what the --out file's extension says, else html).
+        #[arg(long, value_enum)]
+        format: Option<commands::report::Format>,
+        /// Write to FILE instead of stdout (`-`: stdout). A file of the configuration, or
+        /// one teamsync did not write, is never replaced without --force.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Let --out replace a file teamsync did not write (or a configuration file).
+        #[arg(long)]
+        force: bool,
     },
     /// Render a plan saved with `plan --out`, reading no API.
     Show {
@@ -281,6 +291,7 @@ fn run() -> Result<ExitCode, Error> {
             config,
             network,
             out,
+            force,
             format,
             by,
             detailed_exitcode,
@@ -289,6 +300,7 @@ fn run() -> Result<ExitCode, Error> {
         } => commands::plan::run(commands::plan::PlanOptions {
             config: config.config,
             out,
+            force,
             format,
             by,
             detailed_exitcode,
@@ -343,10 +355,12 @@ fn run() -> Result<ExitCode, Error> {
             network,
             format,
             out,
+            force,
         } => commands::report::run(commands::report::ReportOptions {
             config: config.config,
             format,
             out,
+            force,
             network: network.network(),
             verbosity,
         }),

@@ -55,13 +55,24 @@ pub(super) fn read_plan(path: &std::path::Path) -> Result<Plan, ExitCode> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         report_errors(&[format!("cannot read the plan file {}: {e}", path.display())])
     })?;
+    // Never suggest saving a plan over the file given: it may be a configuration file.
+    let make_one = "make one with `teamsync plan --out plan.json`";
+    let yaml = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    if yaml {
+        return Err(report_errors(&[format!(
+            "{}: this is a YAML file (a configuration file, not a plan); {make_one} and pass that file",
+            path.display()
+        )]));
+    }
     let not_a_plan = |e: serde_json::Error| {
         report_errors(&[format!(
-            "{}:{}:{}: not a teamsync plan: {e}; make one with `teamsync plan --out {}`",
+            "{}:{}:{}: not a teamsync plan: {e}; {make_one}",
             path.display(),
             e.line(),
             e.column(),
-            path.display()
         )])
     };
     let value: serde_json::Value = serde_json::from_str(&text).map_err(not_a_plan)?;
@@ -77,9 +88,8 @@ pub(super) fn read_plan(path: &std::path::Path) -> Result<Plan, ExitCode> {
     }
     serde_json::from_value(value).map_err(|e| {
         report_errors(&[format!(
-            "{}: not a teamsync plan: {e}; make one with `teamsync plan --out {}`",
+            "{}: not a teamsync plan: {e}; {make_one}",
             path.display(),
-            path.display()
         )])
     })
 }

@@ -37,8 +37,20 @@ pub fn write_pages(cmd: clap::Command, dir: &Path) -> Result<Vec<PathBuf>, Failu
         path: dir.to_path_buf(),
         source,
     })?;
+    let pages = pages(cmd);
+    // Every page is checked before the first is written: none replaces a file teamsync
+    // did not write (`--out` of a folder holding other programs' pages).
+    for page in &pages {
+        let path = dir.join(&page.file_name);
+        super::out_file::check(&path, super::out_file::Written::ManPage, &[], false).map_err(
+            |why| Failure::Write {
+                path: path.clone(),
+                source: std::io::Error::other(why),
+            },
+        )?;
+    }
     let mut written = Vec::new();
-    for page in pages(cmd) {
+    for page in pages {
         let path = dir.join(&page.file_name);
         std::fs::write(&path, &page.roff).map_err(|source| Failure::Write {
             path: path.clone(),

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod import;
 pub mod man;
+pub mod out_file;
 pub mod plan;
 pub mod report;
 pub mod show;

@@ -42,6 +42,8 @@ pub enum By {
 pub struct PlanOptions {
     pub config: PathBuf,
     pub out: Option<PathBuf>,
+    /// `--force`: `--out` may replace a file teamsync did not write.
+    pub force: bool,
     pub format: Format,
     pub by: By,
     pub detailed_exitcode: bool,
@@ -105,6 +107,18 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
     if let Err(code) = check_targets(&loaded, &opts.targets) {
         return Ok(code);
     }
+    // `--out -` is the plan on stdout; any other file is checked before the first request.
+    let to_stdout = opts.out.as_deref() == Some(std::path::Path::new("-"));
+    if let Some(out) = opts.out.as_deref().filter(|_| !to_stdout)
+        && let Err(why) = super::out_file::check(
+            out,
+            super::out_file::Written::Plan,
+            &loaded.files,
+            opts.force,
+        )
+    {
+        return Ok(report_errors(&[why]));
+    }
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return Ok(code),
@@ -123,6 +137,14 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
+    if to_stdout {
+        stream_stdout(|out| render::write_json(&plan, out))?;
+        return Ok(if opts.detailed_exitcode && plan.has_changes() {
+            ExitCode::from(EXIT_CHANGES)
+        } else {
+            ExitCode::from(EXIT_OK)
+        });
+    }
     if let Some(out) = &opts.out
         && let Err(source) = save(out, &plan)
     {

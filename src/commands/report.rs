@@ -29,8 +29,11 @@ pub enum Format {
 #[derive(Clone, Debug)]
 pub struct ReportOptions {
     pub config: PathBuf,
-    pub format: Format,
+    /// `None`: what the `--out` file's extension says, else HTML.
+    pub format: Option<Format>,
     pub out: Option<PathBuf>,
+    /// `--force`: `--out` may replace a file teamsync did not write.
+    pub force: bool,
     pub network: super::Network,
     pub verbosity: super::Verbosity,
 }
@@ -78,6 +81,29 @@ pub fn run(opts: ReportOptions) -> ExitCode {
         Ok(t) => t,
         Err(e) => return report_errors(&[e]),
     };
+    // The file is checked, and its extension picks the format, before the first request.
+    use super::out_file::{Written, check, report_kind_of};
+    let out = opts
+        .out
+        .clone()
+        .filter(|o| o.as_path() != std::path::Path::new("-"));
+    let named = out.as_deref().and_then(report_kind_of);
+    let written = |f: Format| match f {
+        Format::Html => Written::ReportHtml,
+        Format::Csv => Written::ReportCsv,
+        Format::Json => Written::ReportJson,
+    };
+    let format = match (opts.format, named) {
+        (Some(f), _) => f,
+        (None, Some(Written::ReportCsv)) => Format::Csv,
+        (None, Some(Written::ReportJson)) => Format::Json,
+        (None, _) => Format::Html,
+    };
+    if let Some(path) = &out
+        && let Err(why) = check(path, written(format), &loaded.files, opts.force)
+    {
+        return report_errors(&[why]);
+    }
     let digest = match review::config_digest(&loaded) {
         Ok(d) => d,
         Err(e) => return report_errors(&[format!("cannot read the configuration files: {e}")]),
@@ -114,12 +140,12 @@ pub fn run(opts: ReportOptions) -> ExitCode {
             git_dirty,
         },
     );
-    let text = match opts.format {
+    let text = match format {
         Format::Html => review::html(&built),
         Format::Csv => review::csv(&built),
         Format::Json => review::json(&built),
     };
-    match &opts.out {
+    match &out {
         Some(out) => {
             if let Err(e) = std::fs::write(out, &text) {
                 return report_errors(&[format!(

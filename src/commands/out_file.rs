@@ -1,0 +1,175 @@
+//! Where `--out` may write (issue 32): never over a file of the configuration (the root
+//! file or one it includes, also through a symlink), never over a file teamsync did not
+//! write, unless `--force`; and a file's extension says what it holds, so `report --out
+//! x.csv` is CSV and `plan --out teamsync.yaml` is refused before anything is read from an
+//! API. Every command that writes a file asks [`check`] first.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+/// What a command is about to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// A saved plan (`plan --out`): JSON.
+    Plan,
+    /// The access review as HTML, CSV or JSON (`report --out`).
+    ReportHtml,
+    ReportCsv,
+    ReportJson,
+    /// A man page (`man --out DIR`).
+    ManPage,
+}
+
+impl Written {
+    /// The extensions a file of this kind may have (lower case, without the dot).
+    fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Written::Plan | Written::ReportJson => &["json"],
+            Written::ReportHtml => &["html", "htm"],
+            Written::ReportCsv => &["csv"],
+            Written::ManPage => &["1"],
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Written::Plan => "a plan (JSON)",
+            Written::ReportHtml => "an HTML report",
+            Written::ReportCsv => "a CSV report",
+            Written::ReportJson => "a JSON report",
+            Written::ManPage => "a man page",
+        }
+    }
+
+    /// Whether the start of an existing file shows that teamsync wrote it, as this kind
+    /// or another of its own files (a plan may replace a plan, a report a report).
+    fn recognises(head: &str) -> bool {
+        let plan = head.contains("\"format_version\"") && head.contains("\"teamsync_version\"");
+        let json_report = head.contains("\"report_format_version\"");
+        let csv_report = head.starts_with("person,handle,email,name,user_id,known_to_config");
+        let html_report =
+            head.starts_with("<!DOCTYPE html>") && head.contains("<title>Access review");
+        let man = head.lines().take(8).any(|l| l.starts_with(".TH TEAMSYNC"));
+        plan || json_report || csv_report || html_report || man
+    }
+}
+
+/// The report format an `--out` file's extension names, if any: `report --out x.csv`
+/// without `--format` writes CSV.
+pub fn report_kind_of(path: &Path) -> Option<Written> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    [Written::ReportHtml, Written::ReportCsv, Written::ReportJson]
+        .into_iter()
+        .find(|k| k.extensions().contains(&ext.as_str()))
+}
+
+/// The path with symlinks and `..` resolved as far as it exists, so two spellings of one
+/// file compare equal: the file itself when it exists, else its folder and its name.
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(p) = path.canonicalize() {
+        return p;
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    match (parent.canonicalize(), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Refuses to write `kind` to `path` when it would destroy something: a configuration file
+/// (`config_files`, the files the configuration was loaded from), an existing file teamsync
+/// did not write, or a name whose extension says another kind of file. `--force` lets the
+/// first two through; an extension that contradicts the content never passes. The message
+/// names the file, why, and the fix.
+pub fn check(
+    path: &Path,
+    kind: Written,
+    config_files: &[PathBuf],
+    force: bool,
+) -> Result<(), String> {
+    let shown = path.display();
+    let target = resolved(path);
+    if !force && let Some(config) = config_files.iter().find(|f| resolved(f) == target) {
+        return Err(format!(
+            "{shown} is a file of the configuration ({}): writing {} there would replace it; choose another --out (or add --force if that is really what you want)",
+            config.display(),
+            kind.what()
+        ));
+    }
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if let Some(ext) = &ext
+        && !kind.extensions().contains(&ext.as_str())
+    {
+        return Err(format!(
+            "{shown}: a .{ext} file cannot hold {}; give --out a name ending in .{}",
+            kind.what(),
+            kind.extensions().join(" or .")
+        ));
+    }
+    if target.is_dir() {
+        return Err(format!(
+            "{shown} is a folder; give --out a file name (for example {}/out.{})",
+            shown,
+            kind.extensions()[0]
+        ));
+    }
+    if force {
+        return Ok(());
+    }
+    if target.exists() {
+        let mut head = String::new();
+        let read = std::fs::File::open(&target)
+            .and_then(|f| f.take(4096).read_to_string(&mut head))
+            .is_ok();
+        if !(read && Written::recognises(&head)) {
+            return Err(format!(
+                "{shown} exists and teamsync did not write it: it is left as it is; choose another --out, or add --force to replace it"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_extension_names_the_report_format() {
+        assert_eq!(report_kind_of(Path::new("x.CSV")), Some(Written::ReportCsv));
+        assert_eq!(
+            report_kind_of(Path::new("a/b.htm")),
+            Some(Written::ReportHtml)
+        );
+        assert_eq!(
+            report_kind_of(Path::new("r.json")),
+            Some(Written::ReportJson)
+        );
+        assert_eq!(report_kind_of(Path::new("people.yaml")), None);
+        assert_eq!(report_kind_of(Path::new("report")), None);
+    }
+
+    #[test]
+    fn teamsync_files_are_recognised_and_others_are_not() {
+        assert!(Written::recognises(
+            "{\n  \"format_version\": \"3\",\n  \"teamsync_version\": \"0.1.0\""
+        ));
+        assert!(Written::recognises(
+            "person,handle,email,name,user_id,known_to_config,account"
+        ));
+        assert!(Written::recognises(
+            ".ie \\n(.g .ds Aq \\(aq\n.TH TEAMSYNC-PLAN 1  \"teamsync-plan 0.1.0\" "
+        ));
+        assert!(!Written::recognises(".TH GIT 1 \"git 2.47\""));
+        assert!(!Written::recognises(
+            "people:\n  alice: {email: a@acme.com}\n"
+        ));
+        assert!(!Written::recognises("{\"format_version\": 1}"));
+    }
+}
