@@ -22,31 +22,12 @@ const TOKEN: &str = "lagging-secret-token-7781";
 
 /// Runs the binary on `repo` with every provider's token variable set.
 async fn run(repo: &Repo, args: &[&str]) -> (Option<i32>, String, String) {
-    let dir = repo.path().to_path_buf();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let out = tokio::task::spawn_blocking(move || {
-        assert_cmd::Command::cargo_bin("teamsync")
-            .expect("binary")
-            .args(&args)
-            .arg("--config")
-            .arg(dir)
-            .env("PIXIEBRIX_TOKEN", TOKEN)
-            .env("GITBOOK_TOKEN", TOKEN)
-            .env("CONTENTFUL_TOKEN", TOKEN)
-            .env("NO_COLOR", "1")
-            .env_remove("GITHUB_ACTIONS")
-            .env_remove("GITHUB_STEP_SUMMARY")
-            .timeout(std::time::Duration::from_secs(240))
-            .output()
-            .expect("run")
-    })
-    .await
-    .expect("join");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let vars = [
+        ("PIXIEBRIX_TOKEN", TOKEN),
+        ("GITBOOK_TOKEN", TOKEN),
+        ("CONTENTFUL_TOKEN", TOKEN),
+    ];
+    run_async_with(repo, &vars, args).await
 }
 
 async fn start(world: Value, lag: &[&str], stale: &[&str]) -> SandboxHandle {

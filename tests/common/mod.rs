@@ -209,20 +209,32 @@ pub async fn run_async(
     token: (&str, &str),
     args: &[&str],
 ) -> (Option<i32>, String, String) {
+    run_async_with(repo, &[token], args).await
+}
+
+/// [`run_async`] with several variables set (one token per provider, say).
+pub async fn run_async_with(
+    repo: &Repo,
+    vars: &[(&str, &str)],
+    args: &[&str],
+) -> (Option<i32>, String, String) {
     let dir = repo.path().to_path_buf();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let (var, value) = (token.0.to_string(), token.1.to_string());
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let out = tokio::task::spawn_blocking(move || {
         Command::cargo_bin("teamsync")
             .expect("binary")
             .args(&args)
             .arg("--config")
             .arg(dir)
-            .env(var, value)
+            .envs(vars)
             .env("NO_COLOR", "1")
             .env_remove("GITHUB_ACTIONS")
             .env_remove("GITHUB_STEP_SUMMARY")
-            .timeout(std::time::Duration::from_secs(120))
+            .timeout(std::time::Duration::from_secs(240))
             .output()
             .expect("run")
     })
