@@ -272,7 +272,7 @@ fn converge(variant: Option<Variant>, pb: &Side, gb: &Side, cf: &Side, seed: u64
         .unwrap();
     rt.block_on(async {
         let knobs = Knobs {
-            // 10% of requests fail. A 429 pauses the provider for the sandbox's
+            // 10% of requests fail, and 3% of writes lose their answer. A 429 pauses the provider for the sandbox's
             // one-second reset (and PixieBrix's adaptive pace after it), so it is the
             // rarest fault here; tests/rate_limit.rs covers throttling in depth.
             faults: Faults {
@@ -280,6 +280,8 @@ fn converge(variant: Option<Variant>, pb: &Side, gb: &Side, cf: &Side, seed: u64
                 status_503: 0.035,
                 status_429: 0.005,
                 reset: 0.03,
+                // And a write carried out whose answer is lost (issue 31).
+                lost_answer: 0.03,
                 ..Faults::default()
             },
             seed,

@@ -76,7 +76,19 @@ async fn a_partial_failure_is_reported_and_a_rerun_converges() {
         let mut partial = 0;
         let mut converged = false;
         for _ in 0..15 {
-            let out = run(&repo, &["apply", "--auto-approve", "--parallelism", "1"]).await;
+            let out = run(
+                &repo,
+                // A reset's write may have landed: read back, for 2 s at most.
+                &[
+                    "apply",
+                    "--auto-approve",
+                    "--parallelism",
+                    "1",
+                    "--settle",
+                    "2",
+                ],
+            )
+            .await;
             let err = String::from_utf8_lossy(&out.stderr).into_owned();
             match out.status.code() {
                 Some(0) => {

@@ -16,7 +16,7 @@ use std::path::Path;
 use common::*;
 use serde_json::{Value, json};
 use teamsync::sandbox::lag::{Lag, StaleCache};
-use teamsync::sandbox::{Knobs, Sandbox, SandboxHandle};
+use teamsync::sandbox::{Faults, Knobs, Sandbox, SandboxHandle};
 
 const TOKEN: &str = "lagging-secret-token-7781";
 
@@ -31,7 +31,12 @@ async fn run(repo: &Repo, args: &[&str]) -> (Option<i32>, String, String) {
 }
 
 async fn start(world: Value, lag: &[&str], stale: &[&str]) -> SandboxHandle {
+    start_with(world, lag, stale, Faults::default()).await
+}
+
+async fn start_with(world: Value, lag: &[&str], stale: &[&str], faults: Faults) -> SandboxHandle {
     let knobs = Knobs {
+        faults,
         lag: lag
             .iter()
             .map(|s| s.parse::<Lag>().expect("lag spec"))
@@ -467,6 +472,88 @@ async fn a_create_answered_already_exists_finds_the_container_and_carries_on() {
             assert_eq!(code, Some(1), "{out}\n{err}");
             assert!(err.contains("live containers (ids"), "{err}");
             assert_eq!(handle.events().len(), writes);
+        }
+    }
+}
+
+/// Half the writes are carried out and their answer lost (a 502 after the work). Apply never
+/// sends a create or an add twice: a lost create is found by name, a lost add is read
+/// back, and a step is reported done exactly when the read-back shows it. Under a lag as
+/// well, a lost answer the reads do not show yet stays a failure that says so, and the next
+/// apply settles it without a duplicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_whose_answers_are_lost_are_read_back_and_never_sent_twice() {
+    for (lag, label) in [
+        (&[][..], "lost answers"),
+        (&["1"][..], "lost answers, 1-read lag"),
+    ] {
+        let faults = Faults {
+            lost_answer: 0.5,
+            ..Faults::default()
+        };
+        let handle = start_with(seed_of_example(), lag, &[], faults).await;
+        let repo = example_against(&handle);
+        let (_, plan, err) = run(&repo, &["plan", "--format", "json"]).await;
+        let plan: Value = serde_json::from_str(&plan).unwrap_or_else(|_| panic!("{err}"));
+        let planned = removals_planned(&plan);
+        let (code, out, err) = run(&repo, &["apply", "--auto-approve", "--format", "json"]).await;
+        let result: Value =
+            serde_json::from_str(&out).unwrap_or_else(|_| panic!("{label}: {out}\n{err}"));
+        assert!(
+            handle
+                .stats()
+                .faults
+                .get("lost_answer")
+                .copied()
+                .unwrap_or(0)
+                > 0,
+            "{label}: no answer was lost"
+        );
+        if lag.is_empty() {
+            // Nothing lags: every lost answer's write shows, so no step failed. The members
+            // of a container whose rename lost its answer were not sent, and say why.
+            assert!(
+                matches!(code, Some(0) | Some(1)),
+                "{label}: {result}\n{err}"
+            );
+            assert_eq!(result["failed"], 0, "{label}: {result}");
+            for s in result["steps"].as_array().into_iter().flatten() {
+                if s["outcome"] == "skipped" {
+                    let why = s["message"].as_str().unwrap_or("");
+                    assert!(why.contains("change was lost"), "{label}: {s}");
+                }
+            }
+        } else {
+            for s in result["steps"].as_array().into_iter().flatten() {
+                if s["outcome"] == "failed" {
+                    let why = s["message"].as_str().unwrap_or("");
+                    assert!(
+                        why.contains("does not show it") || why.contains("may have been applied"),
+                        "{label}: a failed step does not say the write may have landed: {s}"
+                    );
+                }
+            }
+        }
+        assert_only_planned_removals(&handle, &planned, label);
+        let (code, out, err) = run(&repo, &["apply", "--auto-approve"]).await;
+        assert!(
+            matches!(code, Some(0) | Some(3)),
+            "{label}: second apply:\n{out}\n{err}"
+        );
+        assert_only_planned_removals(&handle, &planned, label);
+        let (code, out, err) = run(&repo, &["plan", "--detailed-exitcode"]).await;
+        assert_eq!(code, Some(0), "{label}: converged:\n{out}\n{err}");
+        // No add was ever sent twice, and no container made twice.
+        let mut adds: BTreeMap<String, usize> = BTreeMap::new();
+        for e in handle.events() {
+            if e.action.ends_with(".add") || e.action.ends_with(".create") {
+                *adds
+                    .entry(format!("{} {} {}", e.action, e.detail, e.api))
+                    .or_insert(0) += 1;
+            }
+        }
+        for (what, n) in adds {
+            assert_eq!(n, 1, "{label}: written {n} times: {what}");
         }
     }
 }

@@ -65,6 +65,9 @@ pub struct Failure {
     /// A lost answer, a throttle or a server error: a re-run may succeed. Anything else
     /// (a refused request, an unresolved member) needs a person first.
     pub transient: bool,
+    /// A write sent whose answer does not say whether it took effect (a lost answer, a
+    /// server error): the read-back decides. Shown done only if the read-back shows it.
+    pub unsure: bool,
 }
 
 impl Failure {
@@ -72,13 +75,16 @@ impl Failure {
         Failure {
             message: message.into(),
             transient: false,
+            unsure: false,
         }
     }
 
-    fn of(e: &crate::providers::ProviderError) -> Failure {
+    /// A write's error answer, which may not say whether it took effect.
+    fn of_write(e: &crate::providers::ProviderError) -> Failure {
         Failure {
             message: e.to_string(),
             transient: e.is_transient(),
+            unsure: e.may_have_applied(),
         }
     }
 }
@@ -485,10 +491,7 @@ fn all_skipped(change: &ResourceChange, error: &LiveError) -> Vec<Step> {
         key: change.key.clone(),
         member: None,
         action: Some(change.action.clone()),
-        outcome: Outcome::Failed(Failure {
-            message: error.to_string(),
-            transient: false,
-        }),
+        outcome: Outcome::Failed(Failure::permanent(error.to_string())),
     }];
     steps.extend(change.members.iter().map(|m| Step {
         key: change.key.clone(),
@@ -527,7 +530,7 @@ fn steps_of(change: &ResourceChange, result: crate::providers::ApplyReport) -> V
                 key: change.key.clone(),
                 member: None,
                 action: Some(change.action.clone()),
-                outcome: Outcome::Failed(Failure::of(e)),
+                outcome: Outcome::Failed(Failure::of_write(e)),
             });
             true
         }
@@ -554,7 +557,7 @@ fn steps_of(change: &ResourceChange, result: crate::providers::ApplyReport) -> V
                 Err(e @ crate::providers::ProviderError::Unavailable { .. }) => {
                     Outcome::Blocked(e.to_string())
                 }
-                Err(e) => Outcome::Failed(Failure::of(&e)),
+                Err(e) => Outcome::Failed(Failure::of_write(&e)),
             },
         });
     }
@@ -583,6 +586,7 @@ fn crashed(change: &ResourceChange, why: &str) -> Vec<Step> {
             "teamsync's task for this change crashed ({why}); it may be partly applied, and the next plan shows what is left"
         ),
         transient: true,
+        unsure: true,
     };
     let mut steps = vec![Step {
         key: change.key.clone(),
@@ -604,35 +608,67 @@ fn crashed(change: &ResourceChange, why: &str) -> Vec<Step> {
 /// eventually consistent, so a step whose effect does not show yet is read again, with
 /// backoff, for up to `--settle`; one that still does not show is "written, not yet
 /// visible" ([`Outcome::NotYetVisible`]): not done, not a failure, and never followed by a
-/// write that would undo or repeat it. A read-back that fails leaves nothing verified.
+/// write that would undo or repeat it. A read-back that fails leaves nothing verified. A
+/// write whose answer was lost or was a server error may have landed: it is read back the
+/// same way and counts as done only if the read-back shows it.
 async fn verify(plan: &Plan, conns: &Connections, report: &mut Report) {
     let start = std::time::Instant::now();
-    // Indexes of the steps still to verify, and why each is not verified yet.
-    let mut pending: BTreeMap<usize, String> = report
-        .steps
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| matches!(s.outcome, Outcome::Applied))
-        .map(|(i, _)| (i, String::new()))
-        .collect();
+    // The steps still to verify, and what the last read-back did not show of each. A write
+    // whose answer was lost ("unsure") is read back for as long, since it may be late too;
+    // one that never shows stays failed (nothing says it landed), never "not yet visible".
+    let mut pending: BTreeMap<usize, Unseen> = BTreeMap::new();
+    let mut unsure: BTreeMap<usize, Unseen> = BTreeMap::new();
+    for (i, s) in report.steps.iter().enumerate() {
+        match &s.outcome {
+            Outcome::Applied => {
+                pending.insert(i, Unseen::NotShown(String::new()));
+            }
+            Outcome::Failed(f) if f.unsure => {
+                unsure.insert(i, Unseen::NotShown(String::new()));
+            }
+            _ => {}
+        }
+    }
     let mut attempt = 0;
-    while !pending.is_empty() {
+    while !pending.is_empty() || !unsure.is_empty() {
         let providers: BTreeSet<String> = pending
             .keys()
+            .chain(unsure.keys())
             .map(|i| report.steps[*i].key.provider.clone())
             .collect();
         let live = read_back(plan, conns, providers).await;
-        pending.retain(|i, why| {
-            let step = &report.steps[*i];
-            match problem(plan, conns, &live, step) {
+        let mut check =
+            |i: &usize, why: &mut Unseen| match problem(plan, conns, &live, &report.steps[*i]) {
                 None => false,
                 Some(p) => {
                     *why = p;
                     true
                 }
+            };
+        pending.retain(&mut check);
+        let before: BTreeSet<usize> = unsure.keys().copied().collect();
+        unsure.retain(&mut check);
+        // A lost answer whose write the read-back shows: done, and verified. Members of a
+        // container whose change is confirmed so were not sent (nothing said the change
+        // landed), and say so.
+        for i in before.into_iter().filter(|i| !unsure.contains_key(i)) {
+            report.steps[i].outcome = Outcome::Applied;
+            if report.steps[i].member.is_none() {
+                let key = report.steps[i].key.clone();
+                for s in report
+                    .steps
+                    .iter_mut()
+                    .filter(|s| s.key == key && s.member.is_some())
+                {
+                    if let Outcome::Skipped(why) = &mut s.outcome {
+                        *why = format!(
+                            "not sent: the answer to {key}'s change was lost (the read-back shows the change made); the next apply sends it"
+                        );
+                    }
+                }
             }
-        });
-        if pending.is_empty() {
+        }
+        if pending.is_empty() && unsure.is_empty() {
             break;
         }
         match crate::providers::settle_wait(start, conns.options.settle, attempt) {
@@ -642,22 +678,44 @@ async fn verify(plan: &Plan, conns: &Connections, report: &mut Report) {
         attempt += 1;
     }
     let waited = start.elapsed().as_secs_f64();
+    for (i, why) in unsure {
+        if let Outcome::Failed(f) = &mut report.steps[i].outcome {
+            f.message = match why {
+                Unseen::Unread(e) => format!(
+                    "{} (it may have been applied; teamsync could not read it back{e}; the next plan shows whether it was)",
+                    f.message
+                ),
+                Unseen::NotShown(what) => format!(
+                    "{} (the read-back does not show it: {what}; the next plan shows whether it is still to do)",
+                    f.message
+                ),
+            };
+        }
+    }
     for (i, why) in pending {
         let step = &mut report.steps[i];
-        step.outcome = if why.starts_with(COULD_NOT_READ) {
-            Outcome::Failed(Failure {
-                message: format!("the API answered success, but {why}"),
+        step.outcome = match why {
+            Unseen::Unread(e) => Outcome::Failed(Failure {
+                message: format!(
+                    "the API answered success, but teamsync could not read it back to check it{e}"
+                ),
                 transient: true,
-            })
-        } else {
-            Outcome::NotYetVisible(format!(
-                "the API answered success, but after {waited:.1} s (--settle) {why}; it may still be catching up: the next plan shows whether it did"
-            ))
+                unsure: false,
+            }),
+            Unseen::NotShown(what) => Outcome::NotYetVisible(format!(
+                "the API answered success, but after {waited:.1} s (--settle) {what}; it may still be catching up: the next plan shows whether it did"
+            )),
         };
     }
 }
 
-const COULD_NOT_READ: &str = "teamsync could not read it back";
+/// What a read-back does not show of a step.
+enum Unseen {
+    /// The read-back itself failed (`": why"`, or empty when the provider was not read).
+    Unread(String),
+    /// It was read, and does not show this.
+    NotShown(String),
+}
 
 /// One read of everything the plan touches at these providers.
 async fn read_back(
@@ -690,10 +748,10 @@ fn problem(
     conns: &Connections,
     live: &BTreeMap<String, Result<LiveState, LiveError>>,
     step: &Step,
-) -> Option<String> {
+) -> Option<Unseen> {
     match live.get(&step.key.provider) {
-        None => Some(format!("{COULD_NOT_READ} to check it")),
-        Some(Err(e)) => Some(format!("{COULD_NOT_READ} to check it: {e}")),
+        None => Some(Unseen::Unread(String::new())),
+        Some(Err(e)) => Some(Unseen::Unread(format!(": {e}"))),
         Some(Ok(state)) => {
             let kind = conns.endpoints.get(&step.key.provider).map(|(s, _)| s.kind);
             let description = plan
@@ -701,12 +759,14 @@ fn problem(
                 .iter()
                 .find(|c| c.key == step.key)
                 .and_then(|c| c.description.as_deref());
-            not_in_effect(step, state, kind).or_else(|| {
-                let live = state.resources.get(&step.key)?;
-                let want = description.filter(|_| step.member.is_none())?;
-                (live.description.as_deref().unwrap_or("") != want)
-                    .then(|| format!("{}'s description is not {want:?}", step.key))
-            })
+            not_in_effect(step, state, kind)
+                .or_else(|| {
+                    let live = state.resources.get(&step.key)?;
+                    let want = description.filter(|_| step.member.is_none())?;
+                    (live.description.as_deref().unwrap_or("") != want)
+                        .then(|| format!("{}'s description is not {want:?}", step.key))
+                })
+                .map(Unseen::NotShown)
         }
     }
 }

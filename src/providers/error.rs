@@ -90,6 +90,18 @@ impl ProviderError {
         }
     }
 
+    /// Whether a write that ended in this error may have taken effect all the same: a lost
+    /// answer, a crash, or a server error other than 503 (a 502 or 504 from a proxy whose
+    /// upstream may have done the work; a 500 thrown after it). A 429 or a 503 says the
+    /// request was not taken on (docs/trust.md, "Lost answers").
+    pub fn may_have_applied(&self) -> bool {
+        match self {
+            ProviderError::Transport { .. } | ProviderError::Crashed { .. } => true,
+            ProviderError::Api { status, .. } => *status >= 500 && *status != 503,
+            _ => false,
+        }
+    }
+
     /// The HTTP status, when the API answered.
     pub fn status(&self) -> Option<u16> {
         match self {

@@ -39,7 +39,7 @@ pub struct ServeArgs {
     /// Rate-limit window, seconds.
     #[arg(long, default_value_t = 60)]
     pub rate_window: u64,
-    /// Injected fault probability, KIND=P, repeatable; KIND is 500, 502, 503, 429, reset or slow.
+    /// Injected fault probability, KIND=P, repeatable; KIND is 500, 502, 503, 429, reset, slow or lost (a write carried out, its answer a 502).
     #[arg(long = "fault-rate", value_parser = parse_fault)]
     pub fault_rate: Vec<(String, f64)>,
     /// Seed for jitter, faults and ids.
@@ -78,9 +78,9 @@ fn parse_fault(s: &str) -> Result<(String, f64), String> {
         return Err(format!("probability {p} is not within 0..=1"));
     }
     match k {
-        "500" | "502" | "503" | "429" | "reset" | "slow" => Ok((k.to_string(), p)),
+        "500" | "502" | "503" | "429" | "reset" | "slow" | "lost" => Ok((k.to_string(), p)),
         _ => Err(format!(
-            "unknown fault kind {k:?} (expected 500, 502, 503, 429, reset or slow)"
+            "unknown fault kind {k:?} (expected 500, 502, 503, 429, reset, slow or lost)"
         )),
     }
 }
@@ -95,6 +95,7 @@ impl ServeArgs {
                 "503" => faults.status_503 = *p,
                 "429" => faults.status_429 = *p,
                 "reset" => faults.reset = *p,
+                "lost" => faults.lost_answer = *p,
                 _ => faults.slow_body = *p,
             }
         }

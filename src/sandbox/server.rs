@@ -186,6 +186,9 @@ pub struct Faults {
     pub status_429: f64,
     pub reset: f64,
     pub slow_body: f64,
+    /// Writes only: the write is carried out, then its answer is lost (a 502 from a proxy
+    /// in between), so a client cannot tell from the answer whether it took effect.
+    pub lost_answer: f64,
 }
 
 impl Default for Knobs {
@@ -735,11 +738,16 @@ enum Fault {
     Throttle,
     Reset,
     Slow,
+    /// After the handler: the write is done, the answer replaced by a 502.
+    Lost,
 }
 
-fn draw_fault(core: &Core) -> Option<Fault> {
+/// The fault injected into one request, if any; `lost_answer` only ever hits writes.
+fn draw_fault(core: &Core, is_write: bool) -> Option<Fault> {
     let f = &core.knobs.faults;
-    let total = f.status_500 + f.status_502 + f.status_503 + f.status_429 + f.reset + f.slow_body;
+    let lost = if is_write { f.lost_answer } else { 0.0 };
+    let total =
+        f.status_500 + f.status_502 + f.status_503 + f.status_429 + f.reset + f.slow_body + lost;
     if total <= 0.0 {
         return None;
     }
@@ -755,6 +763,7 @@ fn draw_fault(core: &Core) -> Option<Fault> {
         (f.status_429, Fault::Throttle),
         (f.reset, Fault::Reset),
         (f.slow_body, Fault::Slow),
+        (lost, Fault::Lost),
     ];
     for (p, kind) in kinds {
         acc += p;
@@ -771,6 +780,7 @@ fn fault_name(f: &Fault) -> String {
         Fault::Throttle => "429".into(),
         Fault::Reset => "reset".into(),
         Fault::Slow => "slow_body".into(),
+        Fault::Lost => "lost_answer".into(),
     }
 }
 
@@ -895,7 +905,8 @@ async fn answered(
         return api.throttled(reset, limit);
     }
 
-    let fault = draw_fault(core);
+    let is_write = !is_get;
+    let fault = draw_fault(core, is_write);
     if let Some(f) = &fault {
         *lock(&core.stats).faults.entry(fault_name(f)).or_insert(0) += 1;
     }
@@ -936,7 +947,6 @@ async fn answered(
         api.headers(&mut resp, limit, remaining, reset);
         return resp;
     }
-    let is_write = !is_get;
     let echoed = req
         .headers()
         .get(axum::http::header::AUTHORIZATION)
@@ -975,6 +985,9 @@ async fn answered(
         {
             resp = late.keep(key, api.name(), template, resp).await;
         }
+    }
+    if matches!(fault, Some(Fault::Lost)) && resp.status().is_success() {
+        return api.error(StatusCode::BAD_GATEWAY, "Bad Gateway");
     }
     if matches!(fault, Some(Fault::Slow)) {
         core.wait_until(due).await;
