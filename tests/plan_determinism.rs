@@ -166,6 +166,7 @@ fn live_member(slot: usize, i: usize, p: &Person) -> LiveMember {
         membership_id: Some(format!("m{slot}-{i}").into()),
         pending: false,
         unknown_role: None,
+        unknown_status: None,
     }
 }
 

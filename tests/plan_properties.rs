@@ -136,6 +136,7 @@ fn build(specs: &[SlotSpec]) -> (DesiredState, LiveState) {
                     membership_id: Some(format!("m{i}").into()),
                     pending: false,
                     unknown_role: None,
+                    unknown_status: None,
                 })
                 .collect();
             let key = ResourceKey::new(provider, kind, live_name.clone());

@@ -82,6 +82,7 @@ fn sample_plan() -> Plan {
             blocking: true,
         }],
         binding: teamsync::plan::Binding::default(),
+        attention: vec![],
         violations: vec![],
         blocked: vec![],
         waiting: vec![],

@@ -299,6 +299,7 @@ fn live_member(email_text: &str, name: &str, role: Option<Role>) -> LiveMember {
         membership_id: None,
         pending: false,
         unknown_role: None,
+        unknown_status: None,
     }
 }
 

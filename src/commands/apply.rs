@@ -129,7 +129,8 @@ fn outcome_word(o: &Outcome) -> &'static str {
 }
 
 /// The status of a run: `complete` (exit 0), `needs_attention` (exit 3: nothing failed, but
-/// something written is not visible yet), `incomplete` (exit 1).
+/// something written is not visible yet, or a live value is one teamsync does not know),
+/// `incomplete` (exit 1).
 fn status(report: &Report) -> (&'static str, u8) {
     if report.is_success() {
         ("complete", EXIT_OK)
@@ -170,6 +171,7 @@ pub fn result_json(report: &Report) -> serde_json::Value {
         "skipped": report.skipped(),
         "blocked": report.blocked(),
         "held": report.held,
+        "attention": report.attention,
         "steps": steps,
     })
 }
@@ -229,6 +231,14 @@ fn summarize(report: &Report) -> ExitCode {
         eprintln!("\nNot carried out (listed in the plan with what to do; not failures):");
         for line in &blocked {
             eprintln!("  {line}");
+        }
+    }
+    if !report.attention.is_empty() {
+        eprintln!(
+            "\nNeeds attention (values teamsync does not know, kept as they are; state the member's role in the configuration, or use a teamsync that knows them):"
+        );
+        for line in &report.attention {
+            eprintln!("  {}", render::one_line(line));
         }
     }
     let held = if blocked.is_empty() {

@@ -139,11 +139,7 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
     };
     if to_stdout {
         stream_stdout(|out| render::write_json(&plan, out))?;
-        return Ok(if opts.detailed_exitcode && plan.has_changes() {
-            ExitCode::from(EXIT_CHANGES)
-        } else {
-            ExitCode::from(EXIT_OK)
-        });
+        return Ok(exit_code(&plan, opts.detailed_exitcode));
     }
     if let Some(out) = &opts.out
         && let Err(source) = save(out, &plan)
@@ -176,10 +172,17 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
             out.display()
         );
     }
-    Ok(if opts.detailed_exitcode && plan.has_changes() {
-        ExitCode::from(EXIT_CHANGES)
-    } else {
-        ExitCode::from(EXIT_OK)
+    Ok(exit_code(&plan, opts.detailed_exitcode))
+}
+
+/// 0, or with `--detailed-exitcode`: 3 while the plan lists values teamsync does not know
+/// (a person should look, changes or not), else 2 for changes, 0 for none.
+fn exit_code(plan: &Plan, detailed: bool) -> ExitCode {
+    ExitCode::from(match detailed {
+        false => EXIT_OK,
+        true if !plan.attention.is_empty() => super::EXIT_ATTENTION,
+        true if plan.has_changes() => EXIT_CHANGES,
+        true => EXIT_OK,
     })
 }
 

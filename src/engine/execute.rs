@@ -112,6 +112,9 @@ pub struct Report {
     /// What the plan lists but does not carry out (blocked, waiting, unresolved), one line
     /// each with its reason: shown, and not failures.
     pub held: Vec<String>,
+    /// Live values teamsync does not know, kept as they are ([`Plan::attention`]), one
+    /// line each: the run needs a person's look even when everything applied.
+    pub attention: Vec<String>,
 }
 
 impl Report {
@@ -135,7 +138,10 @@ impl Report {
     }
     /// Every change applied and verified (blocked and held ones are listed, not failures).
     pub fn is_success(&self) -> bool {
-        self.failed() == 0 && self.skipped() == 0 && self.not_yet_visible() == 0
+        self.failed() == 0
+            && self.skipped() == 0
+            && self.not_yet_visible() == 0
+            && self.attention.is_empty()
     }
 
     /// Whether running apply again can help with everything that did not apply.
@@ -426,6 +432,7 @@ pub async fn execute(
         }
     }
     report.held = held(plan);
+    report.attention = plan.attention.iter().map(|a| a.message()).collect();
     verify(plan, conns, &mut report).await;
     report.steps.sort_by(|a, b| {
         a.key.cmp(&b.key).then_with(|| {

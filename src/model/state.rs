@@ -430,9 +430,29 @@ pub struct LiveMember {
     /// is shown as it came and never overwritten unless the configuration states a role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unknown_role: Option<Arc<str>>,
+    /// The membership status the API gave, verbatim, when it is none teamsync knows (a
+    /// Contentful `sys.status` other than `active`/`pending`): planned for as an active
+    /// member, shown as it came, flagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_status: Option<Arc<str>>,
 }
 
 impl LiveMember {
+    /// Whether the API gave this member a value teamsync does not know.
+    pub fn has_unknown(&self) -> bool {
+        self.unknown_role.is_some() || self.unknown_status.is_some()
+    }
+
+    /// Each value teamsync does not know, with its field: `role: billing`.
+    pub fn unknown_values(&self) -> impl Iterator<Item = String> + '_ {
+        let role = self.unknown_role.as_deref().map(|r| format!("role: {r}"));
+        let status = self
+            .unknown_status
+            .as_deref()
+            .map(|s| format!("status: {s}"));
+        role.into_iter().chain(status)
+    }
+
     /// The key the diff matches desired members by: email when known, else user id.
     pub fn key(&self) -> Option<MemberKey> {
         match (&self.email, &self.user_id) {
@@ -523,6 +543,9 @@ pub struct MemberRef {
     /// The live role, verbatim, when teamsync does not know it (`LiveMember::unknown_role`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unknown_role: Option<Arc<str>>,
+    /// The live status, verbatim, when teamsync does not know it (`LiveMember::unknown_status`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_status: Option<Arc<str>>,
 }
 
 impl fmt::Display for MemberRef {

@@ -202,6 +202,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
     expiring.dedup();
     blocked.sort_by(|a, b| (&a.resource, &a.change.member).cmp(&(&b.resource, &b.change.member)));
     waiting.sort_by(|a, b| (&a.resource, &a.change.member).cmp(&(&b.resource, &b.change.member)));
+    let attention = unknown_values(&input, &claimed, &directories, &mut notes);
     notes.sort();
     notes.dedup();
     let summary = Summary::of(&changes);
@@ -231,6 +232,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         blocked,
         waiting,
         expiring,
+        attention,
         // Filled in by the engine (`engine::plan`), from the same live state.
         read_basis: BTreeMap::new(),
     }
@@ -367,7 +369,7 @@ fn diff_members(
                 resource: desired.key.clone(),
                 message: format!(
                     "{key}: role: {} (unknown to teamsync) is kept as it is; teamsync changes it only where the configuration states `role:` for them",
-                    r.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>()
+                    r
                 ),
             });
         }
@@ -386,7 +388,7 @@ fn diff_members(
                     } else {
                         vec![]
                     };
-                    if have.unknown_role.is_some() {
+                    if have.has_unknown() {
                         risks.push(Risk::UnknownValue);
                     }
                     out.push(MemberChange {
@@ -471,7 +473,7 @@ fn diff_members(
             } else {
                 vec![Risk::Removal]
             };
-            if have.unknown_role.is_some() {
+            if have.has_unknown() {
                 risks.push(Risk::UnknownValue);
             }
             out.push(MemberChange {
@@ -701,6 +703,7 @@ fn member_ref(
         handle: want.and_then(|w| w.handle.clone()),
         membership_id: have.and_then(|h| h.membership_id.clone()),
         unknown_role: have.and_then(|h| h.unknown_role.clone()),
+        unknown_status: have.and_then(|h| h.unknown_status.clone()),
     }
 }
 
@@ -723,6 +726,43 @@ fn resource_risks(members: &[MemberChange]) -> Vec<Risk> {
         .flat_map(|m| m.risks.iter().copied())
         .collect();
     set.into_iter().collect()
+}
+
+/// Every live value teamsync does not know, in the containers the plan matched and the
+/// directories it read, sorted. A status gets a note too (a role kept as it is has its
+/// note from the member's diff; a role replaced shows in its change).
+fn unknown_values(
+    input: &DiffInput<'_>,
+    claimed: &BTreeSet<&ResourceKey>,
+    directories: &HashMap<&str, Directory<'_>>,
+    notes: &mut Vec<PlanNote>,
+) -> Vec<super::Attention> {
+    let read: BTreeSet<&ResourceKey> = claimed
+        .iter()
+        .copied()
+        .chain(directories.values().map(|d| &d.live.key))
+        .collect();
+    let mut out = Vec::new();
+    for live in read.into_iter().filter_map(|k| input.live.resources.get(k)) {
+        for m in live.members.iter().filter(|m| m.has_unknown()) {
+            let member = member_ref(m.key().as_ref(), None, Some(m));
+            if let Some(s) = &m.unknown_status {
+                notes.push(PlanNote {
+                    resource: live.key.clone(),
+                    message: format!(
+                        "{member}: status: {s} (unknown to teamsync); teamsync plans for them as for an active member and changes nothing because of it"
+                    ),
+                });
+            }
+            out.extend(m.unknown_values().map(|value| super::Attention {
+                resource: live.key.clone(),
+                member: member.clone(),
+                value,
+            }));
+        }
+    }
+    out.sort();
+    out
 }
 
 /// The live organization of a provider, when its directory was read: who may join its

@@ -62,6 +62,12 @@ pub struct Plan {
     /// Access that ends soon (`until` within `policy.expiry_warning_days`). Sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expiring: Vec<Expiring>,
+    /// Live values teamsync does not know (a role or a status a vendor added), one per
+    /// member and field, in every container the plan read: kept as they are and planned
+    /// around, never overwritten implicitly. While any is listed, apply and
+    /// `plan --detailed-exitcode` exit 3 ("needs attention"). Sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attention: Vec<Attention>,
     /// What the plan read of each list apply must send back whole: a PixieBrix campaign it
     /// removes members from (the API removes only by a PUT of the members to keep). Apply
     /// builds that body from this read and its own writes, never from a read made after
@@ -69,6 +75,26 @@ pub struct Plan {
     /// Never saved: a saved plan is made again before it is applied, and that plan has it.
     #[serde(skip)]
     pub read_basis: BTreeMap<ResourceKey, crate::model::LiveResource>,
+}
+
+/// A live value teamsync does not know, on one member of one container.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Attention {
+    #[serde(with = "crate::model::key_text")]
+    pub resource: crate::model::ResourceKey,
+    pub member: crate::model::MemberRef,
+    /// The field and the value as the API gave it: `role: billing`, `status: suspended`.
+    pub value: String,
+}
+
+impl Attention {
+    /// `cms.organization[c1]: bob@acme.com: status: suspended (unknown to teamsync)`.
+    pub fn message(&self) -> String {
+        format!(
+            "{}: {}: {} (unknown to teamsync)",
+            self.resource, self.member, self.value
+        )
+    }
 }
 
 /// A membership whose `until` date is near: a warning in every view, not a change.
@@ -376,6 +402,7 @@ impl Plan {
         self.blocked.retain(|b| targets.contains(&b.resource));
         self.waiting.retain(|b| targets.contains(&b.resource));
         self.expiring.retain(|e| targets.contains(&e.resource));
+        self.attention.retain(|a| targets.contains(&a.resource));
         self.summary = Summary::of(&self.changes);
     }
 }

@@ -19,7 +19,7 @@ use super::paging::{self, Identified, Incomplete};
 use super::{ProviderError, ReadScope};
 use crate::model::{
     Email, LiveMember, LiveResource, MemberAction, MemberChange, ProviderSettings, ResourceChange,
-    ResourceKey, ResourceKind,
+    ResourceKey, ResourceKind, Role,
 };
 
 const MEDIA: &str = "application/vnd.contentful.management.v1+json";
@@ -52,8 +52,9 @@ struct Sys {
     id: Option<String>,
     /// Memberships: the user they belong to.
     user: Option<Link>,
-    /// Organization memberships: `pending` while the invitation is open.
-    status: Option<String>,
+    /// Organization memberships: `pending` while the invitation is open, else `active`;
+    /// read as any value, so one teamsync does not know affects only its member.
+    status: Option<Value>,
     /// Teams: the version a PUT must name.
     version: Option<u64>,
     /// Invitations: the pending organization membership they made.
@@ -99,6 +100,10 @@ struct Team {
 struct Membership {
     #[serde(default)]
     sys: Sys,
+    /// Organization memberships: `owner`, `admin`, `developer` or `member`; read as any
+    /// value, so one teamsync does not know affects only its member.
+    #[serde(default)]
+    role: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -126,21 +131,47 @@ impl Identified for User {
     }
 }
 
-/// Users by id, with the email each parses to.
 /// An organization or team membership as a member: its user (with the email the
 /// included users give), its own id, and whether it waits for an invitation to be
-/// accepted (only organization memberships carry a status).
+/// accepted. Only organization memberships carry a role and a status; a value of either
+/// that teamsync does not know is kept verbatim beside the member.
 fn live_member(m: Membership, emails: &HashMap<&str, Email>, seen: &identity::Seen) -> LiveMember {
     let user = m.sys.user_id();
+    let role = role_from(m.role.as_ref());
+    let (pending, unknown_status) = match m.sys.status.as_ref() {
+        None | Some(Value::Null) => (false, None),
+        Some(Value::String(s)) if s == "active" => (false, None),
+        Some(Value::String(s)) if s == "pending" => (true, None),
+        Some(other) => (false, Some(seen.text(&super::verbatim(other)))),
+    };
     LiveMember {
         email: user.and_then(|u| emails.get(u)).cloned(),
         user_id: seen.text_of(user),
-        pending: m.sys.status.as_deref() == Some("pending"),
+        pending,
+        unknown_status,
+        unknown_role: role.as_ref().err().map(|r| seen.text(r)),
+        role: role.ok().flatten(),
         membership_id: m.sys.id.map(Into::into),
         ..LiveMember::default()
     }
 }
 
+/// An organization role as teamsync knows it; `Err` holds one it does not, verbatim.
+fn role_from(v: Option<&Value>) -> Result<Option<Role>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => match s.as_str() {
+            "owner" => Ok(Some(Role::Owner)),
+            "admin" => Ok(Some(Role::Admin)),
+            "developer" => Ok(Some(Role::Developer)),
+            "member" => Ok(Some(Role::Member)),
+            _ => Err(s.clone()),
+        },
+        Some(other) => Err(super::verbatim(other)),
+    }
+}
+
+/// Users by id, with the email each parses to.
 fn emails_by_id<'a>(users: &'a [User], seen: &identity::Seen) -> HashMap<&'a str, Email> {
     users
         .iter()

@@ -95,8 +95,7 @@ fn role_from(v: Option<&Value>) -> Result<Option<Role>, String> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s == "owner" => Ok(Some(Role::Owner)),
         Some(Value::String(s)) if s == "member" => Ok(Some(Role::Member)),
-        Some(Value::String(s)) => Err(s.clone()),
-        Some(other) => Err(other.to_string()),
+        Some(other) => Err(super::verbatim(other)),
     }
 }
 
@@ -334,23 +333,24 @@ impl Gitbook {
             .await?;
         Ok(items
             .into_iter()
-            .map(|m| LiveMember {
-                user_id: Some(self.seen.text(&m.organization.user.id)),
-                email: m
-                    .organization
-                    .user
-                    .email
-                    .as_deref()
-                    .and_then(|e| self.seen.email(e)),
-                name: self
-                    .seen
-                    .text_of(m.organization.user.display_name.as_deref()),
-                role: role_from(m.team.role.as_ref()).ok().flatten(),
-                unknown_role: role_from(m.team.role.as_ref())
-                    .err()
-                    .map(|r| self.seen.text(&r)),
-                membership_id: Some(self.seen.text(&m.organization.id)),
-                ..LiveMember::default()
+            .map(|m| {
+                let role = role_from(m.team.role.as_ref());
+                LiveMember {
+                    user_id: Some(self.seen.text(&m.organization.user.id)),
+                    email: m
+                        .organization
+                        .user
+                        .email
+                        .as_deref()
+                        .and_then(|e| self.seen.email(e)),
+                    name: self
+                        .seen
+                        .text_of(m.organization.user.display_name.as_deref()),
+                    unknown_role: role.as_ref().err().map(|r| self.seen.text(r)),
+                    role: role.ok().flatten(),
+                    membership_id: Some(self.seen.text(&m.organization.id)),
+                    ..LiveMember::default()
+                }
             })
             .collect())
     }

@@ -337,6 +337,15 @@ where
     })
 }
 
+/// A value an API gave that teamsync does not know, as it came: a string as itself,
+/// anything else as its JSON text.
+pub(crate) fn verbatim(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// Whether a refused create says the name is taken: 400, 409 or 422 whose body says
 /// "exist", "taken", "duplicate" or "unique" (PixieBrix/DRF `{"name": ["… already exists."]}`,
 /// Contentful `422 ValidationFailed … taken`, GitBook's `409`/`400` messages). The wording is

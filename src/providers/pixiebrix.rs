@@ -174,10 +174,7 @@ fn role_from(v: &Value) -> Result<Role, String> {
         Some(3) => Ok(Role::Developer),
         Some(4) => Ok(Role::Restricted),
         Some(5) => Ok(Role::Manager),
-        _ => Err(match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }),
+        _ => Err(super::verbatim(v)),
     }
 }
 
@@ -520,16 +517,20 @@ impl Pixiebrix {
         let (memberships, invitations) = (memberships?.items, invitations?.items);
         let members = memberships
             .into_iter()
-            .map(|m| LiveMember {
-                user_id: self.seen.text_of(m.user.id.as_deref()),
-                email: m.user.email.as_deref().and_then(|e| self.seen.email(e)),
-                name: self.seen.text_of(m.user.name.as_deref()),
-                role: role_from(&m.role).ok(),
-                unknown_role: role_from(&m.role).err().map(|r| self.seen.text(&r)),
-                data: Data::new(),
-                account: m.user.kind(),
-                membership_id: Some(m.id.to_string().into()),
-                pending: false,
+            .map(|m| {
+                let role = role_from(&m.role);
+                LiveMember {
+                    user_id: self.seen.text_of(m.user.id.as_deref()),
+                    email: m.user.email.as_deref().and_then(|e| self.seen.email(e)),
+                    name: self.seen.text_of(m.user.name.as_deref()),
+                    unknown_role: role.as_ref().err().map(|r| self.seen.text(r)),
+                    role: role.ok(),
+                    data: Data::new(),
+                    account: m.user.kind(),
+                    membership_id: Some(m.id.to_string().into()),
+                    pending: false,
+                    unknown_status: None,
+                }
             })
             .collect();
         Ok(LiveResource {

@@ -67,7 +67,7 @@ pub fn action_word(action: &ResourceAction) -> String {
 /// A name, handle or reason as one line of a view. A control character would start a new
 /// line (a spoofed summary in a terminal, an HTML block that ends a `<details>` in
 /// Markdown), so each becomes a space.
-fn one_line(s: &str) -> Cow<'_, str> {
+pub(crate) fn one_line(s: &str) -> Cow<'_, str> {
     if s.chars().any(char::is_control) {
         Cow::Owned(
             s.chars()
@@ -128,21 +128,30 @@ fn action_text(action: &MemberAction) -> String {
 }
 
 /// One member line without its symbol, for example `carol@acme.com (carol) as owner`. A
-/// live role teamsync does not know is shown as it came: `role billing (unknown to
-/// teamsync) → member` where the configuration replaces it, else beside who it is.
+/// live role or status teamsync does not know is shown as it came: `role billing (unknown
+/// to teamsync) → member` where the configuration replaces it, else beside who it is
+/// (`[role: billing (unknown to teamsync)]`).
 fn member_text(change: &MemberChange) -> String {
-    let unknown = change.member.unknown_role.as_deref().map(one_line);
-    match (&change.action, unknown) {
-        (MemberAction::SetRole { from: None, to }, Some(r)) => format!(
-            "{}: role {r} (unknown to teamsync) → {to}",
-            who(&change.member)
-        ),
-        (action, Some(r)) => format!(
-            "{} [role: {r} (unknown to teamsync)]{}",
-            who(&change.member),
-            action_text(action)
-        ),
-        (action, None) => format!("{}{}", who(&change.member), action_text(action)),
+    let m = &change.member;
+    let role = m.unknown_role.as_deref().map(one_line);
+    let replaced = matches!(change.action, MemberAction::SetRole { from: None, .. });
+    let mut tags = Vec::new();
+    if let Some(r) = role.as_deref().filter(|_| !replaced) {
+        tags.push(format!("role: {r} (unknown to teamsync)"));
+    }
+    if let Some(s) = m.unknown_status.as_deref().map(one_line) {
+        tags.push(format!("status: {s} (unknown to teamsync)"));
+    }
+    let tags = if tags.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", tags.join("; "))
+    };
+    match (&change.action, role) {
+        (MemberAction::SetRole { from: None, to }, Some(r)) => {
+            format!("{}{tags}: role {r} (unknown to teamsync) → {to}", who(m))
+        }
+        (action, _) => format!("{}{tags}{}", who(m), action_text(action)),
     }
 }
 

@@ -152,8 +152,10 @@ pub enum Variant {
     Shuffled,
     /// Roles the notes never name (issue 31): at start, in every PixieBrix organization
     /// the first roster membership of role 1 gets role `9`, and in every GitBook team the
-    /// first `member` gets the role `admin`. They are stored, so they stay until a write
-    /// sets a role teamsync knows. (A state file can hold any such role too.)
+    /// first `member` gets the role `admin`; in every Contentful organization the first
+    /// `member` membership gets the role `billing_admin` and the next the status
+    /// `suspended`. They are stored, so they stay until a write sets a value teamsync
+    /// knows. (A state file can hold any such value too.)
     UnknownRoles,
 }
 

@@ -53,8 +53,19 @@ impl Context<'_> {
 }
 
 /// Under `unknown_roles`: the first PixieBrix roster membership of role 1 in each
-/// organization gets role 9, and the first `member` of each GitBook team gets `admin`.
+/// organization gets role 9, the first `member` of each GitBook team gets `admin`, and in
+/// each Contentful organization the first `member` membership gets role `billing_admin`
+/// and the next one status `suspended`.
 pub(crate) fn unknown_roles(world: &mut super::World) {
+    for org in world.contentful.organizations.values_mut() {
+        let mut members = org.memberships.iter_mut().filter(|m| m.role == "member");
+        if let Some(m) = members.next() {
+            m.role = "billing_admin".to_string();
+        }
+        if let Some(m) = members.next() {
+            m.status = "suspended".to_string();
+        }
+    }
     for org in &mut world.pixiebrix.organizations {
         if let Some(m) = org.memberships.iter_mut().find(|m| m.role == 1) {
             m.role = 9;
