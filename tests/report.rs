@@ -813,3 +813,93 @@ fn a_config_in_a_git_checkout_reports_its_commit() {
     assert_eq!(doc["config"]["git_commit"], head.as_str());
     assert_eq!(doc["config"]["git_dirty"], true);
 }
+
+/// The report marks `role_differs` exactly where the plan changes a role: one rule, pinned
+/// over every mode × stated role × live role of a GitBook team (issue 32: an owner of an
+/// `additive` team without `role:` was drift in the report that the plan never fixes).
+#[test]
+fn the_reports_role_drift_is_exactly_the_plans_role_changes() {
+    use teamsync::model::MemberAction;
+    use teamsync::plan::{DiffInput, diff};
+    let roles = [None, Some(Role::Member), Some(Role::Owner)];
+    let mut checked = 0;
+    for mode in [Mode::Exact, Mode::Additive] {
+        for stated in roles {
+            for live_role in roles {
+                for unknown in [false, true] {
+                    let key = ResourceKey::new("docs", ResourceKind::Team, "Writers");
+                    let mut desired = DesiredState::default();
+                    desired.resources.insert(
+                        key.clone(),
+                        DesiredResource {
+                            description: None,
+                            key: key.clone(),
+                            previously: vec![],
+                            mode,
+                            members: BTreeMap::from([(
+                                MemberKey::Email(email("ann@corp.example")),
+                                DesiredMember {
+                                    handle: Some("ann".into()),
+                                    role: stated,
+                                    data: Data::new(),
+                                    until: None,
+                                },
+                            )]),
+                            organization: None,
+                        },
+                    );
+                    let mut ann = live_member("ann@corp.example", "Ann", live_role);
+                    if unknown {
+                        ann.role = None;
+                        ann.unknown_role = Some("admin".into());
+                    }
+                    let mut live = LiveState::default();
+                    live.resources.insert(
+                        key.clone(),
+                        LiveResource {
+                            description: None,
+                            key: key.clone(),
+                            id: "t1".into(),
+                            members: vec![ann],
+                            pending_invites: BTreeSet::new(),
+                            who_am_i: Default::default(),
+                            uncounted: false,
+                        },
+                    );
+                    let people = BTreeMap::from([("ann".to_string(), email("ann@corp.example"))]);
+                    let loaded = loaded(desired, people);
+                    let plan = diff(DiffInput {
+                        desired: &loaded.desired,
+                        live: &live,
+                        providers: &loaded.providers,
+                        policy: &loaded.policy,
+                        today: jiff::civil::date(2026, 12, 1),
+                    });
+                    // A change the plan wants but blocks (demoting the last owner) is
+                    // still drift: the plan names it and how to fix it.
+                    let plan_changes_role = plan
+                        .changes
+                        .iter()
+                        .flat_map(|c| &c.members)
+                        .chain(plan.blocked.iter().map(|b| &b.change))
+                        .any(|m| matches!(m.action, MemberAction::SetRole { .. }));
+                    let json: Value =
+                        serde_json::from_str(&review::json(&review::build(&loaded, &live, ctx())))
+                            .unwrap();
+                    let report_drift = json["people"][0]["access"][0]["marks"]
+                        .as_array()
+                        .is_some_and(|m| m.iter().any(|m| m == "role_differs"));
+                    assert_eq!(
+                        report_drift, plan_changes_role,
+                        "mode {mode:?}, stated {stated:?}, live {live_role:?}, unknown {unknown}"
+                    );
+                    checked += usize::from(plan_changes_role);
+                }
+            }
+        }
+    }
+    assert!(
+        checked >= 4,
+        "some combinations do change the role: {checked}"
+    );
+}

@@ -18,7 +18,7 @@ pub use key::{ParseKeyError, ProviderKind, ResourceKey, ResourceKind, key_text};
 pub use state::{
     AccountKind, DesiredMember, DesiredResource, DesiredState, Endpoint, InviteRole, LiveMember,
     LiveResource, LiveState, MemberKey, MemberRef, Mode, OrgOptions, Policy, ProviderSettings,
-    RequestsPerSecond, Role, WhoAmI,
+    RequestsPerSecond, Role, WhoAmI, role_drifts, role_to_set,
 };
 pub use transport::{InsecureUrl, check_transport, is_loopback};
 

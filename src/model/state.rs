@@ -557,3 +557,34 @@ impl fmt::Display for MemberRef {
         }
     }
 }
+
+/// The role the plan sets for a declared member who is already live, or `None` when it
+/// leaves the live role alone. The report's `role_differs` uses this same rule, so the
+/// report never shows drift the plan will not fix (issue 32).
+///
+/// In `additive` mode a role is managed only where the config states one: a live owner
+/// listed without `role:` keeps it. Nor is a live role teamsync does not know ever
+/// replaced by a default: only by a role the configuration states.
+pub fn role_to_set(
+    provider: Option<ProviderKind>,
+    kind: ResourceKind,
+    mode: Mode,
+    stated: Option<Role>,
+    live: &LiveMember,
+) -> Option<Role> {
+    if (mode == Mode::Additive || live.unknown_role.is_some()) && stated.is_none() {
+        return None;
+    }
+    Role::managed(provider, kind, stated)
+}
+
+/// Whether the plan would change this live member's role: the report's drift rule.
+pub fn role_drifts(
+    provider: Option<ProviderKind>,
+    kind: ResourceKind,
+    mode: Mode,
+    stated: Option<Role>,
+    live: &LiveMember,
+) -> bool {
+    role_to_set(provider, kind, mode, stated, live).is_some_and(|r| live.role != Some(r))
+}

@@ -352,17 +352,12 @@ fn diff_members(
                 });
             }
         }
-        // In `additive` mode a role is managed only where the config states one: a live
-        // owner listed without `role:` keeps it. Nor is a live role teamsync does not know
-        // ever replaced by a default: only by a role the configuration states.
         let unknown = found.and_then(|i| live_members[i].unknown_role.as_deref());
-        let role = if (desired.mode == Mode::Additive || unknown.is_some())
-            && want.role.is_none()
-            && found.is_some()
-        {
-            None
-        } else {
-            Role::managed(provider, kind, want.role)
+        let role = match found {
+            Some(i) => {
+                crate::model::role_to_set(provider, kind, desired.mode, want.role, &live_members[i])
+            }
+            None => Role::managed(provider, kind, want.role),
         };
         if let (Some(r), None) = (unknown, want.role) {
             notes.push(PlanNote {

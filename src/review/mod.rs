@@ -272,6 +272,8 @@ struct CellDraft {
     live_role: Option<Role>,
     /// The live role verbatim, when teamsync does not know it.
     live_unknown_role: Option<std::sync::Arc<str>>,
+    /// The plan would change the live role ([`crate::model::role_drifts`]).
+    role_differs: bool,
     pending: bool,
 }
 
@@ -504,6 +506,8 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
                     cell.live = true;
                     cell.live_role = m.role;
                     cell.live_unknown_role = m.unknown_role.clone();
+                    cell.role_differs =
+                        crate::model::role_drifts(pk, container.kind, desired.mode, want.role, m);
                     rows.learn(i, m);
                 }
             }
@@ -554,13 +558,9 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
                     if c.declared && !c.live && !c.pending {
                         marks.insert(Mark::Missing);
                     }
-                    // A role teamsync does not know is not drift it would fix: the plan keeps
-                    // it unless the configuration states one (shown verbatim below).
-                    if c.declared
-                        && c.live
-                        && c.live_unknown_role.is_none()
-                        && c.declared_role.is_some_and(|r| c.live_role != Some(r))
-                    {
+                    // Drift is what the plan would change: an owner in an `additive` team
+                    // or a role teamsync does not know is left alone, so not marked.
+                    if c.role_differs {
                         marks.insert(Mark::RoleDiffers);
                     }
                     if c.pending {
