@@ -37,7 +37,7 @@ pub struct NetworkArgs {
     /// Requests in flight at once, per provider.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
     pub parallelism: u16,
-    /// When to colour the output (`auto`: on a terminal, unless NO_COLOR is set).
+    /// When to colour the output (`auto`: on a terminal unless NO_COLOR, CLICOLOR=0 or TERM=dumb; CLICOLOR_FORCE also off one).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
     /// Seconds one request may take before it is abandoned (then retried if that is safe).
@@ -204,7 +204,7 @@ pub enum Command {
         /// marker line; a job summary takes up to 1 MiB (--budget 1000000).
         #[arg(long, default_value_t = crate::render::MARKDOWN_BUDGET, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1000..=1_048_576), value_name = "BYTES")]
         budget: usize,
-        /// When to colour the output (`auto`: on a terminal, unless NO_COLOR is set).
+        /// When to colour the output (`auto`: on a terminal unless NO_COLOR, CLICOLOR=0 or TERM=dumb; CLICOLOR_FORCE also off one).
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
         color: ColorChoice,
     },

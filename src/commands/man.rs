@@ -149,8 +149,8 @@ fn environment(roff: &mut Roff) {
     );
     paragraph(
         roff,
-        "NO_COLOR",
-        "When set and not empty, --color auto does not colour the output.",
+        "NO_COLOR, CLICOLOR_FORCE, CLICOLOR, TERM",
+        "For --color auto: a non-empty NO_COLOR turns colour off; otherwise CLICOLOR_FORCE other than 0 colours even a pipe; otherwise colour needs a terminal, and CLICOLOR=0 or TERM=dumb turn it off.",
     );
     paragraph(
         roff,

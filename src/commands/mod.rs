@@ -171,7 +171,8 @@ impl Network {
 /// When to colour terminal output.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
-    /// Colour when stdout is a terminal and `NO_COLOR` is unset.
+    /// Colour when stdout is a terminal, unless `NO_COLOR`, `CLICOLOR=0` or `TERM=dumb`;
+    /// `CLICOLOR_FORCE` colours a pipe too.
     #[default]
     Auto,
     Always,
@@ -184,11 +185,63 @@ impl ColorChoice {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            }
+            ColorChoice::Auto => auto_colour(std::io::stdout().is_terminal(), |name| {
+                std::env::var_os(name)
+            }),
         }
+    }
+}
+
+/// `--color auto`, as the conventions say (no-color.org and the CLICOLOR convention, with
+/// the precedence `anstream` uses): a non-empty `NO_COLOR` turns colour off; else
+/// `CLICOLOR_FORCE` other than `0` turns it on even off a terminal; else colour needs a
+/// terminal, and `CLICOLOR=0` or `TERM=dumb` turn it off. Pure, so every rule is tested.
+pub fn auto_colour(is_terminal: bool, var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
+    let set = |name: &str| var(name).filter(|v| !v.is_empty());
+    if set("NO_COLOR").is_some() {
+        return false;
+    }
+    if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    is_terminal
+        && set("CLICOLOR").is_none_or(|v| v != "0")
+        && set("TERM").is_none_or(|v| v != "dumb")
+}
+
+#[cfg(test)]
+mod colour_tests {
+    use super::auto_colour;
+    use std::ffi::OsString;
+
+    fn with(tty: bool, vars: &[(&str, &str)]) -> bool {
+        auto_colour(tty, |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| OsString::from(v))
+        })
+    }
+
+    #[test]
+    fn a_terminal_gets_colour_unless_a_variable_says_no() {
+        assert!(with(true, &[]));
+        assert!(with(true, &[("TERM", "xterm-256color"), ("CLICOLOR", "1")]));
+        assert!(!with(true, &[("NO_COLOR", "1")]));
+        assert!(
+            with(true, &[("NO_COLOR", "")]),
+            "an empty NO_COLOR is unset"
+        );
+        assert!(!with(true, &[("TERM", "dumb")]));
+        assert!(!with(true, &[("CLICOLOR", "0")]));
+    }
+
+    #[test]
+    fn clicolor_force_colours_a_pipe_but_no_color_wins() {
+        assert!(!with(false, &[]));
+        assert!(with(false, &[("CLICOLOR_FORCE", "1")]));
+        assert!(with(false, &[("CLICOLOR_FORCE", "1"), ("TERM", "dumb")]));
+        assert!(!with(false, &[("CLICOLOR_FORCE", "0")]));
+        assert!(!with(true, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
     }
 }
 
