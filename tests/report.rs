@@ -303,6 +303,35 @@ fn live_member(email_text: &str, name: &str, role: Option<Role>) -> LiveMember {
     }
 }
 
+/// A declared container with these members.
+fn desired_resource(
+    key: &ResourceKey,
+    mode: Mode,
+    members: BTreeMap<MemberKey, DesiredMember>,
+) -> DesiredResource {
+    DesiredResource {
+        description: None,
+        key: key.clone(),
+        previously: vec![],
+        mode,
+        members,
+        organization: None,
+    }
+}
+
+/// A live container with this id and these members, fully counted.
+fn live_resource(key: &ResourceKey, id: &str, members: Vec<LiveMember>) -> LiveResource {
+    LiveResource {
+        description: None,
+        key: key.clone(),
+        id: id.into(),
+        members,
+        pending_invites: BTreeSet::new(),
+        who_am_i: Default::default(),
+        uncounted: false,
+    }
+}
+
 /// `people` people and `containers` containers over three providers: person i may use
 /// container j when (i + 7j) % 10 == 0 (about 20 each at 200 containers); one in 20 of
 /// those is declared but not live, one in 25 live but undeclared, plus 1% unknown accounts.
@@ -353,28 +382,12 @@ fn generated(people: usize, containers: usize) -> (Loaded, LiveState) {
                 None,
             ));
         }
-        desired.resources.insert(
-            key.clone(),
-            DesiredResource {
-                description: None,
-                key: key.clone(),
-                previously: vec![],
-                mode: Mode::Exact,
-                members,
-                organization: None,
-            },
-        );
+        desired
+            .resources
+            .insert(key.clone(), desired_resource(&key, Mode::Exact, members));
         live.resources.insert(
             key.clone(),
-            LiveResource {
-                description: None,
-                key,
-                id: format!("id{j}"),
-                members: live_members,
-                pending_invites: BTreeSet::new(),
-                who_am_i: Default::default(),
-                uncounted: false,
-            },
+            live_resource(&key, &format!("id{j}"), live_members),
         );
     }
     (loaded(desired, roster), live)
@@ -446,14 +459,7 @@ fn hostile_names_are_escaped_in_every_format() {
     let key = ResourceKey::new("docs", ResourceKind::Team, "<b>Team</b>");
     desired.resources.insert(
         key.clone(),
-        DesiredResource {
-            description: None,
-            key: key.clone(),
-            previously: vec![],
-            mode: Mode::Exact,
-            members: BTreeMap::new(),
-            organization: None,
-        },
+        desired_resource(&key, Mode::Exact, BTreeMap::new()),
     );
     let mut evil = live_member(
         "<script>alert(1)</script>@corp.example",
@@ -462,18 +468,8 @@ fn hostile_names_are_escaped_in_every_format() {
     );
     evil.user_id = Some("-2+3".into());
     let mut live = LiveState::default();
-    live.resources.insert(
-        key.clone(),
-        LiveResource {
-            description: None,
-            key,
-            id: "t1".into(),
-            members: vec![evil],
-            pending_invites: BTreeSet::new(),
-            who_am_i: Default::default(),
-            uncounted: false,
-        },
-    );
+    live.resources
+        .insert(key.clone(), live_resource(&key, "t1", vec![evil]));
     let built = review::build(&loaded(desired, BTreeMap::new()), &live, ctx());
     let html = review::html(&built);
     assert!(!html.contains("<script>alert"), "HTML text escaped");
@@ -728,14 +724,7 @@ fn invitations_service_accounts_foreign_domains_and_missing_containers_are_marke
     ] {
         desired.resources.insert(
             key.clone(),
-            DesiredResource {
-                description: None,
-                key: key.clone(),
-                previously: vec![],
-                mode: Mode::Exact,
-                members: members.into_iter().collect(),
-                organization: None,
-            },
+            desired_resource(key, Mode::Exact, members.into_iter().collect()),
         );
     }
     let mut bot = live_member("bot@corp.example", "Bot", Some(Role::Admin));
@@ -744,17 +733,16 @@ fn invitations_service_accounts_foreign_domains_and_missing_containers_are_marke
     live.resources.insert(
         org.clone(),
         LiveResource {
-            description: None,
-            key: org,
-            id: "pb-org".into(),
-            members: vec![
-                live_member("ann@corp.example", "Ann", Some(Role::Member)),
-                live_member("eve@gmail.com", "Eve", Some(Role::Member)),
-                bot,
-            ],
             pending_invites: BTreeSet::from([email("new@corp.example"), email("x@other.example")]),
-            who_am_i: Default::default(),
-            uncounted: false,
+            ..live_resource(
+                &org,
+                "pb-org",
+                vec![
+                    live_member("ann@corp.example", "Ann", Some(Role::Member)),
+                    live_member("eve@gmail.com", "Eve", Some(Role::Member)),
+                    bot,
+                ],
+            )
         },
     );
     let built = review::build(&loaded(desired, BTreeMap::new()), &live, ctx());
@@ -831,12 +819,10 @@ fn the_reports_role_drift_is_exactly_the_plans_role_changes() {
                     let mut desired = DesiredState::default();
                     desired.resources.insert(
                         key.clone(),
-                        DesiredResource {
-                            description: None,
-                            key: key.clone(),
-                            previously: vec![],
+                        desired_resource(
+                            &key,
                             mode,
-                            members: BTreeMap::from([(
+                            BTreeMap::from([(
                                 MemberKey::Email(email("ann@corp.example")),
                                 DesiredMember {
                                     handle: Some("ann".into()),
@@ -845,8 +831,7 @@ fn the_reports_role_drift_is_exactly_the_plans_role_changes() {
                                     until: None,
                                 },
                             )]),
-                            organization: None,
-                        },
+                        ),
                     );
                     let mut ann = live_member("ann@corp.example", "Ann", live_role);
                     if unknown {
@@ -854,18 +839,8 @@ fn the_reports_role_drift_is_exactly_the_plans_role_changes() {
                         ann.unknown_role = Some("admin".into());
                     }
                     let mut live = LiveState::default();
-                    live.resources.insert(
-                        key.clone(),
-                        LiveResource {
-                            description: None,
-                            key: key.clone(),
-                            id: "t1".into(),
-                            members: vec![ann],
-                            pending_invites: BTreeSet::new(),
-                            who_am_i: Default::default(),
-                            uncounted: false,
-                        },
-                    );
+                    live.resources
+                        .insert(key.clone(), live_resource(&key, "t1", vec![ann]));
                     let people = BTreeMap::from([("ann".to_string(), email("ann@corp.example"))]);
                     let loaded = loaded(desired, people);
                     let plan = diff(DiffInput {
