@@ -182,6 +182,45 @@ async fn an_auth_failure_names_the_provider_and_variable_but_never_the_token() {
     );
 }
 
+/// The other providers are not read first: a missing token anywhere stops the run before
+/// its first request, so the error comes at once and no provider sees traffic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_token_at_one_provider_stops_every_read_before_it_starts() {
+    let handle = start(big_world(3), Knobs::default()).await;
+    let root = root_config(
+        &format!(
+            "  pb:\n    kind: pixiebrix\n    organization: {ORG}\n    endpoint: {base}\n    token_env: TEAMSYNC_TEST_PB_TOKEN\n  zdocs:\n    kind: gitbook\n    organization: acme\n    endpoint: {base}\n    token_env: TEAMSYNC_TEST_UNSET_GB_TOKEN\n  zcms:\n    kind: contentful\n    organization: acme\n    endpoint: {base}\n    token_env: TEAMSYNC_TEST_UNSET_CF_TOKEN\n",
+            base = handle.base_url()
+        ),
+        "g.yaml",
+    );
+    let repo = Repo::new(&[
+        ("teamsync.yaml", &root),
+        (
+            "g.yaml",
+            "groups:\n  - name: All\nteams:\n  - {provider: zdocs, name: Writers}\n  - {provider: zcms, name: Editors}\n",
+        ),
+    ]);
+    let (_repo, out) = plan(repo, "right-token").await;
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for var in [
+        "TEAMSYNC_TEST_UNSET_GB_TOKEN",
+        "TEAMSYNC_TEST_UNSET_CF_TOKEN",
+    ] {
+        assert!(
+            err.contains(&format!("the token variable {var} is not set")),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        handle.stats().total,
+        0,
+        "no provider is read while another's token is missing: {:?}",
+        handle.stats()
+    );
+}
+
 #[test]
 fn a_missing_token_variable_is_named_before_any_request() {
     let repo = Repo::new(&[

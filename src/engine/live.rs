@@ -310,31 +310,38 @@ pub async fn read_each(
     scopes: BTreeMap<String, ReadScope>,
     progress: bool,
 ) -> BTreeMap<String, Result<Vec<LiveResource>, LiveError>> {
+    // Every client first: a missing token (or any other local refusal) for one provider
+    // stops the run before the first request to any provider, naming them all.
     let mut out = BTreeMap::new();
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut running = BTreeMap::new();
+    let mut ready = Vec::new();
     for (name, scope) in scopes {
         match conns
             .reader(&name)
             .and_then(|r| Ok((r, conns.governor(&name)?)))
         {
-            Ok((reader, governor)) => {
-                if progress {
-                    governor.start_reading();
-                }
-                let handle = tasks.spawn(async move {
-                    let read = reader.read(&scope).await;
-                    if progress {
-                        governor.finish_reading();
-                    }
-                    read
-                });
-                running.insert(handle.id(), name);
-            }
+            Ok((reader, governor)) => ready.push((name, scope, reader, governor)),
             Err(e) => {
                 out.insert(name, Err(e));
             }
         }
+    }
+    if !out.is_empty() {
+        return out;
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut running = BTreeMap::new();
+    for (name, scope, reader, governor) in ready {
+        if progress {
+            governor.start_reading();
+        }
+        let handle = tasks.spawn(async move {
+            let read = reader.read(&scope).await;
+            if progress {
+                governor.finish_reading();
+            }
+            read
+        });
+        running.insert(handle.id(), name);
     }
     while let Some(joined) = tasks.join_next_with_id().await {
         match joined {
