@@ -243,3 +243,79 @@ fn a_missing_token_variable_is_named_before_any_request() {
         stderr(&out)
     );
 }
+
+/// A repository whose one provider lives at `endpoint`, with a token set.
+fn unreachable_repo(endpoint: &str) -> Repo {
+    Repo::new(&[
+        (
+            "teamsync.yaml",
+            &root_config(
+                &format!(
+                    "  pb:\n    kind: pixiebrix\n    organization: {ORG}\n    endpoint: {endpoint}\n    token_env: TEAMSYNC_TEST_PB_TOKEN\n"
+                ),
+                "g.yaml",
+            ),
+        ),
+        ("g.yaml", "groups:\n  - name: G\n"),
+    ])
+}
+
+#[test]
+fn an_unreachable_api_is_named_with_its_host_the_cause_and_the_retries() {
+    // A port that was free a moment ago: nothing listens, so the connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let repo = unreachable_repo(&format!("http://127.0.0.1:{port}"));
+    let out = repo
+        .command(&["plan"])
+        .env("TEAMSYNC_TEST_PB_TOKEN", "right-token")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let host = format!("127.0.0.1:{port}");
+    assert!(
+        err.contains(&format!(
+            "teamsync: pb: cannot connect to {host}: connection refused"
+        )) && err.contains("retrying up to"),
+        "the first failure is said at once, with the retries to come: {err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "failed: cannot connect to {host}: connection refused"
+        )) && err.contains("check the endpoint's host and port")
+            && err.contains("(tried 6 times over"),
+        "{err}"
+    );
+    assert!(!err.contains("error sending request"), "{err}");
+}
+
+#[test]
+fn a_tls_failure_is_named_as_tls() {
+    // Something that speaks plain text where HTTPS is expected.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    let repo = unreachable_repo(&format!("https://127.0.0.1:{port}"));
+    let out = repo
+        .command(&["plan"])
+        .env("TEAMSYNC_TEST_PB_TOKEN", "right-token")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "cannot connect to 127.0.0.1:{port}: TLS: the secure connection failed"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("right-token"), "{err}");
+}

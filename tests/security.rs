@@ -176,7 +176,11 @@ fn a_server_that_accepts_and_hangs_fails_with_a_clear_timeout() {
     assert!(
         // The roster (who may join the group) and the groups are read side by side;
         // whichever gives up first is reported.
-        text.contains("pb (pixiebrix): GET /api/") && text.contains(" failed: no answer within 1s"),
+        text.contains("pb (pixiebrix): GET /api/")
+            && text.contains(&format!(
+                " failed: {addr} sent no answer within 1 s (--timeout)"
+            ))
+            && text.contains("(tried 6 times over"),
         "{text}"
     );
     // Six attempts of one second each, plus backoff between them.

@@ -141,6 +141,54 @@ impl Req {
     }
 }
 
+/// Why a connection could not be made, in the words an admin acts on: the name did not
+/// resolve (DNS), nothing listens (refused), the TLS handshake failed, or no answer came
+/// in time. Found by walking the error's causes; anything else is the causes themselves.
+fn connect_cause(e: &reqwest::Error, connect_timeout: Duration) -> String {
+    let text = chain(e);
+    let lower = text.to_ascii_lowercase();
+    let io_kind = std::iter::successors(std::error::Error::source(e), |s| s.source())
+        .find_map(|s| s.downcast_ref::<std::io::Error>().map(std::io::Error::kind));
+    if e.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) {
+        format!(
+            "timed out after {} s (--connect-timeout); a firewall or proxy may be dropping the connection",
+            connect_timeout.as_secs()
+        )
+    } else if lower.contains("dns error") || lower.contains("lookup address") {
+        format!("DNS: the host name did not resolve ({text}); check the endpoint and the network")
+    } else if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
+        "connection refused: nothing listens there; check the endpoint's host and port".to_string()
+    } else if lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("handshake")
+        || lower.contains("invalid peer")
+        || lower.contains("corrupt message")
+    {
+        format!("TLS: the secure connection failed ({text})")
+    } else {
+        text
+    }
+}
+
+/// An error's causes, `a: b: c`: reqwest's own text ("error sending request for url …")
+/// says nothing the caller does not, and names the URL, which the caller gives as a host.
+fn chain(e: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = std::error::Error::source(e);
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = cause.source();
+    }
+    if parts.is_empty() {
+        "the request failed".to_string()
+    } else {
+        parts.join(": ")
+    }
+}
+
 struct Core {
     client: reqwest::Client,
     base: Url,
@@ -151,6 +199,9 @@ struct Core {
     kind: ProviderKind,
     token_env: Option<String>,
     governor: Arc<Governor>,
+    /// Set once the run has said, unasked, that this API cannot be reached and that
+    /// teamsync retries: retries are never silent, and said only once per provider.
+    said_retrying: std::sync::atomic::AtomicBool,
 }
 
 enum Attempt {
@@ -218,6 +269,7 @@ impl Core {
             kind: settings.kind,
             token_env: settings.token_env.clone(),
             governor,
+            said_retrying: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -343,13 +395,26 @@ impl Core {
                     bytes,
                 })
             }
-            Err(e) if e.is_connect() => {
-                Attempt::NotSent(format!("cannot connect: {}", e.without_url()))
-            }
-            Err(e) if e.is_timeout() => {
-                Attempt::Lost(format!("no answer within {:?}", self.options.timeout))
-            }
-            Err(e) => Attempt::Lost(e.without_url().to_string()),
+            Err(e) if e.is_connect() => Attempt::NotSent(format!(
+                "cannot connect to {}: {}",
+                self.host(),
+                connect_cause(&e, self.options.connect_timeout)
+            )),
+            Err(e) if e.is_timeout() => Attempt::Lost(format!(
+                "{} sent no answer within {} s (--timeout)",
+                self.host(),
+                self.options.timeout.as_secs()
+            )),
+            Err(e) => Attempt::Lost(format!("{}: {}", self.host(), chain(&e))),
+        }
+    }
+
+    /// `host:port` of this provider's API, as a network error names it.
+    fn host(&self) -> String {
+        match (self.base.host_str(), self.base.port_or_known_default()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_string(),
+            _ => self.base.as_str().to_string(),
         }
     }
 
@@ -377,6 +442,7 @@ impl Core {
     /// is admitted by the governor first; a 429 pauses the whole provider (the governor
     /// decides how long) and is retried without counting as a failed attempt.
     async fn send(&self, req: &Req) -> Result<Resp, ProviderError> {
+        let started = std::time::Instant::now();
         let mut attempt = 0;
         let mut throttles = 0;
         loop {
@@ -424,7 +490,19 @@ impl Core {
                         message,
                     });
                 }
-                Attempt::NotSent(_) if !last => {
+                Attempt::NotSent(message) if !last => {
+                    if self.options.log_requests == 0
+                        && !self
+                            .said_retrying
+                            .swap(true, std::sync::atomic::Ordering::Relaxed)
+                    {
+                        self.governor.output().println(&format!(
+                            "teamsync: {}: {}; retrying up to {} times",
+                            self.provider,
+                            redact::scrub(&message),
+                            self.options.max_retries
+                        ));
+                    }
                     self.pause(req, self.backoff(attempt), "not connected")
                         .await
                 }
@@ -432,6 +510,14 @@ impl Core {
                     self.pause(req, self.backoff(attempt), "answer lost").await
                 }
                 Attempt::NotSent(message) | Attempt::Lost(message) => {
+                    let message = match attempt {
+                        0 => message,
+                        n => format!(
+                            "{message} (tried {} times over {} s)",
+                            n + 1,
+                            started.elapsed().as_secs_f32().round()
+                        ),
+                    };
                     let message = if req.retry == Retry::OnlyIfNotApplied {
                         format!(
                             "{message} (it may have been applied; teamsync checks on the next run)"

@@ -36,16 +36,20 @@ impl Repo {
         self.write(name, &serde_json::to_string_pretty(value).expect("json"));
     }
 
-    /// `teamsync ARGS --config REPO`.
-    pub fn run(&self, args: &[&str]) -> assert_cmd::assert::Assert {
-        Command::cargo_bin("teamsync")
-            .expect("binary")
-            .args(args)
+    /// `teamsync ARGS --config REPO`, to add environment to before running.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("teamsync").expect("binary");
+        cmd.args(args)
             .arg("--config")
             .arg(self.dir.path())
             .env_remove("GITHUB_ACTIONS")
-            .env("NO_COLOR", "1")
-            .assert()
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// `teamsync ARGS --config REPO`.
+    pub fn run(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        self.command(args).assert()
     }
 
     /// The JSON plan, asserting the exit code.
