@@ -47,6 +47,80 @@ fn validate_shows_every_problem_with_source_line_caret_and_hint_and_exits_1() {
 }
 
 #[test]
+fn validate_format_json_gives_tools_one_document_valid_or_not() {
+    let ok = teamsync()
+        .args(["validate", "--format", "json", "--config", "examples/acme"])
+        .env("GITHUB_ACTIONS", "true")
+        .assert()
+        .code(0);
+    let doc: serde_json::Value = serde_json::from_slice(&ok.get_output().stdout).unwrap();
+    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["valid"], true);
+    assert_eq!(doc["diagnostics"], serde_json::json!([]));
+    assert_eq!(
+        doc["summary"],
+        serde_json::json!({"files": 6, "providers": 3, "resources": 10})
+    );
+    assert!(ok.get_output().stderr.is_empty());
+
+    let dir = common::Repo::new(&[
+        (
+            "teamsync.yaml",
+            "version: 1\nproviders:\n  pb: {kind: pixiebrix, organization: 0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11, token_env: T}\ninclude: [g.yaml]\n",
+        ),
+        (
+            "g.yaml",
+            "people:\n  al: {email: al@x.com}\ngroups:\n  - name: G\n    members: [al, bo]\n",
+        ),
+    ]);
+    let bad = teamsync()
+        .args(["validate", "--format", "json", "--config"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let text = String::from_utf8(bad.get_output().stdout.clone()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["valid"], false);
+    assert_eq!(doc["error_count"], 1, "{text}");
+    assert_eq!(doc["summary"], serde_json::Value::Null);
+    let unknown = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["message"] == "unknown person `bo`")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(unknown["severity"], "error");
+    assert!(
+        unknown["location"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("g.yaml")
+    );
+    assert_eq!(unknown["location"]["line"], 5);
+    assert_eq!(unknown["location"]["column"], 19);
+    assert!(
+        unknown["hint"]
+            .as_str()
+            .unwrap()
+            .contains("add `bo` under `people:`")
+    );
+
+    // A credential in the file is never repeated, in JSON either.
+    dir.write(
+        "teamsync.yaml",
+        "version: 1\nproviders:\n  pb: {kind: pixiebrix, organization: 0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11, token_env: T, endpoint: \"http://admin:hunter2@127.0.0.1:47913\"}\ninclude: [g.yaml]\n",
+    );
+    let leak = teamsync()
+        .args(["validate", "--format", "json", "--config"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let text = String::from_utf8(leak.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("carries a user name or password"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+}
+
+#[test]
 fn schema_prints_the_committed_schema() {
     let committed = std::fs::read_to_string("schemas/teamsync.schema.json").unwrap();
     teamsync().arg("schema").assert().code(0).stdout(committed);

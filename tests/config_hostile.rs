@@ -1163,8 +1163,8 @@ fn an_endpoint_password_is_never_repeated_in_the_error() {
         Some("write `https://api.gitbook.com/v1`"),
         "{text}"
     );
-    // The source line is shown as written (it is the user's own file), but no message
-    // or hint repeats the secret.
+    // No message or hint repeats the secret, and neither does the quoted source line:
+    // its user-info is starred out, keeping the caret under the value.
     let said: String = diags
         .iter()
         .map(|d| format!("{} {}", d.message, d.hint.as_deref().unwrap_or("")))
@@ -1173,6 +1173,16 @@ fn an_endpoint_password_is_never_repeated_in_the_error() {
         !said.contains("s3cret") && !said.contains("user:"),
         "{said}"
     );
+    assert!(
+        !text.contains("s3cret") && !text.contains("user:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"https://***********@api.gitbook.com/v1\""),
+        "{text}"
+    );
+    let github = config::report::github(&diags);
+    assert!(!github.contains("s3cret"), "{github}");
 }
 
 #[cfg(unix)]
@@ -1295,6 +1305,16 @@ fn hostile_configs_exit_1_with_a_located_error_and_make_no_request() {
             "teamsync.yaml:4:76: error: endpoint `https://…@api.gitbook.com` carries a user name or password",
         ),
         (
+            "a count past u64",
+            with_root(root.replace("policy:\n", "policy:\n  max_removals: 100000000000000000000000\n")),
+            "teamsync.yaml:7:17: error: `policy.max_removals` is out of range: it must be a whole number from 0 to 18446744073709551615",
+        ),
+        (
+            "a second YAML document",
+            more("people:\n  ana: {email: ana@acme.com}\n---\ngroups: []\n"),
+            "more.yaml:3:1: error: invalid YAML: a second YAML document starts here; a teamsync file holds one",
+        ),
+        (
             "query and fragment",
             with_root(root.replace("organization: acme, token_env: GB_TOKEN", "organization: acme, token_env: GB_TOKEN, endpoint: \"https://api.gitbook.com/v1?query#fragment\"")),
             "teamsync.yaml:4:76: error: endpoint `https://api.gitbook.com/v1?query#fragment` has a query",
@@ -1359,4 +1379,31 @@ fn hostile_configs_exit_1_with_a_located_error_and_make_no_request() {
             }
         }
     }
+}
+
+#[test]
+fn a_file_that_does_not_parse_is_the_one_error_not_a_cascade_of_unknown_people() {
+    let root = ROOT.replace("[\"more.yaml\"]", "[\"more.yaml\", \"groups.yaml\"]");
+    let (dir, diags) = load_errors(&[
+        ("teamsync.yaml", &root),
+        (
+            "more.yaml",
+            "people:\n  alice: {email: alice@acme.com}\n---\nx: 1\n",
+        ),
+        (
+            "groups.yaml",
+            "groups:\n  - name: G\n    members: [alice]\n",
+        ),
+    ]);
+    assert_eq!(
+        summary(dir.path(), &diags),
+        vec![(
+            "more.yaml".to_string(),
+            3,
+            "invalid YAML: a second YAML document starts here; a teamsync file holds one"
+                .to_string()
+        )],
+        "{}",
+        config::report::render(&diags)
+    );
 }

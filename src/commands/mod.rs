@@ -252,6 +252,9 @@ pub enum DiagnosticFormat {
     Text,
     /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::…`).
     Github,
+    /// One JSON document on stdout, valid or not (`validate` only; see
+    /// docs/plan-format.md).
+    Json,
 }
 
 impl DiagnosticFormat {
@@ -268,6 +271,7 @@ impl DiagnosticFormat {
         match self {
             DiagnosticFormat::Text => config::report::render(diags),
             DiagnosticFormat::Github => config::report::github(diags),
+            DiagnosticFormat::Json => config::report::json(diags, None),
         }
     }
 }
@@ -295,7 +299,7 @@ fn load_config_as(
     // A closed stdout does not change whether the configuration is valid: the exit code
     // still says so.
     let emit = |text: String| match format {
-        DiagnosticFormat::Github => {
+        DiagnosticFormat::Github | DiagnosticFormat::Json => {
             let _ = write_stdout(&text);
         }
         DiagnosticFormat::Text => eprint!("{text}"),
@@ -316,6 +320,26 @@ fn load_config_as(
 
 /// `teamsync validate`: every problem at once, exit 1 on any error.
 pub fn validate(path: &Path, format: DiagnosticFormat, verbosity: Verbosity) -> ExitCode {
+    if format == DiagnosticFormat::Json {
+        let (text, code) = match config::load_with(path, config::LoadOptions::default()) {
+            Ok(loaded) => {
+                let counts = config::report::Counts {
+                    files: loaded.files.len(),
+                    providers: loaded.providers.len(),
+                    resources: loaded.desired.resources.len(),
+                };
+                (
+                    config::report::json(&loaded.warnings, Some(&counts)),
+                    EXIT_OK,
+                )
+            }
+            Err(diags) => (config::report::json(&diags, None), EXIT_ERROR),
+        };
+        if write_stdout(&text).is_err() {
+            return ExitCode::from(EXIT_ERROR);
+        }
+        return ExitCode::from(code);
+    }
     match load_config_as(path, format, config::LoadOptions::default()) {
         Ok(loaded) if !verbosity.info() => {
             let _ = loaded;

@@ -261,7 +261,7 @@ fn read_checked(
     let parsed = yaml::parse_with(&text, spans).map_err(|e| {
         (
             vec![
-                Diagnostic::error(format!("invalid YAML: {}", e.message))
+                Diagnostic::error(yaml_message(&e.message))
                     .at(Location {
                         file: path.to_path_buf(),
                         position: e.position,
@@ -308,10 +308,15 @@ fn read_checked(
                     .replace(['.', '['], "/")
                     .replace(']', "")
             );
-            let d = Diagnostic::error(e.inner().to_string()).at(Location {
+            let key = e.path().to_string();
+            let (message, hint) = typed_error(&key, &e.inner().to_string());
+            let mut d = Diagnostic::error(message).at(Location {
                 file: path.to_path_buf(),
                 position: parsed.position(&pointer),
             });
+            if let Some(hint) = hint {
+                d = d.with_hint(hint);
+            }
             return Err((vec![d], Some(Box::new(parsed))));
         }
     };
@@ -328,14 +333,62 @@ fn read_checked(
     })
 }
 
+/// A typed-deserialization error in a person's words. The schema already refused wrong
+/// types, so what reaches here is a number the schema's `integer` admits but the field
+/// cannot hold (`1e+23` for a count): say the allowed range.
+fn typed_error(key: &str, inner: &str) -> (String, Option<String>) {
+    let ranges = [
+        ("u64", u64::MAX),
+        ("u32", u64::from(u32::MAX)),
+        ("u16", u64::from(u16::MAX)),
+        ("u8", u64::from(u8::MAX)),
+        ("usize", usize::MAX as u64),
+    ];
+    let too_big = inner.starts_with("invalid type: floating point")
+        || inner.starts_with("invalid value: integer");
+    match ranges
+        .iter()
+        .find(|(ty, _)| too_big && inner.ends_with(&format!("expected {ty}")))
+    {
+        Some((_, max)) => (
+            format!("`{key}` is out of range: it must be a whole number from 0 to {max}"),
+            Some(format!(
+                "write a whole number between 0 and {max}, without an exponent or a decimal point"
+            )),
+        ),
+        None if key == "." => (inner.to_string(), None),
+        None => (format!("`{key}`: {inner}"), None),
+    }
+}
+
+/// The parser's word for a second `---` document, which its budget counts like nesting.
+fn is_second_document(message: &str) -> bool {
+    message.to_lowercase().contains("document")
+}
+
+/// What the diagnostic says of a parse error: the parser's own words, except for a second
+/// document, whose budget text (`Documents { documents: 2 }`) says nothing to a person.
+fn yaml_message(message: &str) -> String {
+    if is_second_document(message) {
+        "invalid YAML: a second YAML document starts here; a teamsync file holds one".into()
+    } else {
+        format!("invalid YAML: {message}")
+    }
+}
+
 fn yaml_hint(message: &str) -> String {
     let m = message.to_lowercase();
-    if m.contains("budget") || m.contains("depth") || m.contains("alias") || m.contains("nodes") {
+    // Before the budget words: a second document is reported as a breached budget too.
+    if is_second_document(message) {
+        "keep one YAML document per file: remove this `---` (and what follows), or move it to a file of its own and list that file under `include:`".into()
+    } else if m.contains("budget")
+        || m.contains("depth")
+        || m.contains("alias")
+        || m.contains("nodes")
+    {
         "the file nests too deeply or expands too many aliases; a config needs neither".into()
     } else if m.contains("given twice") {
         "remove one of the two entries, or merge them into one".into()
-    } else if m.contains("document") {
-        "keep one YAML document per file (no `---` separators between documents)".into()
     } else if m.contains("tag") {
         "remove the tag and write the value itself (a name or an address in plain text, not base64)"
             .into()

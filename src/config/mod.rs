@@ -168,6 +168,13 @@ fn load_pass(path: &Path, options: LoadOptions, spans: Spans) -> Result<Loaded, 
         errors.append(&mut e);
         files.extend(read.file);
     }
+    // A file that could not be read at all takes its people and providers with it: every
+    // reference to them elsewhere would be a false "unknown person", so its own error is
+    // the only one reported until it reads.
+    let unreadable = files.len() < includes.len() + 1;
+    if unreadable && !errors.is_empty() {
+        return Err(sorted(errors));
+    }
     let checked = semantic::check(&files, &base_dir);
     let salvaged: Vec<&Path> = files
         .iter()
