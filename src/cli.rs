@@ -9,9 +9,17 @@ use clap::{Args, Parser, Subcommand};
 use crate::commands::{self, ColorChoice};
 use crate::model::ResourceKey;
 
+/// `teamsync --version`: the release and the commit it was built from (build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("TEAMSYNC_BUILD"),
+    ")"
+);
+
 /// Keep SaaS team, group and campaign membership equal to YAML files in git.
 #[derive(Debug, Parser)]
-#[command(name = "teamsync", version, about)]
+#[command(name = "teamsync", version = VERSION, about)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -35,7 +35,24 @@ fn usage_errors_exit_1_with_clap_message_and_help_and_version_exit_0() {
         stdout(&help)
     );
     let version = teamsync().arg("--version").assert().code(0);
-    assert!(stdout(&version).starts_with("teamsync "));
+    // The release and the commit it was built from (build.rs), so a report names the build.
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let expected = format!(
+        "teamsync {} (commit {}",
+        env!("CARGO_PKG_VERSION"),
+        head.as_deref().unwrap_or("unknown")
+    );
+    assert!(
+        stdout(&version).starts_with(&expected),
+        "{} should start with {expected}",
+        stdout(&version)
+    );
     teamsync().args(["plan", "--help"]).assert().code(0);
 }
 
