@@ -33,7 +33,10 @@ fn main() {
     // Rebuild when HEAD moves: HEAD itself, the branch file it names, and packed refs.
     if let Some(dir) = git(&["rev-parse", "--git-dir"]).map(PathBuf::from) {
         println!("cargo:rerun-if-changed={}", dir.join("HEAD").display());
-        println!("cargo:rerun-if-changed={}", dir.join("packed-refs").display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            dir.join("packed-refs").display()
+        );
         if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
             let common = git(&["rev-parse", "--git-common-dir"])
                 .map(PathBuf::from)

@@ -10,12 +10,7 @@ use crate::commands::{self, ColorChoice};
 use crate::model::ResourceKey;
 
 /// `teamsync --version`: the release and the commit it was built from (build.rs).
-pub const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (",
-    env!("TEAMSYNC_BUILD"),
-    ")"
-);
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("TEAMSYNC_BUILD"), ")");
 
 /// Keep SaaS team, group and campaign membership equal to YAML files in git.
 #[derive(Debug, Parser)]

@@ -441,13 +441,18 @@ impl Governor {
         self.progress.expected.store(0, Ordering::Relaxed);
         self.progress.reading.store(true, Ordering::Relaxed);
         if let Some(m) = &self.output.bars {
-            let bar = m.add(indicatif::ProgressBar::new(1));
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{prefix:>24} [{bar:30}] {pos}/{len} pages {msg}",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
+            // A spinner and a count, never a bar: the total grows as each list's first
+            // page says how long it is, so a bar would look finished ("10/10 pages, ETA
+            // 0:00") whenever the pages counted so far were read.
+            let bar = m.add(indicatif::ProgressBar::new_spinner());
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{spinner} {prefix:>24} {msg} ({elapsed})")
+            {
+                bar.set_style(style);
             }
             bar.set_prefix(self.label.clone());
+            bar.set_message(progress_message(0, 0, Duration::ZERO));
+            bar.enable_steady_tick(Duration::from_millis(120));
             *lock(&self.progress.bar) = Some(bar);
         }
     }
@@ -470,28 +475,8 @@ impl Governor {
         }
         let expected = p.expected.load(Ordering::Relaxed).max(read);
         if let Some(bar) = lock(&p.bar).as_ref() {
-            bar.set_length(expected);
-            bar.set_position(read);
-            bar.set_message(self.eta(read, expected));
+            bar.set_message(progress_message(read, expected, self.pause_left()));
         }
-    }
-
-    /// Pages left × the pace observed (or the governor's spacing, if slower), plus any
-    /// pause the API asked for.
-    fn eta(&self, read: u64, expected: u64) -> String {
-        let elapsed = lock(&self.progress.started).map_or(Duration::ZERO, |s| s.elapsed());
-        let per_page = elapsed / u32::try_from(read.max(1)).unwrap_or(u32::MAX);
-        let spacing = lock(&self.state).interval.unwrap_or(Duration::ZERO);
-        let left = u32::try_from(expected.saturating_sub(read)).unwrap_or(u32::MAX);
-        let pause = self.pause_left();
-        let eta = per_page.max(spacing) * left + pause;
-        let secs = eta.as_secs();
-        let paused = if pause > Duration::from_millis(500) {
-            format!(", rate-limited: waiting {} s", pause.as_secs())
-        } else {
-            String::new()
-        };
-        format!("ETA {}:{:02}{paused}", secs / 60, secs % 60)
     }
 
     /// The provider's read is over: clears its bar, or (not on a terminal) says so in one
@@ -532,11 +517,43 @@ impl Governor {
     }
 }
 
+/// What a provider's spinner says: the pages read, the least the lists begun so far hold
+/// (a lower bound, never a total: a list not begun yet adds to it), and a rate-limit wait.
+fn progress_message(read: u64, at_least: u64, pause: Duration) -> String {
+    let pages = if read == 1 { "page" } else { "pages" };
+    let bound = if at_least > read {
+        format!(" of at least {at_least}")
+    } else {
+        String::new()
+    };
+    let paused = if pause > Duration::from_millis(500) {
+        format!(", rate-limited: waiting {} s", pause.as_secs())
+    } else {
+        String::new()
+    };
+    format!("{read} {pages} read{bound}{paused}")
+}
+
 /// A governor per provider name, shared by every client of one run.
 pub type Governors = std::collections::BTreeMap<String, Arc<Governor>>;
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn progress_is_a_count_with_a_lower_bound_never_a_finished_looking_total() {
+        use super::progress_message as say;
+        use std::time::Duration;
+        assert_eq!(say(0, 0, Duration::ZERO), "0 pages read");
+        assert_eq!(say(1, 4, Duration::ZERO), "1 page read of at least 4");
+        // Every page counted so far is read: no "10/10", just the count.
+        assert_eq!(say(10, 10, Duration::ZERO), "10 pages read");
+        assert_eq!(
+            say(3, 9, Duration::from_secs(12)),
+            "3 pages read of at least 9, rate-limited: waiting 12 s"
+        );
+        assert!(!say(10, 10, Duration::ZERO).contains("ETA"));
+    }
+
     use super::*;
 
     #[test]
