@@ -37,6 +37,10 @@ pub struct ConfigArg {
 /// Flags shared by the commands that talk to providers.
 #[derive(Debug, Clone, Args)]
 pub struct NetworkArgs {
+    /// Serve every provider from the embedded sandbox seeded from FILE, instead of its
+    /// endpoint: try a configuration offline (`teamsync sandbox seed` makes FILE).
+    #[arg(long, value_name = "FILE")]
+    pub sandbox: Option<PathBuf>,
     /// Requests in flight at once, per provider.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
     pub parallelism: u16,
@@ -56,6 +60,7 @@ impl NetworkArgs {
     /// The flags as the commands take them.
     pub fn network(&self) -> commands::Network {
         commands::Network {
+            sandbox: self.sandbox.clone(),
             parallelism: usize::from(self.parallelism),
             timeout: std::time::Duration::from_secs(self.timeout),
             max_body_bytes: usize::try_from(self.max_response_mib << 20).unwrap_or(usize::MAX),
@@ -73,6 +78,24 @@ pub enum SandboxAction {
     Reset {
         #[command(flatten)]
         config: ConfigArg,
+        /// Also the working copy of this `--sandbox FILE` seed.
+        #[arg(long, value_name = "FILE")]
+        sandbox: Option<PathBuf>,
+    },
+    /// Write a sandbox state file from a configuration, to try it offline: the
+    /// configuration as if applied, leavers and expired access still there (then `teamsync
+    /// plan --config DIR --sandbox FILE`).
+    Seed {
+        /// The configuration: a root file, or a folder holding teamsync.yaml.
+        #[arg(long, value_name = "PATH")]
+        from: PathBuf,
+        /// Where to write the state file (`-`: stdout). A file teamsync did not write is
+        /// never replaced without --force.
+        #[arg(long, value_name = "FILE", default_value = "-")]
+        out: PathBuf,
+        /// Let --out replace a file teamsync did not write.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -288,8 +311,11 @@ fn run() -> Result<ExitCode, Error> {
             action: SandboxAction::Serve(args),
         } => crate::sandbox::cli::serve(args),
         Command::Sandbox {
-            action: SandboxAction::Reset { config },
-        } => commands::sandbox_reset(&config.config),
+            action: SandboxAction::Reset { config, sandbox },
+        } => commands::sandbox_reset(&config.config, sandbox.as_deref()),
+        Command::Sandbox {
+            action: SandboxAction::Seed { from, out, force },
+        } => commands::sandbox_seed(&from, &out, force, verbosity),
         Command::Plan {
             config,
             network,

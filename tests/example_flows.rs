@@ -224,3 +224,135 @@ fn expiry_removes_access_the_day_after_until_and_not_before() {
         "grace left Editors: {editors}"
     );
 }
+
+/// `teamsync sandbox seed` on a copy of the example, run from the copy's folder.
+fn seed(repo: &Repo, out: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
+    assert_cmd::Command::cargo_bin("teamsync")
+        .expect("binary")
+        .args(["sandbox", "seed", "--from", ".", "--out", out])
+        .args(extra)
+        .current_dir(repo.path())
+        .assert()
+}
+
+#[test]
+fn a_seed_made_from_a_configuration_plans_it_offline_and_shows_its_flows() {
+    let repo = copy_example();
+    seed(&repo, "mine.json", &[]).code(0);
+    // The configuration as if applied: no changes, no token, no server.
+    let sandbox = repo.path().join("mine.json");
+    let sandbox = sandbox.to_str().expect("utf-8 path");
+    let plan = repo
+        .command(&[
+            "plan",
+            "--format",
+            "json",
+            "--detailed-exitcode",
+            "--sandbox",
+            sandbox,
+        ])
+        .env_remove("PIXIEBRIX_TOKEN")
+        .env_remove("GITBOOK_TOKEN")
+        .env_remove("CONTENTFUL_TOKEN")
+        .assert()
+        .code(0);
+    let plan: Value = serde_json::from_slice(&plan.get_output().stdout).expect("json");
+    assert_eq!(plan["changes"], serde_json::json!([]), "{plan}");
+
+    // A leaver leaves every organization of the seed, and apply converges there.
+    edit(
+        &repo,
+        "people.yaml",
+        "judy:  { email: judy@acme.com,",
+        "judy:  { email: judy@acme.com, offboarded: true,",
+    );
+    let out = repo
+        .run(&[
+            "plan",
+            "--format",
+            "json",
+            "--detailed-exitcode",
+            "--sandbox",
+            sandbox,
+        ])
+        .code(2);
+    let plan: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(blocked(&plan), Vec::<String>::new());
+    let gone = removals_of(&plan, "judy@acme.com");
+    for org in [
+        "pixiebrix.organization",
+        "docs.organization",
+        "cms.organization",
+    ] {
+        assert!(gone.iter().any(|k| k.starts_with(org)), "{org}: {gone:?}");
+    }
+    repo.run(&["apply", "--auto-approve", "--sandbox", sandbox])
+        .code(0);
+    repo.run(&["plan", "--detailed-exitcode", "--sandbox", sandbox])
+        .code(0);
+    // The committed example's own sandbox was never touched.
+    repo.plan_json(2);
+
+    // A new seed starts the working copy over: judy is back, so she leaves again.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    edit(
+        &repo,
+        "people.yaml",
+        "judy:  { email: judy@acme.com, offboarded: true,",
+        "judy:  { email: judy@acme.com,",
+    );
+    seed(&repo, "mine.json", &[]).code(0);
+    edit(
+        &repo,
+        "people.yaml",
+        "judy:  { email: judy@acme.com,",
+        "judy:  { email: judy@acme.com, offboarded: true,",
+    );
+    repo.run(&["plan", "--detailed-exitcode", "--sandbox", sandbox])
+        .code(2);
+}
+
+#[test]
+fn a_seed_never_replaces_a_file_teamsync_did_not_write() {
+    let repo = copy_example();
+    // A hand-written state, and a file of the configuration: refused, left as they are.
+    for target in ["live-state.json", "people.yaml"] {
+        let before = std::fs::read(repo.path().join(target)).expect("read");
+        let out = seed(&repo, target, &[]).code(1);
+        assert!(stderr(&out).contains(target), "{}", stderr(&out));
+        assert_eq!(
+            std::fs::read(repo.path().join(target)).expect("read"),
+            before
+        );
+    }
+    // Its own output is replaced; --force replaces a hand-written one.
+    seed(&repo, "mine.json", &[]).code(0);
+    seed(&repo, "mine.json", &[]).code(0);
+    seed(&repo, "live-state.json", &["--force"]).code(0);
+    // On stdout by default: one JSON state.
+    let out = assert_cmd::Command::cargo_bin("teamsync")
+        .expect("binary")
+        .args(["sandbox", "seed", "--from", "."])
+        .current_dir(repo.path())
+        .assert()
+        .code(0);
+    let state: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(state["generated_by"], "teamsync sandbox seed");
+}
+
+#[test]
+fn a_seed_says_what_it_left_out() {
+    let repo = copy_example();
+    edit(
+        &repo,
+        "teams/cms.yaml",
+        "members: [grace, heidi, judy]",
+        "members: [grace, heidi, judy, {user_id: U12345}]",
+    );
+    let out = seed(&repo, "mine.json", &[]).code(0);
+    assert!(
+        stderr(&out).contains("member `U12345` is named by user id only"),
+        "{}",
+        stderr(&out)
+    );
+}

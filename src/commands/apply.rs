@@ -277,7 +277,7 @@ fn summarize(report: &Report) -> ExitCode {
 
 pub fn run(opts: ApplyOptions) -> ExitCode {
     let loaded = match load_config(&opts.config) {
-        Ok(l) => l,
+        Ok(l) => opts.network.endpoints(l),
         Err(code) => return code,
     };
     let saved = match &opts.plan_file {

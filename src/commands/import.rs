@@ -208,7 +208,7 @@ pub fn run(opts: ImportOptions) -> ExitCode {
             unmatched_includes_ok: true,
         },
     ) {
-        Ok(l) => l,
+        Ok(l) => opts.network.endpoints(l),
         Err(code) => return code,
     };
     let chosen: Vec<crate::model::ProviderSettings> = match (&opts.provider, opts.all) {

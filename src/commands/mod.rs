@@ -132,8 +132,11 @@ impl Verbosity {
 }
 
 /// The network flags every command that talks to providers shares (`cli::NetworkArgs`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Network {
+    /// `--sandbox FILE`: every provider is served by the embedded sandbox from FILE
+    /// instead of its endpoint (trying a configuration offline; `sandbox seed` makes one).
+    pub sandbox: Option<std::path::PathBuf>,
     /// Requests in flight at once, per provider.
     pub parallelism: usize,
     /// Per-request timeout.
@@ -146,6 +149,7 @@ impl Default for Network {
     fn default() -> Self {
         let d = ClientOptions::default();
         Network {
+            sandbox: None,
             parallelism: d.parallelism,
             timeout: d.timeout,
             max_body_bytes: d.max_body_bytes,
@@ -154,6 +158,19 @@ impl Default for Network {
 }
 
 impl Network {
+    /// The configuration with `--sandbox FILE` applied: each provider's endpoint becomes
+    /// the embedded sandbox seeded from FILE (relative to the working directory, like
+    /// every path on the command line). Without `--sandbox`, the configuration as loaded.
+    pub fn endpoints(&self, mut loaded: Loaded) -> Loaded {
+        if let Some(file) = &self.sandbox {
+            let file = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+            for p in loaded.providers.values_mut() {
+                p.endpoint = Endpoint::Sandbox(file.clone());
+            }
+        }
+        loaded
+    }
+
     /// The HTTP clients' options for one run: the request log follows `-v`; `progress`
     /// (plan and apply) shows read progress unless `-q`.
     pub fn client_options(&self, verbosity: Verbosity, progress: bool) -> ClientOptions {
@@ -380,13 +397,60 @@ pub fn report_errors<E: std::fmt::Display>(errors: &[E]) -> ExitCode {
     ExitCode::from(EXIT_ERROR)
 }
 
+/// `teamsync sandbox seed`: a sandbox state file made from a configuration
+/// (`engine::seed`), on stdout or in `out`, which is never a file of the configuration nor
+/// one teamsync did not write (unless `force`).
+pub fn sandbox_seed(from: &Path, out: &Path, force: bool, verbosity: Verbosity) -> ExitCode {
+    let loaded = match load_config(from) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let to_stdout = out.as_os_str() == "-";
+    if !to_stdout
+        && let Err(why) = out_file::check(out, out_file::Written::SandboxSeed, &loaded.files, force)
+    {
+        return report_errors(&[why]);
+    }
+    let seeded = match crate::engine::seed::seed(&loaded) {
+        Ok(s) => s,
+        Err(why) => return report_errors(&[why]),
+    };
+    let mut text = match serde_json::to_string_pretty(&seeded.world) {
+        Ok(t) => t,
+        Err(e) => return report_errors(&[format!("cannot write the seed: {e}")]),
+    };
+    text.push('\n');
+    for line in &seeded.left_out {
+        eprintln!("note: {line}");
+    }
+    if to_stdout {
+        // A closed stdout is a normal stop, as for every command.
+        let _ = write_stdout(&text);
+        return ExitCode::from(EXIT_OK);
+    }
+    if let Err(e) = std::fs::write(out, text) {
+        return report_errors(&[format!("cannot write {}: {e}", out.display())]);
+    }
+    if verbosity.info() {
+        eprintln!(
+            "Wrote {}: {}'s configuration as if applied. Try it offline:\n  teamsync plan --config {} --sandbox {}",
+            out.display(),
+            loaded.root.display(),
+            from.display(),
+            out.display()
+        );
+    }
+    ExitCode::from(EXIT_OK)
+}
+
 /// `teamsync sandbox reset`: deletes the working copies of a configuration's `sandbox:`
 /// endpoints; the next command copies the committed seeds again.
-pub fn sandbox_reset(path: &Path) -> ExitCode {
+pub fn sandbox_reset(path: &Path, sandbox: Option<&Path>) -> ExitCode {
     let loaded = match load_config(path) {
         Ok(l) => l,
         Err(code) => return code,
     };
+    let extra = sandbox.map(|f| std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf()));
     let mut seeds: Vec<&std::path::PathBuf> = loaded
         .providers
         .values()
@@ -394,6 +458,7 @@ pub fn sandbox_reset(path: &Path) -> ExitCode {
             Endpoint::Sandbox(seed) => Some(seed),
             _ => None,
         })
+        .chain(extra.as_ref())
         .collect();
     seeds.sort();
     seeds.dedup();

@@ -18,13 +18,15 @@ pub enum Written {
     ReportJson,
     /// A man page (`man --out DIR`).
     ManPage,
+    /// A sandbox state file (`sandbox seed --out`): JSON.
+    SandboxSeed,
 }
 
 impl Written {
     /// The extensions a file of this kind may have (lower case, without the dot).
     fn extensions(self) -> &'static [&'static str] {
         match self {
-            Written::Plan | Written::ReportJson => &["json"],
+            Written::Plan | Written::ReportJson | Written::SandboxSeed => &["json"],
             Written::ReportHtml => &["html", "htm"],
             Written::ReportCsv => &["csv"],
             Written::ManPage => &["1"],
@@ -38,6 +40,7 @@ impl Written {
             Written::ReportCsv => "a CSV report",
             Written::ReportJson => "a JSON report",
             Written::ManPage => "a man page",
+            Written::SandboxSeed => "a sandbox state",
         }
     }
 
@@ -50,7 +53,12 @@ impl Written {
         let html_report =
             head.starts_with("<!DOCTYPE html>") && head.contains("<title>Access review");
         let man = head.lines().take(8).any(|l| l.starts_with(".TH TEAMSYNC"));
-        plan || json_report || csv_report || html_report || man
+        // `sandbox seed` writes its marker first; a hand-written state has none.
+        let seed = head.trim_start().starts_with(&format!(
+            "{{\n  \"generated_by\": \"{}\"",
+            crate::engine::seed::GENERATED_BY
+        ));
+        plan || json_report || csv_report || html_report || man || seed
     }
 }
 

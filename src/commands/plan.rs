@@ -101,7 +101,7 @@ pub fn shown_text_by(plan: &Plan, by: By, color: bool, verbosity: super::Verbosi
 /// failure `cli::main` reports, such as a closed stdout.
 pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
     let loaded = match load_config(&opts.config) {
-        Ok(l) => l,
+        Ok(l) => opts.network.endpoints(l),
         Err(code) => return Ok(code),
     };
     if let Err(code) = check_targets(&loaded, &opts.targets) {

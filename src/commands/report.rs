@@ -74,7 +74,7 @@ fn git_info(dir: &Path, files: &[String]) -> (Option<String>, Option<bool>) {
 
 pub fn run(opts: ReportOptions) -> ExitCode {
     let loaded = match load_config(&opts.config) {
-        Ok(l) => l,
+        Ok(l) => opts.network.endpoints(l),
         Err(code) => return code,
     };
     let read_at = match read_at() {

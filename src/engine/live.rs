@@ -194,7 +194,11 @@ async fn start_embedded(
     seed: &Path,
 ) -> Result<sandbox::SandboxHandle, EmbedError> {
     let copy = working_copy(base_dir, seed);
-    if !copy.exists() {
+    // A seed written after its working copy was made (a new `sandbox seed`, an edited
+    // state) starts over from the seed: the copy holds what was applied to an older one.
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let stale = matches!((modified(seed), modified(&copy)), (Some(s), Some(c)) if s > c);
+    if !copy.exists() || stale {
         if let Some(dir) = copy.parent() {
             std::fs::create_dir_all(dir).map_err(|source| EmbedError::CreateDir {
                 path: dir.to_path_buf(),

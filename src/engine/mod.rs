@@ -6,6 +6,7 @@
 
 pub mod execute;
 pub mod live;
+pub mod seed;
 
 use std::collections::BTreeMap;
 

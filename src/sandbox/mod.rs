@@ -31,10 +31,17 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+/// What a state file written by `teamsync sandbox seed` says it is.
+pub const GENERATED_BY: &str = "teamsync sandbox seed";
+
 /// The whole emulated world; this is also the state file's format (see `docs/sandbox.md`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct World {
+    /// Set by `teamsync sandbox seed` ([`GENERATED_BY`]): marks a file teamsync wrote, so
+    /// it may be written again without `--force`, while a hand-written state never is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_by: Option<String>,
     #[serde(default)]
     pub pixiebrix: pixiebrix::World,
     #[serde(default)]
