@@ -234,6 +234,31 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
         color: ColorChoice,
     },
+    /// Write a starter repository: the root file, the roster, one team per file, the
+    /// schema its modelines point at, and the GitHub workflows. Never replaces a file
+    /// without --force.
+    Init {
+        /// The repository's root: the workflows go to ROOT/.github/workflows/.
+        #[arg(long, default_value = ".", value_name = "ROOT")]
+        root: PathBuf,
+        /// The configuration's folder inside the root (the workflows' CONFIG).
+        #[arg(long, default_value = "teamsync", value_name = "DIR")]
+        dir: String,
+        /// The providers to configure (repeatable, or comma-separated); default all three.
+        #[arg(
+            long = "provider",
+            value_enum,
+            value_delimiter = ',',
+            value_name = "KIND"
+        )]
+        providers: Vec<commands::init::Starter>,
+        /// The company's email domain, for the roster and allowed_email_domains.
+        #[arg(long, default_value = "example.com", value_name = "DOMAIN")]
+        domain: String,
+        /// Replace files that exist.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the JSON Schema of the configuration files.
     Schema,
     /// Print a shell completion script (for example `teamsync completions bash > /etc/bash_completion.d/teamsync`).
@@ -400,6 +425,31 @@ fn run() -> Result<ExitCode, Error> {
             budget,
             color,
         } => commands::show::run(&plan_file, format, by, budget, color, verbosity)?,
+        Command::Init {
+            root,
+            dir,
+            mut providers,
+            domain,
+            force,
+        } => {
+            if providers.is_empty() {
+                providers = vec![
+                    commands::init::Starter::Pixiebrix,
+                    commands::init::Starter::Gitbook,
+                    commands::init::Starter::Contentful,
+                ];
+            }
+            providers.sort();
+            providers.dedup();
+            commands::init::run(commands::init::InitOptions {
+                root,
+                dir,
+                providers,
+                domain,
+                force,
+                verbosity,
+            })
+        }
         Command::Schema => {
             commands::write_stdout(&crate::config::schema_text())?;
             ExitCode::SUCCESS

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod import;
+pub mod init;
 pub mod man;
 pub mod out_file;
 pub mod plan;
