@@ -293,7 +293,8 @@ pub fn main() -> ExitCode {
 /// The top-level error type of the binary.
 pub type Error = commands::Failure;
 
-fn command() -> clap::Command {
+/// The whole command-line definition (for man pages, completions, and the docs test).
+pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
 }
 
