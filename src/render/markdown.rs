@@ -71,6 +71,19 @@ pub fn markdown_with_budget(plan: &Plan, budget: usize) -> String {
     let mut room = budget - fixed(&table);
 
     let (removed_room, raised_room) = share(room, removed.full_len(), raised.full_len());
+    // One line per person reads best; when those lines do not all fit, the same people
+    // folded by container usually do, and whichever names more people is shown.
+    let removed = if removed.full_len() > removed_room {
+        let folded = removed_by_container(&people);
+        let (a, b) = (removed.fit(removed_room), folded.fit(removed_room));
+        if folded.named(b) > removed.named(a) {
+            folded
+        } else {
+            removed
+        }
+    } else {
+        removed
+    };
     let removed_shown = removed.fit(removed_room);
     let raised_shown = raised.fit(raised_room);
     room -= removed.cost(removed_shown) + raised.cost(raised_shown);
@@ -254,6 +267,9 @@ struct Listing {
     weights: Vec<usize>,
     /// `… and N more people (M changes)` or `… and N more`.
     by_person: bool,
+    /// Folded by container: the people (indices) each line names. A person may be on
+    /// several lines, so what is hidden is counted in people not named on any shown line.
+    who: Option<Vec<Vec<usize>>>,
 }
 
 /// How much of a listing is shown.
@@ -291,7 +307,8 @@ impl Listing {
         if self.full_len() <= room {
             return Shown::All;
         }
-        let reserve = self.note(self.lines.len(), self.weights.iter().sum()).len();
+        let (people, changes) = self.hidden_all();
+        let reserve = self.note(people.max(self.lines.len()), changes).len();
         let Some(mut left) = room.checked_sub(self.title.len() + reserve + 1) else {
             return Shown::Omitted;
         };
@@ -321,14 +338,37 @@ impl Listing {
         }
     }
 
-    /// (lines, changes) not shown.
+    /// (lines, changes) not shown; folded by container, (people named on no shown line,
+    /// changes not shown).
     fn hidden(&self, shown: Shown) -> (usize, usize) {
         let from = match shown {
             Shown::All => self.lines.len(),
             Shown::Cut(n) => n,
             Shown::Omitted => 0,
         };
-        (self.lines.len() - from, self.weights[from..].iter().sum())
+        let changes = self.weights[from..].iter().sum();
+        match &self.who {
+            None => (self.lines.len() - from, changes),
+            Some(who) => {
+                let named: std::collections::HashSet<usize> =
+                    who[..from].iter().flatten().copied().collect();
+                let all: std::collections::HashSet<usize> = who.iter().flatten().copied().collect();
+                (all.len() - named.len(), changes)
+            }
+        }
+    }
+
+    /// How many people the shown part names (every line when not folded).
+    fn named(&self, shown: Shown) -> usize {
+        let total = match &self.who {
+            None => self.lines.len(),
+            Some(who) => who
+                .iter()
+                .flatten()
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+        };
+        total - self.hidden(shown).0
     }
 
     fn hidden_all(&self) -> (usize, usize) {
@@ -404,6 +444,7 @@ fn person_listing<'p, 'a: 'p>(
         lines,
         weights,
         by_person: true,
+        who: None,
     }
 }
 
@@ -418,6 +459,62 @@ fn removed_listing(people: &[Person<'_>]) -> Listing {
         let items = p.loses.iter().map(|a| lost(a, !offboarded)).collect();
         (items, offboarded.then_some("offboarded"))
     })
+}
+
+/// At most this many addresses on one line of the folded listing: a container that
+/// loses hundreds of people takes several lines, so a cut never drops a whole container.
+const FOLD_LINE: usize = 40;
+
+/// Everyone who loses access, folded by container: one line per container and reason,
+/// `- Group 004 (`pixiebrix group`, expired): ana@acme.com, bo@acme.com`. Each address is
+/// said once per container it leaves, without the person-line's ` — loses: ` and the
+/// container label per person, so a large drift names everyone within the comment.
+fn removed_by_container(people: &[Person<'_>]) -> Listing {
+    let mut by: std::collections::BTreeMap<(&ResourceKey, Vec<&'static str>), Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for (i, p) in people.iter().enumerate() {
+        for access in &p.loses {
+            let item = lost(access, true);
+            by.entry((item.key, item.why)).or_default().push(i);
+        }
+    }
+    let mut lines = Vec::new();
+    let mut weights = Vec::new();
+    let mut who = Vec::new();
+    for ((key, why), members) in &by {
+        let mut label = format!("{} {}", key.provider, key.kind);
+        for w in why {
+            label.push_str(", ");
+            label.push_str(w);
+        }
+        for chunk in members.chunks(FOLD_LINE) {
+            let names: Vec<String> = chunk
+                .iter()
+                .map(|&i| inline(&people[i].id.to_string()))
+                .collect();
+            lines.push(format!(
+                "- {} ({}): {}\n",
+                inline(&key.name),
+                inline(&label),
+                names.join(", ")
+            ));
+            weights.push(chunk.len());
+            who.push(chunk.to_vec());
+        }
+    }
+    let losers = people.iter().filter(|p| !p.loses.is_empty()).count();
+    let changes: usize = weights.iter().sum();
+    Listing {
+        title: format!(
+            "#### Access removed: {}, {}\n\n_One line per container, so that everyone is named._\n\n",
+            count_of(losers, "person", "people"),
+            count_of(changes, "change", "changes")
+        ),
+        lines,
+        weights,
+        by_person: true,
+        who: Some(who),
+    }
 }
 
 /// Everyone who gains owner/admin rights.
@@ -581,6 +678,7 @@ fn warning_listings(plan: &Plan) -> Vec<Listing> {
             weights: vec![1; lines.len()],
             lines,
             by_person: false,
+            who: None,
         })
         .collect()
 }
