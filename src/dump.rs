@@ -422,6 +422,12 @@ pub fn write(out: &Path, files: &Files, force: bool) -> Result<Vec<PathBuf>, Wri
     let mut written = Vec::new();
     for (name, text) in &files.files {
         let path = out.join(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| WriteError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
         if let Err(source) = std::fs::write(&path, text) {
             return Err(WriteError::Write { path, source });
         }

@@ -307,3 +307,82 @@ fn import_works_before_its_include_pattern_matches_and_with_a_root_matched_by_it
     repo.run(&["validate"]).code(0);
     assert_eq!(repo.plan_json(0)["changes"], json!([]));
 }
+
+/// A repository that already names where its files go: `import --all` into its own folder
+/// writes each file where a pattern reads it, leaves the root as it was, and the next
+/// plan shows no changes (issue 33: it used to write beside the root and fail the plan).
+#[test]
+fn import_into_an_existing_repository_follows_its_include_patterns() {
+    let root = format!(
+        "version: 1\nproviders:\n{}{}include: [\"people.yaml\", \"pixiebrix/*.yaml\", \"teams/*.yaml\"]\n",
+        provider_block("docs"),
+        provider_block("cms")
+    );
+    let repo = Repo::new(&[("teamsync.yaml", &root)]);
+    let mut state = gitbook_state(20);
+    state["contentful"] = contentful_state(30)["contentful"].clone();
+    repo.write_json("state.json", &state);
+    let out = repo
+        .run(&["import", "--all", "--out", repo.path().to_str().unwrap()])
+        .code(0);
+    let said = stderr(&out);
+    assert!(
+        said.contains("docs.yaml goes to teams/docs.yaml, where `include` already reads it"),
+        "{said}"
+    );
+    assert!(repo.path().join("teams/docs.yaml").is_file());
+    assert!(repo.path().join("teams/cms.yaml").is_file());
+    assert!(!repo.path().join("docs.yaml").exists());
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("teamsync.yaml")).unwrap(),
+        root,
+        "the root is untouched"
+    );
+    // A file one folder down names the schema one folder further up.
+    let docs = std::fs::read_to_string(repo.path().join("teams/docs.yaml")).unwrap();
+    let people = std::fs::read_to_string(repo.path().join("people.yaml")).unwrap();
+    assert!(
+        docs.starts_with("# yaml-language-server: $schema=../schemas/teamsync.schema.json\n"),
+        "{docs}"
+    );
+    assert!(
+        people.starts_with("# yaml-language-server: $schema=./schemas/teamsync.schema.json\n"),
+        "{people}"
+    );
+    // `pixiebrix/*.yaml` matches nothing (no PixieBrix provider): that pattern is the
+    // configuration's own, so relax it for the plan, which must show no changes.
+    let text = root.replace(", \"pixiebrix/*.yaml\"", "");
+    repo.write("teamsync.yaml", &text);
+    assert_eq!(repo.plan_json(0)["changes"], json!([]));
+}
+
+/// Where no pattern reads a file, the root's `include` list gains it, every other byte of
+/// the root kept, and the plan reads it.
+#[test]
+fn import_adds_to_include_what_no_pattern_reads_and_nothing_else() {
+    let root = format!(
+        "# my config\nversion: 1\nproviders:\n{}include:\n  - people.yaml # the roster\n",
+        provider_block("docs"),
+    );
+    let repo = Repo::new(&[("teamsync.yaml", &root)]);
+    repo.write_json("state.json", &gitbook_state(20));
+    let out = repo
+        .run(&[
+            "import",
+            "--provider",
+            "docs",
+            "--out",
+            repo.path().to_str().unwrap(),
+        ])
+        .code(0);
+    assert!(
+        stderr(&out).contains("now includes docs.yaml (nothing else in it changed)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("teamsync.yaml")).unwrap(),
+        format!("{root}  - \"docs.yaml\"\n")
+    );
+    assert_eq!(repo.plan_json(0)["changes"], json!([]));
+}

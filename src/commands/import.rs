@@ -197,6 +197,106 @@ fn root_file(loaded: &Loaded, out: &Path, includes: &[String], modeline: &str) -
 }
 
 /// Whether two paths name the same existing file.
+/// The root file's `include` patterns, as written.
+fn include_patterns(root: &Path) -> Vec<String> {
+    std::fs::read_to_string(root)
+        .ok()
+        .and_then(|text| serde_saphyr::from_str::<Value>(&text).ok())
+        .and_then(|doc| doc.get("include").cloned())
+        .and_then(|v| serde_json::from_value::<Vec<String>>(v).ok())
+        .unwrap_or_default()
+}
+
+fn matches(pattern: &str, path: &Path) -> bool {
+    glob::Pattern::new(pattern).is_ok_and(|p| p.matches_path(path))
+}
+
+/// Where an import into the configuration's own folder puts each file, so that the
+/// root's `include` patterns already read it: the name itself when a pattern matches it,
+/// else the folder of a pattern (`teams/*.yaml` → `teams/docs.yaml`), the one whose name
+/// speaks of the file's provider or kind first. `None`: no pattern can match it, and it
+/// must be added to `include`.
+fn placed(name: &Path, hints: &[&str], patterns: &[String]) -> Option<PathBuf> {
+    if patterns.iter().any(|p| matches(p, name)) {
+        return Some(name.to_path_buf());
+    }
+    let mut candidates: Vec<(usize, usize, PathBuf)> = patterns
+        .iter()
+        .enumerate()
+        .filter_map(|(order, p)| {
+            let folder: PathBuf = Path::new(p)
+                .parent()?
+                .components()
+                .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
+                .collect();
+            let candidate = folder.join(name);
+            if folder.as_os_str().is_empty() || !matches(p, &candidate) {
+                return None;
+            }
+            let words = folder.to_string_lossy().to_ascii_lowercase();
+            let speaks = hints.iter().any(|h| !h.is_empty() && words.contains(h));
+            Some((usize::from(!speaks), order, candidate))
+        })
+        .collect();
+    candidates.sort();
+    candidates.into_iter().next().map(|(_, _, c)| c)
+}
+
+/// The root file's text with `names` appended to its `include` list, every other byte
+/// as it was: a flow list (`include: ["a.yaml"]`) gains `, "b.yaml"` before its `]`, a
+/// block list gains `- b.yaml` lines under its last item, and a root without `include:`
+/// gains one at its end. `None` when the list is written some other way (then the
+/// command says what to add, and writes nothing of the root).
+fn with_includes(text: &str, names: &[String]) -> Option<String> {
+    let quoted: Vec<String> = names
+        .iter()
+        .map(|n| serde_json::to_string(n).unwrap_or_default())
+        .collect();
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let Some(at) = lines.iter().position(|l| l.starts_with("include:")) else {
+        let mut out = text.to_string();
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&format!("include: [{}]\n", quoted.join(", ")));
+        return Some(out);
+    };
+    let line = lines[at];
+    let rest = line["include:".len()..].trim();
+    let rest = rest.split(" #").next().unwrap_or(rest).trim();
+    let mut out: String = lines[..at].concat();
+    if rest.starts_with('[') && rest.ends_with(']') {
+        let close = line.rfind(']')?;
+        let inner = rest[1..rest.len() - 1].trim();
+        let sep = if inner.is_empty() { "" } else { ", " };
+        out.push_str(&line[..close]);
+        out.push_str(sep);
+        out.push_str(&quoted.join(", "));
+        out.push_str(&line[close..]);
+    } else if rest.is_empty() {
+        out.push_str(line);
+        let items = lines[at + 1..]
+            .iter()
+            .take_while(|l| l.trim_start().starts_with("- ") && l.starts_with([' ', '-']))
+            .count();
+        let first = lines.get(at + 1).filter(|_| items > 0)?;
+        let indent = &first[..first.len() - first.trim_start().len()];
+        out.push_str(&lines[at + 1..at + 1 + items].concat());
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        for q in &quoted {
+            out.push_str(&format!("{indent}- {q}\n"));
+        }
+        out.push_str(&lines[at + 1 + items..].concat());
+        return Some(out);
+    } else {
+        return None;
+    }
+    out.push_str(&lines[at + 1..].concat());
+    Some(out)
+}
+
 fn same_file(a: &Path, b: &Path) -> bool {
     matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
@@ -292,7 +392,82 @@ pub fn run(opts: ImportOptions) -> ExitCode {
             Err(e) => return report_errors(&[e]),
         }
     }
-    match dump::write(&out, &files, opts.force) {
+    // Into the configuration's own folder: each file where an `include` pattern already
+    // reads it, else added to `include`, so that the next plan reads what was written.
+    let mut placed_note = Vec::new();
+    let mut root_edit = None;
+    if !write_root && same_file(&out, &loaded.base_dir) {
+        let patterns = include_patterns(&loaded.root);
+        let mut moved = std::collections::BTreeMap::new();
+        let mut unmatched = Vec::new();
+        for (name, text) in std::mem::take(&mut files.files) {
+            let provider = chosen.iter().find(|s| dump::file_name(&s.name) == name);
+            let hints: Vec<&str> = match provider {
+                Some(s) => match s.kind {
+                    crate::model::ProviderKind::Pixiebrix => vec![s.name.as_str(), "pixiebrix"],
+                    _ => vec![s.name.as_str(), "team"],
+                },
+                None => vec!["people"],
+            };
+            match placed(&name, &hints, &patterns) {
+                Some(at) => {
+                    let text = match at.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        Some(dir) => {
+                            let old = format!("# yaml-language-server: $schema={line}\n");
+                            let new = format!(
+                                "# yaml-language-server: $schema={}\n",
+                                modeline(&loaded.root, &loaded.base_dir, &out.join(dir))
+                            );
+                            match text.strip_prefix(&old) {
+                                Some(body) => format!("{new}{body}"),
+                                None => text,
+                            }
+                        }
+                        None => text,
+                    };
+                    if at != name {
+                        placed_note.push(format!(
+                            "{} goes to {}, where `include` already reads it",
+                            name.display(),
+                            at.display()
+                        ));
+                    }
+                    moved.insert(at, text);
+                }
+                None => {
+                    unmatched.push(name.display().to_string());
+                    moved.insert(name, text);
+                }
+            }
+        }
+        files.files = moved;
+        if !unmatched.is_empty() {
+            let text = std::fs::read_to_string(&loaded.root).unwrap_or_default();
+            match with_includes(&text, &unmatched) {
+                Some(edited) => root_edit = Some((edited, unmatched)),
+                None => {
+                    return report_errors(&[format!(
+                        "{} writes `include` in a form teamsync does not edit; add {} to it and run import again",
+                        loaded.root.display(),
+                        unmatched.join(", ")
+                    )]);
+                }
+            }
+        }
+    }
+    let written = dump::write(&out, &files, opts.force);
+    if let (Ok(_), Some((edited, added))) = (&written, &root_edit) {
+        // Only the `include` list changes; every other byte of the root is kept.
+        if let Err(e) = std::fs::write(&loaded.root, edited) {
+            return report_errors(&[format!("cannot write {}: {e}", loaded.root.display())]);
+        }
+        placed_note.push(format!(
+            "{} now includes {} (nothing else in it changed)",
+            loaded.root.display(),
+            added.join(", ")
+        ));
+    }
+    match written {
         Ok(written) if !opts.verbosity.info() => {
             let _ = written;
             ExitCode::from(EXIT_OK)
@@ -312,10 +487,18 @@ pub fn run(opts: ImportOptions) -> ExitCode {
                     }
                 );
             }
+            for note in &placed_note {
+                eprintln!("{note}");
+            }
             if write_root {
                 eprintln!(
                     "`teamsync plan --config {}` now shows no changes.",
                     out.display()
+                );
+            } else if same_file(&out, &loaded.base_dir) {
+                eprintln!(
+                    "`teamsync plan --config {}` now reads every file written.",
+                    loaded.root.display()
                 );
             } else {
                 eprintln!(
@@ -326,5 +509,74 @@ pub fn run(opts: ImportOptions) -> ExitCode {
             ExitCode::from(EXIT_OK)
         }
         Err(message) => report_errors(&[message]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{placed, with_includes};
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn an_include_list_gains_entries_and_keeps_every_other_byte() {
+        let names = vec!["cms.yaml".to_string(), "docs.yaml".to_string()];
+        let flow = "version: 1 # root\ninclude: [\"people.yaml\"]  # the rest\npolicy: {}\n";
+        assert_eq!(
+            with_includes(flow, &names).as_deref(),
+            Some(
+                "version: 1 # root\ninclude: [\"people.yaml\", \"cms.yaml\", \"docs.yaml\"]  # the rest\npolicy: {}\n"
+            )
+        );
+        assert_eq!(
+            with_includes("include: []\n", &names[..1]).as_deref(),
+            Some("include: [\"cms.yaml\"]\n")
+        );
+        let block = "include:\n  - people.yaml # roster\n  - teams/*.yaml\npolicy: {}\n";
+        assert_eq!(
+            with_includes(block, &names).as_deref(),
+            Some(
+                "include:\n  - people.yaml # roster\n  - teams/*.yaml\n  - \"cms.yaml\"\n  - \"docs.yaml\"\npolicy: {}\n"
+            )
+        );
+        assert_eq!(
+            with_includes("version: 1\n", &names[..1]).as_deref(),
+            Some("version: 1\ninclude: [\"cms.yaml\"]\n")
+        );
+        // A form teamsync does not edit is left to the user.
+        assert_eq!(with_includes("include: [\n  \"a.yaml\"\n]\n", &names), None);
+    }
+
+    #[test]
+    fn a_file_goes_where_a_pattern_already_reads_it() {
+        let patterns = vec![
+            "people.yaml".to_string(),
+            "pixiebrix/*.yaml".to_string(),
+            "teams/*.yaml".to_string(),
+        ];
+        let at = |name: &str, hints: &[&str]| placed(Path::new(name), hints, &patterns);
+        assert_eq!(
+            at("people.yaml", &["people"]),
+            Some(PathBuf::from("people.yaml"))
+        );
+        assert_eq!(
+            at("pb.yaml", &["pb", "pixiebrix"]),
+            Some(PathBuf::from("pixiebrix/pb.yaml"))
+        );
+        assert_eq!(
+            at("docs.yaml", &["docs", "team"]),
+            Some(PathBuf::from("teams/docs.yaml"))
+        );
+        assert_eq!(
+            placed(
+                Path::new("docs.yaml"),
+                &["docs"],
+                &["people.yaml".to_string()]
+            ),
+            None
+        );
+        assert_eq!(
+            placed(Path::new("docs.yaml"), &["docs"], &["*.yaml".to_string()]),
+            Some(PathBuf::from("docs.yaml"))
+        );
     }
 }
