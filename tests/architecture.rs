@@ -163,9 +163,15 @@ fn each_api_path_lives_only_in_its_client_and_its_emulator() {
     for (path, text) in sources("") {
         for (needle, home) in apis {
             if text.contains(needle) {
+                // The module itself, or a file of its folder (`pixiebrix/roster.rs`).
+                let module = home.trim_end_matches(".rs");
+                let in_folder = path
+                    .parent()
+                    .and_then(|d| d.file_name())
+                    .is_some_and(|d| d == module);
                 assert!(
-                    path.file_name().is_some_and(|f| f == home),
-                    "{} contains the API path `{needle}`, which belongs in {home} only",
+                    path.file_name().is_some_and(|f| f == home) || in_folder,
+                    "{} contains the API path `{needle}`, which belongs in {home} (or its folder) only",
                     path.display()
                 );
             }
