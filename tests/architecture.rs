@@ -178,3 +178,29 @@ fn each_api_path_lives_only_in_its_client_and_its_emulator() {
         }
     }
 }
+
+/// The sandbox's knobs are plain data in `knobs.rs`: the server applies them and the
+/// variants reshape answers by them, and neither of the two imports the other.
+#[test]
+fn the_sandbox_server_and_its_variants_do_not_import_each_other() {
+    for (path, text) in sources("sandbox") {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name == "variants.rs" {
+            assert!(
+                !text.contains("server::"),
+                "{} imports the server",
+                path.display()
+            );
+        }
+        if path.components().any(|c| c.as_os_str() == "server") || name == "server.rs" {
+            assert!(
+                !text.contains("variants::Variant") && !text.contains("variants::{"),
+                "{} takes types from variants.rs; they belong in knobs.rs",
+                path.display()
+            );
+        }
+    }
+}

@@ -12,14 +12,15 @@ pub mod cli;
 pub mod contentful;
 mod delay;
 pub mod gitbook;
+mod knobs;
 pub mod lag;
 pub mod pixiebrix;
 mod server;
 mod variants;
 
+pub use knobs::{Faults, GitbookInvitees, GitbookInvites, Knobs, Variant};
 pub use server::{
-    Arrival, Faults, GitbookInvitees, GitbookInvites, Knobs, Sandbox, SandboxError, SandboxHandle,
-    Stats, Variant, load_state, serve_blocking,
+    Arrival, Sandbox, SandboxError, SandboxHandle, Stats, load_state, serve_blocking,
 };
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};

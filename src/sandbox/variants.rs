@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, Uri, header};
 use axum::response::Response;
 use serde_json::Value;
 
-use super::server::Variant;
+use super::knobs::Variant;
 
 /// Items on a page under `short_pages`.
 pub(crate) const SHORT_PAGE: usize = 7;
