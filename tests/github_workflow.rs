@@ -4,6 +4,8 @@
 //! release whose checksum matches and tells the workflow what the plan said.
 
 use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
 
 fn yaml(path: &str) -> Value {
     let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
@@ -357,4 +359,66 @@ fn the_daily_expiry_applies_only_expiries_and_reports_other_drift_in_one_issue()
     for line in text.lines().filter(|l| l.contains("uses:")) {
         assert!(line.contains("# version tag"), "{line}");
     }
+}
+
+#[test]
+fn a_release_tag_must_be_v_and_the_cargo_toml_version() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/check-release-version");
+    let run = |script: &Path, tag: &str| {
+        let out = Command::new("bash").arg(script).arg(tag).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    let (code, stderr) = run(Path::new(script), &format!("v{version}"));
+    assert_eq!(code, Some(0), "{stderr}");
+    for wrong in ["v0.0.0-not-this", version, ""] {
+        let (code, stderr) = run(Path::new(script), wrong);
+        assert_eq!(code, Some(1), "{wrong:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "error: tag {wrong} does not match Cargo.toml version {version}; bump Cargo.toml or tag v{version}"
+            )),
+            "{stderr}"
+        );
+    }
+    // Only [package]'s version counts: dependency tables have `version` keys too.
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir(repo.path().join("scripts")).unwrap();
+    let copy = repo.path().join("scripts/check-release-version");
+    std::fs::copy(script, &copy).unwrap();
+    std::fs::write(
+        repo.path().join("Cargo.toml"),
+        "[dependencies.serde]\nversion = \"9.9.9\"\n\n[package] # the crate\nname = \"x\"\n\
+         version = \"1.2.3\" # bump when tagging\n\n[workspace.package]\nversion = \"7.7.7\"\n",
+    )
+    .unwrap();
+    assert_eq!(run(&copy, "v1.2.3").0, Some(0));
+    for wrong in ["v9.9.9", "v7.7.7", "1.2.3"] {
+        let (code, stderr) = run(&copy, wrong);
+        assert_eq!(code, Some(1), "{wrong}");
+        assert!(stderr.contains("Cargo.toml version 1.2.3"), "{stderr}");
+    }
+
+    // The release workflow checks the tag before it builds anything.
+    let release = yaml(".github/workflows/release.yml");
+    let check = &release["jobs"]["check-version"];
+    assert_eq!(check["runs-on"], "ubuntu-24.04");
+    let steps = serde_json::to_string(&check["steps"]).unwrap();
+    assert!(
+        steps.contains("actions/checkout@v")
+            && steps.contains(r#"scripts/check-release-version \"$GITHUB_REF_NAME\""#),
+        "{steps}"
+    );
+    let needs = &release["jobs"]["build"]["needs"];
+    assert!(
+        needs == "check-version"
+            || needs
+                .as_array()
+                .is_some_and(|n| n.contains(&"check-version".into())),
+        "build needs: {needs}"
+    );
+    assert_eq!(release["jobs"]["release"]["needs"], "build");
 }
