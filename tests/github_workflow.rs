@@ -246,8 +246,9 @@ fn plan_runs_on_pull_requests_with_read_tokens_and_one_sticky_comment() {
         "{action}"
     );
     assert!(
-        action.contains("<!-- teamsync-plan -->") && action.contains("updateComment"),
-        "one sticky comment"
+        action.contains("'<!-- teamsync-plan config=' + config + ' -->'")
+            && action.contains("updateComment"),
+        "one sticky comment per config"
     );
     assert!(action.contains("GITHUB_STEP_SUMMARY"));
 }
@@ -803,4 +804,127 @@ fn the_action_is_tested_on_every_push_with_a_binary_built_from_the_same_commit()
     ] {
         assert!(checks.contains(check), "{check}: {checks}");
     }
+}
+
+#[test]
+fn the_sticky_comment_is_found_by_its_config_marker_whoever_posted_it() {
+    let steps = action()["runs"]["steps"].as_array().unwrap().clone();
+    let step = steps
+        .iter()
+        .find(|s| s["name"] == "Post or update the sticky plan comment")
+        .unwrap();
+    assert_eq!(step["env"]["CONFIG"], "${{ inputs.config }}");
+    let script = step["with"]["script"].as_str().unwrap();
+    assert!(
+        !script.contains("user.login") && !script.contains("github-actions[bot]"),
+        "{script}"
+    );
+    assert!(
+        script.contains("process.env.CONFIG")
+            && script.contains("'<!-- teamsync-plan config=' + config + ' -->'")
+            && script.contains(".split(/\\r?\\n/, 1)[0] === marker"),
+        "{script}"
+    );
+
+    // Run it, where there is node (GitHub's runners have it), against a fake API.
+    if Command::new("node").arg("--version").output().is_err() {
+        eprintln!("node not on PATH: the comment script is checked as text only");
+        return;
+    }
+    let harness = r#"
+        const calls = [];
+        const github = {
+          paginate: async () => JSON.parse(process.env.COMMENTS),
+          rest: { issues: {
+            listComments: {},
+            updateComment: async (a) => { calls.push(['update', a]); },
+            createComment: async (a) => { calls.push(['create', a]); },
+          } },
+        };
+        const context = { repo: { owner: 'o', repo: 'r' }, issue: { number: 7 } };
+        const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+        new AsyncFunction('require', 'github', 'context', process.env.SCRIPT)(require, github, context)
+          .then(() => console.log(JSON.stringify(calls)), (e) => { console.error(e); process.exit(1); });
+    "#;
+    let dir = tempfile::tempdir().unwrap();
+    let plan_md = dir.path().join("plan.md");
+    std::fs::write(&plan_md, "the plan\n").unwrap();
+    let run = |config: &str, comments: Value| -> Value {
+        let out = Command::new("node")
+            .args(["-e", harness])
+            .env("SCRIPT", script)
+            .env("PLAN_MD", &plan_md)
+            .env("CONFIG", config)
+            .env("COMMENTS", comments.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let comment = |id: u32, login: &str, day: u32, body: &str| {
+        serde_json::json!({"id": id, "user": {"login": login},
+            "created_at": format!("2025-01-{day:02}T00:00:00Z"), "body": body})
+    };
+    // Posted by an App and by a person's token; edited in the browser (CRLF); another
+    // config's comment; a quote of the marker; a marker line with more on it.
+    let comments = serde_json::json!([
+        comment(
+            1,
+            "teamsync-app[bot]",
+            1,
+            "<!-- teamsync-plan config=teamsync -->\nold"
+        ),
+        comment(
+            2,
+            "alice",
+            2,
+            "<!-- teamsync-plan config=teamsync -->\r\nnewer"
+        ),
+        comment(
+            3,
+            "teamsync-app[bot]",
+            3,
+            "<!-- teamsync-plan config=other -->\nx"
+        ),
+        comment(
+            4,
+            "bob",
+            4,
+            "> <!-- teamsync-plan config=teamsync -->\nquoted"
+        ),
+        comment(
+            5,
+            "bob",
+            5,
+            "<!-- teamsync-plan config=teamsync --> and more\n"
+        ),
+    ]);
+    let calls = run("teamsync", comments.clone());
+    assert_eq!(calls.as_array().unwrap().len(), 1, "{calls}");
+    assert_eq!(calls[0][0], "update", "{calls}");
+    assert_eq!(
+        calls[0][1]["comment_id"], 2,
+        "the newest with the marker line: {calls}"
+    );
+    assert_eq!(
+        calls[0][1]["body"],
+        "<!-- teamsync-plan config=teamsync -->\nthe plan\n"
+    );
+    // A second config gets a comment of its own; no path can close the HTML comment.
+    let calls = run("teams/--> <!-- x\n%2D", comments);
+    assert_eq!(calls[0][0], "create", "{calls}");
+    assert_eq!(calls[0][1]["issue_number"], 7);
+    let body = calls[0][1]["body"].as_str().unwrap();
+    let marker = body.lines().next().unwrap();
+    assert_eq!(
+        marker,
+        "<!-- teamsync-plan config=teams/-%2D%3E %3C!-%2D x%0A%252D -->"
+    );
+    let inner = &marker["<!--".len()..marker.len() - "-->".len()];
+    assert!(!inner.contains("--") && !inner.contains('>'), "{marker}");
+    assert_eq!(body, format!("{marker}\nthe plan\n"));
 }
