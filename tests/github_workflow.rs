@@ -223,15 +223,20 @@ fn plan_runs_on_pull_requests_with_read_tokens_and_one_sticky_comment() {
     );
     let script = comment["with"]["script"].as_str().unwrap();
     let marker = teamsync::render::COMMENT_MARKER;
+    // The marker names the config (as the action's does), and the comment is found by
+    // that first line alone, never by who posted it (a PAT or an App token posts as
+    // another account).
     assert!(
-        script.contains(&format!("const marker = '{marker}';"))
+        script.contains("const marker = '<!-- teamsync-plan config=' + config + ' -->';")
+            && script.contains("process.env.CONFIG")
             && script.contains("marker + '\\n' + fs.readFileSync(process.env.COMMENT_MD")
-            && script.contains("github-actions[bot]")
-            && script.contains("c.body.startsWith(marker)")
+            && script.contains("c.body.split(/\\r?\\n/, 1)[0] === marker")
+            && !script.contains("login")
             && script.contains("updateComment")
             && script.contains("createComment"),
         "{script}"
     );
+    assert_eq!(workflow()["env"]["CONFIG"], "teamsync");
     assert_eq!(
         teamsync::render::MARKDOWN_BUDGET + marker.len() + 1,
         teamsync::render::COMMENT_LIMIT
