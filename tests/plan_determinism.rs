@@ -266,7 +266,7 @@ fn policy(w: &World) -> Policy {
         allowed_email_domains: BTreeSet::from(["acme.com".to_string()]),
         max_removals: w.max_removals,
         allow_no_owner: w.allow_no_owner,
-        expiry_warning_days: None,
+        ..Policy::default()
     }
 }
 

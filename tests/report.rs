@@ -278,9 +278,7 @@ fn loaded(desired: DesiredState, people: BTreeMap<String, Email>) -> Loaded {
         .collect(),
         policy: Policy {
             allowed_email_domains: BTreeSet::from(["corp.example".to_string()]),
-            max_removals: None,
-            allow_no_owner: false,
-            expiry_warning_days: None,
+            ..Policy::default()
         },
         desired,
         people,

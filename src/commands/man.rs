@@ -265,6 +265,16 @@ fn examples(roff: &mut Roff, path: &[String]) {
             ),
             ("The top page only:", "teamsync man > teamsync.1"),
         ],
+        ["init"] => &[
+            (
+                "A starter repository in the current one (config in teamsync/, workflows):",
+                "teamsync init --domain acme.com",
+            ),
+            (
+                "Only GitBook and Contentful, the config in access/:",
+                "teamsync init --provider gitbook,contentful --dir access",
+            ),
+        ],
         ["sandbox", ..] => &[
             (
                 "Serve the three APIs on loopback:",
@@ -273,6 +283,10 @@ fn examples(roff: &mut Roff, path: &[String]) {
             (
                 "Start the embedded sandboxes over:",
                 "teamsync sandbox reset --config examples/acme",
+            ),
+            (
+                "Try your own configuration offline:",
+                "teamsync sandbox seed --from . --out seed.json && teamsync plan --sandbox seed.json",
             ),
         ],
         _ => &[],

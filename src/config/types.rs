@@ -125,6 +125,25 @@ pub struct PolicyConfig {
     /// Warn in every view this many days before an `until` date. Default 14.
     #[schemars(range(max = 3650), example = 14)]
     pub expiry_warning_days: Option<u32>,
+    /// Access rule: every GitBook team keeps at least this many owners and every PixieBrix
+    /// organization roster at least this many admins, counted after the plan. A declared
+    /// `exact` team with fewer is an error; a plan that would leave fewer is refused,
+    /// whatever `max_removals` or `allow_no_owner` say.
+    #[schemars(range(min = 1, max = 100), example = 2)]
+    pub min_owners: Option<u32>,
+    /// Access rule: an `until:` (on a person or a membership) may be at most this many
+    /// days after today (UTC).
+    #[schemars(range(min = 1, max = 3650), example = 180)]
+    pub max_until_days: Option<u32>,
+    /// Access rule: people whose address is in one of these domains (contractors) need an
+    /// `until:` on every access, on the person or on the membership.
+    #[serde(default)]
+    #[schemars(example = ["contractors.acme.com"])]
+    pub require_until: Vec<String>,
+    /// Access rule, on unless this is true: temporary access stays ordinary, so a member
+    /// (or person) with `until:` may not be an owner or admin.
+    #[serde(default)]
+    pub allow_temporary_owners: bool,
 }
 
 /// Limits on the files teamsync reads.

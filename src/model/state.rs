@@ -322,6 +322,15 @@ pub struct Policy {
     pub allow_no_owner: bool,
     /// Warn this many days before an `until` date (`None`: the default, 14).
     pub expiry_warning_days: Option<u32>,
+    /// Access rule: owners of a GitBook team / admins of an organization roster kept
+    /// after a plan (`policy.min_owners`).
+    pub min_owners: Option<u32>,
+    /// Access rule: an `until` at most this many days ahead.
+    pub max_until_days: Option<u32>,
+    /// Access rule: domains whose people need an `until` on every access.
+    pub require_until: BTreeSet<String>,
+    /// Lets a member with `until` be an owner or admin (off: temporary access is ordinary).
+    pub allow_temporary_owners: bool,
 }
 
 impl Policy {

@@ -109,6 +109,7 @@ impl Checker<'_> {
             );
             return;
         }
+        self.container_rules(&resource, &at);
         self.declared_at.insert(resource.key.clone(), at);
         self.desired
             .resources

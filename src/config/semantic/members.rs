@@ -42,6 +42,11 @@ impl Checker<'_> {
                     .with_hint("list each member once"),
             );
         }
+        for (key, j, member) in &listed {
+            self.member_rules(key, member, provider, kind, || {
+                file.at(&format!("{parent}/members/{j}"))
+            });
+        }
         listed.into_iter().map(|(k, _, m)| (k, m)).collect()
     }
 

@@ -26,6 +26,7 @@ mod containers;
 mod members;
 mod people;
 mod providers;
+mod rules;
 
 /// The checked result of all files.
 pub struct Checked {

@@ -38,6 +38,23 @@ impl Checker<'_> {
             self.policy.max_removals = policy.max_removals;
             self.policy.allow_no_owner = policy.allow_no_owner;
             self.policy.expiry_warning_days = policy.expiry_warning_days;
+            self.policy.min_owners = policy.min_owners;
+            self.policy.max_until_days = policy.max_until_days;
+            self.policy.allow_temporary_owners = policy.allow_temporary_owners;
+            for (i, d) in policy.require_until.iter().enumerate() {
+                let at = root.at(&format!("/policy/require_until/{i}"));
+                match allowed_domain(d) {
+                    Ok(domain) => {
+                        self.policy.require_until.insert(domain);
+                    }
+                    Err((message, hint)) => {
+                        let message = message
+                            .replacen("an allowed email domain", "a `require_until` domain", 1)
+                            .replacen("allowed email domain", "`require_until` domain", 1);
+                        self.error(Diagnostic::error(message).at(at).with_hint(hint));
+                    }
+                }
+            }
         }
         let Some(providers) = &root.typed.providers else {
             self.error(

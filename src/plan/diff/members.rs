@@ -237,7 +237,10 @@ pub(super) fn guard_access(
         (Some(ProviderKind::Pixiebrix), ResourceKind::Organization) => Role::Admin,
         _ => return,
     };
-    if policy.allow_no_owner {
+    // At least one owner unless `allow_no_owner`; at least `min_owners` whatever it says.
+    let floor = usize::from(!policy.allow_no_owner);
+    let required = policy.min_owners.map_or(floor, |n| (n as usize).max(floor));
+    if required == 0 {
         return;
     }
     let owners_now: BTreeSet<String> = live
@@ -246,9 +249,6 @@ pub(super) fn guard_access(
         .filter(|m| m.role == Some(owner_role))
         .filter_map(|m| m.key().map(|k| k.to_string()))
         .collect();
-    if owners_now.is_empty() {
-        return;
-    }
     let who = |m: &MemberChange| {
         m.member
             .email
@@ -266,13 +266,17 @@ pub(super) fn guard_access(
         MemberAction::SetRole { from, to } => *from == Some(owner_role) && *to != owner_role,
         _ => false,
     };
-    let gaining = members.iter().any(|m| match &m.action {
-        MemberAction::Add { role, .. } => *role == Some(owner_role),
-        MemberAction::SetRole { to, .. } => *to == owner_role,
-        _ => false,
-    });
+    let gained = members
+        .iter()
+        .filter(|m| match &m.action {
+            MemberAction::Add { role, .. } => *role == Some(owner_role),
+            MemberAction::SetRole { to, .. } => *to == owner_role,
+            _ => false,
+        })
+        .count();
     let lost = members.iter().filter(|m| losing(m)).count();
-    if gaining || lost < owners_now.len() {
+    let after = owners_now.len().saturating_sub(lost) + gained;
+    if lost == 0 || after >= required {
         return;
     }
     let what = if owner_role == Role::Owner {
@@ -281,9 +285,14 @@ pub(super) fn guard_access(
         "admin"
     };
     let key = desired.key.to_string();
+    let by_rule = policy.min_owners.is_some_and(|n| n as usize > floor);
     block(members, &|m| {
         losing(m).then(|| {
-            format!("this would leave {key} with no {what}; keep at least one {what}, or set `policy.allow_no_owner: true`")
+            if by_rule {
+                format!("this would leave {key} with {after} {what}{}; the rule policy.min_owners needs at least {required}: add {what}s first, or lower policy.min_owners", if after == 1 { "" } else { "s" })
+            } else {
+                format!("this would leave {key} with no {what}; keep at least one {what}, or set `policy.allow_no_owner: true`")
+            }
         })
     });
 }
