@@ -199,6 +199,9 @@ pub enum Mode {
     Exact,
     /// Only add members; never remove anyone.
     Additive,
+    /// Read and shown, never written: another system (SCIM, the vendor's UI) owns the
+    /// members. Never created, changed, pruned or offboarded by teamsync, and never drift.
+    Observe,
 }
 
 /// What sort of account a live member is; `organization.keep` names the kinds never removed.
@@ -595,5 +598,6 @@ pub fn role_drifts(
     stated: Option<Role>,
     live: &LiveMember,
 ) -> bool {
-    role_to_set(provider, kind, mode, stated, live).is_some_and(|r| live.role != Some(r))
+    mode != Mode::Observe
+        && role_to_set(provider, kind, mode, stated, live).is_some_and(|r| live.role != Some(r))
 }

@@ -542,6 +542,11 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
         containers: columns.len(),
         ..Summary::default()
     };
+    // A container in `mode: observe` is owned elsewhere (SCIM, the UI): shown, never drift.
+    let observed: Vec<bool> = columns
+        .iter()
+        .map(|c| c.0.mode == Some(crate::model::Mode::Observe))
+        .collect();
     let mut people: Vec<Person> = rows
         .rows
         .into_iter()
@@ -552,10 +557,11 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
                 .into_iter()
                 .map(|(col, c)| {
                     let mut marks = BTreeSet::new();
-                    if (c.live || c.pending) && !c.declared {
+                    let owned_here = !observed.get(col).copied().unwrap_or(false);
+                    if owned_here && (c.live || c.pending) && !c.declared {
                         marks.insert(Mark::Undeclared);
                     }
-                    if c.declared && !c.live && !c.pending {
+                    if owned_here && c.declared && !c.live && !c.pending {
                         marks.insert(Mark::Missing);
                     }
                     // Drift is what the plan would change: an owner in an `additive` team

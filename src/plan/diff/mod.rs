@@ -87,6 +87,10 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         if let Some(l) = live {
             claimed.insert(&l.key);
         }
+        if desired.mode == Mode::Observe {
+            notes.push(observed(desired, live));
+            continue;
+        }
         if action == ResourceAction::Create
             && let Some(near) = nearly_named(desired, input.live)
         {
@@ -445,4 +449,32 @@ fn sort_members(members: &mut [MemberChange]) {
             .cmp(&b.member)
             .then_with(|| action_rank(&a.action).cmp(&action_rank(&b.action)))
     });
+}
+
+/// What a plan says of a container in `mode: observe`: it is read, never written, and
+/// how far the live members are from the configuration's list (for the reviewer, not as
+/// drift to fix).
+fn observed(desired: &DesiredResource, live: Option<&LiveResource>) -> PlanNote {
+    let message = match live {
+        None => "observed (mode: observe), and it does not exist live: teamsync never creates it"
+            .to_string(),
+        Some(live) => {
+            let listed: BTreeSet<String> = desired.members.keys().map(|k| k.to_string()).collect();
+            let have: BTreeSet<String> = live
+                .members
+                .iter()
+                .filter_map(|m| m.key().map(|k| k.to_string()))
+                .collect();
+            let only_live = have.difference(&listed).count();
+            let only_config = listed.difference(&have).count();
+            format!(
+                "observed (mode: observe): {} live, never written by teamsync; {only_live} live not in the configuration, {only_config} in the configuration not live",
+                live.members.len()
+            )
+        }
+    };
+    PlanNote {
+        resource: desired.key.clone(),
+        message,
+    }
 }

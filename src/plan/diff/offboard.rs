@@ -31,6 +31,22 @@ pub(super) fn offboard<'a>(
             continue;
         }
         let declared_mode = input.desired.resources.get(&live.key).map(|d| d.mode);
+        if declared_mode == Some(Mode::Observe) {
+            // Another system owns these members: say who should be removed there.
+            let who: Vec<String> = leaving
+                .iter()
+                .filter_map(|m| m.email.as_ref().map(|e| e.to_string()))
+                .chain(invited.iter().map(|e| e.to_string()))
+                .collect();
+            notes.push(PlanNote {
+                resource: live.key.clone(),
+                message: format!(
+                    "offboarded, and in this observed container (mode: observe), which teamsync never writes: remove {} where its members are managed",
+                    who.join(", ")
+                ),
+            });
+            continue;
+        }
         let change = change_of_live(changes, seen, live);
         if declared_mode.is_none() && change.action == ResourceAction::Update {
             // Undeclared: only these removals, addressed one by one.
