@@ -607,6 +607,7 @@ fn diff_cpu() -> (usize, Duration) {
             key.clone(),
             DesiredResource {
                 description: None,
+                max_removals: None,
                 key,
                 previously: vec![],
                 mode: Mode::Exact,

@@ -140,6 +140,12 @@ pub enum Command {
         /// dates will have passed. Apply always plans for today.
         #[arg(long, value_name = "YYYY-MM-DD")]
         at: Option<jiff::civil::Date>,
+        /// Let removals past their budgets through, reviewed with the plan: bare, past
+        /// policy.max_removals; `=NAME,…`, past the budget of each named provider or
+        /// container (`docs.team["Writers"]`), or for each named person. Saved in the
+        /// plan and shown in its comment; `apply FILE` uses exactly these.
+        #[arg(long, value_name = "NAME", num_args = 0..=1, require_equals = true, default_missing_value = "", value_delimiter = ',')]
+        allow_removals: Option<Vec<String>>,
     },
     /// Apply a fresh plan after confirmation, or exactly a saved plan.
     Apply {
@@ -152,9 +158,11 @@ pub enum Command {
         /// Apply without asking for confirmation.
         #[arg(long)]
         auto_approve: bool,
-        /// Allow more member removals than policy.max_removals.
-        #[arg(long)]
-        allow_removals: bool,
+        /// Let removals past their budgets through: bare, past policy.max_removals;
+        /// `=NAME,…`, past the budget of each named provider or container, or for each
+        /// named person. With a saved plan, only bare: its names are the plan's own.
+        #[arg(long, value_name = "NAME", num_args = 0..=1, require_equals = true, default_missing_value = "", value_delimiter = ',')]
+        allow_removals: Option<Vec<String>>,
         /// Carry out only this part of the plan: `expired` applies the removals whose
         /// `until` date has passed (reviewed when the date was merged) and nothing else.
         #[arg(long, value_enum, value_name = "WHAT")]
@@ -352,6 +360,7 @@ fn run() -> Result<ExitCode, Error> {
             detailed_exitcode,
             targets,
             at,
+            allow_removals,
         } => commands::plan::run(commands::plan::PlanOptions {
             config: config.config,
             out,
@@ -364,6 +373,7 @@ fn run() -> Result<ExitCode, Error> {
             color: network.color,
             verbosity,
             at,
+            allow_removals,
         })?,
         Command::Apply {
             plan_file,

@@ -228,6 +228,7 @@ fn desired_state(w: &World) -> DesiredState {
             .collect();
         let resource = DesiredResource {
             description: None,
+            max_removals: None,
             key: key.clone(),
             previously: if renamed {
                 vec![live_name.to_string()]

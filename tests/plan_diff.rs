@@ -37,6 +37,7 @@ fn desired(
 ) -> DesiredResource {
     DesiredResource {
         description: None,
+        max_removals: None,
         key: ResourceKey::new(provider, kind, name),
         previously: vec![],
         mode: Mode::Exact,

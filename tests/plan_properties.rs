@@ -182,6 +182,7 @@ fn build(specs: &[SlotSpec]) -> (DesiredState, LiveState) {
                 key.clone(),
                 DesiredResource {
                     description: None,
+                    max_removals: None,
                     key,
                     previously: if renamable { vec![live_name] } else { vec![] },
                     mode: if spec.additive {

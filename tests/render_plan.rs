@@ -83,6 +83,8 @@ fn sample_plan() -> Plan {
         }],
         binding: teamsync::plan::Binding::default(),
         attention: vec![],
+        over_budget: vec![],
+        allowed_removals: vec![],
         violations: vec![],
         blocked: vec![],
         waiting: vec![],

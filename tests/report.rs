@@ -309,6 +309,7 @@ fn desired_resource(
 ) -> DesiredResource {
     DesiredResource {
         description: None,
+        max_removals: None,
         key: key.clone(),
         previously: vec![],
         mode,

@@ -21,7 +21,8 @@ pub struct ApplyOptions {
     pub config: PathBuf,
     pub plan_file: Option<PathBuf>,
     pub auto_approve: bool,
-    pub allow_removals: bool,
+    /// `--allow-removals[=NAME,…]`.
+    pub allow_removals: Option<Vec<String>>,
     pub network: super::Network,
     pub verbosity: super::Verbosity,
     pub color: ColorChoice,
@@ -276,6 +277,14 @@ fn summarize(report: &Report) -> ExitCode {
 }
 
 pub fn run(opts: ApplyOptions) -> ExitCode {
+    let names = super::plan::allowance_names(&opts.allow_removals);
+    if opts.plan_file.is_some() && !names.is_empty() {
+        return report_errors(&[format!(
+            "--allow-removals={} names what a saved plan may remove past its budgets, and that is reviewed with the plan: make it with `teamsync plan --allow-removals={} --out FILE` (apply FILE takes only the bare flag, for policy.max_removals)",
+            names.join(","),
+            names.join(",")
+        )]);
+    }
     let loaded = match load_config(&opts.config) {
         Ok(l) => opts.network.endpoints(l),
         Err(code) => return code,
@@ -314,7 +323,15 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
             // The same engine as `plan`: what is applied is a plan made now, and only if
             // it carries exactly the changes the reviewer saw.
             Some(saved) => {
-                match engine::replan(&loaded, &conns, &saved, opts.allow_removals, today).await {
+                match engine::replan(
+                    &loaded,
+                    &conns,
+                    &saved,
+                    opts.allow_removals.is_some(),
+                    today,
+                )
+                .await
+                {
                     Ok(fresh) => fresh,
                     Err(e) => return report_errors(&e.lines()),
                 }
@@ -346,7 +363,10 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
                 if !plan.has_changes() {
                     return ExitCode::from(EXIT_OK);
                 }
-                if let Err(refusal) = check_plan(&plan, &loaded.policy, opts.allow_removals) {
+                plan.allowed_removals = super::plan::allowance_names(&opts.allow_removals);
+                if let Err(refusal) =
+                    check_plan(&plan, &loaded.policy, opts.allow_removals.is_some())
+                {
                     return report_errors(&[refusal]);
                 }
                 if !opts.auto_approve && !confirm() {

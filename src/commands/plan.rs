@@ -53,6 +53,21 @@ pub struct PlanOptions {
     pub color: ColorChoice,
     /// `--at`: plan for another day (UTC) than today, to preview expiries.
     pub at: Option<jiff::civil::Date>,
+    /// `--allow-removals[=NAME,…]`: recorded in the plan (`allowed_removals`).
+    pub allow_removals: Option<Vec<String>>,
+}
+
+/// The names of `--allow-removals=NAME,…`, sorted, without the empty one a bare flag gives.
+pub fn allowance_names(flag: &Option<Vec<String>>) -> Vec<String> {
+    let mut names: Vec<String> = flag
+        .iter()
+        .flatten()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// Rejects `--target` keys the configuration does not declare: a typo must not plan nothing.
@@ -133,10 +148,15 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
             .await
             .map_err(|e| report_errors(&e.lines()))
     });
-    let plan = match plan {
+    let mut plan = match plan {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
+    plan.allowed_removals = allowance_names(&opts.allow_removals);
+    // A name that is no provider, container or person of the plan is a typo: refused.
+    if let Err(e) = engine::execute::check_allowances(&plan) {
+        return Ok(report_errors(&[e]));
+    }
     if to_stdout {
         stream_stdout(|out| render::write_json(&plan, out))?;
         return Ok(exit_code(&plan, opts.detailed_exitcode));

@@ -102,6 +102,10 @@ pub struct Provider {
     #[serde(default)]
     #[schemars(example = serde_json::json!(["group"]))]
     pub prune: Vec<ResourceKind>,
+    /// Removal budget for this provider: more member removals than this in one plan need
+    /// `--allow-removals=NAME` naming this provider (or each person).
+    #[schemars(example = 10)]
+    pub max_removals: Option<u64>,
 }
 
 /// Repository-wide safety rules.
@@ -208,6 +212,11 @@ pub struct Container {
     /// live one differs. Left as it is when absent.
     #[schemars(example = &"Everyone who edits the marketing site")]
     pub description: Option<String>,
+    /// Removal budget for this container: more member removals than this in one plan
+    /// need `--allow-removals=KEY` naming it (for example `docs.team["Writers"]`), or each
+    /// person removed.
+    #[schemars(example = 3)]
+    pub max_removals: Option<u64>,
     /// Who belongs: a person's handle, an email, or a mapping.
     #[serde(default)]
     #[schemars(example = serde_json::json!(["alice", "carol@acme.com", {"person": "bob", "role": "owner"}]))]
@@ -233,6 +242,10 @@ pub struct Organization {
     /// reports them).
     #[serde(default)]
     pub invite: bool,
+    /// Removal budget for the roster: more leavers than this in one plan need
+    /// `--allow-removals=KEY` naming the organization, or each person.
+    #[schemars(example = 5)]
+    pub max_removals: Option<u64>,
     /// Members beyond the roster, and organization roles (member, admin, developer,
     /// restricted, manager) for people who need one.
     #[serde(default)]

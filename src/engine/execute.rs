@@ -26,6 +26,20 @@ pub enum Refusal {
     )]
     TooManyRemovals { removals: usize, max: u64 },
     #[error(
+        "the plan removes {removals} members at {scope}, more than its max_removals ({max}); \
+         review them and make the plan with --allow-removals={scope} (or name each person) if it is right"
+    )]
+    OverBudget {
+        scope: String,
+        removals: usize,
+        max: u64,
+    },
+    #[error(
+        "--allow-removals names `{0}`, which is no provider, container or person of this plan; \
+         name a provider, a container key such as docs.team[\"Writers\"], or a person's email or handle"
+    )]
+    UnknownAllowance(String),
+    #[error(
         "the plan was made from other {}, so nothing was applied; run `teamsync plan` again with this configuration",
         what.join(" and ")
     )]
@@ -169,6 +183,62 @@ pub fn check_plan(plan: &Plan, policy: &Policy, allow_removals: bool) -> Result<
             .count();
         if removals as u64 > max && !allow_removals {
             return Err(Refusal::TooManyRemovals { removals, max });
+        }
+    }
+    check_budgets(plan)
+}
+
+/// The roster handles a plan's member changes carry, to their member's text.
+fn handles_of(plan: &Plan) -> std::collections::BTreeMap<String, String> {
+    plan.changes
+        .iter()
+        .flat_map(|c| &c.members)
+        .filter_map(|m| Some((m.member.handle.clone()?, m.member.to_string())))
+        .collect()
+}
+
+/// Every name of `--allow-removals=NAME,…` is one of this plan's providers, containers or
+/// people: a typo never passes silently.
+pub fn check_allowances(plan: &Plan) -> Result<(), Refusal> {
+    let handles = handles_of(plan);
+    let known = |name: &str| {
+        plan.binding.providers.contains_key(name)
+            || plan.changes.iter().any(|c| c.key.to_string() == name)
+            || plan.over_budget.iter().any(|b| b.scope == name)
+            || handles.contains_key(name)
+            || plan
+                .changes
+                .iter()
+                .flat_map(|c| &c.members)
+                .any(|m| m.member.to_string() == name)
+    };
+    match plan.allowed_removals.iter().find(|n| !known(n)) {
+        Some(unknown) => Err(Refusal::UnknownAllowance(unknown.clone())),
+        None => Ok(()),
+    }
+}
+
+/// Each provider or container budget the plan exceeds is named in its
+/// `allowed_removals`, or enough of the people removed there are.
+fn check_budgets(plan: &Plan) -> Result<(), Refusal> {
+    check_allowances(plan)?;
+    let handles = handles_of(plan);
+    let allowed: std::collections::BTreeSet<String> = plan
+        .allowed_removals
+        .iter()
+        .map(|n| handles.get(n).cloned().unwrap_or_else(|| n.clone()))
+        .collect();
+    for b in &plan.over_budget {
+        if allowed.contains(&b.scope) {
+            continue;
+        }
+        let left = b.people.iter().filter(|p| !allowed.contains(*p)).count();
+        if left as u64 > b.max {
+            return Err(Refusal::OverBudget {
+                scope: b.scope.clone(),
+                removals: b.removals,
+                max: b.max,
+            });
         }
     }
     Ok(())

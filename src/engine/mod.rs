@@ -169,7 +169,11 @@ pub async fn replan(
     if !what.is_empty() {
         return Err(Refusal::Unbound { what }.into());
     }
-    let fresh = plan(loaded, conns, &targets, day).await?;
+    let mut fresh = plan(loaded, conns, &targets, day).await?;
+    // The budgets are checked again on what a plan made now removes, with the names the
+    // reviewed plan was made with.
+    fresh.allowed_removals = saved.allowed_removals.clone();
+    check_plan(&fresh, &loaded.policy, allow_removals)?;
     Ok(check_same(saved, fresh)?)
 }
 

@@ -270,6 +270,8 @@ pub struct ProviderSettings {
     /// PixieBrix: domains verified for the team, whose people may join groups and
     /// campaigns without being team members.
     pub verified_domains: BTreeSet<String>,
+    /// This provider's removal budget (`max_removals` on it).
+    pub max_removals: Option<u64>,
 }
 
 impl ProviderSettings {
@@ -291,6 +293,7 @@ impl ProviderSettings {
             invite: false,
             invite_role: None,
             verified_domains: BTreeSet::new(),
+            max_removals: None,
         }
     }
 }
@@ -402,6 +405,8 @@ pub struct DesiredResource {
     pub organization: Option<OrgOptions>,
     /// Contentful teams: the description the config states (`None`: left as it is).
     pub description: Option<String>,
+    /// This container's removal budget (`max_removals` on it).
+    pub max_removals: Option<u64>,
 }
 
 /// Everything the config declares, across providers.

@@ -68,6 +68,16 @@ pub struct Plan {
     /// `plan --detailed-exitcode` exit 3 ("needs attention"). Sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attention: Vec<Attention>,
+    /// The providers' and containers' removal budgets (`max_removals` on them) this plan
+    /// exceeds, sorted by scope. Apply refuses it unless each is named by
+    /// `--allow-removals=NAME` (`allowed_removals`), or each person removed there is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub over_budget: Vec<OverBudget>,
+    /// The `--allow-removals=NAME,…` the plan was made with: providers, container keys or
+    /// people whose removals may pass their budgets. Reviewed with the plan, and what
+    /// `apply FILE` uses (it takes no names of its own).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_removals: Vec<String>,
     /// What the plan read of each list apply must send back whole: a PixieBrix campaign it
     /// removes members from (the API removes only by a PUT of the members to keep). Apply
     /// builds that body from this read and its own writes, never from a read made after
@@ -75,6 +85,19 @@ pub struct Plan {
     /// Never saved: a saved plan is made again before it is applied, and that plan has it.
     #[serde(skip)]
     pub read_basis: BTreeMap<ResourceKey, crate::model::LiveResource>,
+}
+
+/// A removal budget a plan exceeds.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OverBudget {
+    /// A provider's name, or a container's key in its text form (`docs.team["Writers"]`).
+    pub scope: String,
+    /// Its `max_removals`.
+    pub max: u64,
+    /// The member removals the plan makes there.
+    pub removals: usize,
+    /// Everyone those removals remove (email, or user id), for `--allow-removals` by person.
+    pub people: Vec<String>,
 }
 
 /// A live value teamsync does not know, on one member of one container.

@@ -243,3 +243,36 @@ fn risk_weight(risk: Risk) -> usize {
 fn member_risk(change: &MemberChange) -> Option<Risk> {
     change.risks.iter().copied().max_by_key(|r| risk_weight(*r))
 }
+
+/// One line per removal budget the plan exceeds, and one for the overrides it was made
+/// with: every view says both, so a reviewer sees what `--allow-removals` lets through.
+pub fn budget_lines(plan: &crate::plan::Plan) -> Vec<String> {
+    let named = |n: &str| plan.allowed_removals.iter().any(|a| a == n);
+    let mut out: Vec<String> = plan
+        .over_budget
+        .iter()
+        .map(|b| {
+            let verdict = if named(&b.scope) {
+                format!("allowed by --allow-removals={}", b.scope)
+            } else {
+                format!(
+                    "apply needs --allow-removals={} (or each person's name) in the plan",
+                    b.scope
+                )
+            };
+            format!(
+                "Over budget: {} removes {}, more than its max_removals ({}); {verdict}",
+                b.scope,
+                count_of(b.removals, "member", "members"),
+                b.max
+            )
+        })
+        .collect();
+    if !plan.allowed_removals.is_empty() {
+        out.push(format!(
+            "Removal overrides in this plan (--allow-removals): {}",
+            plan.allowed_removals.join(", ")
+        ));
+    }
+    out
+}

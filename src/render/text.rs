@@ -261,6 +261,9 @@ fn closing(out: &mut String, plan: &Plan, color: bool) {
             )
         );
     }
+    for line in super::budget_lines(plan) {
+        let _ = writeln!(out, "{}", paint(color, warn(), &line));
+    }
     if !plan.risks.is_empty() {
         let labels: Vec<&str> = plan.risks.iter().map(|r| risk_label(*r)).collect();
         let _ = writeln!(

@@ -168,6 +168,7 @@ impl Checker<'_> {
                     mode: item.mode,
                     members,
                     organization: None,
+                    max_removals: item.max_removals,
                 },
                 file.at(&format!("{pointer}/name")),
             );
@@ -298,6 +299,7 @@ impl Checker<'_> {
                     keep: org.keep.iter().copied().collect(),
                     invite: org.invite,
                 }),
+                max_removals: org.max_removals,
             },
             at,
         );

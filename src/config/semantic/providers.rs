@@ -204,6 +204,7 @@ impl Checker<'_> {
                     invite: p.invite,
                     invite_role: p.invite_role,
                     verified_domains: verified,
+                    max_removals: p.max_removals,
                 },
             );
         }

@@ -233,6 +233,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
     {
         risks.insert(Risk::OverRemovalLimit);
     }
+    let over_budget = over_budget(&input, &changes);
     Plan {
         format_version: FORMAT_VERSION.to_string(),
         teamsync_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -249,9 +250,62 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         waiting,
         expiring,
         attention,
+        over_budget,
+        allowed_removals: Vec::new(),
         // Filled in by the engine (`engine::plan`), from the same live state.
         read_basis: BTreeMap::new(),
     }
+}
+
+/// The providers' and containers' `max_removals` that `changes` exceed.
+fn over_budget(input: &DiffInput<'_>, changes: &[ResourceChange]) -> Vec<super::OverBudget> {
+    let removed = |c: &ResourceChange| -> Vec<String> {
+        c.members
+            .iter()
+            .filter(|m| m.action.is_removal())
+            .map(|m| m.member.to_string())
+            .collect()
+    };
+    let mut out = Vec::new();
+    for c in changes {
+        let Some(max) = input
+            .desired
+            .resources
+            .get(&c.key)
+            .and_then(|d| d.max_removals)
+        else {
+            continue;
+        };
+        let people = removed(c);
+        if people.len() as u64 > max {
+            out.push(super::OverBudget {
+                scope: c.key.to_string(),
+                max,
+                removals: people.len(),
+                people,
+            });
+        }
+    }
+    for p in input.providers.values() {
+        let Some(max) = p.max_removals else { continue };
+        let mut people: Vec<String> = changes
+            .iter()
+            .filter(|c| c.key.provider == p.name)
+            .flat_map(removed)
+            .collect();
+        if people.len() as u64 > max {
+            let removals = people.len();
+            people.sort();
+            out.push(super::OverBudget {
+                scope: p.name.clone(),
+                max,
+                removals,
+                people,
+            });
+        }
+    }
+    out.sort();
+    out
 }
 
 /// A live resource of the same provider and kind whose name differs from the declared one

@@ -158,6 +158,14 @@ fn head(plan: &Plan) -> String {
             labels.join(", ")
         );
     }
+    let budgets = super::budget_lines(plan);
+    if !budgets.is_empty() {
+        out.push_str("> [!CAUTION]\n");
+        for line in budgets {
+            let _ = writeln!(out, "> {}  ", inline(&line));
+        }
+        out.push('\n');
+    }
     out
 }
 
