@@ -256,7 +256,7 @@ fn cases() -> Vec<Case> {
                 "more.yaml",
                 3,
                 11,
-                "`groups[0].mode` must be one of exact, additive, found `exactly`",
+                "`groups[0].mode` must be one of exact, additive, observe, found `exactly`",
             ),
         ),
         case(
