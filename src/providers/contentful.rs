@@ -707,7 +707,7 @@ impl Contentful {
             .as_deref()
             .ok_or_else(|| w.protocol("delete", "no live id"))?;
         let url = w.url(&format!("/organizations/{}/teams/{id}", self.org))?;
-        delete_gone(w, Req::new(Method::DELETE, url, MEDIA)).await
+        w.delete_gone(Req::new(Method::DELETE, url, MEDIA)).await
     }
 
     async fn apply_member(
@@ -750,10 +750,11 @@ impl Contentful {
                     m.member.membership_id.as_deref().ok_or_else(|| {
                         w.protocol("remove", "the plan has no team-membership id")
                     })?;
-                delete_gone(
-                    w,
-                    Req::new(Method::DELETE, w.url(&format!("{base}/{id}"))?, MEDIA),
-                )
+                w.delete_gone(Req::new(
+                    Method::DELETE,
+                    w.url(&format!("{base}/{id}"))?,
+                    MEDIA,
+                ))
                 .await
             }
             other => Err(w.protocol(
@@ -828,23 +829,13 @@ impl Contentful {
                 })?;
                 let url =
                     w.url_of(&["organizations", &self.org, "organization_memberships", id])?;
-                delete_gone(w, Req::new(Method::DELETE, url, MEDIA)).await
+                w.delete_gone(Req::new(Method::DELETE, url, MEDIA)).await
             }
             other => Err(w.protocol(
                 "apply",
                 format!("{other:?} does not apply to a Contentful organization"),
             )),
         }
-    }
-}
-
-/// Sends a DELETE: done when it answers success, or 404 (it is gone already).
-async fn delete_gone(w: &WriteClient, req: Req) -> Result<(), ProviderError> {
-    let resp = w.send(&req).await?;
-    if (200..300).contains(&resp.status) || resp.status == 404 {
-        Ok(())
-    } else {
-        Err(w.error(&req, &resp))
     }
 }
 

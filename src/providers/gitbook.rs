@@ -440,11 +440,7 @@ impl Gitbook {
             w.url(&format!("/orgs/{}/teams/{id}", self.org))?,
             JSON,
         );
-        let resp = w.send(&req).await?;
-        match resp.status {
-            200..=299 | 404 => Ok(()),
-            _ => Err(w.error(&req, &resp)),
-        }
+        w.delete_gone(req).await
     }
 
     /// The member changes of the organization (invitations, removals) or of one team.

@@ -748,6 +748,18 @@ impl ReadClient {
 pub(crate) struct WriteClient(Arc<Core>);
 
 impl WriteClient {
+    /// A DELETE: done when it answers 2xx, and also on 404, whose target is already gone
+    /// (removed in the UI meanwhile, or by an earlier run whose answer was lost).
+    pub async fn delete_gone(&self, req: Req) -> Result<(), ProviderError> {
+        let resp = self.send(&req).await?;
+        match resp.status {
+            200..=299 | 404 => Ok(()),
+            _ => Err(self.error(&req, &resp)),
+        }
+    }
+}
+
+impl WriteClient {
     pub fn new(
         settings: &ProviderSettings,
         base: Url,

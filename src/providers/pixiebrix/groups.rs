@@ -63,7 +63,7 @@ impl Pixiebrix {
                     match id {
                         Some(id) => {
                             let url = w.url(&format!("/api/groups/{group}/memberships/{id}/"))?;
-                            delete_tolerating_gone(&w, Req::new(Method::DELETE, url, V2)).await
+                            w.delete_gone(Req::new(Method::DELETE, url, V2)).await
                         }
                         None => Err(w.protocol(
                             "remove",

@@ -521,15 +521,7 @@ impl Pixiebrix {
                 V2,
             ),
         };
-        delete_tolerating_gone(w, Req::new(Method::DELETE, w.url(&path)?, accept)).await
-    }
-}
-
-/// A DELETE whose target is already gone (404) has done its job.
-async fn delete_tolerating_gone(w: &WriteClient, req: Req) -> Result<(), ProviderError> {
-    let resp = w.send(&req).await?;
-    match resp.status {
-        200..=299 | 404 => Ok(()),
-        _ => Err(w.error(&req, &resp)),
+        w.delete_gone(Req::new(Method::DELETE, w.url(&path)?, accept))
+            .await
     }
 }

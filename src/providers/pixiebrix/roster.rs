@@ -169,9 +169,7 @@ impl Pixiebrix {
             let result = match &m.action {
                 MemberAction::Remove => match m.member.membership_id.as_deref() {
                     Some(id) => match w.url(&format!("/api/memberships/{id}/")) {
-                        Ok(url) => {
-                            delete_tolerating_gone(w, Req::new(Method::DELETE, url, V1)).await
-                        }
+                        Ok(url) => w.delete_gone(Req::new(Method::DELETE, url, V1)).await,
                         Err(e) => Err(e),
                     },
                     None => {
