@@ -5,39 +5,8 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 use serde_json::Value;
-
-fn copy_example() -> Repo {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme");
-    let repo = Repo::new(&[]);
-    copy_tree(&src, repo.path());
-    repo
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_name() == ".teamsync" {
-            continue;
-        }
-        if entry.path().is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
-
-fn edit(repo: &Repo, file: &str, from: &str, to: &str) {
-    let path = repo.path().join(file);
-    let text = std::fs::read_to_string(&path).expect("read");
-    assert!(text.contains(from), "{file} holds {from:?}");
-    std::fs::write(path, text.replacen(from, to, 1)).expect("write");
-}
 
 /// `(resource key, member, action)` of every member change, blocked ones included.
 fn removals_of(plan: &Value, email: &str) -> Vec<String> {
@@ -62,8 +31,7 @@ fn blocked(plan: &Value) -> Vec<String> {
 #[test]
 fn offboarding_removes_a_leaver_from_every_provider_and_its_organization() {
     let repo = copy_example();
-    edit(
-        &repo,
+    repo.edit(
         "people.yaml",
         "judy:  { email: judy@acme.com,",
         "judy:  { email: judy@acme.com, offboarded: true,",
@@ -96,27 +64,23 @@ fn onboarding_invites_a_new_hire_on_every_provider_and_converges() {
     let repo = copy_example();
     for provider in ["docs", "cms"] {
         let at = format!("  {provider}:\n    kind: ");
-        edit(
-            &repo,
+        repo.edit(
             "teamsync.yaml",
             &at,
             &format!("  {provider}:\n    invite: true\n    kind: "),
         );
     }
-    edit(
-        &repo,
+    repo.edit(
         "people.yaml",
         "people:\n",
         "people:\n  peggy: { email: peggy@acme.com }\n",
     );
-    edit(
-        &repo,
+    repo.edit(
         "teams/docs.yaml",
         "      - grace\n",
         "      - grace\n      - peggy\n",
     );
-    edit(
-        &repo,
+    repo.edit(
         "teams/cms.yaml",
         "members: [grace, heidi, judy]",
         "members: [grace, heidi, judy, peggy]",
@@ -189,8 +153,7 @@ fn onboarding_invites_a_new_hire_on_every_provider_and_converges() {
 #[test]
 fn expiry_removes_access_the_day_after_until_and_not_before() {
     let repo = copy_example();
-    edit(
-        &repo,
+    repo.edit(
         "teams/cms.yaml",
         "members: [grace, heidi, judy]",
         "members: [{ person: grace, until: 2026-01-31 }, heidi, judy]",
@@ -260,8 +223,7 @@ fn a_seed_made_from_a_configuration_plans_it_offline_and_shows_its_flows() {
     assert_eq!(plan["changes"], serde_json::json!([]), "{plan}");
 
     // A leaver leaves every organization of the seed, and apply converges there.
-    edit(
-        &repo,
+    repo.edit(
         "people.yaml",
         "judy:  { email: judy@acme.com,",
         "judy:  { email: judy@acme.com, offboarded: true,",
@@ -295,15 +257,13 @@ fn a_seed_made_from_a_configuration_plans_it_offline_and_shows_its_flows() {
 
     // A new seed starts the working copy over: judy is back, so she leaves again.
     std::thread::sleep(std::time::Duration::from_millis(20));
-    edit(
-        &repo,
+    repo.edit(
         "people.yaml",
         "judy:  { email: judy@acme.com, offboarded: true,",
         "judy:  { email: judy@acme.com,",
     );
     seed(&repo, "mine.json", &[]).code(0);
-    edit(
-        &repo,
+    repo.edit(
         "people.yaml",
         "judy:  { email: judy@acme.com,",
         "judy:  { email: judy@acme.com, offboarded: true,",
@@ -343,8 +303,7 @@ fn a_seed_never_replaces_a_file_teamsync_did_not_write() {
 #[test]
 fn a_seed_says_what_it_left_out() {
     let repo = copy_example();
-    edit(
-        &repo,
+    repo.edit(
         "teams/cms.yaml",
         "members: [grace, heidi, judy]",
         "members: [grace, heidi, judy, {user_id: U12345}]",

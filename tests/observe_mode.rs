@@ -4,26 +4,8 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 use serde_json::Value;
-
-fn example() -> Repo {
-    let repo = Repo::new(&[]);
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme"),
-        repo.path(),
-    );
-    repo
-}
-
-fn edit(repo: &Repo, file: &str, from: &str, to: &str) {
-    let path = repo.path().join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{file}: {from}");
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
-}
 
 fn editors(state: &Value) -> Value {
     state["contentful"]["organizations"]["3Xa9pQ"]["teams"]
@@ -37,10 +19,9 @@ fn editors(state: &Value) -> Value {
 
 #[test]
 fn an_observed_team_is_shown_and_never_written() {
-    let repo = example();
+    let repo = copy_example();
     // Live, Editors holds grace and oscar; the config lists others, and observes.
-    edit(
-        &repo,
+    repo.edit(
         "teams/cms.yaml",
         "    name: Editors\n",
         "    name: Editors\n    mode: observe\n",
@@ -111,15 +92,13 @@ fn an_observed_team_is_shown_and_never_written() {
 
 #[test]
 fn an_offboarded_person_in_an_observed_container_is_named_not_removed() {
-    let repo = example();
-    edit(
-        &repo,
+    let repo = copy_example();
+    repo.edit(
         "teams/cms.yaml",
         "    name: Editors\n",
         "    name: Editors\n    mode: observe\n",
     );
-    edit(
-        &repo,
+    repo.edit(
         "people.yaml",
         "grace: { email: grace@acme.com,",
         "grace: { email: grace@acme.com, offboarded: true,",
@@ -147,9 +126,8 @@ fn an_offboarded_person_in_an_observed_container_is_named_not_removed() {
 
 #[test]
 fn a_plan_edited_to_write_an_observed_container_is_refused() {
-    let repo = example();
-    edit(
-        &repo,
+    let repo = copy_example();
+    repo.edit(
         "teams/cms.yaml",
         "    name: Editors\n",
         "    name: Editors\n    mode: observe\n",

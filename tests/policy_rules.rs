@@ -6,7 +6,6 @@
 mod common;
 
 use std::net::TcpListener;
-use std::path::Path;
 
 use common::*;
 
@@ -163,34 +162,26 @@ fn hostile_rule_values_are_located_schema_errors() {
 /// `allow_no_owner: true` would let it through on its own.
 #[test]
 fn the_plan_refuses_what_would_leave_fewer_than_min_owners() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme");
-    let repo = Repo::new(&[]);
-    copy_tree(&src, repo.path());
-    let edit = |file: &str, from: &str, to: &str| {
-        let path = repo.path().join(file);
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains(from), "{file}: {from}");
-        std::fs::write(path, text.replacen(from, to, 1)).unwrap();
-    };
+    let repo = copy_example();
     // Live, Writers has one owner (grace); the config demotes her and promotes alice.
-    edit(
+    repo.edit(
         "teams/docs.yaml",
         "    name: Writers\n    members:\n      - grace\n",
         "    name: Writers\n    mode: additive\n    members:\n      - { person: grace, role: member }\n",
     );
     // The other exact containers keep two owners/admins, so the configuration passes
     // the offline rule and the plan is where the count happens.
-    edit(
+    repo.edit(
         "teams/docs.yaml",
         "    name: API Reviewers\n",
         "    name: API Reviewers\n    mode: additive\n",
     );
-    edit(
+    repo.edit(
         "pixiebrix/organization.yaml",
         "{ person: erin, role: developer }",
         "{ person: erin, role: admin }",
     );
-    edit(
+    repo.edit(
         "teamsync.yaml",
         "  max_removals: 20\n",
         "  max_removals: 20\n  min_owners: 2\n  allow_no_owner: true\n",
@@ -210,7 +201,7 @@ fn the_plan_refuses_what_would_leave_fewer_than_min_owners() {
         blocked[0]
     );
     // Without the rule, allow_no_owner lets the change through (one owner stays: alice).
-    edit("teamsync.yaml", "  min_owners: 2\n", "");
+    repo.edit("teamsync.yaml", "  min_owners: 2\n", "");
     let plan = repo.plan_json(2);
     assert!(
         !plan["blocked"].to_string().contains("grace@acme.com"),

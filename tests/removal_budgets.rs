@@ -5,29 +5,19 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 use serde_json::{Value, json};
 
 const SALES_OPS: &str = "pixiebrix.group[\"Sales Ops\"]";
 
 fn example() -> Repo {
-    let repo = Repo::new(&[]);
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme"),
-        repo.path(),
-    );
+    let repo = copy_example();
     // Live, Sales Ops (then Sales Operations) holds oscar, whom the config leaves out.
-    let path = repo.path().join("pixiebrix/sales.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let text = text.replacen(
+    repo.edit(
+        "pixiebrix/sales.yaml",
         "    members: [alice, bob, ivan]\n    mode: exact\n",
         "    members: [alice, bob, ivan]\n    mode: exact\n    max_removals: 0\n",
-        1,
     );
-    assert!(text.contains("max_removals: 0"));
-    std::fs::write(path, text).unwrap();
     repo
 }
 

@@ -32,6 +32,14 @@ impl Repo {
         std::fs::write(self.dir.path().join(name), text).expect("write");
     }
 
+    /// Replaces the first `from` in the file `name` with `to`; `from` must be there.
+    pub fn edit(&self, name: &str, from: &str, to: &str) {
+        let path = self.dir.path().join(name);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains(from), "{name} holds {from:?}");
+        std::fs::write(path, text.replacen(from, to, 1)).expect("write");
+    }
+
     pub fn write_json(&self, name: &str, value: &Value) {
         self.write(name, &serde_json::to_string_pretty(value).expect("json"));
     }
