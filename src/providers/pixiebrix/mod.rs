@@ -484,22 +484,32 @@ impl Pixiebrix {
         .await
     }
 
-    pub(super) async fn rename(
+    /// The detail route of a live group (version 1.0) or campaign (2.0), for `what`.
+    fn detail_route(
         &self,
         w: &WriteClient,
         change: &ResourceChange,
-    ) -> Result<(), ProviderError> {
+        what: &str,
+    ) -> Result<(String, &'static str), ProviderError> {
         let id = change
             .live_id
             .as_deref()
-            .ok_or_else(|| w.protocol("rename", "no live id"))?;
-        let (path, accept) = match change.key.kind {
+            .ok_or_else(|| w.protocol(what, "no live id"))?;
+        Ok(match change.key.kind {
             ResourceKind::Group => (format!("/api/groups/{id}/"), V1),
             _ => (
                 format!("/api/organizations/{}/campaigns/{id}/", self.org),
                 V2,
             ),
-        };
+        })
+    }
+
+    pub(super) async fn rename(
+        &self,
+        w: &WriteClient,
+        change: &ResourceChange,
+    ) -> Result<(), ProviderError> {
+        let (path, accept) = self.detail_route(w, change, "rename")?;
         let req =
             Req::new(Method::PATCH, w.url(&path)?, accept).json(json!({"name": change.key.name}));
         w.send_ok(&req).await.map(|_| ())
@@ -510,17 +520,7 @@ impl Pixiebrix {
         w: &WriteClient,
         change: &ResourceChange,
     ) -> Result<(), ProviderError> {
-        let id = change
-            .live_id
-            .as_deref()
-            .ok_or_else(|| w.protocol("delete", "no live id"))?;
-        let (path, accept) = match change.key.kind {
-            ResourceKind::Group => (format!("/api/groups/{id}/"), V1),
-            _ => (
-                format!("/api/organizations/{}/campaigns/{id}/", self.org),
-                V2,
-            ),
-        };
+        let (path, accept) = self.detail_route(w, change, "delete")?;
         w.delete_gone(Req::new(Method::DELETE, w.url(&path)?, accept))
             .await
     }
