@@ -260,6 +260,18 @@ fn unreachable_repo(endpoint: &str) -> Repo {
     ])
 }
 
+/// `plan` against a provider at `endpoint`, with its token set: it must exit 1; its stderr.
+fn plan_fails_at(endpoint: &str) -> String {
+    let out = unreachable_repo(endpoint)
+        .command(&["plan"])
+        .env("TEAMSYNC_TEST_PB_TOKEN", "right-token")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    err
+}
+
 #[test]
 fn an_unreachable_api_is_named_with_its_host_the_cause_and_the_retries() {
     // A port that was free a moment ago: nothing listens, so the connection is refused.
@@ -267,14 +279,7 @@ fn an_unreachable_api_is_named_with_its_host_the_cause_and_the_retries() {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let repo = unreachable_repo(&format!("http://127.0.0.1:{port}"));
-    let out = repo
-        .command(&["plan"])
-        .env("TEAMSYNC_TEST_PB_TOKEN", "right-token")
-        .output()
-        .expect("run");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = plan_fails_at(&format!("http://127.0.0.1:{port}"));
     let host = format!("127.0.0.1:{port}");
     assert!(
         err.contains(&format!(
@@ -303,14 +308,7 @@ fn a_tls_failure_is_named_as_tls() {
             let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
         }
     });
-    let repo = unreachable_repo(&format!("https://127.0.0.1:{port}"));
-    let out = repo
-        .command(&["plan"])
-        .env("TEAMSYNC_TEST_PB_TOKEN", "right-token")
-        .output()
-        .expect("run");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = plan_fails_at(&format!("https://127.0.0.1:{port}"));
     assert!(
         err.contains(&format!(
             "cannot connect to 127.0.0.1:{port}: TLS: the secure connection failed"
