@@ -289,7 +289,5 @@ pub fn today() -> String {
 
 /// Today's date, UTC.
 pub fn today_date() -> jiff::civil::Date {
-    jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date()
+    crate::model::today_utc()
 }

@@ -24,3 +24,11 @@ pub use transport::{InsecureUrl, check_transport, is_loopback};
 
 mod data;
 pub use data::Data;
+
+/// Today, as a UTC day: what `until` dates are compared with, in the config's rules and in
+/// the plan alike.
+pub fn today_utc() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}

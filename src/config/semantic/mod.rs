@@ -49,6 +49,8 @@ struct Person {
 }
 
 struct Checker<'a> {
+    /// Today (UTC), once per load: the access rules count `until` limits from it.
+    today: jiff::civil::Date,
     files: &'a [SourceFile],
     base_dir: &'a Path,
     errors: Vec<Diagnostic>,
@@ -76,6 +78,7 @@ struct Checker<'a> {
 /// Runs every semantic rule over the files (the root first).
 pub fn check(files: &[SourceFile], base_dir: &Path) -> Result<Checked, Vec<Diagnostic>> {
     let mut c = Checker {
+        today: crate::model::today_utc(),
         files,
         base_dir,
         errors: Vec::new(),

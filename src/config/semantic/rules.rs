@@ -7,13 +7,6 @@
 
 use super::*;
 
-/// Today (UTC): `until` limits are counted from it, as the plan counts expiry.
-fn today() -> jiff::civil::Date {
-    jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date()
-}
-
 impl Checker<'_> {
     /// The member rules, for one member at `at`.
     pub(super) fn member_rules(
@@ -43,7 +36,9 @@ impl Checker<'_> {
             );
         }
         if let (Some(until), Some(max)) = (member.until, self.policy.max_until_days) {
-            let latest = today().saturating_add(jiff::Span::new().days(i64::from(max)));
+            let latest = self
+                .today
+                .saturating_add(jiff::Span::new().days(i64::from(max)));
             if until > latest {
                 self.error(
                     Diagnostic::error(format!(
@@ -91,7 +86,7 @@ impl Checker<'_> {
         if resource.mode != crate::model::Mode::Exact {
             return;
         }
-        let today = today();
+        let today = self.today;
         let owners = resource
             .members
             .values()
