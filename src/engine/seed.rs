@@ -108,8 +108,9 @@ fn emails_of<'a>(
 }
 
 /// Everyone a provider's organization holds in the seed: the roster, every member of its
-/// containers, and the leavers.
-fn people_at(loaded: &Loaded, provider: &str, left_out: &mut Vec<String>) -> BTreeSet<Email> {
+/// containers with an address, and the leavers. (A member by user id only is noted where
+/// its container is written.)
+fn people_at(loaded: &Loaded, provider: &str) -> BTreeSet<Email> {
     let mut people: BTreeSet<Email> = loaded.people.values().cloned().collect();
     people.extend(loaded.desired.offboarded.keys().cloned());
     for r in loaded
@@ -118,7 +119,10 @@ fn people_at(loaded: &Loaded, provider: &str, left_out: &mut Vec<String>) -> BTr
         .values()
         .filter(|r| r.key.provider == provider)
     {
-        people.extend(emails_of(r, left_out).into_iter().map(|(e, _)| e.clone()));
+        people.extend(r.members.keys().filter_map(|k| match k {
+            MemberKey::Email(e) => Some(e.clone()),
+            MemberKey::UserId(_) => None,
+        }));
     }
     people
 }
@@ -160,13 +164,10 @@ fn pixiebrix(loaded: &Loaded, p: &ProviderSettings, ctx: &mut Context) -> Value 
     let org_roles: BTreeMap<&Email, Option<Role>> =
         declared(loaded, &p.name, ResourceKind::Organization)
             .into_iter()
-            .flat_map(|r| r.members.iter())
-            .filter_map(|(k, m)| match k {
-                MemberKey::Email(e) => Some((e, m.role)),
-                MemberKey::UserId(_) => None,
-            })
+            .flat_map(|r| emails_of(r, &mut ctx.left_out))
+            .map(|(e, m)| (e, m.role))
             .collect();
-    let people = people_at(loaded, &p.name, &mut ctx.left_out);
+    let people = people_at(loaded, &p.name);
     let user_id = |e: &str| uuid(&format!("pixiebrix user {e}"));
     let mut users = vec![json!({
         "id": user_id(&ctx.bot), "name": "teamsync (sandbox token)", "email": ctx.bot,
@@ -225,7 +226,7 @@ fn pixiebrix(loaded: &Loaded, p: &ProviderSettings, ctx: &mut Context) -> Value 
 }
 
 fn gitbook(loaded: &Loaded, p: &ProviderSettings, ctx: &mut Context) -> Value {
-    let people = people_at(loaded, &p.name, &mut ctx.left_out);
+    let people = people_at(loaded, &p.name);
     let user_id = |e: &str| short("u_", &format!("gitbook user {e}"));
     let mut members = vec![json!({
         "id": user_id(&ctx.bot), "name": "teamsync (sandbox token)", "email": ctx.bot,
@@ -262,7 +263,7 @@ fn gitbook(loaded: &Loaded, p: &ProviderSettings, ctx: &mut Context) -> Value {
 }
 
 fn contentful(loaded: &Loaded, p: &ProviderSettings, ctx: &mut Context) -> Value {
-    let people = people_at(loaded, &p.name, &mut ctx.left_out);
+    let people = people_at(loaded, &p.name);
     let user_id = |e: &str| short("U", &format!("contentful user {e}"));
     let membership_id = |e: &str| short("OM", &format!("contentful membership {e}"));
     let mut users = vec![json!({
