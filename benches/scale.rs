@@ -14,8 +14,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use teamsync::changeset::{DiffInput, diff};
 use teamsync::model::*;
-use teamsync::plan::{DiffInput, diff};
 use teamsync::sandbox::{Knobs, Sandbox, Stats};
 
 /// The emulator runs in this process, on the cores teamsync uses: it gets the binary's

@@ -4,14 +4,13 @@
 //! `model`, `diag` and `sandbox` import nothing of ours. The flow from YAML to request and
 //! the full set of arrows: `docs/architecture.md` (`tests/architecture.rs` checks them).
 
+pub mod changeset;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diag;
-pub mod dump;
 pub mod engine;
 pub mod model;
-pub mod plan;
 pub mod providers;
 pub mod render;
 pub mod review;

@@ -8,8 +8,8 @@
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
+use teamsync::changeset::{DiffInput, Plan, diff};
 use teamsync::model::*;
-use teamsync::plan::{DiffInput, Plan, diff};
 
 mod plan_support;
 use plan_support::{campaign_data, email, providers};

@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
+use teamsync::changeset::{ABSENT, DiffInput, Plan, diff};
 use teamsync::model::*;
-use teamsync::plan::{ABSENT, DiffInput, Plan, diff};
 
 fn email(s: &str) -> Email {
     Email::parse(s).unwrap()

@@ -88,7 +88,7 @@ fn the_example_in_every_view() {
 
     let json: serde_json::Value =
         serde_json::from_str(&show(&saved, &["--format", "json"])).unwrap();
-    assert_eq!(json["format_version"], teamsync::plan::FORMAT_VERSION);
+    assert_eq!(json["format_version"], teamsync::changeset::FORMAT_VERSION);
     let people: serde_json::Value =
         serde_json::from_str(&show(&saved, &["--format", "json", "--by", "person"])).unwrap();
     assert_eq!(people["view"], "people");

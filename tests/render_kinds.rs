@@ -7,8 +7,8 @@
 mod render_support;
 
 use render_support::*;
+use teamsync::changeset::{Plan, Unresolved, UnresolvedWhy};
 use teamsync::model::*;
-use teamsync::plan::{Plan, Unresolved, UnresolvedWhy};
 use teamsync::render;
 
 fn every_kind() -> Plan {
@@ -237,7 +237,7 @@ fn every_change_kind_by_person() {
     insta::assert_snapshot!("every_kind_by_person_text", out);
 
     let json: serde_json::Value = serde_json::from_str(&render::people_json(&plan)).unwrap();
-    assert_eq!(json["format_version"], teamsync::plan::FORMAT_VERSION);
+    assert_eq!(json["format_version"], teamsync::changeset::FORMAT_VERSION);
     assert_eq!(json["view"], "people");
     let people = json["people"].as_array().unwrap();
     let names: Vec<&str> = people

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use teamsync::changeset::{FORMAT_VERSION, Plan, PlanNote, Summary};
 use teamsync::model::*;
-use teamsync::plan::{FORMAT_VERSION, Plan, PlanNote, Summary};
 use teamsync::render;
 
 fn member(email: &str, action: MemberAction, risks: Vec<Risk>) -> MemberChange {
@@ -72,16 +72,16 @@ fn sample_plan() -> Plan {
             message: "x@acme.com is not a member".into(),
         }],
         risks: vec![Risk::Removal, Risk::PrivilegeRaised],
-        unresolved: vec![teamsync::plan::Unresolved {
+        unresolved: vec![teamsync::changeset::Unresolved {
             resource: ResourceKey::new("pb", ResourceKind::Group, "Support"),
             member: MemberRef {
                 user_id: Some("8c1f-user".into()),
                 ..MemberRef::default()
             },
-            why: teamsync::plan::UnresolvedWhy::NoEmail,
+            why: teamsync::changeset::UnresolvedWhy::NoEmail,
             blocking: true,
         }],
-        binding: teamsync::plan::Binding::default(),
+        binding: teamsync::changeset::Binding::default(),
         attention: vec![],
         over_budget: vec![],
         allowed_removals: vec![],

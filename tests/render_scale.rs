@@ -11,8 +11,8 @@ mod render_support;
 use std::collections::{BTreeMap, BTreeSet};
 
 use render_support::*;
+use teamsync::changeset::Plan;
 use teamsync::model::*;
-use teamsync::plan::Plan;
 use teamsync::render;
 
 /// xorshift64*: the same numbers on every machine, no dependency.

@@ -806,8 +806,8 @@ fn a_config_in_a_git_checkout_reports_its_commit() {
 /// `additive` team without `role:` was drift in the report that the plan never fixes).
 #[test]
 fn the_reports_role_drift_is_exactly_the_plans_role_changes() {
+    use teamsync::changeset::{DiffInput, diff};
     use teamsync::model::MemberAction;
-    use teamsync::plan::{DiffInput, diff};
     let roles = [None, Some(Role::Member), Some(Role::Owner)];
     let mut checked = 0;
     for mode in [Mode::Exact, Mode::Additive] {

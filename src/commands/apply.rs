@@ -5,10 +5,10 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::changeset::Plan;
 use crate::engine::execute::{Outcome, Report, Step, check_plan, execute};
 use crate::engine::{self, Connections};
 use crate::model::ResourceAction;
-use crate::plan::Plan;
 use crate::render;
 
 use super::{
@@ -78,12 +78,12 @@ pub(super) fn read_plan(path: &std::path::Path) -> Result<Plan, ExitCode> {
     };
     let value: serde_json::Value = serde_json::from_str(&text).map_err(not_a_plan)?;
     let version = value.get("format_version").and_then(|v| v.as_str());
-    if version != Some(crate::plan::FORMAT_VERSION) {
+    if version != Some(crate::changeset::FORMAT_VERSION) {
         return Err(report_errors(&[format!(
             "{}: the plan has format_version {}; this teamsync reads {:?}: make the plan again with `teamsync plan --out {}`",
             path.display(),
             version.map_or("(none)".to_string(), |v| format!("{v:?}")),
-            crate::plan::FORMAT_VERSION,
+            crate::changeset::FORMAT_VERSION,
             path.display()
         )]));
     }

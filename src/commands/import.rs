@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use serde_json::{Map, Value, json};
 
+use crate::config::write as config_write;
 use crate::config::{LoadOptions, Loaded};
-use crate::dump;
 use crate::engine::{self, Connections};
 use crate::model::Endpoint;
 
@@ -358,18 +358,18 @@ pub fn run(opts: ImportOptions) -> ExitCode {
     // repository, root file included.
     let write_root = opts.all && !same_file(&root_target, &loaded.root);
     let mut files = if opts.all {
-        let sources: Vec<dump::Source> = chosen
+        let sources: Vec<config_write::Source> = chosen
             .iter()
             .zip(&live)
-            .map(|(s, l)| dump::Source {
+            .map(|(s, l)| config_write::Source {
                 provider: &s.name,
                 kind: s.kind,
                 live: l,
             })
             .collect();
-        dump::render_all(&sources, &loaded.people, &line)
+        config_write::render_all(&sources, &loaded.people, &line)
     } else {
-        dump::render(
+        config_write::render(
             &chosen[0].name,
             chosen[0].kind,
             &live[0],
@@ -401,7 +401,9 @@ pub fn run(opts: ImportOptions) -> ExitCode {
         let mut moved = std::collections::BTreeMap::new();
         let mut unmatched = Vec::new();
         for (name, text) in std::mem::take(&mut files.files) {
-            let provider = chosen.iter().find(|s| dump::file_name(&s.name) == name);
+            let provider = chosen
+                .iter()
+                .find(|s| config_write::file_name(&s.name) == name);
             let hints: Vec<&str> = match provider {
                 Some(s) => match s.kind {
                     crate::model::ProviderKind::Pixiebrix => vec![s.name.as_str(), "pixiebrix"],
@@ -455,7 +457,7 @@ pub fn run(opts: ImportOptions) -> ExitCode {
             }
         }
     }
-    let written = dump::write(&out, &files, opts.force);
+    let written = config_write::files(&out, &files, opts.force);
     if let (Ok(_), Some((edited, added))) = (&written, &root_edit) {
         // Only the `include` list changes; every other byte of the root is kept.
         if let Err(e) = std::fs::write(&loaded.root, edited) {

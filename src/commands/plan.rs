@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::changeset::Plan;
 use crate::config::Loaded;
 use crate::engine::{self, Connections};
 use crate::model::ResourceKey;
-use crate::plan::Plan;
 use crate::render;
 
 use super::{

@@ -9,6 +9,7 @@ mod schema;
 mod semantic;
 mod text;
 pub mod types;
+pub mod write;
 mod yaml;
 
 use std::collections::BTreeMap;

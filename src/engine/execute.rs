@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::live::{Connections, LiveError, read_each};
+use crate::changeset::{ABSENT, FORMAT_VERSION, Plan};
 use crate::model::{
     DesiredState, LiveState, MemberAction, MemberChange, MemberKey, Policy, ResourceAction,
     ResourceChange, ResourceKey,
 };
-use crate::plan::{ABSENT, FORMAT_VERSION, Plan};
 use crate::providers::{ReadScope, ScopeItem, Writer};
 
 /// Why apply refused to start. Nothing was changed.
@@ -581,7 +581,7 @@ fn all_skipped(change: &ResourceChange, error: &LiveError) -> Vec<Step> {
 
 /// Every change the plan lists but does not carry out, with its reason.
 fn held(plan: &Plan) -> Vec<String> {
-    let line = |b: &crate::plan::Blocked, what: &str| {
+    let line = |b: &crate::changeset::Blocked, what: &str| {
         format!(
             "{what}: {} {}: {}",
             b.resource,

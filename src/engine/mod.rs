@@ -10,11 +10,11 @@ pub mod seed;
 
 use std::collections::BTreeMap;
 
+use crate::changeset::{Binding, BoundProvider, DiffInput, Plan, diff};
 use crate::config::Loaded;
 use crate::model::{
     DesiredState, Endpoint, LiveResource, LiveState, ProviderSettings, ResourceKey, ResourceKind,
 };
-use crate::plan::{Binding, BoundProvider, DiffInput, Plan, diff};
 use crate::providers::{ReadScope, ScopeItem};
 
 pub use crate::providers::ClientOptions;

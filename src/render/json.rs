@@ -6,8 +6,8 @@
 use serde::Serialize;
 
 use super::people::{Access, Person, PersonId, people};
+use crate::changeset::{Blocked, Expiring, FORMAT_VERSION, Plan, Summary};
 use crate::model::{MemberAction, ResourceKey, Risk};
-use crate::plan::{Blocked, Expiring, FORMAT_VERSION, Plan, Summary};
 
 /// Pretty-printed JSON with a trailing newline.
 pub fn json(plan: &Plan) -> String {

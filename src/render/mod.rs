@@ -246,7 +246,7 @@ fn member_risk(change: &MemberChange) -> Option<Risk> {
 
 /// One line per removal budget the plan exceeds, and one for the overrides it was made
 /// with: every view says both, so a reviewer sees what `--allow-removals` lets through.
-pub fn budget_lines(plan: &crate::plan::Plan) -> Vec<String> {
+pub fn budget_lines(plan: &crate::changeset::Plan) -> Vec<String> {
     let named = |n: &str| plan.allowed_removals.iter().any(|a| a == n);
     let mut out: Vec<String> = plan
         .over_budget

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::{Effect, effect, raises};
+use crate::changeset::{Blocked, Expiring, Plan};
 use crate::model::{MemberChange, MemberRef, ResourceKey};
-use crate::plan::{Blocked, Expiring, Plan};
 
 /// Who a person is across providers: their email, or (when a provider knows only an
 /// account id) that provider's user id, which means nothing to another provider.

@@ -11,8 +11,8 @@ use super::{
     action_text, member_risk, member_symbol, member_text, resource_symbol, resource_verb,
     risk_label,
 };
+use crate::changeset::Plan;
 use crate::model::ResourceAction;
-use crate::plan::Plan;
 
 fn paint(color: bool, style: Style, text: &str) -> String {
     if color {

@@ -4,8 +4,8 @@
 
 #![allow(dead_code)]
 
+use teamsync::changeset::{Plan, Summary};
 use teamsync::model::*;
-use teamsync::plan::{Plan, Summary};
 
 pub fn email(s: &str) -> Email {
     Email::parse(s).expect("test email")
@@ -73,7 +73,7 @@ pub fn resource(
 pub fn plan(mut changes: Vec<ResourceChange>) -> Plan {
     changes.sort_by(|a, b| a.key.cmp(&b.key));
     let mut plan: Plan = serde_json::from_value(serde_json::json!({
-        "format_version": teamsync::plan::FORMAT_VERSION,
+        "format_version": teamsync::changeset::FORMAT_VERSION,
         "teamsync_version": "0.0.0-test",
         "changes": [],
         "fingerprints": {},
@@ -95,8 +95,12 @@ pub fn plan(mut changes: Vec<ResourceChange>) -> Plan {
 }
 
 /// A held (blocked or waiting) change, as `plan.blocked` and `plan.waiting` hold them.
-pub fn held(resource: ResourceKey, change: MemberChange, reason: &str) -> teamsync::plan::Blocked {
-    teamsync::plan::Blocked {
+pub fn held(
+    resource: ResourceKey,
+    change: MemberChange,
+    reason: &str,
+) -> teamsync::changeset::Blocked {
+    teamsync::changeset::Blocked {
         resource,
         change,
         reason: reason.to_string(),
@@ -108,8 +112,8 @@ pub fn expiring(
     address: &str,
     until: &str,
     days: u32,
-) -> teamsync::plan::Expiring {
-    teamsync::plan::Expiring {
+) -> teamsync::changeset::Expiring {
+    teamsync::changeset::Expiring {
         resource,
         member: MemberRef {
             email: Some(email(address)),
@@ -121,7 +125,7 @@ pub fn expiring(
 }
 
 /// A note, through its saved form (the type of its `resource` field is the key's text).
-pub fn note(resource: &str, message: &str) -> teamsync::plan::PlanNote {
+pub fn note(resource: &str, message: &str) -> teamsync::changeset::PlanNote {
     serde_json::from_value(serde_json::json!({"resource": resource, "message": message}))
         .expect("a note")
 }

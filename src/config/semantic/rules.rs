@@ -3,7 +3,7 @@
 //! `require_until` domains always expire, and a declared `exact` team or roster keeps
 //! `min_owners`. Each violation is located at its member (or container), names its rule
 //! and the fix. The plan checks `min_owners` again against live state
-//! (`plan::diff::members::guard_access`), where an `additive` team's live owners count.
+//! (`changeset::diff::members::guard_access`), where an `additive` team's live owners count.
 
 use super::*;
 

@@ -361,7 +361,7 @@ pub(super) fn grouped(items: &[Item<'_>]) -> String {
 
 /// Blocked, waiting, unresolved, expiring and notes, in that order of weight.
 pub(super) fn warning_listings(plan: &Plan) -> Vec<Listing> {
-    let held = |list: &[crate::plan::Blocked], sign: &str| -> Vec<String> {
+    let held = |list: &[crate::changeset::Blocked], sign: &str| -> Vec<String> {
         list.iter()
             .map(|b| {
                 format!(

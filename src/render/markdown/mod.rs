@@ -22,8 +22,8 @@ use super::{
     count_of, member_risk, member_symbol, member_text, one_line, raises, resource_symbol,
     resource_verb, risk_label, risk_weight,
 };
+use crate::changeset::Plan;
 use crate::model::{MemberAction, ResourceAction, ResourceChange, ResourceKey, ResourceKind, Risk};
-use crate::plan::Plan;
 
 mod listing;
 mod sections;

@@ -405,7 +405,7 @@ pub enum WriteError {
 }
 
 /// Writes the files under `out`, refusing to replace any existing one unless `force`.
-pub fn write(out: &Path, files: &Files, force: bool) -> Result<Vec<PathBuf>, WriteError> {
+pub fn files(out: &Path, files: &Files, force: bool) -> Result<Vec<PathBuf>, WriteError> {
     let existing: Vec<PathBuf> = files
         .files
         .keys()
