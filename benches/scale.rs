@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -39,10 +39,16 @@ struct Sizes {
 }
 
 fn sizes() -> Sizes {
-    let f: f64 = std::env::var("TEAMSYNC_BENCH_SCALE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1.0);
+    sizes_at(1.0)
+}
+
+/// The counts times `factor` (and times `TEAMSYNC_BENCH_SCALE`).
+fn sizes_at(factor: f64) -> Sizes {
+    let f: f64 = factor
+        * std::env::var("TEAMSYNC_BENCH_SCALE")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(1.0);
     let n = |x: usize| ((x as f64 * f).round() as usize).max(1);
     Sizes {
         users: n(20_000),
@@ -168,6 +174,82 @@ fn far_run(rt: &tokio::runtime::Runtime, s: &Sizes) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let (_, wall, _) = clean_plan(&handle, dir.path(), s, "plan at 100 ms", FAR_LATENCY_MS);
     wall
+}
+
+/// Dependency depth of issue 33's pacing floor: who-am-I and the directory, then the
+/// containers, then their members.
+const PACING_DEPTH: u32 = 3;
+
+/// Issue 33 item 5: the 5,000-person no-change plan, `TEAMSYNC_BENCH_PACING_RUNS` times
+/// (default 5) at 20 ms and at 100 ms a request, against the busiest provider's floor
+/// latency x (3 + its requests / parallelism); with each run's `TEAMSYNC_TIMINGS` line,
+/// which says where the time outside requests goes.
+fn pacing_run(rt: &tokio::runtime::Runtime) {
+    let s = sizes_at(0.25);
+    let runs: usize = std::env::var("TEAMSYNC_BENCH_PACING_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5)
+        .max(1);
+    println!(
+        "pacing (issue 33): {} users; {runs} plans with no changes at each latency; floor = latency x ({PACING_DEPTH} + the busiest API's requests / {PARALLELISM})",
+        s.users
+    );
+    let mut verdicts = Vec::new();
+    for (latency_ms, target) in [(LATENCY_MS, 1.5), (FAR_LATENCY_MS, 1.2)] {
+        let handle = start(rt, world(&s), not_binding(latency_ms));
+        let dir = tempfile::tempdir().unwrap();
+        write_config(dir.path(), &handle.base_url(), &s, false);
+        let par = PARALLELISM.to_string();
+        let mut ratios = Vec::new();
+        let mut outside = Vec::new();
+        for i in 1..=runs {
+            let before = handle.stats();
+            let r = run(dir.path(), &plan_args(&par));
+            let c = counted(&before, &handle.stats());
+            let busiest = c.per_api.values().copied().max().unwrap_or(0);
+            let floor = floor(latency_ms, PACING_DEPTH, busiest);
+            let ratio = r.wall.as_secs_f64() / floor.as_secs_f64();
+            ratios.push(ratio);
+            let timings = r.timings().unwrap_or("timings: (none printed)");
+            // What is not the requests' own span: before the first, after the last.
+            if let Some(span) = requests_span(timings) {
+                outside.push(r.wall.as_secs_f64() - span);
+            }
+            println!(
+                "  {latency_ms:>3} ms, run {i}: wall {:.2}s / floor {:.2}s = {ratio:.2}x; requests {} (busiest {busiest}); exit {}",
+                r.wall.as_secs_f64(),
+                floor.as_secs_f64(),
+                c.total,
+                r.code
+            );
+            println!("          {timings}");
+        }
+        ratios.sort_by(f64::total_cmp);
+        outside.sort_by(f64::total_cmp);
+        let mid = ratios[ratios.len() / 2];
+        let verdict = if mid <= target { "met" } else { "MISSED" };
+        println!(
+            "  {latency_ms:>3} ms: median wall / busiest floor {mid:.2}x [{:.2} - {:.2}], target <= {target}x {verdict}; median time outside the requests' span {:.2}s",
+            ratios[0],
+            ratios[ratios.len() - 1],
+            outside.get(outside.len() / 2).copied().unwrap_or(f64::NAN)
+        );
+        verdicts.push((latency_ms, mid, target, verdict));
+    }
+    println!("
+targets (issue 33 item 5), medians measured in this run:");
+    for (latency_ms, mid, target, verdict) in verdicts {
+        println!(
+            "  no-change plan at {latency_ms:>3} ms / busiest floor {mid:>5.2}x   target <= {target}x   {verdict}"
+        );
+    }
+}
+
+/// The seconds of the `requests …` part of a timings line.
+fn requests_span(timings: &str) -> Option<f64> {
+    let at = timings.find(" requests ")? + " requests ".len();
+    timings[at..].split(' ').next()?.parse().ok()
 }
 
 /// The sandbox's knobs for runs whose rate limit never binds: `latency_ms` a request and
@@ -338,6 +420,16 @@ struct Run {
     max_rss_kb: i64,
     code: i32,
     stdout: String,
+    /// teamsync's stderr (shown on the bench's own stderr too), whose last line is its
+    /// `TEAMSYNC_TIMINGS` line.
+    stderr: String,
+}
+
+impl Run {
+    /// The `timings:` line teamsync printed, if any.
+    fn timings(&self) -> Option<&str> {
+        self.stderr.lines().rev().find(|l| l.starts_with("timings: "))
+    }
 }
 
 /// User + system CPU of a process from its `/proc/…/stat` (fields 14 and 15, in ticks).
@@ -357,6 +449,7 @@ fn cpu_of(stat_file: &str) -> Option<Duration> {
 /// sandbox world) carries this process's high-water mark across `exec`.
 fn run(dir: &Path, args: &[&str]) -> Run {
     let out_path = dir.join("stdout.txt");
+    let err_path = dir.join("stderr.txt");
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_teamsync"))
         .args(args)
@@ -368,8 +461,9 @@ fn run(dir: &Path, args: &[&str]) -> Run {
         .arg("--config")
         .arg(dir)
         .env("BENCH_TOKEN", "bench")
+        .env("TEAMSYNC_TIMINGS", "1")
         .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(Stdio::inherit())
+        .stderr(std::fs::File::create(&err_path).unwrap())
         .spawn()
         .unwrap();
     let status_file = format!("/proc/{}/status", child.id());
@@ -404,6 +498,11 @@ fn run(dir: &Path, args: &[&str]) -> Run {
         max_rss_kb,
         code: status.code().unwrap_or(-1),
         stdout: std::fs::read_to_string(out_path).unwrap_or_default(),
+        stderr: {
+            let text = std::fs::read_to_string(err_path).unwrap_or_default();
+            eprint!("{text}");
+            text
+        },
     }
 }
 
@@ -657,6 +756,10 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    if std::env::var_os("TEAMSYNC_BENCH_PACING").is_some() {
+        pacing_run(&rt);
+        return;
+    }
     if let Some(n) = std::env::var("TEAMSYNC_BENCH_MEMBERSHIPS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())

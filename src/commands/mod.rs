@@ -9,6 +9,7 @@ pub mod out_file;
 pub mod plan;
 pub mod report;
 pub mod show;
+pub mod timings;
 
 use std::io::IsTerminal;
 use std::path::Path;

@@ -115,6 +115,7 @@ pub fn shown_text_by(plan: &Plan, by: By, color: bool, verbosity: super::Verbosi
 /// `Ok` carries the exit code of a plan that ran (reported failures included); `Err` is a
 /// failure `cli::main` reports, such as a closed stdout.
 pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
+    let mut timings = super::timings::Timings::start();
     let loaded = match load_config(&opts.config) {
         Ok(l) => opts.network.endpoints(l),
         Err(code) => return Ok(code),
@@ -134,6 +135,7 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
     {
         return Ok(report_errors(&[why]));
     }
+    timings.mark("config");
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return Ok(code),
@@ -143,10 +145,14 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
         let conns = Connections::open(&loaded, client_options)
             .await
             .map_err(|e| report_errors(&[e]))?;
+        timings.mark("clients");
         let day = opts.at.unwrap_or_else(engine::today_date);
-        engine::plan(&loaded, &conns, &opts.targets, day)
+        let plan = engine::plan(&loaded, &conns, &opts.targets, day)
             .await
-            .map_err(|e| report_errors(&e.lines()))
+            .map_err(|e| report_errors(&e.lines()));
+        timings.mark("plan");
+        timings.requests(conns.output().timeline());
+        plan
     });
     let mut plan = match plan {
         Ok(p) => p,
@@ -159,6 +165,8 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
     }
     if to_stdout {
         stream_stdout(|out| render::write_json(&plan, out))?;
+        timings.mark("output");
+        timings.print();
         return Ok(exit_code(&plan, opts.detailed_exitcode));
     }
     if let Some(out) = &opts.out
@@ -182,9 +190,11 @@ pub fn run(opts: PlanOptions) -> Result<ExitCode, Failure> {
             opts.verbosity,
         ))?,
     }
+    timings.mark("output");
     if let Err(e) = write_step_summary(&plan) {
         eprintln!("warning: cannot write the job summary: {e}");
     }
+    timings.print();
     if let Some(out) = opts.out.as_ref().filter(|_| opts.verbosity.info()) {
         eprintln!(
             "Saved the plan to {}; apply exactly it with `teamsync apply {}`.",

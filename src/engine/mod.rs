@@ -17,7 +17,7 @@ use crate::model::{
 };
 use crate::providers::{ReadScope, ScopeItem};
 
-pub use crate::providers::ClientOptions;
+pub use crate::providers::{ClientOptions, Timeline};
 use execute::{Refusal, check_plan, check_same};
 pub use live::{Connections, LiveError, read_live, working_copy};
 

@@ -49,6 +49,33 @@ pub struct Output {
     bars: Option<indicatif::MultiProgress>,
     /// Whether read progress is shown at all (off with `-q`).
     progress: bool,
+    /// When requests were in flight, for the run's timings (`TEAMSYNC_TIMINGS`).
+    timeline: std::sync::Arc<std::sync::Mutex<Timeline>>,
+}
+
+/// When the run's requests were in flight: the first start, the last answer, and the time
+/// between them with none in flight (teamsync's own work between dependent requests).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timeline {
+    pub first_start: Option<Instant>,
+    pub last_end: Option<Instant>,
+    /// Sum of the stretches with no request in flight, between the first start and the
+    /// last answer.
+    pub idle: Duration,
+    pub requests: u64,
+    in_flight: usize,
+}
+
+/// A request in flight, as the timeline counts it; ends when dropped.
+pub(crate) struct InFlight(std::sync::Arc<std::sync::Mutex<Timeline>>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut t) = self.0.lock() {
+            t.in_flight = t.in_flight.saturating_sub(1);
+            t.last_end = Some(Instant::now());
+        }
+    }
 }
 
 impl Output {
@@ -59,7 +86,32 @@ impl Output {
         let bars = (progress && std::io::stderr().is_terminal()).then(|| {
             indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr())
         });
-        Output { bars, progress }
+        Output {
+            bars,
+            progress,
+            timeline: Default::default(),
+        }
+    }
+
+    /// Counts a request as in flight until the guard is dropped.
+    pub(crate) fn in_flight(&self) -> InFlight {
+        if let Ok(mut t) = self.timeline.lock() {
+            let now = Instant::now();
+            if t.in_flight == 0
+                && let Some(end) = t.last_end
+            {
+                t.idle += now.saturating_duration_since(end);
+            }
+            t.first_start.get_or_insert(now);
+            t.in_flight += 1;
+            t.requests += 1;
+        }
+        InFlight(self.timeline.clone())
+    }
+
+    /// The requests' timeline so far.
+    pub fn timeline(&self) -> Timeline {
+        self.timeline.lock().map(|t| *t).unwrap_or_default()
     }
 
     /// Puts another bar (apply's step counter) below the read bars, so that every line

@@ -332,7 +332,9 @@ impl Core {
                 .body(body.to_string());
         }
         let started = std::time::Instant::now();
+        let in_flight = self.governor.output().in_flight();
         let outcome = self.exchange(builder).await;
+        drop(in_flight);
         if self.options.log_requests > 0 {
             let result = match &outcome {
                 Attempt::Answer(r) => r.status.to_string(),

@@ -24,7 +24,7 @@ use crate::model::{
 };
 
 pub use error::ProviderError;
-pub use governor::{Governor, Governors, Output};
+pub use governor::{Governor, Governors, Output, Timeline};
 
 use std::sync::Arc;
 
