@@ -405,10 +405,12 @@ pub fn run(opts: ImportOptions) -> ExitCode {
                 .iter()
                 .find(|s| config_write::file_name(&s.name) == name);
             let hints: Vec<&str> = match provider {
-                Some(s) => match s.kind {
-                    crate::model::ProviderKind::Pixiebrix => vec![s.name.as_str(), "pixiebrix"],
-                    _ => vec![s.name.as_str(), "team"],
-                },
+                // A file of teams is looked for under a teams pattern, any other under
+                // the provider kind's own name.
+                Some(s) if s.kind.supports(crate::model::ResourceKind::Team) => {
+                    vec![s.name.as_str(), "team"]
+                }
+                Some(s) => vec![s.name.as_str(), s.kind.as_str()],
                 None => vec!["people"],
             };
             match placed(&name, &hints, &patterns) {

@@ -137,13 +137,12 @@ fn members(
         .members
         .iter()
         .map(|m| {
-            let role = match (kind, r.key.kind) {
-                // GitBook: `member` is the default, so only owners need saying.
-                (ProviderKind::Gitbook, ResourceKind::Team) => {
-                    m.role.filter(|r| *r != Role::Member)
-                }
-                _ => None,
-            };
+            // Where membership always has a role (GitBook teams), the default one needs
+            // no saying; elsewhere roles are not written.
+            let role = kind
+                .spec()
+                .default_role(r.key.kind)
+                .and_then(|default| m.role.filter(|r| *r != default));
             let data = (r.key.kind == ResourceKind::Campaign).then_some(&m.data);
             member_entry(handles, m, role, data, without_email)
         })

@@ -888,7 +888,7 @@ fn not_in_effect(
         (MemberAction::Revoke, _) => None,
         // GitBook lists no email invitations: its invite answer's count is the check.
         (MemberAction::Invite { .. }, None)
-            if kind == Some(crate::model::ProviderKind::Gitbook) =>
+            if kind.is_some_and(|k| !k.spec().lists_invitations) =>
         {
             None
         }

@@ -29,14 +29,7 @@ impl ProviderKind {
 
     /// The resource kinds this provider can manage.
     pub fn supported_kinds(self) -> &'static [ResourceKind] {
-        match self {
-            Self::Pixiebrix => &[
-                ResourceKind::Organization,
-                ResourceKind::Group,
-                ResourceKind::Campaign,
-            ],
-            Self::Gitbook | Self::Contentful => &[ResourceKind::Team],
-        }
+        self.spec().kinds
     }
 
     pub fn supports(self, kind: ResourceKind) -> bool {
@@ -44,11 +37,7 @@ impl ProviderKind {
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pixiebrix => "pixiebrix",
-            Self::Gitbook => "gitbook",
-            Self::Contentful => "contentful",
-        }
+        self.spec().id
     }
 }
 

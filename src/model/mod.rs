@@ -6,6 +6,7 @@ mod change;
 mod email;
 mod key;
 pub mod redact;
+mod spec;
 mod state;
 mod transport;
 
@@ -15,6 +16,7 @@ pub use email::{
     normalise_domain,
 };
 pub use key::{ParseKeyError, ProviderKind, ResourceKey, ResourceKind, key_text};
+pub use spec::{ProviderSpec, SPECS};
 pub use state::{
     AccountKind, DesiredMember, DesiredResource, DesiredState, Endpoint, InviteRole, LiveMember,
     LiveResource, LiveState, MemberKey, MemberRef, Mode, OrgOptions, Policy, ProviderSettings,

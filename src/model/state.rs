@@ -45,20 +45,12 @@ pub enum InviteRole {
 impl InviteRole {
     /// The organization roles an invitation to this provider may carry (`invite_role`).
     pub fn valid_for(provider: ProviderKind) -> &'static [InviteRole] {
-        use InviteRole::*;
-        match provider {
-            ProviderKind::Pixiebrix => &[Member, Admin, Developer, Restricted, Manager],
-            ProviderKind::Gitbook => &[Read, Comment, Review, Edit, Create, Admin],
-            ProviderKind::Contentful => &[Member, Developer, Admin, Owner],
-        }
+        provider.spec().invite_roles
     }
 
     /// The role an invitation carries when the config names none: the least access.
     pub fn default_for(provider: ProviderKind) -> InviteRole {
-        match provider {
-            ProviderKind::Pixiebrix | ProviderKind::Contentful => InviteRole::Member,
-            ProviderKind::Gitbook => InviteRole::Read,
-        }
+        provider.spec().default_invite_role
     }
 
     /// Whether an invitation with this role grants management rights.
@@ -127,17 +119,7 @@ pub enum Role {
 impl Role {
     /// The roles a provider accepts on a resource kind (empty: roles are not managed there).
     pub fn valid_for(provider: ProviderKind, kind: ResourceKind) -> &'static [Role] {
-        match (provider, kind) {
-            (ProviderKind::Pixiebrix, ResourceKind::Organization) => &[
-                Role::Member,
-                Role::Admin,
-                Role::Developer,
-                Role::Restricted,
-                Role::Manager,
-            ],
-            (ProviderKind::Gitbook, ResourceKind::Team) => &[Role::Owner, Role::Member],
-            _ => &[],
-        }
+        provider.spec().roles_for(kind)
     }
 
     /// The role teamsync manages for a declared member, if any. GitBook team membership
@@ -148,9 +130,9 @@ impl Role {
         kind: ResourceKind,
         role: Option<Role>,
     ) -> Option<Role> {
-        match (provider, kind) {
-            (Some(ProviderKind::Gitbook), ResourceKind::Team) => Some(role.unwrap_or(Role::Member)),
-            _ => role,
+        match provider.and_then(|p| p.spec().default_role(kind)) {
+            Some(default) => Some(role.unwrap_or(default)),
+            None => role,
         }
     }
 

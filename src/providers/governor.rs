@@ -30,8 +30,6 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use super::{ClientOptions, ProviderError};
 use crate::model::{ProviderKind, ProviderSettings};
 
-/// Contentful's documented default: 7 requests per second.
-const CONTENTFUL_DEFAULT_RPS: f64 = 7.0;
 /// The slowest pace the adaptive mode falls to.
 const MIN_RPS: f64 = 0.05;
 /// Additive increase per successful answer, as a share of the pace set at the last 429.
@@ -204,11 +202,7 @@ fn spacing(rps: f64) -> Duration {
 }
 
 fn kind_name(kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::Pixiebrix => "PixieBrix",
-        ProviderKind::Gitbook => "GitBook",
-        ProviderKind::Contentful => "Contentful",
-    }
+    kind.spec().vendor
 }
 
 /// The seconds in "try again in 60 seconds" / "Expected available in 12 seconds.".
@@ -246,18 +240,13 @@ impl Governor {
             .map(|r| r.get())
             .filter(|r| r.is_finite() && *r > 0.0)
             .map(spacing);
-        let documented = match settings.kind {
-            ProviderKind::Contentful => Some(spacing(CONTENTFUL_DEFAULT_RPS)),
-            ProviderKind::Pixiebrix | ProviderKind::Gitbook => None,
-        };
+        let documented_rps = settings.kind.spec().documented_rps;
+        let documented = documented_rps.map(spacing);
         let interval = match (documented, cap) {
             (Some(d), Some(c)) => Some(d.max(c)),
             (d, c) => d.or(c),
         };
-        let per_second = match settings.kind {
-            ProviderKind::Contentful => Some(CONTENTFUL_DEFAULT_RPS as usize),
-            ProviderKind::Pixiebrix | ProviderKind::Gitbook => None,
-        };
+        let per_second = documented_rps.map(|r| r as usize);
         let cap_per_second = settings
             .rate_limit
             .map(|r| r.get())

@@ -244,10 +244,7 @@ impl Core {
                 });
             }
         };
-        let scheme = match settings.kind {
-            ProviderKind::Pixiebrix => "Token",
-            ProviderKind::Gitbook | ProviderKind::Contentful => "Bearer",
-        };
+        let scheme = settings.kind.spec().auth_scheme;
         let client = reqwest::Client::builder()
             .tls_backend_rustls()
             .timeout(options.timeout)

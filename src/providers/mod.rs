@@ -147,11 +147,7 @@ pub struct ApplyReport {
 
 /// The public base URL of each API.
 pub fn default_base_url(kind: ProviderKind) -> Url {
-    let raw = match kind {
-        ProviderKind::Pixiebrix => "https://app.pixiebrix.com",
-        ProviderKind::Gitbook => "https://api.gitbook.com/v1",
-        ProviderKind::Contentful => "https://api.contentful.com",
-    };
+    let raw = kind.spec().base_url;
     // These literals are valid URLs; a failure would be caught by every test.
     Url::parse(raw).unwrap_or_else(|_| Url::parse("https://invalid.invalid").expect("static URL"))
 }

@@ -102,7 +102,7 @@ impl<'a> Directory<'a> {
 
     fn standing(&self, kind: ProviderKind, email: &Email) -> Standing<'a> {
         match self.by_email.get(email.as_str()) {
-            Some(m) if !m.pending || kind == ProviderKind::Contentful => Standing::Member(m),
+            Some(m) if !m.pending || kind.spec().pending_members_join => Standing::Member(m),
             Some(_) => Standing::Invited,
             None if self.live.pending_invites.contains(email) => Standing::Invited,
             None => Standing::Outside,
@@ -133,7 +133,7 @@ pub(super) fn eligibility(
     let named = directory.named;
     // PixieBrix lets people of a verified domain join groups and campaigns as they are.
     let verified = |email: &Email| {
-        org == ProviderKind::Pixiebrix && settings.verified_domains.contains(email.domain())
+        org.spec().verified_domains && settings.verified_domains.contains(email.domain())
     };
     let mut kept = Vec::with_capacity(members.len());
     for m in members.drain(..) {
@@ -157,7 +157,7 @@ pub(super) fn eligibility(
                 if m.member.user_id.is_none() {
                     m.member.user_id = found.user_id.clone();
                 }
-                if m.member.membership_id.is_none() && org == ProviderKind::Contentful {
+                if m.member.membership_id.is_none() && org.spec().adds_by_membership {
                     m.member.membership_id = found.membership_id.clone();
                 }
                 kept.push(m);
@@ -173,7 +173,7 @@ pub(super) fn eligibility(
                     .entry(settings.name.clone())
                     .or_default()
                     .insert(email.clone(), m.member.handle.clone());
-                if org == ProviderKind::Contentful {
+                if org.spec().pending_members_join {
                     // The invitation makes a pending membership that may join teams at once.
                     kept.push(m);
                 } else {
@@ -195,11 +195,7 @@ pub(super) fn eligibility(
 }
 
 pub(super) fn vendor(kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::Pixiebrix => "PixieBrix",
-        ProviderKind::Gitbook => "GitBook",
-        ProviderKind::Contentful => "Contentful",
-    }
+    kind.spec().vendor
 }
 
 /// One invitation per person a container needs, on the organization's own change (with
@@ -221,12 +217,13 @@ pub(super) fn invite_needed<'a>(
         let role = settings
             .invite_role
             .unwrap_or(InviteRole::default_for(settings.kind));
-        if settings.kind == ProviderKind::Gitbook {
+        if !settings.kind.spec().lists_invitations {
             for email in people.keys() {
                 notes.push(PlanNote {
                     resource: directory.key.clone(),
                     message: format!(
-                        "GitBook lists no invitations: until {email} accepts, every apply invites them again (GitBook sends the email again)"
+                        "{vendor} lists no invitations: until {email} accepts, every apply invites them again ({vendor} sends the email again)",
+                        vendor = settings.kind.spec().vendor
                     ),
                 });
             }

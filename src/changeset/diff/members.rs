@@ -232,10 +232,8 @@ pub(super) fn guard_access(
             crate::model::WhoAmI::NotAsked => {}
         }
     }
-    let owner_role = match (provider, kind) {
-        (Some(ProviderKind::Gitbook), ResourceKind::Team) => Role::Owner,
-        (Some(ProviderKind::Pixiebrix), ResourceKind::Organization) => Role::Admin,
-        _ => return,
+    let Some(owner_role) = provider.and_then(|p| p.spec().owner_role(kind)) else {
+        return;
     };
     // At least one owner unless `allow_no_owner`; at least `min_owners` whatever it says.
     let floor = usize::from(!policy.allow_no_owner);

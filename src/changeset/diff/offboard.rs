@@ -138,7 +138,7 @@ pub(super) fn offboard<'a>(
         sort_members(&mut change.members);
     }
     for settings in input.providers.values() {
-        if settings.kind == ProviderKind::Gitbook && directory_of(input.live, settings).is_some() {
+        if !settings.kind.spec().lists_invitations && directory_of(input.live, settings).is_some() {
             for email in gone.keys() {
                 notes.push(PlanNote {
                     resource: ResourceKey::new(
@@ -147,7 +147,8 @@ pub(super) fn offboard<'a>(
                         settings.organization.clone(),
                     ),
                     message: format!(
-                        "{email} is offboarded; GitBook cannot list invitations, so if they were invited and never accepted, withdraw the invitation in GitBook"
+                        "{email} is offboarded; {vendor} cannot list invitations, so if they were invited and never accepted, withdraw the invitation in {vendor}",
+                        vendor = settings.kind.spec().vendor
                     ),
                 });
             }

@@ -147,9 +147,7 @@ impl Checker<'_> {
             if !self.same_but_case(&provider, kind, &name, &name_at) {
                 continue;
             }
-            if item.description.is_some()
-                && !(provider_kind == ProviderKind::Contentful && kind == ResourceKind::Team)
-            {
+            if item.description.is_some() && !provider_kind.spec().described.contains(&kind) {
                 self.error(
                     Diagnostic::error(format!(
                         "`description` is for Contentful teams; {provider_kind} {kind}s have none teamsync manages"

@@ -81,7 +81,7 @@ impl Checker<'_> {
                         .at(at("organization"))
                         .with_hint(hint),
                 );
-            } else if p.kind == ProviderKind::Pixiebrix && !text::is_uuid(&p.organization) {
+            } else if p.kind.spec().uuid_organizations && !text::is_uuid(&p.organization) {
                 self.error(
                     Diagnostic::error(format!(
                         "PixieBrix organization id `{}` is not a UUID",
@@ -172,7 +172,7 @@ impl Checker<'_> {
             let mut verified = std::collections::BTreeSet::new();
             for (i, d) in p.verified_domains.iter().enumerate() {
                 let at = at(&format!("verified_domains/{i}"));
-                if p.kind != ProviderKind::Pixiebrix {
+                if !p.kind.spec().verified_domains {
                     self.error(
                         Diagnostic::error(format!(
                             "`verified_domains` is a PixieBrix setting; {} has no such thing",

@@ -78,11 +78,10 @@ impl Checker<'_> {
         let Some(kind) = self.providers.get(&resource.key.provider).map(|p| p.kind) else {
             return;
         };
-        let (role, what) = match (kind, resource.key.kind) {
-            (ProviderKind::Gitbook, ResourceKind::Team) => (Role::Owner, "owner"),
-            (ProviderKind::Pixiebrix, ResourceKind::Organization) => (Role::Admin, "admin"),
-            _ => return,
+        let Some(role) = kind.spec().owner_role(resource.key.kind) else {
+            return;
         };
+        let what = role.as_str();
         if resource.mode != crate::model::Mode::Exact {
             return;
         }
