@@ -6,6 +6,10 @@ use std::process::ExitCode;
 /// a 20,000-person plan's peak RSS as freed memory in its arenas (130 MB against a 61 MB
 /// heap, even capped at two arenas), and the release builds are static musl binaries,
 /// whose allocator is slow. Figures in docs/performance.md.
+///
+/// `--features heap-profile` builds with the C library's allocator instead, which heap
+/// profilers (heaptrack) see; mimalloc's allocations bypass them (docs/performance.md).
+#[cfg(not(feature = "heap-profile"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -22,6 +26,10 @@ const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// teamsync allocates in bursts (a configuration, then pages of members) and then waits on
 /// the network: what it frees is given back to the system at once (mimalloc's default
 /// waits 10 ms, by which time the next burst has taken more).
+#[cfg(feature = "heap-profile")]
+fn return_freed_memory_at_once() {}
+
+#[cfg(not(feature = "heap-profile"))]
 fn return_freed_memory_at_once() {
     // SAFETY: mi_option_set only stores an option's value; the index is an option of the
     // pinned mimalloc, and 0 is a valid purge delay ("immediately").

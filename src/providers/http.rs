@@ -94,7 +94,9 @@ pub(crate) struct Req {
     pub accept: &'static str,
     pub content_type: &'static str,
     pub headers: Vec<(&'static str, String)>,
-    pub body: Option<Value>,
+    /// The JSON body, serialized once when the request is made: a tree of values per
+    /// queued request cost more than its text.
+    pub body: Option<String>,
     pub retry: Retry,
     /// For messages: `GET /api/groups/…/memberships/`.
     pub what: String,
@@ -121,6 +123,12 @@ impl Req {
     }
 
     pub fn json(mut self, body: Value) -> Req {
+        self.body = Some(body.to_string());
+        self
+    }
+
+    /// A JSON body already serialized.
+    pub fn json_text(mut self, body: String) -> Req {
         self.body = Some(body);
         self
     }
@@ -326,7 +334,7 @@ impl Core {
         if let Some(body) = &req.body {
             builder = builder
                 .header(CONTENT_TYPE, req.content_type)
-                .body(body.to_string());
+                .body(body.clone());
         }
         let started = std::time::Instant::now();
         let in_flight = self.governor.output().in_flight();

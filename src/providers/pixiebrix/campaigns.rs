@@ -69,7 +69,7 @@ impl Pixiebrix {
                 match replacement(basis, &removals, &out) {
                     Ok(keep) => match w.url(&path) {
                         Ok(url) => w
-                            .send_ok(&Req::new(Method::PUT, url, V2).json(keep))
+                            .send_ok(&Req::new(Method::PUT, url, V2).json_text(keep))
                             .await
                             .map(|_| ()),
                         Err(e) => Err(e),
@@ -113,7 +113,7 @@ fn replacement(
     basis: Option<&LiveResource>,
     removals: &[&MemberChange],
     written: &[(MemberChange, Result<(), ProviderError>)],
-) -> Result<Value, String> {
+) -> Result<String, String> {
     let Some(basis) = basis else {
         return Err("teamsync has no read of this campaign's members from the plan to build the list to keep from; nothing was replaced (run `teamsync apply` again)".into());
     };
@@ -139,7 +139,13 @@ fn replacement(
         })
         .filter_map(|(m, _)| Some((m.member.email.as_ref()?, upserted_data(m))))
         .collect();
-    let mut keep: Vec<Value> = Vec::new();
+    // Written straight to its text: no tree of values per member beside the read.
+    #[derive(serde::Serialize)]
+    struct Kept<'a> {
+        email: &'a str,
+        data: std::borrow::Cow<'a, Data>,
+    }
+    let mut keep: Vec<Kept> = Vec::with_capacity(basis.members.len() + wrote.len());
     for m in &basis.members {
         let Some(email) = m.email.as_ref() else {
             continue;
@@ -147,13 +153,22 @@ fn replacement(
         if gone.contains(email) {
             continue;
         }
-        let data = wrote.remove(email).unwrap_or_else(|| m.data.clone());
-        keep.push(json!({"email": email.as_str(), "data": data}));
+        let data = match wrote.remove(email) {
+            Some(d) => std::borrow::Cow::Owned(d),
+            None => std::borrow::Cow::Borrowed(&m.data),
+        };
+        keep.push(Kept {
+            email: email.as_str(),
+            data,
+        });
     }
     for (email, data) in wrote {
         if !gone.contains(email) {
-            keep.push(json!({"email": email.as_str(), "data": data}));
+            keep.push(Kept {
+                email: email.as_str(),
+                data: std::borrow::Cow::Owned(data),
+            });
         }
     }
-    Ok(Value::Array(keep))
+    serde_json::to_string(&keep).map_err(|e| format!("cannot write the list to keep: {e}"))
 }
