@@ -1,7 +1,12 @@
-//! Shared scaffolding for tests that run the binary against the sandbox: a temporary
-//! repository with a config and a sandbox state file.
+//! The tests' support, in one place: a temporary repository with a config and a sandbox
+//! state file ([`Repo`]), and running the binary on it; hand-made plans for the views
+//! ([`render`]); and what the diff's property tests draw from ([`plan`]). Each test crate
+//! declares `mod common;` and uses the parts it needs.
 
 #![allow(dead_code)]
+
+pub mod plan;
+pub mod render;
 
 use std::path::Path;
 

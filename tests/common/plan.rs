@@ -1,6 +1,6 @@
-//! Shared scaffolding for the property tests that call the diff directly
-//! (`plan_properties.rs`, `plan_determinism.rs`): the people, the providers and the
-//! campaign data their generated worlds draw from.
+//! For the tests that call the diff directly (`plan_properties.rs`,
+//! `plan_determinism.rs`, `plan_diff.rs`): the people, the providers and the campaign data
+//! their generated worlds draw from.
 
 #![allow(dead_code)]
 
