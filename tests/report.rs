@@ -14,8 +14,8 @@ use serde_json::Value;
 use teamsync::config::Loaded;
 use teamsync::model::{
     AccountKind, Data, DesiredMember, DesiredResource, DesiredState, Email, LiveMember,
-    LiveResource, LiveState, MemberKey, Mode, Policy, ProviderKind, ProviderSettings, ResourceKey,
-    ResourceKind, Role,
+    LiveResource, LiveState, MemberKey, Mode, Policy, ProviderKind, ResourceKey, ResourceKind,
+    Role,
 };
 use teamsync::review::{self, Report};
 
@@ -250,16 +250,6 @@ fn a_bad_fixed_time_is_an_error() {
 
 // ---- generated reports, through the library API ----
 
-fn provider(name: &str, kind: ProviderKind) -> (String, ProviderSettings) {
-    (
-        name.to_string(),
-        ProviderSettings {
-            token_env: Some("TOKEN".into()),
-            ..ProviderSettings::new(name, kind, format!("{name}-org"))
-        },
-    )
-}
-
 fn email(raw: &str) -> Email {
     Email::parse(raw).unwrap()
 }
@@ -269,13 +259,11 @@ fn loaded(desired: DesiredState, people: BTreeMap<String, Email>) -> Loaded {
         root: PathBuf::from("teamsync.yaml"),
         base_dir: PathBuf::from("."),
         files: vec![],
-        providers: [
-            provider("cms", ProviderKind::Contentful),
-            provider("docs", ProviderKind::Gitbook),
-            provider("pb", ProviderKind::Pixiebrix),
-        ]
-        .into_iter()
-        .collect(),
+        providers: provider_settings(&[
+            ("cms", ProviderKind::Contentful, "cms-org"),
+            ("docs", ProviderKind::Gitbook, "docs-org"),
+            ("pb", ProviderKind::Pixiebrix, "pb-org"),
+        ]),
         policy: Policy {
             allowed_email_domains: BTreeSet::from(["corp.example".to_string()]),
             ..Policy::default()

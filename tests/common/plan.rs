@@ -14,16 +14,14 @@ pub fn email(i: usize) -> Email {
     Email::parse(&format!("p{i}@acme.com")).expect("a valid email")
 }
 
-/// The three providers of a generated world, at their defaults: `pb`, `docs`, `cms`.
+/// The three providers of a generated world, at their defaults: `pb`, `docs`, `cms`, each
+/// of organization `org`.
 pub fn providers() -> BTreeMap<String, ProviderSettings> {
-    [
-        ("pb", ProviderKind::Pixiebrix),
-        ("docs", ProviderKind::Gitbook),
-        ("cms", ProviderKind::Contentful),
-    ]
-    .into_iter()
-    .map(|(name, kind)| (name.to_string(), ProviderSettings::new(name, kind, "org")))
-    .collect()
+    super::provider_settings(&[
+        ("pb", ProviderKind::Pixiebrix, "org"),
+        ("docs", ProviderKind::Gitbook, "org"),
+        ("cms", ProviderKind::Contentful, "org"),
+    ])
 }
 
 /// Campaign data by variant `n`: none, one field, or two (one of them changed).
