@@ -21,29 +21,6 @@ use teamsync::review::{self, Report};
 
 const NOW: &str = "2026-12-01T12:00:00Z";
 
-fn copy_example() -> Repo {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme");
-    let repo = Repo::new(&[]);
-    copy_dir(&src, repo.path());
-    repo
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let name = entry.file_name();
-        if name == ".teamsync" {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.path().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// `teamsync report --format FORMAT` on the example copy, with the read time fixed.
 fn example_report(repo: &Repo, format: &str) -> String {
     let out = assert_cmd::Command::cargo_bin("teamsync")
