@@ -237,8 +237,10 @@ fn pacing_run(rt: &tokio::runtime::Runtime) {
         );
         verdicts.push((latency_ms, mid, target, verdict));
     }
-    println!("
-targets (issue 33 item 5), medians measured in this run:");
+    println!(
+        "
+targets (issue 33 item 5), medians measured in this run:"
+    );
     for (latency_ms, mid, target, verdict) in verdicts {
         println!(
             "  no-change plan at {latency_ms:>3} ms / busiest floor {mid:>5.2}x   target <= {target}x   {verdict}"
@@ -428,7 +430,10 @@ struct Run {
 impl Run {
     /// The `timings:` line teamsync printed, if any.
     fn timings(&self) -> Option<&str> {
-        self.stderr.lines().rev().find(|l| l.starts_with("timings: "))
+        self.stderr
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("timings: "))
     }
 }
 

@@ -73,8 +73,15 @@ impl Timings {
             }
             from = *at;
         }
-        let total = self.marks.last().map_or(Duration::ZERO, |(_, at)| *at - self.start);
-        Some(format!("timings: total {} = {}", secs(total), parts.join(" + ")))
+        let total = self
+            .marks
+            .last()
+            .map_or(Duration::ZERO, |(_, at)| *at - self.start);
+        Some(format!(
+            "timings: total {} = {}",
+            secs(total),
+            parts.join(" + ")
+        ))
     }
 
     /// Prints the line on stderr, when timings are on.
