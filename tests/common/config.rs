@@ -41,6 +41,9 @@ pub fn a_config() -> ConfigBuilder {
     }
 }
 
+/// No members: `.group("pb", "G", NOBODY)`.
+pub const NOBODY: [&str; 0] = [];
+
 /// Provider settings as the loader makes them from
 /// `NAME: {kind: KIND, organization: ORG, token_env: TOKEN}`, for the tests that hand the
 /// library a config's providers without writing one: `(name, kind, organization)` each.
@@ -182,9 +185,6 @@ fn write_mapping(out: &mut String, first: &str, rest: &str, c: &Container) {
         lead = rest;
     }
 }
-
-/// No members: `.group("pb", "G", NOBODY)`.
-pub const NOBODY: [&str; 0] = [];
 
 /// What `set` and the other modifiers apply to.
 #[derive(Clone, Debug)]
