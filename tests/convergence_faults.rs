@@ -24,10 +24,10 @@ use serde_json::{Value, json};
 use teamsync::engine::Connections;
 use teamsync::engine::execute::execute;
 use teamsync::providers::ClientOptions;
-use teamsync::sandbox::{Faults, Knobs, Sandbox, Variant, World};
+use teamsync::sandbox::{Faults, Variant, World};
 
 mod common;
-use common::removed_emails;
+use common::{removed_emails, sandbox};
 
 const PEOPLE: usize = 6;
 const ORG: &str = "0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11";
@@ -271,11 +271,12 @@ fn converge(variant: Option<Variant>, pb: &Side, gb: &Side, cf: &Side, seed: u64
         .build()
         .unwrap();
     rt.block_on(async {
-        let knobs = Knobs {
+        let faulty = sandbox()
+            .world(world(pb, gb, cf))
             // 10% of requests fail, and 3% of writes lose their answer. A 429 pauses the provider for the sandbox's
             // one-second reset (and PixieBrix's adaptive pace after it), so it is the
             // rarest fault here; tests/rate_limit.rs covers throttling in depth.
-            faults: Faults {
+            .faults(Faults {
                 status_500: 0.03,
                 status_503: 0.035,
                 status_429: 0.005,
@@ -283,29 +284,19 @@ fn converge(variant: Option<Variant>, pb: &Side, gb: &Side, cf: &Side, seed: u64
                 // And a write carried out whose answer is lost (issue 31).
                 lost_answer: 0.03,
                 ..Faults::default()
-            },
-            seed,
-            variants: variant.into_iter().collect(),
-            // Late answers too (issue 31), drawn from the seed: none, reads that lag
-            // writes by one to three reads or by 50-250 ms, or pages from a stale cache.
-            lag: match seed % 4 {
-                1 => vec![format!("{}", 1 + (seed >> 8) % 3).parse().unwrap()],
-                2 => vec![format!("{}ms", 50 + (seed >> 8) % 200).parse().unwrap()],
-                _ => vec![],
-            },
-            stale_cache: match seed % 4 {
-                3 => vec!["100ms".parse().unwrap()],
-                _ => vec![],
-            },
-            ..Knobs::default()
-        };
-        let handle = Sandbox::start(
-            serde_json::from_value(world(pb, gb, cf)).unwrap(),
-            knobs,
-            None,
-        )
-        .await
-        .unwrap();
+            })
+            .seed(seed)
+            .variants(variant);
+        // Late answers too (issue 31), drawn from the seed: none, reads that lag writes by
+        // one to three reads or by 50-250 ms, or pages from a stale cache.
+        let handle = match seed % 4 {
+            1 => faulty.lagging(&format!("{}", 1 + (seed >> 8) % 3)),
+            2 => faulty.lagging(&format!("{}ms", 50 + (seed >> 8) % 200)),
+            3 => faulty.stale("100ms"),
+            _ => faulty,
+        }
+        .start()
+        .await;
         let dir = tempfile::tempdir().unwrap();
         write_repo(dir.path(), &handle.base_url(), pb, gb, cf);
         let loaded = teamsync::config::load(dir.path())

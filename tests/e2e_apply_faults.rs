@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use teamsync::sandbox::{Faults, Knobs, Sandbox, SandboxHandle};
+use teamsync::sandbox::{Faults, SandboxHandle};
 
 const ORG: &str = "0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11";
 
@@ -23,19 +23,14 @@ fn world() -> Value {
 }
 
 fn repo(handle: &SandboxHandle) -> Repo {
-    let root = root_config(
-        &format!(
-            "  pb:\n    kind: pixiebrix\n    organization: {ORG}\n    endpoint: {}\n    token_env: TEAMSYNC_TEST_PB_TOKEN\n",
-            handle.base_url()
-        ),
-        "g.yaml",
-    );
     let names: Vec<String> = (0..12).map(|i| format!("p{i}@acme.com")).collect();
-    let g = format!(
-        "groups:\n  - name: G\n    members: [{0}]\ncampaigns:\n  - name: C\n    members: [{0}]\n",
-        names.join(", ")
-    );
-    Repo::new(&[("teamsync.yaml", &root), ("g.yaml", &g)])
+    a_config()
+        .provider("pb", "pixiebrix", ORG)
+        .served_by(handle)
+        .token_env("TEAMSYNC_TEST_PB_TOKEN")
+        .group("pb", "G", &names)
+        .campaign("pb", "C", &names)
+        .write()
 }
 
 async fn run(repo: &Repo, args: &'static [&'static str]) -> std::process::Output {
@@ -60,18 +55,16 @@ async fn a_partial_failure_is_reported_and_a_rerun_converges() {
     // seeds are tried in turn until one makes an apply fail part-way (most do).
     let mut found = None;
     for seed in 1..=20 {
-        let knobs = Knobs {
-            faults: Faults {
+        let handle = sandbox()
+            .world(world())
+            .faults(Faults {
                 status_503: 0.45,
                 reset: 0.05,
                 ..Faults::default()
-            },
-            seed,
-            ..Knobs::default()
-        };
-        let handle = Sandbox::start(serde_json::from_value(world()).unwrap(), knobs, None)
-            .await
-            .unwrap();
+            })
+            .seed(seed)
+            .start()
+            .await;
         let repo = repo(&handle);
         let mut partial = 0;
         let mut converged = false;

@@ -7,20 +7,20 @@ mod common;
 use common::*;
 use serde_json::json;
 
-fn repo(extra_member: &str) -> Repo {
-    let root = root_config(
-        "  cms:\n    kind: contentful\n    organization: 3Xa9pQ\n    endpoint: sandbox:state.json\n",
-        "people.yaml, teams.yaml",
-    );
-    let people = "people:\n  alice: {email: alice@acme.com}\n  bob: {email: bob@acme.com}\n  outsider: {email: outsider@acme.com}\n";
-    let teams = format!(
-        "teams:\n  - name: Editors\n    previously: [Writers]\n    members: [alice, bob{extra_member}]\n  - name: Marketing\n    members: [bob]\n"
-    );
-    let repo = Repo::new(&[
-        ("teamsync.yaml", &root),
-        ("people.yaml", people),
-        ("teams.yaml", &teams),
-    ]);
+/// The `cms` organization's config; `extra` join Editors after alice and bob.
+fn repo(extra: &[&str]) -> Repo {
+    let editors = ["alice", "bob"].iter().chain(extra);
+    let repo = a_config()
+        .provider("cms", "contentful", "3Xa9pQ")
+        .endpoint("sandbox:state.json")
+        .person("alice", "alice@acme.com")
+        .person("bob", "bob@acme.com")
+        .person("outsider", "outsider@acme.com")
+        .in_file("teams.yaml")
+        .team("cms", "Editors", editors)
+        .previously(&["Writers"])
+        .team("cms", "Marketing", ["bob"])
+        .write();
     let user = |id: &str, email: &str| json!({"id": id, "email": email, "first_name": id, "last_name": "Acme"});
     repo.write_json(
         "state.json",
@@ -39,7 +39,7 @@ fn repo(extra_member: &str) -> Repo {
 
 #[test]
 fn plan_shows_every_contentful_change_kind() {
-    let plan = repo("").plan_json(2);
+    let plan = repo(&[]).plan_json(2);
     assert_eq!(
         resource_actions(&plan),
         vec![
@@ -60,7 +60,7 @@ fn plan_shows_every_contentful_change_kind() {
 
 #[test]
 fn apply_converges_and_keeps_the_team_id_through_a_rename() {
-    let repo = repo("");
+    let repo = repo(&[]);
     repo.run(&["apply", "--auto-approve"]).code(0);
     assert_eq!(repo.plan_json(0)["changes"], json!([]));
     let state = repo.working_state("state.json");
@@ -77,7 +77,7 @@ fn apply_converges_and_keeps_the_team_id_through_a_rename() {
 fn a_pending_invitee_joins_teams_at_once() {
     // Contentful documents that a pending organization membership (an open invitation)
     // may join teams before it is accepted: one apply converges.
-    let repo = repo(", outsider");
+    let repo = repo(&["outsider"]);
     let plan = repo.plan_json(2);
     assert!(member_changes(&plan).contains(&(
         "cms.team[Editors]".into(),
@@ -90,7 +90,7 @@ fn a_pending_invitee_joins_teams_at_once() {
 
 #[test]
 fn someone_outside_the_organization_is_blocked_and_the_rest_applies() {
-    let repo = repo(", stranger");
+    let repo = repo(&["stranger"]);
     let people = "people:\n  alice: {email: alice@acme.com}\n  bob: {email: bob@acme.com}\n  outsider: {email: outsider@acme.com}\n  stranger: {email: stranger@acme.com}\n";
     repo.write("people.yaml", people);
     let plan = repo.plan_json(2);
@@ -116,16 +116,12 @@ fn someone_outside_the_organization_is_blocked_and_the_rest_applies() {
 /// A repo whose Contentful organization has 250 active members (three pages) and one
 /// empty team, to which the config adds members number `adds`.
 fn big_org_repo(adds: &[usize]) -> Repo {
-    let root = root_config(
-        "  cms:\n    kind: contentful\n    organization: Big\n    endpoint: sandbox:state.json\n",
-        "people.yaml",
-    );
-    let members: Vec<String> = adds.iter().map(|i| format!("u{i:03}@acme.com")).collect();
-    let people = format!(
-        "teams:\n  - name: Everyone\n    members: [{}]\n",
-        members.join(", ")
-    );
-    let repo = Repo::new(&[("teamsync.yaml", &root), ("people.yaml", &people)]);
+    let members = adds.iter().map(|i| format!("u{i:03}@acme.com"));
+    let repo = a_config()
+        .provider("cms", "contentful", "Big")
+        .endpoint("sandbox:state.json")
+        .team("cms", "Everyone", members)
+        .write();
     let users: Vec<_> = (0..250)
         .map(|i| json!({"id": format!("U{i}"), "email": format!("u{i:03}@acme.com")}))
         .collect();
@@ -167,7 +163,7 @@ fn team_adds_use_the_membership_ids_the_plan_read() {
 
 #[test]
 fn team_descriptions_are_set_on_create_and_when_they_differ() {
-    let repo = repo("");
+    let repo = repo(&[]);
     let config = "teams:\n  - name: Editors\n    previously: [Writers]\n    description: Edits the site\n    members: [alice, bob]\n  - name: Marketing\n    description: Campaigns\n    members: [bob]\n";
     repo.write("teams.yaml", config);
     let plan = repo.plan_json(2);

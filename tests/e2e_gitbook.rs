@@ -7,17 +7,21 @@ use common::*;
 use serde_json::json;
 
 fn repo() -> Repo {
-    let root = root_config(
-        "  docs:\n    kind: gitbook\n    organization: acme\n    endpoint: sandbox:state.json\n",
-        "people.yaml, teams.yaml",
-    );
-    let people = "people:\n  alice: {email: alice@acme.com}\n  bob: {email: bob@acme.com}\n  carol: {email: carol@acme.com}\n";
-    let teams = "teams:\n  - name: Writers\n    previously: [Authors]\n    members: [alice, {person: bob, role: owner}]\n  - name: Reviewers\n    members: [{person: carol, role: owner}, alice]\n  - name: Stable\n    members: [alice]\n";
-    let repo = Repo::new(&[
-        ("teamsync.yaml", &root),
-        ("people.yaml", people),
-        ("teams.yaml", teams),
-    ]);
+    let repo = a_config()
+        .provider("docs", "gitbook", "acme")
+        .endpoint("sandbox:state.json")
+        .person("alice", "alice@acme.com")
+        .person("bob", "bob@acme.com")
+        .person("carol", "carol@acme.com")
+        .team("docs", "Writers", ["alice", "{person: bob, role: owner}"])
+        .previously(&["Authors"])
+        .team(
+            "docs",
+            "Reviewers",
+            ["{person: carol, role: owner}", "alice"],
+        )
+        .team("docs", "Stable", ["alice"])
+        .write();
     let member =
         |id: &str, email: &str| json!({"id": id, "name": id, "email": email, "role": "edit"});
     repo.write_json(

@@ -15,8 +15,7 @@ use std::path::Path;
 
 use common::*;
 use serde_json::{Value, json};
-use teamsync::sandbox::lag::{Lag, StaleCache};
-use teamsync::sandbox::{Faults, Knobs, Sandbox, SandboxHandle};
+use teamsync::sandbox::{Faults, SandboxHandle};
 
 const TOKEN: &str = "lagging-secret-token-7781";
 
@@ -30,28 +29,10 @@ async fn run(repo: &Repo, args: &[&str]) -> (Option<i32>, String, String) {
     run_async_with(repo, &vars, args).await
 }
 
-async fn start(world: Value, lag: &[&str], stale: &[&str]) -> SandboxHandle {
-    start_with(world, lag, stale, Faults::default()).await
-}
-
-async fn start_with(world: Value, lag: &[&str], stale: &[&str], faults: Faults) -> SandboxHandle {
-    let knobs = Knobs {
-        faults,
-        lag: lag
-            .iter()
-            .map(|s| s.parse::<Lag>().expect("lag spec"))
-            .collect(),
-        stale_cache: stale
-            .iter()
-            .map(|s| s.parse::<StaleCache>().expect("cache spec"))
-            .collect(),
-        // Several pages per list, so that pages can be of different ages.
-        max_page_size: Some(250),
-        ..Knobs::default()
-    };
-    Sandbox::start(serde_json::from_value(world).expect("world"), knobs, None)
-        .await
-        .expect("sandbox")
+/// A sandbox of `world` with several pages per list, so that pages can be of different
+/// ages; the test says how its answers come late.
+fn paged(world: Value) -> SandboxBuilder {
+    sandbox().world(world).page_size(250)
 }
 
 /// A copy of the example whose providers talk to `handle` instead of the embedded sandbox.
@@ -287,7 +268,7 @@ async fn converges_under(repo: &Repo, handle: &SandboxHandle, label: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_converges_when_reads_lag_writes_by_two_reads() {
-    let handle = start(seed_of_example(), &["2"], &[]).await;
+    let handle = paged(seed_of_example()).lagging("2").start().await;
     let repo = example_against(&handle);
     converges_under(&repo, &handle, "lag 2 reads").await;
     assert!(
@@ -298,12 +279,13 @@ async fn the_example_converges_when_reads_lag_writes_by_two_reads() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_converges_when_reads_lag_writes_by_time_and_pages_are_cached() {
-    let handle = start(
-        seed_of_example(),
-        &["pixiebrix=400ms", "gitbook=400ms", "contentful=400ms"],
-        &["300ms"],
-    )
-    .await;
+    let handle = paged(seed_of_example())
+        .lagging("pixiebrix=400ms")
+        .lagging("gitbook=400ms")
+        .lagging("contentful=400ms")
+        .stale("300ms")
+        .start()
+        .await;
     let repo = example_against(&handle);
     converges_under(&repo, &handle, "lag 400 ms, cache 300 ms").await;
     assert!(
@@ -317,12 +299,10 @@ async fn the_example_converges_when_reads_lag_writes_by_time_and_pages_are_cache
 /// PUT that removes must keep the member just added and the data just written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_campaign_replace_keeps_what_this_run_wrote_when_the_list_lags() {
-    let handle = start(
-        seed_of_example(),
-        &["pixiebrix:/api/organizations/{org}/campaigns/{id}/members/=3"],
-        &[],
-    )
-    .await;
+    let handle = paged(seed_of_example())
+        .lagging("pixiebrix:/api/organizations/{org}/campaigns/{id}/members/=3")
+        .start()
+        .await;
     let repo = example_against(&handle);
     // Q3 Rollout: alice, bob (data), ivan; the seed has others to remove.
     let (_, plan, _) = run(&repo, &["plan", "--format", "json"]).await;
@@ -376,12 +356,12 @@ async fn a_campaign_replace_keeps_what_this_run_wrote_when_the_list_lags() {
 /// write; once the API catches up, the next plan has nothing to do.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_not_visible_within_settle_is_reported_as_such_and_settles_later() {
-    let handle = start(
-        seed_of_example(),
-        &["pixiebrix=2500ms", "gitbook=2500ms", "contentful=2500ms"],
-        &[],
-    )
-    .await;
+    let handle = paged(seed_of_example())
+        .lagging("pixiebrix=2500ms")
+        .lagging("gitbook=2500ms")
+        .lagging("contentful=2500ms")
+        .start()
+        .await;
     let repo = example_against(&handle);
     let (code, out, err) = run(
         &repo,
@@ -424,7 +404,10 @@ async fn a_write_not_visible_within_settle_is_reported_as_such_and_settles_later
 /// and the run carries on, with no error and no "needs a person".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_answered_already_exists_finds_the_container_and_carries_on() {
-    let handle = start(seed_of_example(), &["pixiebrix=1500ms"], &[]).await;
+    let handle = paged(seed_of_example())
+        .lagging("pixiebrix=1500ms")
+        .start()
+        .await;
     let repo = example_against(&handle);
     let (code, plan, err) = run(&repo, &["plan", "--format", "json"]).await;
     assert_eq!(code, Some(0), "{err}");
@@ -491,7 +474,13 @@ async fn writes_whose_answers_are_lost_are_read_back_and_never_sent_twice() {
             lost_answer: 0.5,
             ..Faults::default()
         };
-        let handle = start_with(seed_of_example(), lag, &[], faults).await;
+        let handle = lag
+            .iter()
+            .fold(paged(seed_of_example()).faults(faults), |s, spec| {
+                s.lagging(spec)
+            })
+            .start()
+            .await;
         let repo = example_against(&handle);
         let (_, plan, err) = run(&repo, &["plan", "--format", "json"]).await;
         let plan: Value = serde_json::from_str(&plan).unwrap_or_else(|_| panic!("{err}"));
@@ -620,40 +609,37 @@ fn big_world() -> Value {
 }
 
 fn big_repo(handle: &SandboxHandle) -> Repo {
-    let base = handle.base_url();
-    let root = format!(
-        "version: 1\nproviders:\n  pb: {{kind: pixiebrix, organization: {ORG}, endpoint: \"{base}\", token_env: PIXIEBRIX_TOKEN}}\n  docs: {{kind: gitbook, organization: acme, endpoint: \"{base}/v1\", token_env: GITBOOK_TOKEN}}\n  cms: {{kind: contentful, organization: c1, endpoint: \"{base}\", token_env: CONTENTFUL_TOKEN}}\npolicy:\n  allowed_email_domains: [acme.com]\ninclude: [people.yaml, c.yaml]\n"
-    );
-    let mut people = String::from("people:\n");
-    let mut names = Vec::new();
-    for i in (0..PEOPLE).filter(|i| declared(*i)) {
-        people.push_str(&format!("  p{i}: {{email: {}}}\n", email(i)));
-        names.push(format!("p{i}"));
-    }
-    let campaign: Vec<String> = names
+    let declared: Vec<usize> = (0..PEOPLE).filter(|i| declared(*i)).collect();
+    let names: Vec<String> = declared.iter().map(|i| format!("p{i}")).collect();
+    let campaign = names
         .iter()
-        .map(|n| format!("{{person: {n}, data: {{Team: A}}}}"))
-        .collect();
-    let c = format!(
-        "groups:\n  - provider: pb\n    name: G\n    members: [{all}]\ncampaigns:\n  - provider: pb\n    name: C\n    mode: exact\n    members: [{campaign}]\nteams:\n  - provider: docs\n    name: T\n    members: [{all}]\n  - provider: cms\n    name: T\n    members: [{all}]\n",
-        all = names.join(", "),
-        campaign = campaign.join(", ")
-    );
-    Repo::new(&[
-        ("teamsync.yaml", &root),
-        ("people.yaml", &people),
-        ("c.yaml", &c),
-    ])
+        .map(|n| format!("{{person: {n}, data: {{Team: A}}}}"));
+    a_config()
+        .provider("pb", "pixiebrix", ORG)
+        .served_by(handle)
+        .token_env("PIXIEBRIX_TOKEN")
+        .provider("docs", "gitbook", "acme")
+        .served_by(handle)
+        .token_env("GITBOOK_TOKEN")
+        .provider("cms", "contentful", "c1")
+        .served_by(handle)
+        .token_env("CONTENTFUL_TOKEN")
+        .people(declared.iter().map(|i| (format!("p{i}"), email(*i))))
+        .group("pb", "G", &names)
+        .campaign("pb", "C", campaign)
+        .mode("exact")
+        .team("docs", "T", &names)
+        .team("cms", "T", &names)
+        .write()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_thousand_people_converge_when_reads_lag_writes() {
-    let handle = start(
-        big_world(),
-        &["2"],
-        &["pixiebrix:/api/organizations/{org}/campaigns/{id}/members/=200ms"],
-    )
-    .await;
+    let handle = paged(big_world())
+        .lagging("2")
+        .stale("pixiebrix:/api/organizations/{org}/campaigns/{id}/members/=200ms")
+        .start()
+        .await;
     let repo = big_repo(&handle);
     converges_under(&repo, &handle, "5,000 people, lag 2 reads").await;
     // Every declared person holds every access, with the campaign data declared.

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use teamsync::sandbox::{Knobs, Sandbox, SandboxHandle};
+use teamsync::sandbox::{GitbookInvites, SandboxHandle};
 
 const ORG: &str = "0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11";
 const TOKEN: &str = "lifecycle-secret-token-7731";
@@ -61,12 +61,6 @@ fn world() -> Value {
         "contentful": {"organizations": {"c1": {"users": cf_users, "memberships": cf_mems,
             "teams": [{"id": "T1", "name": "T", "members": cf_team}]}}}
     })
-}
-
-async fn start(knobs: Knobs) -> SandboxHandle {
-    Sandbox::start(serde_json::from_value(world()).expect("world"), knobs, None)
-        .await
-        .expect("sandbox")
 }
 
 /// A repository managing the three containers `T`/`G`; `people` is the roster body,
@@ -143,7 +137,7 @@ fn day(offset: i64) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_hire_is_invited_and_placed_on_all_three_providers() {
-    let handle = start(Knobs::default()).await;
+    let handle = sandbox().world(world()).start().await;
     let new = "  hire: {email: hire@acme.com}\n";
     let repo = repo(&handle, &roster(new), "p0, p1, p2, hire", ", invite: true");
     let plan = plan_json(&repo, &[]).await;
@@ -216,11 +210,11 @@ async fn a_new_hire_is_invited_and_placed_on_all_three_providers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gitbook_invitations_unavailable_to_the_token_are_blocked_not_failed() {
-    let knobs = Knobs {
-        gitbook_invites: teamsync::sandbox::GitbookInvites::Forbidden,
-        ..Knobs::default()
-    };
-    let handle = start(knobs).await;
+    let handle = sandbox()
+        .world(world())
+        .knobs(|k| k.gitbook_invites = GitbookInvites::Forbidden)
+        .start()
+        .await;
     let new = "  hire: {email: hire@acme.com}\n";
     let repo = repo(&handle, &roster(new), "p0, p1, p2, hire", ", invite: true");
     let (code, out, err) = run(&repo, &["apply", "--auto-approve"]).await;
@@ -235,7 +229,7 @@ async fn gitbook_invitations_unavailable_to_the_token_are_blocked_not_failed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_who_may_not_join_is_blocked_and_the_rest_applies() {
-    let handle = start(Knobs::default()).await;
+    let handle = sandbox().world(world()).start().await;
     let outsider = "  stranger: {email: stranger@acme.com}\n";
     let repo = repo(&handle, &roster(outsider), "p0, p1, p2, p3, stranger", "");
     let plan = plan_json(&repo, &[]).await;
@@ -289,7 +283,7 @@ async fn a_person_who_may_not_join_is_blocked_and_the_rest_applies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_expires_on_its_day_and_is_warned_about_before() {
-    let handle = start(Knobs::default()).await;
+    let handle = sandbox().world(world()).start().await;
     // p1's access ends with 2027-01-10 everywhere; p2's Contentful membership alone ends
     // with 2027-01-05 (a membership entry's own `until`).
     let people = roster("").replace(
@@ -363,7 +357,7 @@ async fn access_expires_on_its_day_and_is_warned_about_before() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_only_expired_removes_expired_access_and_nothing_else() {
-    let handle = start(Knobs::default()).await;
+    let handle = sandbox().world(world()).start().await;
     let yesterday = day(-1);
     let people = roster("").replace(
         "  p1: {email: p1@acme.com}\n",
@@ -390,7 +384,7 @@ async fn apply_only_expired_removes_expired_access_and_nothing_else() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offboarded_person_is_removed_from_everything() {
-    let handle = start(Knobs::default()).await;
+    let handle = sandbox().world(world()).start().await;
     // p1 leaves: one line in the roster, though the containers still list them.
     let people = roster("").replace(
         "  p1: {email: p1@acme.com}\n",
@@ -448,7 +442,7 @@ async fn a_gitbook_refusal_naming_one_member_fails_only_that_member() {
     // SAFETY: the only variable any test here sets, always to the same value; the other
     // tests give it to their child processes explicitly and never read it themselves.
     unsafe { std::env::set_var("TEAMSYNC_LIFECYCLE_TOKEN", TOKEN) };
-    let handle = start(Knobs::default()).await;
+    let handle = sandbox().world(world()).start().await;
     let repo = repo(&handle, &roster(""), "p0, p1, p2, p3", "");
     let loaded = teamsync::config::load(repo.path()).expect("config");
     let conns =
@@ -500,7 +494,7 @@ async fn a_gitbook_refusal_naming_one_member_fails_only_that_member() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offboarding_the_tokens_own_account_never_removes_it_from_an_organization() {
-    let handle = start(Knobs::default()).await;
+    let handle = sandbox().world(world()).start().await;
     // p0 is whose token teamsync runs with on GitBook (`me`) and on Contentful (the
     // first owner): its containers let it go, its organizations never.
     let people = roster("").replace(

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use teamsync::sandbox::{Faults, Knobs, Sandbox, SandboxHandle};
+use teamsync::sandbox::{Faults, SandboxHandle};
 
 const ORG: &str = "0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11";
 
@@ -28,32 +28,18 @@ fn big_world(n: usize) -> Value {
     json!({"pixiebrix": {"tokens": ["right-token"], "organizations": [org]}})
 }
 
+/// `n` people, all in group `All`, and a roster that is exact, at `handle`.
 fn repo_for(handle: &SandboxHandle, n: usize) -> Repo {
-    let root = root_config(
-        &format!(
-            "  pb:\n    kind: pixiebrix\n    organization: {ORG}\n    endpoint: {}\n    token_env: TEAMSYNC_TEST_PB_TOKEN\n",
-            handle.base_url()
-        ),
-        "people.yaml",
-    );
-    let mut people = String::from("people:\n");
-    for i in 0..n {
-        people.push_str(&format!("  p{i}: {{email: p{i:05}@acme.com}}\n"));
-    }
-    people.push_str("groups:\n  - name: All\n    members: [");
-    people.push_str(
-        &(0..n)
-            .map(|i| format!("p{i}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    people.push_str("]\norganization:\n  roster: exact\n");
-    Repo::new(&[("teamsync.yaml", &root), ("people.yaml", &people)])
-}
-
-async fn start(world: Value, knobs: Knobs) -> SandboxHandle {
-    let world = serde_json::from_value(world).expect("world");
-    Sandbox::start(world, knobs, None).await.expect("sandbox")
+    let names: Vec<String> = (0..n).map(|i| format!("p{i}")).collect();
+    a_config()
+        .provider("pb", "pixiebrix", ORG)
+        .served_by(handle)
+        .token_env("TEAMSYNC_TEST_PB_TOKEN")
+        .people((0..n).map(|i| (format!("p{i}"), format!("p{i:05}@acme.com"))))
+        .group("pb", "All", &names)
+        .organization("pb", NOBODY)
+        .mode("exact")
+        .write()
 }
 
 /// Runs the binary off the async runtime, so the sandbox keeps serving.
@@ -92,7 +78,7 @@ async fn plan_ok(handle: &SandboxHandle, n: usize) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paging_across_many_pages_uses_the_largest_page_size() {
-    let handle = start(big_world(2_500), Knobs::default()).await;
+    let handle = sandbox().world(big_world(2_500)).start().await;
     let plan = plan_ok(&handle, 2_500).await;
     assert_eq!(plan["changes"], json!([]), "2,500 members read completely");
     let stats = handle.stats();
@@ -118,12 +104,12 @@ async fn paging_across_many_pages_uses_the_largest_page_size() {
 /// requested together: 25 pages of 100 would otherwise be 25 round trips in a row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_after_the_first_are_fetched_concurrently() {
-    let knobs = Knobs {
-        latency_ms: 50,
-        max_page_size: Some(100),
-        ..Knobs::default()
-    };
-    let handle = start(big_world(2_500), knobs).await;
+    let handle = sandbox()
+        .world(big_world(2_500))
+        .latency_ms(50)
+        .page_size(100)
+        .start()
+        .await;
     let plan = plan_ok(&handle, 2_500).await;
     assert_eq!(plan["changes"], json!([]), "every page was read, in order");
     let stats = handle.stats();
@@ -143,17 +129,17 @@ async fn pages_after_the_first_are_fetched_concurrently() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_succeeds_through_injected_429s_and_5xx() {
-    let knobs = Knobs {
-        faults: Faults {
+    let handle = sandbox()
+        .world(big_world(300))
+        .faults(Faults {
             status_429: 0.2,
             status_503: 0.2,
             status_502: 0.1,
             ..Faults::default()
-        },
-        seed: 7,
-        ..Knobs::default()
-    };
-    let handle = start(big_world(300), knobs).await;
+        })
+        .seed(7)
+        .start()
+        .await;
     let plan = plan_ok(&handle, 300).await;
     assert_eq!(plan["changes"], json!([]));
     let stats = handle.stats();
@@ -164,7 +150,7 @@ async fn plan_succeeds_through_injected_429s_and_5xx() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_auth_failure_names_the_provider_and_variable_but_never_the_token() {
-    let handle = start(big_world(3), Knobs::default()).await;
+    let handle = sandbox().world(big_world(3)).start().await;
     let (_repo, out) = plan(repo_for(&handle, 3), "wrong-secret-c4n4ry").await;
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -186,21 +172,22 @@ async fn an_auth_failure_names_the_provider_and_variable_but_never_the_token() {
 /// its first request, so the error comes at once and no provider sees traffic.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_token_at_one_provider_stops_every_read_before_it_starts() {
-    let handle = start(big_world(3), Knobs::default()).await;
-    let root = root_config(
-        &format!(
-            "  pb:\n    kind: pixiebrix\n    organization: {ORG}\n    endpoint: {base}\n    token_env: TEAMSYNC_TEST_PB_TOKEN\n  zdocs:\n    kind: gitbook\n    organization: acme\n    endpoint: {base}\n    token_env: TEAMSYNC_TEST_UNSET_GB_TOKEN\n  zcms:\n    kind: contentful\n    organization: acme\n    endpoint: {base}\n    token_env: TEAMSYNC_TEST_UNSET_CF_TOKEN\n",
-            base = handle.base_url()
-        ),
-        "g.yaml",
-    );
-    let repo = Repo::new(&[
-        ("teamsync.yaml", &root),
-        (
-            "g.yaml",
-            "groups:\n  - name: All\nteams:\n  - {provider: zdocs, name: Writers}\n  - {provider: zcms, name: Editors}\n",
-        ),
-    ]);
+    let handle = sandbox().world(big_world(3)).start().await;
+    let base = handle.base_url();
+    let repo = a_config()
+        .provider("pb", "pixiebrix", ORG)
+        .endpoint(&base)
+        .token_env("TEAMSYNC_TEST_PB_TOKEN")
+        .provider("zdocs", "gitbook", "acme")
+        .endpoint(&base)
+        .token_env("TEAMSYNC_TEST_UNSET_GB_TOKEN")
+        .provider("zcms", "contentful", "acme")
+        .endpoint(&base)
+        .token_env("TEAMSYNC_TEST_UNSET_CF_TOKEN")
+        .group("pb", "All", NOBODY)
+        .team("zdocs", "Writers", NOBODY)
+        .team("zcms", "Editors", NOBODY)
+        .write();
     let (_repo, out) = plan(repo, "right-token").await;
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -223,18 +210,12 @@ async fn a_missing_token_at_one_provider_stops_every_read_before_it_starts() {
 
 #[test]
 fn a_missing_token_variable_is_named_before_any_request() {
-    let repo = Repo::new(&[
-        (
-            "teamsync.yaml",
-            &root_config(
-                &format!(
-                    "  pb:\n    kind: pixiebrix\n    organization: {ORG}\n    endpoint: http://127.0.0.1:9\n    token_env: TEAMSYNC_TEST_UNSET_TOKEN\n"
-                ),
-                "g.yaml",
-            ),
-        ),
-        ("g.yaml", "groups:\n  - name: G\n"),
-    ]);
+    let repo = a_config()
+        .provider("pb", "pixiebrix", ORG)
+        .endpoint("http://127.0.0.1:9")
+        .token_env("TEAMSYNC_TEST_UNSET_TOKEN")
+        .group("pb", "G", NOBODY)
+        .write();
     let out = repo.run(&["plan"]).code(1);
     assert!(
         stderr(&out)
@@ -246,18 +227,12 @@ fn a_missing_token_variable_is_named_before_any_request() {
 
 /// A repository whose one provider lives at `endpoint`, with a token set.
 fn unreachable_repo(endpoint: &str) -> Repo {
-    Repo::new(&[
-        (
-            "teamsync.yaml",
-            &root_config(
-                &format!(
-                    "  pb:\n    kind: pixiebrix\n    organization: {ORG}\n    endpoint: {endpoint}\n    token_env: TEAMSYNC_TEST_PB_TOKEN\n"
-                ),
-                "g.yaml",
-            ),
-        ),
-        ("g.yaml", "groups:\n  - name: G\n"),
-    ])
+    a_config()
+        .provider("pb", "pixiebrix", ORG)
+        .endpoint(endpoint)
+        .token_env("TEAMSYNC_TEST_PB_TOKEN")
+        .group("pb", "G", NOBODY)
+        .write()
 }
 
 /// `plan` against a provider at `endpoint`, with its token set: it must exit 1; its stderr.

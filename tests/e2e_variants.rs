@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use common::*;
 use serde_json::{Value, json};
-use teamsync::sandbox::{Knobs, Sandbox, SandboxHandle, Variant};
+use teamsync::sandbox::{SandboxHandle, Variant};
 
 const ORG: &str = "0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11";
 const TOKEN: &str = "variant-secret-token-0451";
@@ -72,54 +72,46 @@ fn world() -> Value {
 }
 
 fn repo(handle: &SandboxHandle) -> Repo {
-    let base = handle.base_url();
-    let root = format!(
-        "version: 1\nproviders:\n  pb: {{kind: pixiebrix, organization: {ORG}, endpoint: \"{base}\", token_env: TEAMSYNC_VARIANT_TOKEN}}\n  docs: {{kind: gitbook, organization: acme, endpoint: \"{base}/v1\", token_env: TEAMSYNC_VARIANT_TOKEN}}\n  cms: {{kind: contentful, organization: c1, endpoint: \"{base}\", token_env: TEAMSYNC_VARIANT_TOKEN}}\npolicy:\n  allowed_email_domains: [acme.com]\ninclude: [c.yaml]\n"
-    );
-    let names: Vec<String> = (0..PEOPLE)
-        .filter(|i| declared(*i))
-        .map(|i| format!("p{i}"))
-        .collect();
-    let people: String = (0..PEOPLE)
-        .filter(|i| declared(*i))
-        .map(|i| format!("  p{i}: {{email: {}}}\n", email(i)))
-        .collect();
-    let gb: Vec<String> = names
-        .iter()
-        .map(|n| {
-            if n == "p0" {
-                "{person: p0, role: owner}".to_string()
-            } else {
-                n.clone()
-            }
-        })
-        .collect();
-    let c = format!(
-        "people:\n{people}organization:\n  provider: pb\n  roster: exact\n  keep: [service_accounts]\n  members: [{all}]\ngroups:\n  - provider: pb\n    name: G\n    members: [{all}]\nteams:\n  - provider: docs\n    name: T\n    members: [{gb}]\n  - provider: cms\n    name: T\n    members: [{all}]\n",
-        all = names.join(", "),
-        gb = gb.join(", ")
-    );
-    Repo::new(&[("teamsync.yaml", &root), ("c.yaml", &c)])
+    let declared: Vec<usize> = (0..PEOPLE).filter(|i| declared(*i)).collect();
+    let names: Vec<String> = declared.iter().map(|i| format!("p{i}")).collect();
+    let gb = names.iter().map(|n| match n.as_str() {
+        "p0" => "{person: p0, role: owner}",
+        n => n,
+    });
+    let mut config = a_config();
+    for (name, kind, organization) in [
+        ("pb", "pixiebrix", ORG),
+        ("docs", "gitbook", "acme"),
+        ("cms", "contentful", "c1"),
+    ] {
+        config = config
+            .provider(name, kind, organization)
+            .served_by(handle)
+            .token_env("TEAMSYNC_VARIANT_TOKEN");
+    }
+    config
+        .in_file("c.yaml")
+        .people(declared.iter().map(|i| (format!("p{i}"), email(*i))))
+        .organization("pb", &names)
+        .mode("exact")
+        .set("keep", "[service_accounts]")
+        .group("pb", "G", &names)
+        .team("docs", "T", gb)
+        .team("cms", "T", &names)
+        .write()
 }
 
 async fn run(repo: &Repo, args: &[&str]) -> (Option<i32>, String, String) {
     run_async(repo, ("TEAMSYNC_VARIANT_TOKEN", TOKEN), args).await
 }
 
-async fn start(variants: &[Variant]) -> SandboxHandle {
-    start_with(variants, world()).await
-}
-
-async fn start_with(variants: &[Variant], world: Value) -> SandboxHandle {
-    let knobs = Knobs {
-        // Small pages, so that every list takes several.
-        max_page_size: Some(4),
-        variants: variants.iter().copied().collect(),
-        ..Knobs::default()
-    };
-    Sandbox::start(serde_json::from_value(world).expect("world"), knobs, None)
-        .await
-        .expect("sandbox")
+/// The sandbox of `world()` answering under `variants`, with small pages, so that every
+/// list takes several.
+fn under(variants: &[Variant]) -> SandboxBuilder {
+    sandbox()
+        .world(world())
+        .page_size(4)
+        .variants(variants.iter().copied())
 }
 
 /// The promise that holds whatever the API answers: no declared member removed, from a
@@ -158,7 +150,7 @@ fn assert_nothing_declared_removed(handle: &SandboxHandle, outputs: &[&str]) {
 /// Under a variant teamsync copes with, plan → apply → plan converges exactly as it does
 /// against the documented answers.
 async fn converges(variants: &[Variant]) {
-    let handle = start(variants).await;
+    let handle = under(variants).start().await;
     let repo = repo(&handle);
     // Values teamsync does not know need a person's look: exit 3 ("needs attention")
     // where the documented answers give 2, 0 and 0, with the same changes.
@@ -211,7 +203,7 @@ async fn converges(variants: &[Variant]) {
 /// Under a variant whose answers cannot be trusted, plan fails with `needle` in its error,
 /// apply changes nothing, and the sandbox saw no write at all.
 async fn refuses(variants: &[Variant], needle: &str) {
-    let handle = start(variants).await;
+    let handle = under(variants).start().await;
     let repo = repo(&handle);
     let (code, out, err) = run(&repo, &["plan"]).await;
     assert_eq!(code, Some(1), "{variants:?}: {out}{err}");
@@ -289,7 +281,7 @@ async fn a_compression_bomb_ends_with_bounded_memory_and_an_error() {
 /// email either, so those adds fail and apply exits 1 instead of claiming success.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_emails_anywhere_removes_nobody_and_never_claims_success() {
-    let handle = start(&[Variant::NoEmails]).await;
+    let handle = under(&[Variant::NoEmails]).start().await;
     let repo = repo(&handle);
     let (code, plan, err) = run(&repo, &["plan", "--format", "json", "--detailed-exitcode"]).await;
     assert_eq!(code, Some(2), "{err}");
@@ -334,7 +326,7 @@ async fn no_emails_anywhere_removes_nobody_and_never_claims_success() {
 /// removes neither the service account nor the undeclared person, and says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_account_flags_protect_the_roster() {
-    let handle = start(&[Variant::NoAccountFlags]).await;
+    let handle = under(&[Variant::NoAccountFlags]).start().await;
     let repo = repo(&handle);
     let (code, plan, err) = run(&repo, &["plan", "--format", "json", "--detailed-exitcode"]).await;
     assert_eq!(code, Some(2), "{err}");
@@ -372,7 +364,7 @@ async fn missing_account_flags_protect_the_roster() {
 /// print the token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_error_body_that_echoes_the_token_is_scrubbed() {
-    let handle = start(&[Variant::EchoAuthorization]).await;
+    let handle = under(&[Variant::EchoAuthorization]).start().await;
     let repo = repo(&handle);
     // An organization that does not exist: every API answers 404, quoting the header.
     let root = std::fs::read_to_string(repo.path().join("teamsync.yaml")).expect("root");
@@ -396,7 +388,7 @@ async fn an_error_body_that_echoes_the_token_is_scrubbed() {
 async fn short_pages_do_not_hide_organization_members_from_a_bulk_add() {
     let mut w = world();
     w["contentful"]["organizations"]["c1"]["teams"][0]["members"] = json!([]);
-    let handle = start_with(&[Variant::ShortPages], w).await;
+    let handle = under(&[Variant::ShortPages]).world(w).start().await;
     let repo = repo(&handle);
     let (code, out, err) = run(&repo, &["apply", "--auto-approve"]).await;
     assert_eq!(code, Some(0), "{out}{err}");
@@ -415,7 +407,7 @@ async fn unknown_roles_are_shown_verbatim_and_kept_unless_the_config_states_one(
     // Everyone else converges exactly as with the documented answers.
     converges(&[Variant::UnknownRoles]).await;
 
-    let handle = start(&[Variant::UnknownRoles]).await;
+    let handle = under(&[Variant::UnknownRoles]).start().await;
     let repo = repo(&handle);
     let (code, text, err) = run(&repo, &["plan"]).await;
     assert_eq!(code, Some(0), "{err}");

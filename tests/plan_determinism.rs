@@ -11,8 +11,8 @@ use proptest::prelude::*;
 use teamsync::changeset::{DiffInput, Plan, diff};
 use teamsync::model::*;
 
-mod plan_support;
-use plan_support::{campaign_data, email, providers};
+mod common;
+use common::plan::{campaign_data, email, providers};
 use teamsync::render;
 
 const PEOPLE: usize = 8;

@@ -1,32 +1,17 @@
 //! The diff as a specification: given desired and live state, exactly these changes.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod common;
+
+use std::collections::BTreeSet;
 
 use serde_json::json;
 use teamsync::changeset::{ABSENT, DiffInput, Plan, diff};
 use teamsync::model::*;
 
+use common::plan::providers;
+
 fn email(s: &str) -> Email {
     Email::parse(s).unwrap()
-}
-
-fn providers() -> BTreeMap<String, ProviderSettings> {
-    [
-        ("pb", ProviderKind::Pixiebrix),
-        ("docs", ProviderKind::Gitbook),
-        ("cms", ProviderKind::Contentful),
-    ]
-    .into_iter()
-    .map(|(name, kind)| {
-        (
-            name.to_string(),
-            ProviderSettings {
-                token_env: Some("T".into()),
-                ..ProviderSettings::new(name, kind, "org")
-            },
-        )
-    })
-    .collect()
 }
 
 fn desired(

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use common::*;
 use serde_json::{Value, json};
-use teamsync::sandbox::{Arrival, Knobs, Sandbox, SandboxHandle};
+use teamsync::sandbox::{Arrival, SandboxHandle};
 
 const ORG: &str = "0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11";
 const PEOPLE: usize = 40;
@@ -55,52 +55,29 @@ fn world(full: bool) -> Value {
     })
 }
 
-/// A config with the given providers (`pb`, `cms`); `cms_rate` is the config's cap.
+/// A config with the given providers (`pb`, `cms`), each holding everyone in its one
+/// container; `cms_rate` is the config's cap.
 fn repo(handle: &SandboxHandle, pb: bool, cms: bool, cms_rate: Option<u32>) -> Repo {
-    let base = handle.base_url();
-    let mut providers = String::new();
-    let mut resources = String::new();
-    let all = (0..PEOPLE)
-        .map(|i| format!("p{i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let all: Vec<String> = (0..PEOPLE).map(|i| format!("p{i}")).collect();
+    let mut config = a_config().people((0..PEOPLE).map(|i| (format!("p{i}"), email(i))));
     if pb {
-        providers.push_str(&format!(
-            "  pb: {{kind: pixiebrix, organization: {ORG}, endpoint: \"{base}\", token_env: TEAMSYNC_RL_TOKEN}}\n"
-        ));
-        resources.push_str(&format!(
-            "groups:\n  - provider: pb\n    name: G\n    members: [{all}]\n"
-        ));
+        config = config
+            .provider("pb", "pixiebrix", ORG)
+            .served_by(handle)
+            .token_env("TEAMSYNC_RL_TOKEN")
+            .group("pb", "G", &all);
     }
     if cms {
-        let rate = cms_rate.map_or(String::new(), |r| format!(", rate_limit: {r}"));
-        providers.push_str(&format!(
-            "  cms: {{kind: contentful, organization: c1, endpoint: \"{base}\", token_env: TEAMSYNC_RL_TOKEN{rate}}}\n"
-        ));
-        resources.push_str(&format!(
-            "teams:\n  - provider: cms\n    name: T\n    members: [{all}]\n"
-        ));
+        config = config
+            .provider("cms", "contentful", "c1")
+            .served_by(handle)
+            .token_env("TEAMSYNC_RL_TOKEN");
+        if let Some(rate) = cms_rate {
+            config = config.set("rate_limit", &rate.to_string());
+        }
+        config = config.team("cms", "T", &all);
     }
-    let people: String = (0..PEOPLE)
-        .map(|i| format!("  p{i}: {{email: {}}}\n", email(i)))
-        .collect();
-    let root = format!(
-        "version: 1\nproviders:\n{providers}policy:\n  allowed_email_domains: [acme.com]\ninclude: [c.yaml]\n"
-    );
-    let c = format!("people:\n{people}{resources}");
-    Repo::new(&[("teamsync.yaml", &root), ("c.yaml", &c)])
-}
-
-async fn start(knobs: Knobs, full: bool) -> SandboxHandle {
-    let world = serde_json::from_value(world(full)).expect("world");
-    Sandbox::start(world, knobs, None).await.expect("sandbox")
-}
-
-fn limits(entries: &[(&str, u32, u64)]) -> BTreeMap<String, (u32, u64)> {
-    entries
-        .iter()
-        .map(|(api, n, secs)| (api.to_string(), (*n, *secs)))
-        .collect()
+    config.write()
 }
 
 /// Runs the binary off the async runtime, so the sandbox keeps serving.
@@ -131,14 +108,11 @@ fn of<'a>(arrivals: &'a [Arrival], api: &str) -> Vec<&'a Arrival> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contentful_at_seven_per_second_is_paced_and_the_apply_succeeds() {
-    let handle = start(
-        Knobs {
-            rate_limits: limits(&[("contentful", 7, 1)]),
-            ..Knobs::default()
-        },
-        false,
-    )
-    .await;
+    let handle = sandbox()
+        .world(world(false))
+        .api_rate_limit("contentful", 7, 1)
+        .start()
+        .await;
     let repo = repo(&handle, false, true, None);
     let (code, err) = run(&repo, &["apply", "--auto-approve"]).await;
     assert_eq!(code, Some(0), "{err}");
@@ -163,15 +137,12 @@ async fn contentful_at_seven_per_second_is_paced_and_the_apply_succeeds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_storm_pauses_every_request_of_that_provider_until_the_reset() {
     // PixieBrix announces no budget: the client learns of the limit only from 429s.
-    let handle = start(
-        Knobs {
-            rate_limits: limits(&[("pixiebrix", 10, 1)]),
-            max_page_size: Some(2),
-            ..Knobs::default()
-        },
-        true,
-    )
-    .await;
+    let handle = sandbox()
+        .world(world(true))
+        .api_rate_limit("pixiebrix", 10, 1)
+        .page_size(2)
+        .start()
+        .await;
     let repo = repo(&handle, true, false, None);
     let (code, err) = run(&repo, &["plan"]).await;
     assert_eq!(code, Some(0), "{err}");
@@ -196,15 +167,12 @@ async fn a_429_storm_pauses_every_request_of_that_provider_until_the_reset() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_limit_on_one_provider_does_not_slow_the_others() {
     // Contentful capped at 2/s by the config (its window agrees); PixieBrix unlimited.
-    let handle = start(
-        Knobs {
-            rate_limits: limits(&[("contentful", 2, 1)]),
-            max_page_size: Some(5),
-            ..Knobs::default()
-        },
-        true,
-    )
-    .await;
+    let handle = sandbox()
+        .world(world(true))
+        .api_rate_limit("contentful", 2, 1)
+        .page_size(5)
+        .start()
+        .await;
     let repo = repo(&handle, true, true, Some(2));
     let (code, err) = run(&repo, &["plan"]).await;
     assert_eq!(code, Some(0), "{err}");

@@ -4,9 +4,9 @@
 //! or offboarded, and the blocked, waiting, unresolved, expiring and note entries. One
 //! hand-made plan, snapshotted as Markdown, text, text by person and JSON by person.
 
-mod render_support;
+mod common;
 
-use render_support::*;
+use common::render::*;
 use teamsync::changeset::{Plan, Unresolved, UnresolvedWhy};
 use teamsync::model::*;
 use teamsync::render;

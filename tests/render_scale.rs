@@ -6,11 +6,11 @@
 //! show every removed person of the 5,000 drift, and say exactly what it leaves out: the
 //! counts are checked by parsing what the comment shows, not by trusting its footer.
 
-mod render_support;
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use render_support::*;
+use common::render::*;
 use teamsync::changeset::Plan;
 use teamsync::model::*;
 use teamsync::render;

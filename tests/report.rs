@@ -14,35 +14,12 @@ use serde_json::Value;
 use teamsync::config::Loaded;
 use teamsync::model::{
     AccountKind, Data, DesiredMember, DesiredResource, DesiredState, Email, LiveMember,
-    LiveResource, LiveState, MemberKey, Mode, Policy, ProviderKind, ProviderSettings, ResourceKey,
-    ResourceKind, Role,
+    LiveResource, LiveState, MemberKey, Mode, Policy, ProviderKind, ResourceKey, ResourceKind,
+    Role,
 };
 use teamsync::review::{self, Report};
 
 const NOW: &str = "2026-12-01T12:00:00Z";
-
-fn copy_example() -> Repo {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme");
-    let repo = Repo::new(&[]);
-    copy_dir(&src, repo.path());
-    repo
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let name = entry.file_name();
-        if name == ".teamsync" {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.path().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// `teamsync report --format FORMAT` on the example copy, with the read time fixed.
 fn example_report(repo: &Repo, format: &str) -> String {
@@ -250,16 +227,6 @@ fn a_bad_fixed_time_is_an_error() {
 
 // ---- generated reports, through the library API ----
 
-fn provider(name: &str, kind: ProviderKind) -> (String, ProviderSettings) {
-    (
-        name.to_string(),
-        ProviderSettings {
-            token_env: Some("TOKEN".into()),
-            ..ProviderSettings::new(name, kind, format!("{name}-org"))
-        },
-    )
-}
-
 fn email(raw: &str) -> Email {
     Email::parse(raw).unwrap()
 }
@@ -269,13 +236,11 @@ fn loaded(desired: DesiredState, people: BTreeMap<String, Email>) -> Loaded {
         root: PathBuf::from("teamsync.yaml"),
         base_dir: PathBuf::from("."),
         files: vec![],
-        providers: [
-            provider("cms", ProviderKind::Contentful),
-            provider("docs", ProviderKind::Gitbook),
-            provider("pb", ProviderKind::Pixiebrix),
-        ]
-        .into_iter()
-        .collect(),
+        providers: provider_settings(&[
+            ("cms", ProviderKind::Contentful, "cms-org"),
+            ("docs", ProviderKind::Gitbook, "docs-org"),
+            ("pb", ProviderKind::Pixiebrix, "pb-org"),
+        ]),
         policy: Policy {
             allowed_email_domains: BTreeSet::from(["corp.example".to_string()]),
             ..Policy::default()

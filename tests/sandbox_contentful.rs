@@ -1,8 +1,11 @@
 //! Contentful emulator over real HTTP on loopback; requests are built here, not by our client.
 
 use reqwest::Method as M;
+mod common;
+
+use common::sandbox;
 use serde_json::{Value, json};
-use teamsync::sandbox::{Knobs, Sandbox, SandboxHandle, Variant, World};
+use teamsync::sandbox::{SandboxHandle, Variant, World};
 
 const CT: &str = "application/vnd.contentful.management.v1+json";
 
@@ -28,12 +31,6 @@ fn seed(extra: usize) -> World {
     .expect("seed")
 }
 
-async fn start(extra: usize, knobs: Knobs) -> SandboxHandle {
-    Sandbox::start(seed(extra), knobs, None)
-        .await
-        .expect("start")
-}
-
 fn req(h: &SandboxHandle, m: M, path: &str) -> reqwest::RequestBuilder {
     reqwest::Client::new()
         .request(m, format!("{}/organizations/org1{path}", h.base_url()))
@@ -49,7 +46,7 @@ async fn body(r: reqwest::Response) -> (u16, Value) {
 
 #[tokio::test]
 async fn auth_header_or_access_token_and_contentfuls_error_body() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let c = reqwest::Client::new();
     let url = format!("{}/organizations/org1/teams", h.base_url());
     let (s, b) = body(c.get(&url).send().await.unwrap()).await;
@@ -80,7 +77,7 @@ async fn auth_header_or_access_token_and_contentfuls_error_body() {
 
 #[tokio::test]
 async fn organization_memberships_page_with_skip_and_include_users() {
-    let h = start(247, Knobs::default()).await;
+    let h = sandbox().world(seed(247)).start().await;
     let mut skip = 0;
     let mut seen = 0;
     let mut requests = 0;
@@ -150,7 +147,7 @@ async fn organization_memberships_page_with_skip_and_include_users() {
 
 #[tokio::test]
 async fn teams_are_created_and_updated_only_with_the_current_version() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let (s, t) = body(
         req(&h, M::POST, "/teams")
             .json(&json!({"name": "Editors", "description": ""}))
@@ -246,7 +243,7 @@ async fn teams_are_created_and_updated_only_with_the_current_version() {
 
 #[tokio::test]
 async fn a_team_membership_needs_an_organization_membership() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let post = |body: Value| {
         req(&h, M::POST, "/teams/Tdocs/team_memberships")
             .json(&body)
@@ -351,14 +348,7 @@ async fn a_team_membership_needs_an_organization_membership() {
 
 #[tokio::test]
 async fn rate_limit_answers_with_contentfuls_429_and_reset_seconds() {
-    let h = start(
-        0,
-        Knobs {
-            rate_limit: 1,
-            ..Knobs::default()
-        },
-    )
-    .await;
+    let h = sandbox().world(seed(0)).rate_limit(1).start().await;
     let ok = req(&h, M::GET, "/teams").send().await.unwrap();
     assert_eq!(ok.headers()["x-contentful-ratelimit-second-limit"], "1");
     let r = req(&h, M::GET, "/teams").send().await.unwrap();
@@ -392,7 +382,7 @@ async fn invite(h: &SandboxHandle, invitation: Value) -> (u16, Value) {
 
 #[tokio::test]
 async fn invitations_make_pending_memberships_that_teams_take_at_once() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let (s, inv) = invite(
         &h,
         json!({"email": "new@acme.test", "firstName": "New", "lastName": "Hire", "role": "developer"}),
@@ -531,14 +521,11 @@ async fn invitations_make_pending_memberships_that_teams_take_at_once() {
 
 #[tokio::test]
 async fn the_strict_knob_wants_the_alpha_header() {
-    let h = start(
-        0,
-        Knobs {
-            contentful_strict_alpha_header: true,
-            ..Knobs::default()
-        },
-    )
-    .await;
+    let h = sandbox()
+        .world(seed(0))
+        .knobs(|k| k.contentful_strict_alpha_header = true)
+        .start()
+        .await;
     let (s, b) = body(
         req(&h, M::POST, "/invitations")
             .json(&json!({"email": "new@acme.test"}))
@@ -565,7 +552,7 @@ async fn the_strict_knob_wants_the_alpha_header() {
 
 #[tokio::test]
 async fn the_status_filter_takes_every_operator_and_keeps_counts_honest() {
-    let h = start(5, Knobs::default()).await;
+    let h = sandbox().world(seed(5)).start().await;
     let total = |query: Vec<(&'static str, &'static str)>| {
         let r = req(&h, M::GET, "/organization_memberships").query(&query);
         async move {
@@ -611,7 +598,7 @@ async fn the_status_filter_takes_every_operator_and_keeps_counts_honest() {
 
 #[tokio::test]
 async fn deleting_a_membership_takes_its_team_memberships_and_invitation_along() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let (_, inv) = invite(&h, json!({"email": "new@acme.test"})).await;
     let om = inv["sys"]["organizationMembership"]["sys"]["id"]
         .as_str()
@@ -687,7 +674,7 @@ async fn deleting_a_membership_takes_its_team_memberships_and_invitation_along()
 
 #[tokio::test]
 async fn team_descriptions_are_stored_and_served() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let (s, t) = body(
         req(&h, M::POST, "/teams")
             .json(&json!({"name": "Editors", "description": "Edits things"}))
@@ -762,16 +749,13 @@ async fn all_membership_ids(h: &SandboxHandle, status: Option<&str>) -> Vec<Stri
 
 #[tokio::test]
 async fn shuffled_lists_hold_the_same_items_in_another_order() {
-    let plain = start(30, Knobs::default()).await;
-    let shuffled = start(
-        30,
-        Knobs {
-            variants: [Variant::Shuffled].into(),
-            seed: 3,
-            ..Knobs::default()
-        },
-    )
-    .await;
+    let plain = sandbox().world(seed(30)).start().await;
+    let shuffled = sandbox()
+        .world(seed(30))
+        .variant(Variant::Shuffled)
+        .seed(3)
+        .start()
+        .await;
     for status in [None, Some("active")] {
         let natural = all_membership_ids(&plain, status).await;
         let served = all_membership_ids(&shuffled, status).await;

@@ -2,8 +2,11 @@
 
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::sandbox;
 use serde_json::{Value, json};
-use teamsync::sandbox::{Faults, Knobs, Sandbox, SandboxHandle, World, load_state};
+use teamsync::sandbox::{Faults, SandboxHandle, World, load_state};
 
 const ORG: &str = "11111111-1111-4111-8111-111111111111";
 const V2: &str = "application/json; version=2.0";
@@ -41,9 +44,7 @@ async fn create_group(h: &SandboxHandle, name: &str) -> u16 {
 
 #[tokio::test]
 async fn base_url_and_any_token_when_list_empty() {
-    let h = Sandbox::start(seed(), Knobs::default(), None)
-        .await
-        .expect("start");
+    let h = sandbox().world(seed()).start().await;
     assert!(h.base_url().starts_with("http://127.0.0.1:"));
     assert_eq!(h.base_url(), format!("http://{}", h.addr()));
     let r = get(&h, "/api/organizations/").await.expect("send");
@@ -53,9 +54,7 @@ async fn base_url_and_any_token_when_list_empty() {
 
 #[tokio::test]
 async fn stats_events_and_reset() {
-    let h = Sandbox::start(seed(), Knobs::default(), None)
-        .await
-        .expect("start");
+    let h = sandbox().world(seed()).start().await;
     get(&h, "/api/organizations/").await.expect("send");
     get(&h, "/api/organizations/").await.expect("send");
     assert_eq!(create_group(&h, "Ops").await, 201);
@@ -104,9 +103,7 @@ async fn stats_events_and_reset() {
 async fn persists_after_every_change() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("state.json");
-    let h = Sandbox::start(seed(), Knobs::default(), Some(path.clone()))
-        .await
-        .expect("start");
+    let h = sandbox().world(seed()).persist(&path).start().await;
     assert_eq!(create_group(&h, "Ops").await, 201);
     let world = load_state(&path).expect("written back");
     assert_eq!(world.pixiebrix.organizations[0].groups[0].name, "Ops");
@@ -128,14 +125,14 @@ async fn bad_state_file_names_the_path() {
 
 #[tokio::test]
 async fn injected_5xx_use_the_providers_body() {
-    let knobs = Knobs {
-        faults: Faults {
+    let h = sandbox()
+        .world(seed())
+        .faults(Faults {
             status_503: 1.0,
             ..Faults::default()
-        },
-        ..Knobs::default()
-    };
-    let h = Sandbox::start(seed(), knobs, None).await.expect("start");
+        })
+        .start()
+        .await;
     let r = get(&h, "/api/organizations/").await.expect("send");
     assert_eq!(r.status().as_u16(), 503);
     let v: Value = r.json().await.expect("json");
@@ -146,16 +143,16 @@ async fn injected_5xx_use_the_providers_body() {
 #[tokio::test]
 async fn injected_faults_are_deterministic_per_seed() {
     async fn run() -> Vec<u16> {
-        let knobs = Knobs {
-            seed: 7,
-            faults: Faults {
+        let h = sandbox()
+            .world(seed())
+            .seed(7)
+            .faults(Faults {
                 status_500: 0.3,
                 status_502: 0.2,
                 ..Faults::default()
-            },
-            ..Knobs::default()
-        };
-        let h = Sandbox::start(seed(), knobs, None).await.expect("start");
+            })
+            .start()
+            .await;
         let mut out = Vec::new();
         for _ in 0..20 {
             out.push(
@@ -175,14 +172,14 @@ async fn injected_faults_are_deterministic_per_seed() {
 
 #[tokio::test]
 async fn connection_reset_is_a_client_error() {
-    let knobs = Knobs {
-        faults: Faults {
+    let h = sandbox()
+        .world(seed())
+        .faults(Faults {
             reset: 1.0,
             ..Faults::default()
-        },
-        ..Knobs::default()
-    };
-    let h = Sandbox::start(seed(), knobs, None).await.expect("start");
+        })
+        .start()
+        .await;
     let outcome = match get(&h, "/api/organizations/").await {
         Err(_) => true,
         Ok(r) => r.text().await.is_err(),
@@ -192,16 +189,16 @@ async fn connection_reset_is_a_client_error() {
 
 #[tokio::test]
 async fn slow_body_and_latency() {
-    let knobs = Knobs {
-        latency_ms: 30,
-        slow_body_ms: 20,
-        faults: Faults {
+    let h = sandbox()
+        .world(seed())
+        .latency_ms(30)
+        .knobs(|k| k.slow_body_ms = 20)
+        .faults(Faults {
             slow_body: 1.0,
             ..Faults::default()
-        },
-        ..Knobs::default()
-    };
-    let h = Sandbox::start(seed(), knobs, None).await.expect("start");
+        })
+        .start()
+        .await;
     let t = Instant::now();
     let r = get(&h, "/api/organizations/").await.expect("send");
     let v: Value = r.json().await.expect("json arrives whole, slowly");
@@ -214,11 +211,7 @@ async fn slow_body_and_latency() {
 /// leaves no sooner than the latency after that, the emulator's own work included in it.
 #[tokio::test]
 async fn latency_holds_the_answer_not_the_work() {
-    let knobs = Knobs {
-        latency_ms: 400,
-        ..Knobs::default()
-    };
-    let h = Sandbox::start(seed(), knobs, None).await.expect("start");
+    let h = sandbox().world(seed()).latency_ms(400).start().await;
     let t = Instant::now();
     let write = create_group(&h, "Early");
     let look = async {
@@ -244,12 +237,12 @@ async fn latency_holds_the_answer_not_the_work() {
 
 #[tokio::test]
 async fn max_concurrency_makes_requests_wait() {
-    let knobs = Knobs {
-        latency_ms: 50,
-        max_concurrency: Some(1),
-        ..Knobs::default()
-    };
-    let h = Sandbox::start(seed(), knobs, None).await.expect("start");
+    let h = sandbox()
+        .world(seed())
+        .latency_ms(50)
+        .knobs(|k| k.max_concurrency = Some(1))
+        .start()
+        .await;
     let t = Instant::now();
     let (a, b, c) = tokio::join!(
         get(&h, "/api/organizations/"),
@@ -265,10 +258,6 @@ async fn max_concurrency_makes_requests_wait() {
 
 #[tokio::test]
 async fn page_size_knob_caps_pages() {
-    let knobs = Knobs {
-        max_page_size: Some(1),
-        ..Knobs::default()
-    };
     let mut world = seed();
     let org = world.pixiebrix.organizations[0].clone();
     world
@@ -278,7 +267,7 @@ async fn page_size_knob_caps_pages() {
             id: "other".into(),
             ..org
         });
-    let h = Sandbox::start(world, knobs, None).await.expect("start");
+    let h = sandbox().world(world).page_size(1).start().await;
     let r = get(&h, "/api/organizations/?page_size=50")
         .await
         .expect("send");

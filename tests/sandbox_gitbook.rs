@@ -3,10 +3,11 @@
 //! extract in `docs/providers/vendor/gitbook/`.
 
 use reqwest::Method as M;
+mod common;
+
+use common::sandbox;
 use serde_json::{Value, json};
-use teamsync::sandbox::{
-    GitbookInvitees, GitbookInvites, Knobs, Sandbox, SandboxHandle, Variant, World,
-};
+use teamsync::sandbox::{GitbookInvitees, GitbookInvites, SandboxHandle, Variant, World};
 
 fn seed(extra: usize) -> World {
     let mut members = vec![
@@ -22,12 +23,6 @@ fn seed(extra: usize) -> World {
         "teams": [{"id": "t_docs", "title": "Docs", "members": [{"user": "u_ada", "role": "owner"}]}]
     }}}}))
     .expect("seed")
-}
-
-async fn start(extra: usize, knobs: Knobs) -> SandboxHandle {
-    Sandbox::start(seed(extra), knobs, None)
-        .await
-        .expect("start")
 }
 
 fn req(h: &SandboxHandle, m: M, path: &str) -> reqwest::RequestBuilder {
@@ -65,7 +60,7 @@ fn vendor_check(name: &str, value: &Value) {
 
 #[tokio::test]
 async fn auth_is_checked_with_gitbooks_error_body() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let c = reqwest::Client::new();
     let (s, b) = body(
         c.get(format!("{}/v1/orgs/acme/teams", h.base_url()))
@@ -97,7 +92,7 @@ async fn auth_is_checked_with_gitbooks_error_body() {
 
 #[tokio::test]
 async fn members_page_across_pages_with_opaque_tokens_and_match_the_vendor_schema() {
-    let h = start(2_497, Knobs::default()).await;
+    let h = sandbox().world(seed(2_497)).start().await;
     let mut seen = 0;
     let mut page: Option<String> = None;
     let mut requests = 0;
@@ -157,7 +152,7 @@ async fn members_page_across_pages_with_opaque_tokens_and_match_the_vendor_schem
 
 #[tokio::test]
 async fn teams_are_created_by_put_renamed_and_deleted_with_205_then_204() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let (s, team) = body(
         req(&h, M::PUT, "/orgs/acme/teams")
             .json(&json!({"title": "API", "members": ["u_bob"]}))
@@ -238,7 +233,7 @@ async fn teams_are_created_by_put_renamed_and_deleted_with_205_then_204() {
 
 #[tokio::test]
 async fn bulk_member_updates_follow_the_vendor_rules() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let members = |h: &SandboxHandle| {
         let r = req(h, M::GET, "/orgs/acme/teams/t_docs/members");
         async move {
@@ -349,14 +344,7 @@ async fn bulk_member_updates_follow_the_vendor_rules() {
 
 #[tokio::test]
 async fn rate_limit_answers_with_gitbooks_429_and_reset_header() {
-    let h = start(
-        0,
-        Knobs {
-            rate_limit: 2,
-            ..Knobs::default()
-        },
-    )
-    .await;
+    let h = sandbox().world(seed(0)).rate_limit(2).start().await;
     for _ in 0..2 {
         let r = req(&h, M::GET, "/orgs/acme/teams").send().await.unwrap();
         assert_eq!(r.status(), 200);
@@ -410,7 +398,7 @@ async fn member_count(h: &SandboxHandle, search: &str) -> u64 {
 
 #[tokio::test]
 async fn invitees_stay_pending_until_they_accept() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let (s, b) = invite(
         &h,
         json!({"emails": ["new@acme.test", {"email": "guest@acme.test", "role": null}], "role": "edit", "sso": false}),
@@ -545,14 +533,11 @@ async fn invitees_stay_pending_until_they_accept() {
 
 #[tokio::test]
 async fn invitees_are_members_at_once_when_the_knob_says_so() {
-    let h = start(
-        0,
-        Knobs {
-            gitbook_invitees: GitbookInvitees::Immediate,
-            ..Knobs::default()
-        },
-    )
-    .await;
+    let h = sandbox()
+        .world(seed(0))
+        .knobs(|k| k.gitbook_invitees = GitbookInvitees::Immediate)
+        .start()
+        .await;
     let (s, b) = invite(&h, json!({"emails": ["new@acme.test"]})).await;
     assert_eq!((s, b["invited"].as_u64()), (200, Some(1)));
     let id = b["users"][0].as_str().expect("the new user id").to_string();
@@ -576,14 +561,11 @@ async fn invites_can_be_forbidden_or_absent() {
         (GitbookInvites::Forbidden, 403),
         (GitbookInvites::NotFound, 404),
     ] {
-        let h = start(
-            0,
-            Knobs {
-                gitbook_invites: knob,
-                ..Knobs::default()
-            },
-        )
-        .await;
+        let h = sandbox()
+            .world(seed(0))
+            .knobs(|k| k.gitbook_invites = knob)
+            .start()
+            .await;
         let (s, b) = invite(&h, json!({"emails": ["new@acme.test"]})).await;
         assert_eq!(
             (s, b["error"]["code"].as_u64()),
@@ -592,7 +574,7 @@ async fn invites_can_be_forbidden_or_absent() {
         assert!(b["error"]["message"].is_string());
         assert!(h.events().is_empty());
     }
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let r = reqwest::Client::new()
         .post(format!("{}/v1/orgs/acme/invites", h.base_url()))
         .json(&json!({"emails": ["new@acme.test"]}))
@@ -613,7 +595,7 @@ async fn invites_can_be_forbidden_or_absent() {
 
 #[tokio::test]
 async fn removing_a_member_takes_them_out_of_every_team() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let (s, _) = body(
         req(&h, M::PUT, "/orgs/acme/teams")
             .json(&json!({"title": "Ops", "members": ["u_ada", "u_bob"]}))
@@ -702,13 +684,15 @@ async fn all_member_ids(h: &SandboxHandle) -> Vec<String> {
 
 #[tokio::test]
 async fn shuffled_lists_hold_the_same_items_in_another_order() {
-    let plain = start(30, Knobs::default()).await;
-    let shuffled_knobs = |seed| Knobs {
-        variants: [Variant::Shuffled].into(),
-        seed,
-        ..Knobs::default()
+    let plain = sandbox().world(seed(30)).start().await;
+    let shuffled_with = |n| {
+        sandbox()
+            .world(seed(30))
+            .variant(Variant::Shuffled)
+            .seed(n)
+            .start()
     };
-    let shuffled = start(30, shuffled_knobs(7)).await;
+    let shuffled = shuffled_with(7).await;
     let natural = all_member_ids(&plain).await;
     let served = all_member_ids(&shuffled).await;
     assert_ne!(served, natural, "not the natural order");
@@ -722,7 +706,7 @@ async fn shuffled_lists_hold_the_same_items_in_another_order() {
     let mut expected = natural.clone();
     expected.sort();
     assert_eq!(sorted, expected, "the same items, each once, across pages");
-    let other_seed = start(30, shuffled_knobs(8)).await;
+    let other_seed = shuffled_with(8).await;
     assert_ne!(
         all_member_ids(&other_seed).await,
         served,

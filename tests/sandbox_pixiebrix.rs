@@ -1,7 +1,10 @@
 //! PixieBrix emulator over real HTTP on loopback; requests are built here, not by our client.
 
+mod common;
+
+use common::sandbox;
 use serde_json::{Value, json};
-use teamsync::sandbox::{Knobs, Sandbox, SandboxHandle, Variant, World};
+use teamsync::sandbox::{SandboxHandle, Variant, World};
 
 const V2: &str = "application/json; version=2.0";
 const V1: &str = "application/json; version=1.0";
@@ -37,12 +40,6 @@ fn seed(extra_members: usize) -> World {
     .expect("seed")
 }
 
-async fn start(extra: usize, knobs: Knobs) -> SandboxHandle {
-    Sandbox::start(seed(extra), knobs, None)
-        .await
-        .expect("start")
-}
-
 fn req(h: &SandboxHandle, m: reqwest::Method, path: &str, accept: &str) -> reqwest::RequestBuilder {
     reqwest::Client::new()
         .request(m, format!("{}{path}", h.base_url()))
@@ -60,7 +57,7 @@ use reqwest::Method as M;
 
 #[tokio::test]
 async fn auth_missing_wrong_and_scheme() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let url = format!("{}/api/organizations/", h.base_url());
     let c = reqwest::Client::new();
     let r = c.get(&url).send().await.expect("send");
@@ -97,7 +94,7 @@ async fn auth_missing_wrong_and_scheme() {
 
 #[tokio::test]
 async fn version_406_404_405() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let r = req(&h, M::GET, "/api/memberships/1/", V2)
         .send()
         .await
@@ -139,7 +136,7 @@ async fn version_406_404_405() {
 
 #[tokio::test]
 async fn memberships_filters_patch_delete() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let p = format!("/api/organizations/{ORG}/memberships/");
     let r = req(&h, M::GET, &format!("{p}?user__service_account=true"), V2)
         .send()
@@ -195,7 +192,7 @@ fn next_link(link: &str) -> Option<String> {
 
 #[tokio::test]
 async fn paging_across_pages_with_link_headers() {
-    let h = start(2_498, Knobs::default()).await;
+    let h = sandbox().world(seed(2_498)).start().await;
     let p = format!("/api/organizations/{ORG}/memberships/");
     let mut url = format!("{}{p}?page_size=5000", h.base_url());
     let (mut seen, mut pages) = (0, 0);
@@ -257,7 +254,7 @@ async fn paging_across_pages_with_link_headers() {
 
 #[tokio::test]
 async fn single_page_has_no_link() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let r = req(&h, M::GET, &format!("/api/organizations/{ORG}/groups/"), V2)
         .send()
         .await
@@ -268,7 +265,7 @@ async fn single_page_has_no_link() {
 
 #[tokio::test]
 async fn groups_crud_and_unique_name() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let p = format!("/api/organizations/{ORG}/groups/");
     let r = req(&h, M::POST, &p, V2)
         .json(&json!({"name": "Ops"}))
@@ -316,7 +313,7 @@ async fn groups_crud_and_unique_name() {
 
 #[tokio::test]
 async fn group_memberships_add_replace_delete_eligibility() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let p = format!("/api/groups/{GROUP}/memberships/");
     let add = json!([{"email": "ada@acme.test"},
                      {"user_id": "00000000-0000-4000-8000-000000000002"},
@@ -366,7 +363,7 @@ async fn group_memberships_add_replace_delete_eligibility() {
 
 #[tokio::test]
 async fn campaigns_and_members() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let p = format!("/api/organizations/{ORG}/campaigns/");
     let r = req(&h, M::POST, &p, V2)
         .json(&json!({"name": "Q4"}))
@@ -428,7 +425,7 @@ async fn campaigns_and_members() {
 
 #[tokio::test]
 async fn invitations() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let p = format!("/api/organizations/{ORG}/invitations/");
     let inv = json!({"email": "new@acme.test", "role": 1});
     let r = req(&h, M::POST, &p, V2)
@@ -451,7 +448,7 @@ async fn invitations() {
 
 #[tokio::test]
 async fn invitations_are_revoked_by_id() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let p = format!("/api/organizations/{ORG}/invitations/");
     let mut ids = Vec::new();
     for email in ["one@acme.test", "two@acme.test"] {
@@ -520,11 +517,7 @@ async fn invitations_are_revoked_by_id() {
 
 #[tokio::test]
 async fn rate_limit_answers_drf_429() {
-    let knobs = Knobs {
-        rate_limit: 2,
-        ..Knobs::default()
-    };
-    let h = start(0, knobs).await;
+    let h = sandbox().world(seed(0)).rate_limit(2).start().await;
     for _ in 0..2 {
         let r = req(&h, M::GET, "/api/organizations/", V2)
             .send()
@@ -552,7 +545,7 @@ async fn rate_limit_answers_drf_429() {
 
 #[tokio::test]
 async fn bad_json_bad_version_bad_page() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let p = format!("/api/organizations/{ORG}/groups/");
     let r = req(&h, M::POST, &p, V2)
         .header("Content-Type", "application/json")
@@ -594,11 +587,7 @@ async fn bad_json_bad_version_bad_page() {
 async fn rate_limit_is_per_token() {
     let mut world = seed(0);
     world.pixiebrix.tokens.push("other".into());
-    let knobs = Knobs {
-        rate_limit: 1,
-        ..Knobs::default()
-    };
-    let h = Sandbox::start(world, knobs, None).await.expect("start");
+    let h = sandbox().world(world).rate_limit(1).start().await;
     let url = format!("{}/api/organizations/", h.base_url());
     let c = reqwest::Client::new();
     let send = |tok: &'static str| {
@@ -649,16 +638,13 @@ async fn all_membership_ids(h: &SandboxHandle) -> Vec<u64> {
 
 #[tokio::test]
 async fn shuffled_lists_hold_the_same_items_in_another_order() {
-    let plain = start(30, Knobs::default()).await;
-    let shuffled = start(
-        30,
-        Knobs {
-            variants: [Variant::Shuffled].into(),
-            seed: 11,
-            ..Knobs::default()
-        },
-    )
-    .await;
+    let plain = sandbox().world(seed(30)).start().await;
+    let shuffled = sandbox()
+        .world(seed(30))
+        .variant(Variant::Shuffled)
+        .seed(11)
+        .start()
+        .await;
     let natural = all_membership_ids(&plain).await;
     let served = all_membership_ids(&shuffled).await;
     assert_ne!(served, natural, "not the natural order");
@@ -714,7 +700,7 @@ async fn shuffled_lists_hold_the_same_items_in_another_order() {
 /// it keeps is still true and what it drops is found again.
 #[tokio::test]
 async fn embedded_groups_and_campaigns_follow_every_write() {
-    let h = start(0, Knobs::default()).await;
+    let h = sandbox().world(seed(0)).start().await;
     let group = format!("/api/groups/{GROUP}/memberships/");
     let campaign = format!("/api/organizations/{ORG}/campaigns/{CAMPAIGN}/members/");
     let send = |m: M, path: &str, items: Value| {

@@ -6,32 +6,12 @@ mod common;
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
 
 const CANARY: &str = "tok-c4n4ry-5ecret-77";
-
-fn copy_example() -> Repo {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme");
-    let repo = Repo::new(&[]);
-    for rel in [
-        "teamsync.yaml",
-        "people.yaml",
-        "live-state.json",
-        "pixiebrix/organization.yaml",
-        "pixiebrix/sales.yaml",
-        "teams/docs.yaml",
-        "teams/cms.yaml",
-    ] {
-        let to = repo.path().join(rel);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(src.join(rel), to).unwrap();
-    }
-    repo
-}
 
 fn run_with_canary(repo: &Repo, args: &[&str]) -> (i32, String) {
     let out = assert_cmd::Command::cargo_bin("teamsync")

@@ -1,7 +1,23 @@
-//! Shared scaffolding for tests that run the binary against the sandbox: a temporary
-//! repository with a config and a sandbox state file.
+//! The tests' support, in one place: a temporary repository with a config and a sandbox
+//! state file ([`Repo`]), and running the binary on it; the builders that write a config
+//! ([`a_config`], and [`provider_settings`] for the library) and start a sandbox
+//! ([`sandbox()`]); hand-made plans for the views ([`render`]); and what the diff's
+//! property tests draw from ([`plan`]). Each test crate declares `mod common;` and uses
+//! the parts it needs.
 
 #![allow(dead_code)]
+
+pub mod config;
+pub mod plan;
+pub mod render;
+pub mod sandbox;
+
+// The builders at the top, where `use common::*` finds them; a crate that uses none of
+// them would otherwise warn of the re-export.
+#[allow(unused_imports)]
+pub use config::{ConfigBuilder, NOBODY, a_config, provider_settings};
+#[allow(unused_imports)]
+pub use sandbox::{SandboxBuilder, sandbox};
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
-//! Shared scaffolding for the property tests that call the diff directly
-//! (`plan_properties.rs`, `plan_determinism.rs`): the people, the providers and the
-//! campaign data their generated worlds draw from.
+//! For the tests that call the diff directly (`plan_properties.rs`,
+//! `plan_determinism.rs`, `plan_diff.rs`): the people, the providers and the campaign data
+//! their generated worlds draw from.
 
 #![allow(dead_code)]
 
@@ -14,16 +14,14 @@ pub fn email(i: usize) -> Email {
     Email::parse(&format!("p{i}@acme.com")).expect("a valid email")
 }
 
-/// The three providers of a generated world, at their defaults: `pb`, `docs`, `cms`.
+/// The three providers of a generated world, at their defaults: `pb`, `docs`, `cms`, each
+/// of organization `org`.
 pub fn providers() -> BTreeMap<String, ProviderSettings> {
-    [
-        ("pb", ProviderKind::Pixiebrix),
-        ("docs", ProviderKind::Gitbook),
-        ("cms", ProviderKind::Contentful),
-    ]
-    .into_iter()
-    .map(|(name, kind)| (name.to_string(), ProviderSettings::new(name, kind, "org")))
-    .collect()
+    super::provider_settings(&[
+        ("pb", ProviderKind::Pixiebrix, "org"),
+        ("docs", ProviderKind::Gitbook, "org"),
+        ("cms", ProviderKind::Contentful, "org"),
+    ])
 }
 
 /// Campaign data by variant `n`: none, one field, or two (one of them changed).
