@@ -282,6 +282,10 @@ fn loaded(desired: DesiredState, people: BTreeMap<String, Email>) -> Loaded {
         },
         desired,
         people,
+        github: BTreeMap::new(),
+        people_files: vec![],
+        declared_in: BTreeMap::new(),
+        codeowners: None,
         warnings: vec![],
     }
 }
