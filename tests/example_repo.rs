@@ -5,32 +5,7 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
-
-fn copy_example() -> Repo {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme");
-    let repo = Repo::new(&[]);
-    copy_dir(&src, repo.path());
-    repo
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let name = entry.file_name();
-        if name == ".teamsync" {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.path().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 #[test]
 fn the_example_plans_changes_for_all_three_providers_without_a_token() {

@@ -9,30 +9,6 @@ use std::path::Path;
 
 use common::*;
 
-fn copy_example() -> Repo {
-    let repo = Repo::new(&[]);
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme"),
-        repo.path(),
-    );
-    repo
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_name() == ".teamsync" {
-            continue;
-        }
-        if entry.path().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// Dates in a view are the plan's day: the snapshot says `[today]`.
 fn dated(out: String) -> String {
     out.replace(&teamsync::engine::today(), "[today]")

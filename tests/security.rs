@@ -22,9 +22,15 @@ fn copy_example() -> Repo {
         "people.yaml",
         "live-state.json",
         "pixiebrix/organization.yaml",
-        "pixiebrix/sales.yaml",
-        "teams/docs.yaml",
-        "teams/cms.yaml",
+        "pixiebrix/sales-ops.yaml",
+        "pixiebrix/support.yaml",
+        "pixiebrix/everyone.yaml",
+        "pixiebrix/q3-rollout.yaml",
+        "pixiebrix/support-pilot.yaml",
+        "teams/docs-writers.yaml",
+        "teams/docs-api-reviewers.yaml",
+        "teams/cms-editors.yaml",
+        "teams/cms-marketing.yaml",
     ] {
         let to = repo.path().join(rel);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
