@@ -125,9 +125,9 @@ pub fn render(loaded: &Loaded, settings: &Settings) -> Result<String, String> {
             }
         };
         let mut owners: Vec<String> = Vec::new();
-        match entry.role {
+        match entry.kind {
             FileKind::Policy | FileKind::Roster => {
-                out.push_str(if entry.role == FileKind::Policy {
+                out.push_str(if entry.kind == FileKind::Policy {
                     "# The root file (providers, policy, codeowners): only the fallback approves.\n"
                 } else {
                     "# The roster: only the fallback approves who exists.\n"
@@ -187,7 +187,7 @@ enum FileKind {
 }
 
 struct Entry {
-    role: FileKind,
+    kind: FileKind,
     /// `@name` of every owner of a container in the file.
     owners: Vec<String>,
     /// Containers with an owner, and without one (with why).
@@ -196,9 +196,9 @@ struct Entry {
 }
 
 impl Entry {
-    fn new(role: FileKind) -> Entry {
+    fn new(kind: FileKind) -> Entry {
         Entry {
-            role,
+            kind,
             owners: Vec::new(),
             owned: Vec::new(),
             unowned: Vec::new(),
