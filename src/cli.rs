@@ -267,6 +267,24 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Write the CODEOWNERS file the configuration gives: each team's owners (by their
+    /// `github:` names) approve changes to their team's file, `codeowners.fallback` approves
+    /// the root file, the roster and every team without an owner. Reads no API.
+    Codeowners {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Where to write it (`-`: stdout); default `codeowners.path`. A file teamsync did
+        /// not write is never replaced without --force.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Let --out replace a file teamsync did not write.
+        #[arg(long, conflicts_with = "check")]
+        force: bool,
+        /// Write nothing: exit 1 when the file is missing or differs from what the
+        /// configuration gives, 0 when it is current (for CI).
+        #[arg(long)]
+        check: bool,
+    },
     /// Print the JSON Schema of the configuration files.
     Schema,
     /// Print a shell completion script (for example `teamsync completions bash > /etc/bash_completion.d/teamsync`).
@@ -461,6 +479,18 @@ fn run() -> Result<ExitCode, Error> {
                 verbosity,
             })
         }
+        Command::Codeowners {
+            config,
+            out,
+            force,
+            check,
+        } => commands::codeowners::run(commands::codeowners::CodeownersOptions {
+            config: config.config,
+            out,
+            force,
+            check,
+            verbosity,
+        }),
         Command::Schema => {
             commands::write_stdout(&crate::config::schema_text())?;
             ExitCode::SUCCESS

@@ -16,7 +16,7 @@ fn validate_passes_on_the_bundled_example() {
         .assert()
         .code(0)
         .stderr(predicate::str::contains(
-            "is valid: 6 files, 3 providers, 10 resources.",
+            "is valid: 12 files, 3 providers, 10 resources.",
         ));
 }
 
@@ -59,7 +59,7 @@ fn validate_format_json_gives_tools_one_document_valid_or_not() {
     assert_eq!(doc["diagnostics"], serde_json::json!([]));
     assert_eq!(
         doc["summary"],
-        serde_json::json!({"files": 6, "providers": 3, "resources": 10})
+        serde_json::json!({"files": 12, "providers": 3, "resources": 10})
     );
     assert!(ok.get_output().stderr.is_empty());
 

@@ -6,12 +6,12 @@ mod common;
 use common::{copy_example, stderr, stdout};
 
 const WARNING: &str =
-    "teams/cms.yaml:5:11: warning: name `␠Editors␠` has spaces around it; using `Editors`";
+    "teams/cms-editors.yaml:5:11: warning: name `␠Editors␠` has spaces around it; using `Editors`";
 
 /// The example, with a team name written with spaces around it.
 fn example_with_spaces() -> common::Repo {
     let repo = copy_example();
-    let path = repo.path().join("teams/cms.yaml");
+    let path = repo.path().join("teams/cms-editors.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("name: Editors\n"), "the example changed");
     std::fs::write(

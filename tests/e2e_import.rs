@@ -206,6 +206,8 @@ fn import_all_of_the_example_writes_a_repository_that_plans_to_nothing() {
     let top = tempfile::tempdir().unwrap();
     let example = top.path().join("examples/acme");
     std::fs::create_dir_all(&example).unwrap();
+    // A repository, as in the checkout: the example's CODEOWNERS is current in it.
+    std::fs::create_dir_all(top.path().join(".git")).unwrap();
     copy_tree(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme"),
         &example,

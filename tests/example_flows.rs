@@ -76,12 +76,12 @@ fn onboarding_invites_a_new_hire_on_every_provider_and_converges() {
         "people:\n  peggy: { email: peggy@acme.com }\n",
     );
     repo.edit(
-        "teams/docs.yaml",
+        "teams/docs-writers.yaml",
         "      - grace\n",
         "      - grace\n      - peggy\n",
     );
     repo.edit(
-        "teams/cms.yaml",
+        "teams/cms-editors.yaml",
         "members: [grace, heidi, judy]",
         "members: [grace, heidi, judy, peggy]",
     );
@@ -154,7 +154,7 @@ fn onboarding_invites_a_new_hire_on_every_provider_and_converges() {
 fn expiry_removes_access_the_day_after_until_and_not_before() {
     let repo = copy_example();
     repo.edit(
-        "teams/cms.yaml",
+        "teams/cms-editors.yaml",
         "members: [grace, heidi, judy]",
         "members: [{ person: grace, until: 2026-01-31 }, heidi, judy]",
     );
@@ -304,7 +304,7 @@ fn a_seed_never_replaces_a_file_teamsync_did_not_write() {
 fn a_seed_says_what_it_left_out() {
     let repo = copy_example();
     repo.edit(
-        "teams/cms.yaml",
+        "teams/cms-editors.yaml",
         "members: [grace, heidi, judy]",
         "members: [grace, heidi, judy, {user_id: U12345}]",
     );

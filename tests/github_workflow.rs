@@ -189,6 +189,21 @@ fn plan_runs_on_pull_requests_with_read_tokens_and_one_sticky_comment() {
             .find(|s| s["name"] == name)
             .unwrap_or_else(|| panic!("a step named {name:?}"))
     };
+    // CODEOWNERS is checked against the config, after the action installed teamsync,
+    // and only where the config has a `codeowners:` section (the starter has none).
+    let codeowners = named("CODEOWNERS says what the configuration says");
+    let run = codeowners["run"].as_str().unwrap();
+    assert!(
+        run.contains("teamsync codeowners --check --config \"$CONFIG\"")
+            && run.contains("grep -q '^codeowners:' \"$CONFIG/teamsync.yaml\""),
+        "{run}"
+    );
+    let position = |name: &str| steps.iter().position(|s| s["name"] == name);
+    assert!(
+        steps.iter().position(uses_the_action)
+            < position("CODEOWNERS says what the configuration says"),
+        "teamsync is installed first"
+    );
     let upload = named("Upload the plan for apply");
     assert_eq!(upload["with"]["name"], "teamsync-plan");
     assert_eq!(upload["with"]["if-no-files-found"], "error");

@@ -22,7 +22,7 @@ fn an_observed_team_is_shown_and_never_written() {
     let repo = copy_example();
     // Live, Editors holds grace and oscar; the config lists others, and observes.
     repo.edit(
-        "teams/cms.yaml",
+        "teams/cms-editors.yaml",
         "    name: Editors\n",
         "    name: Editors\n    mode: observe\n",
     );
@@ -94,7 +94,7 @@ fn an_observed_team_is_shown_and_never_written() {
 fn an_offboarded_person_in_an_observed_container_is_named_not_removed() {
     let repo = copy_example();
     repo.edit(
-        "teams/cms.yaml",
+        "teams/cms-editors.yaml",
         "    name: Editors\n",
         "    name: Editors\n    mode: observe\n",
     );
@@ -128,7 +128,7 @@ fn an_offboarded_person_in_an_observed_container_is_named_not_removed() {
 fn a_plan_edited_to_write_an_observed_container_is_refused() {
     let repo = copy_example();
     repo.edit(
-        "teams/cms.yaml",
+        "teams/cms-editors.yaml",
         "    name: Editors\n",
         "    name: Editors\n    mode: observe\n",
     );

@@ -15,7 +15,7 @@ fn read(repo: &Repo, name: &str) -> String {
 #[test]
 fn plan_out_never_replaces_a_configuration_file() {
     let repo = copy_example();
-    for name in ["teamsync.yaml", "people.yaml", "teams/docs.yaml"] {
+    for name in ["teamsync.yaml", "people.yaml", "teams/docs-writers.yaml"] {
         let before = read(&repo, name);
         let target = repo.path().join(name);
         let out = repo

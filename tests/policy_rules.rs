@@ -165,14 +165,14 @@ fn the_plan_refuses_what_would_leave_fewer_than_min_owners() {
     let repo = copy_example();
     // Live, Writers has one owner (grace); the config demotes her and promotes alice.
     repo.edit(
-        "teams/docs.yaml",
+        "teams/docs-writers.yaml",
         "    name: Writers\n    members:\n      - grace\n",
         "    name: Writers\n    mode: additive\n    members:\n      - { person: grace, role: member }\n",
     );
     // The other exact containers keep two owners/admins, so the configuration passes
     // the offline rule and the plan is where the count happens.
     repo.edit(
-        "teams/docs.yaml",
+        "teams/docs-api-reviewers.yaml",
         "    name: API Reviewers\n",
         "    name: API Reviewers\n    mode: additive\n",
     );

@@ -14,7 +14,7 @@ fn example() -> Repo {
     let repo = copy_example();
     // Live, Sales Ops (then Sales Operations) holds oscar, whom the config leaves out.
     repo.edit(
-        "pixiebrix/sales.yaml",
+        "pixiebrix/sales-ops.yaml",
         "    members: [alice, bob, ivan]\n    mode: exact\n",
         "    members: [alice, bob, ivan]\n    mode: exact\n    max_removals: 0\n",
     );

@@ -306,6 +306,7 @@ pub fn run(opts: ImportOptions) -> ExitCode {
         &opts.config,
         LoadOptions {
             unmatched_includes_ok: true,
+            ..LoadOptions::default()
         },
     ) {
         Ok(l) => opts.network.endpoints(l),

@@ -129,7 +129,11 @@ fn exit_status(roff: &mut Roff, path: &[String]) {
     paragraph(
         roff,
         "1",
-        "An error: invalid configuration, a provider or network failure, a refused or incomplete apply, or a usage error (unknown flag, missing argument).",
+        if path == ["codeowners"] {
+            "An error: invalid configuration, no codeowners: section, a file teamsync did not write in the way, or a usage error; with --check also a CODEOWNERS file that is missing or out of date."
+        } else {
+            "An error: invalid configuration, a provider or network failure, a refused or incomplete apply, or a usage error (unknown flag, missing argument)."
+        },
     );
     if path.is_empty() || path == ["plan"] {
         paragraph(
@@ -248,6 +252,16 @@ fn examples(roff: &mut Roff, path: &[String]) {
             (
                 "The pull-request comment of a saved plan:",
                 "teamsync show plan.json --format markdown",
+            ),
+        ],
+        ["codeowners"] => &[
+            (
+                "Write the CODEOWNERS file the configuration names:",
+                "teamsync codeowners --config examples/acme",
+            ),
+            (
+                "In CI: fail when it is missing or out of date:",
+                "teamsync codeowners --check",
             ),
         ],
         ["schema"] => &[(

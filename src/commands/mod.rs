@@ -2,6 +2,7 @@
 //! Printing happens here, at the edge; everything below returns values.
 
 pub mod apply;
+pub mod codeowners;
 pub mod import;
 pub mod init;
 pub mod man;

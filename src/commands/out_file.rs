@@ -20,6 +20,8 @@ pub enum Written {
     ManPage,
     /// A sandbox state file (`sandbox seed --out`): JSON.
     SandboxSeed,
+    /// A CODEOWNERS file (`codeowners --out`): named `CODEOWNERS`, no extension.
+    Codeowners,
 }
 
 impl Written {
@@ -30,6 +32,25 @@ impl Written {
             Written::ReportHtml => &["html", "htm"],
             Written::ReportCsv => &["csv"],
             Written::ManPage => &["1"],
+            Written::Codeowners => &[],
+        }
+    }
+
+    /// The file name a file of this kind must have, when it has one: GitHub reads a
+    /// CODEOWNERS file by that name only.
+    fn required_name(self) -> Option<&'static str> {
+        match self {
+            Written::Codeowners => Some("CODEOWNERS"),
+            _ => None,
+        }
+    }
+
+    /// A file name this kind may have, for a hint.
+    fn example_name(self) -> String {
+        match (self.required_name(), self.extensions().first()) {
+            (Some(name), _) => name.to_string(),
+            (None, Some(ext)) => format!("out.{ext}"),
+            (None, None) => "out".to_string(),
         }
     }
 
@@ -41,12 +62,19 @@ impl Written {
             Written::ReportJson => "a JSON report",
             Written::ManPage => "a man page",
             Written::SandboxSeed => "a sandbox state",
+            Written::Codeowners => "a CODEOWNERS file",
         }
     }
 
     /// Whether the start of an existing file shows that teamsync wrote it, as this kind
-    /// or another of its own files (a plan may replace a plan, a report a report).
-    fn recognises(head: &str) -> bool {
+    /// or another of its own files (a plan may replace a plan, a report a report). A
+    /// CODEOWNERS file is its own: only a CODEOWNERS file replaces it, and it replaces
+    /// nothing else, since the repository's approvals hang on it.
+    fn recognises(self, head: &str) -> bool {
+        let codeowners = head.starts_with(crate::config::codeowners::HEADER);
+        if self == Written::Codeowners || codeowners {
+            return self == Written::Codeowners && codeowners;
+        }
         let plan = head.contains("\"format_version\"") && head.contains("\"teamsync_version\"");
         let json_report = head.contains("\"report_format_version\"");
         let csv_report = head.starts_with("person,handle,email,name,user_id,known_to_config");
@@ -107,24 +135,33 @@ pub fn check(
             kind.what()
         ));
     }
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    if let Some(ext) = &ext
-        && !kind.extensions().contains(&ext.as_str())
-    {
-        return Err(format!(
-            "{shown}: a .{ext} file cannot hold {}; give --out a name ending in .{}",
-            kind.what(),
-            kind.extensions().join(" or .")
-        ));
+    if let Some(name) = kind.required_name() {
+        if path.file_name().and_then(|n| n.to_str()) != Some(name) {
+            return Err(format!(
+                "{shown}: {} must be named {name} (GitHub reads no other name); give --out a path ending in {name}",
+                kind.what()
+            ));
+        }
+    } else {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        if let Some(ext) = &ext
+            && !kind.extensions().contains(&ext.as_str())
+        {
+            return Err(format!(
+                "{shown}: a .{ext} file cannot hold {}; give --out a name ending in .{}",
+                kind.what(),
+                kind.extensions().join(" or .")
+            ));
+        }
     }
     if target.is_dir() {
         return Err(format!(
-            "{shown} is a folder; give --out a file name (for example {}/out.{})",
+            "{shown} is a folder; give --out a file name (for example {}/{})",
             shown,
-            kind.extensions()[0]
+            kind.example_name()
         ));
     }
     if force {
@@ -135,7 +172,7 @@ pub fn check(
         let read = std::fs::File::open(&target)
             .and_then(|f| f.take(4096).read_to_string(&mut head))
             .is_ok();
-        if !(read && Written::recognises(&head)) {
+        if !(read && kind.recognises(&head)) {
             return Err(format!(
                 "{shown} exists and teamsync did not write it: it is left as it is; choose another --out, or add --force to replace it"
             ));
@@ -165,19 +202,54 @@ mod tests {
 
     #[test]
     fn teamsync_files_are_recognised_and_others_are_not() {
-        assert!(Written::recognises(
-            "{\n  \"format_version\": \"3\",\n  \"teamsync_version\": \"0.1.0\""
-        ));
-        assert!(Written::recognises(
-            "person,handle,email,name,user_id,known_to_config,account"
-        ));
-        assert!(Written::recognises(
-            ".ie \\n(.g .ds Aq \\(aq\n.TH TEAMSYNC-PLAN 1  \"teamsync-plan 0.1.0\" "
-        ));
-        assert!(!Written::recognises(".TH GIT 1 \"git 2.47\""));
-        assert!(!Written::recognises(
-            "people:\n  alice: {email: a@acme.com}\n"
-        ));
-        assert!(!Written::recognises("{\"format_version\": 1}"));
+        assert!(
+            Written::Plan
+                .recognises("{\n  \"format_version\": \"3\",\n  \"teamsync_version\": \"0.1.0\"")
+        );
+        assert!(
+            Written::Plan.recognises("person,handle,email,name,user_id,known_to_config,account")
+        );
+        assert!(
+            Written::Plan.recognises(
+                ".ie \\n(.g .ds Aq \\(aq\n.TH TEAMSYNC-PLAN 1  \"teamsync-plan 0.1.0\" "
+            )
+        );
+        assert!(!Written::Plan.recognises(".TH GIT 1 \"git 2.47\""));
+        assert!(!Written::Plan.recognises("people:\n  alice: {email: a@acme.com}\n"));
+        assert!(!Written::Plan.recognises("{\"format_version\": 1}"));
+        let ours = format!(
+            "{} from /teamsync.yaml; do not edit it by hand.\n",
+            crate::config::codeowners::HEADER
+        );
+        assert!(Written::Codeowners.recognises(&ours));
+        assert!(
+            !Written::Plan.recognises(&ours),
+            "a plan never replaces the approvals"
+        );
+        assert!(
+            !Written::Codeowners
+                .recognises("{\n  \"format_version\": \"3\",\n  \"teamsync_version\": \"0.1.0\"")
+        );
+        assert!(!Written::Codeowners.recognises("# Owners\n* @acme/admins\n"));
+    }
+
+    #[test]
+    fn a_codeowners_file_must_be_named_codeowners() {
+        let dir = std::env::temp_dir();
+        for bad in ["CODEOWNERS.txt", "owners", "codeowners", "CODEOWNERS.md"] {
+            let why = check(&dir.join(bad), Written::Codeowners, &[], true).expect_err(bad);
+            assert!(why.contains("must be named CODEOWNERS"), "{why}");
+        }
+        let why = check(&dir, Written::Codeowners, &[], true).expect_err("a folder");
+        assert!(why.contains("must be named CODEOWNERS"), "{why}");
+        let fresh = tempfile_free_name(&dir).join("CODEOWNERS");
+        assert_eq!(check(&fresh, Written::Codeowners, &[], false), Ok(()));
+        let why = check(Path::new("plan.json"), Written::Plan, &[], true);
+        assert_eq!(why, Ok(()), "other kinds keep their extension rule");
+    }
+
+    /// A folder under `dir` that does not exist, so nothing is in the way.
+    fn tempfile_free_name(dir: &Path) -> PathBuf {
+        dir.join(format!("teamsync-out-file-test-{}", std::process::id()))
     }
 }

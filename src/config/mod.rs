@@ -2,6 +2,7 @@
 //! (`yaml`), then schema (`schema`), then meaning (`semantic`); each error points at the
 //! exact text, and every problem in every file is reported at once. No network call.
 
+pub mod codeowners;
 mod digest;
 mod load;
 pub mod report;
@@ -43,6 +44,14 @@ pub struct Loaded {
     pub desired: DesiredState,
     /// The roster: handle → email.
     pub people: BTreeMap<String, crate::model::Email>,
+    /// Handle → GitHub username (`github:`), for the people who have one.
+    pub github: BTreeMap<String, String>,
+    /// The files that declare `people` (the roster), as in `files`.
+    pub people_files: Vec<PathBuf>,
+    /// The file (as in `files`) that declares each resource of `desired`.
+    pub declared_in: BTreeMap<crate::model::ResourceKey, PathBuf>,
+    /// The `codeowners:` section of the root file, if any.
+    pub codeowners: Option<codeowners::Settings>,
     /// Problems that do not stop a plan.
     pub warnings: Vec<Diagnostic>,
 }
@@ -119,6 +128,9 @@ pub struct LoadOptions {
     /// An `include` pattern that matches nothing is no error (for `import`, which writes
     /// the files the patterns are meant to match).
     pub unmatched_includes_ok: bool,
+    /// Do not compare the CODEOWNERS file with what the configuration gives (for
+    /// `teamsync codeowners`, which says so itself).
+    pub skip_codeowners_freshness: bool,
 }
 
 /// Loads and checks a configuration: `path` is a root file or a folder holding `teamsync.yaml`.
@@ -194,7 +206,8 @@ fn load_pass(path: &Path, options: LoadOptions, spans: Spans) -> Result<Loaded, 
             return Err(sorted(errors));
         }
     };
-    Ok(Loaded {
+    let codeowners_at = files[0].key_at("/codeowners");
+    let mut loaded = Loaded {
         root: root_path,
         base_dir,
         files: files.into_iter().map(|f| f.path).collect(),
@@ -202,6 +215,51 @@ fn load_pass(path: &Path, options: LoadOptions, spans: Spans) -> Result<Loaded, 
         policy: checked.policy,
         desired: checked.desired,
         people: checked.people,
-        warnings: sorted(checked.warnings),
-    })
+        github: checked.github,
+        people_files: checked.people_files,
+        declared_in: checked.declared_in,
+        codeowners: checked.codeowners,
+        warnings: Vec::new(),
+    };
+    let mut warnings = checked.warnings;
+    if !options.skip_codeowners_freshness {
+        warnings.extend(stale_codeowners(&loaded, codeowners_at));
+    }
+    loaded.warnings = sorted(warnings);
+    Ok(loaded)
+}
+
+/// A warning when the configuration has a `codeowners:` section and the file at its path
+/// says something else than the configuration gives; nothing when the file is missing
+/// (`teamsync codeowners --check` fails then).
+fn stale_codeowners(loaded: &Loaded, at: crate::diag::Location) -> Option<Diagnostic> {
+    let settings = loaded.codeowners.as_ref()?;
+    let meta = std::fs::metadata(&settings.path).ok()?;
+    let shown = settings.path.display();
+    let expected = match codeowners::render(loaded, settings) {
+        Ok(text) => text,
+        Err(why) => {
+            return Some(
+                Diagnostic::warning(format!("CODEOWNERS cannot be written: {why}"))
+                    .at(at)
+                    .with_hint(format!("{shown} is left as it is")),
+            );
+        }
+    };
+    // A file many times the size of what is generated cannot be it.
+    let on_disk = if meta.len() > 16 * expected.len() as u64 + 4096 {
+        None
+    } else {
+        std::fs::read_to_string(&settings.path).ok()
+    };
+    if on_disk.is_some_and(|text| codeowners::same_text(&text, &expected)) {
+        return None;
+    }
+    Some(
+        Diagnostic::warning("CODEOWNERS is out of date: run `teamsync codeowners`")
+            .at(at)
+            .with_hint(format!(
+                "{shown} does not say what the configuration gives (owners, their `github:` names or the files changed); `teamsync codeowners` rewrites it, `teamsync codeowners --check` fails until then"
+            )),
+    )
 }

@@ -268,6 +268,116 @@ pub fn valid_token_env(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// The longest GitHub username (and organization name) GitHub allows.
+pub const GITHUB_NAME_MAX: usize = 39;
+
+/// Why `name` is not a GitHub username (or organization name; `noun` says which, as
+/// "GitHub username"): (message, hint), or `None` when it is one. A username is 1 to 39
+/// ASCII letters, digits and single hyphens, and neither starts nor ends with a hyphen.
+pub fn explain_github_name(noun: &str, name: &str) -> Option<(String, String)> {
+    let s = shown(name);
+    let letters = "ASCII letters, digits and single hyphens, at most 39 characters";
+    if name.is_empty() {
+        return Some((
+            format!("the {noun} is empty"),
+            format!("write the name as it appears in github.com/NAME: {letters}"),
+        ));
+    }
+    if let Some(rest) = name.strip_prefix('@') {
+        return Some((
+            format!("{noun} `{s}` starts with `@`"),
+            format!("drop the `@`: write `{}`", shown(rest)),
+        ));
+    }
+    if let Some((i, c)) = name
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        let what = if c.is_ascii() && !c.is_ascii_control() {
+            format!("`{c}`")
+        } else {
+            describe_char(c)
+        };
+        return Some((
+            format!("{noun} `{s}` contains {what} at character {}", i + 1),
+            format!("a {noun} holds {letters}"),
+        ));
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        let trimmed = name.trim_matches('-');
+        return Some((
+            format!(
+                "{noun} `{s}` {} with a hyphen",
+                if name.starts_with('-') {
+                    "starts"
+                } else {
+                    "ends"
+                }
+            ),
+            if trimmed.is_empty() {
+                format!("a {noun} holds {letters}")
+            } else {
+                format!("remove the hyphen at the edge: `{trimmed}`")
+            },
+        ));
+    }
+    if name.contains("--") {
+        let mut single = name.to_string();
+        while single.contains("--") {
+            single = single.replace("--", "-");
+        }
+        return Some((
+            format!("{noun} `{s}` has two hyphens in a row"),
+            format!("GitHub allows single hyphens only: `{single}`"),
+        ));
+    }
+    let length = name.chars().count();
+    if length > GITHUB_NAME_MAX {
+        return Some((
+            format!("{noun} `{s}` is {length} characters long"),
+            format!("a {noun} has at most {GITHUB_NAME_MAX} characters: check it on github.com"),
+        ));
+    }
+    None
+}
+
+/// Why `slug` is not a GitHub team's slug (the `team` of `@org/team`): (message, hint),
+/// or `None`. A slug is what GitHub makes of a team's name: ASCII letters, digits, `-`
+/// and `_`, starting with a letter or digit.
+pub fn explain_team_slug(slug: &str) -> Option<(String, String)> {
+    let hint = "write the team's slug as in github.com/orgs/ORG/teams/SLUG: ASCII letters, digits, `-` and `_`";
+    if slug.is_empty() {
+        return Some(("the team's slug is empty".into(), hint.into()));
+    }
+    let bad = slug
+        .chars()
+        .enumerate()
+        .find(|(i, c)| !(c.is_ascii_alphanumeric() || (*i > 0 && matches!(c, '-' | '_'))));
+    if let Some((i, c)) = bad {
+        let what = if c.is_ascii() && !c.is_ascii_control() {
+            format!("`{c}`")
+        } else {
+            describe_char(c)
+        };
+        return Some((
+            format!(
+                "team slug `{}` contains {what} at character {}",
+                shown(slug),
+                i + 1
+            ),
+            hint.into(),
+        ));
+    }
+    if slug.chars().count() > 255 {
+        return Some((
+            format!("team slug `{}` is longer than 255 characters", shown(slug)),
+            hint.into(),
+        ));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,5 +415,44 @@ mod tests {
         assert!(check_free_name("Sa\u{202E}les").is_err());
         assert!(check_free_name("Sales\nOps").is_err());
         assert!(check_free_name("Sales\u{00A0}Ops").is_err());
+    }
+    #[test]
+    fn github_names_follow_githubs_rules() {
+        let noun = "GitHub username";
+        for ok in ["alice", "alice-acme", "A1", "a-b-c", &"a".repeat(39)] {
+            assert_eq!(explain_github_name(noun, ok), None, "{ok}");
+        }
+        let refused = |name: &str| explain_github_name(noun, name).expect(name);
+        let (m, h) = refused("@alice");
+        assert!(
+            m.contains("starts with `@`") && h == "drop the `@`: write `alice`",
+            "{m} / {h}"
+        );
+        let (m, h) = refused("-bob");
+        assert!(
+            m.contains("starts with a hyphen") && h.contains("`bob`"),
+            "{m} / {h}"
+        );
+        let (m, _) = refused("bob-");
+        assert!(m.contains("ends with a hyphen"), "{m}");
+        let (m, h) = refused("a--b");
+        assert!(
+            m.contains("two hyphens") && h.contains("`a-b`"),
+            "{m} / {h}"
+        );
+        let (m, _) = refused(&"a".repeat(40));
+        assert!(m.contains("40 characters"), "{m}");
+        let (m, _) = refused("al ice");
+        assert!(m.contains("` `") && m.contains("character 3"), "{m}");
+        let (m, _) = refused("al\nice");
+        assert!(!m.contains('\n') && m.contains("line feed"), "{m}");
+        assert!(refused("").0.contains("empty"));
+        assert!(refused("al_ice").0.contains("`_`"));
+        assert_eq!(explain_team_slug("access-admins"), None);
+        assert_eq!(explain_team_slug("ops_team2"), None);
+        assert!(explain_team_slug("").is_some());
+        assert!(explain_team_slug("-x").is_some());
+        assert!(explain_team_slug("a b").is_some());
+        assert!(explain_team_slug("a/b").is_some());
     }
 }

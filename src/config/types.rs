@@ -12,7 +12,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use crate::model::{AccountKind, Mode, ProviderKind, ResourceKind, Role};
 
 /// A teamsync configuration file. The root file (`teamsync.yaml`) holds `version`,
-/// `providers`, `policy`, `include` and `limits`; any file may declare `people`, `groups`,
+/// `providers`, `policy`, `include`, `limits` and `codeowners`; any file may declare `people`, `groups`,
 /// `campaigns`, `organization` and `teams`. Top-level keys starting with `x-` are ignored,
 /// so they can hold YAML anchors.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -39,6 +39,9 @@ pub struct File {
     pub include: Option<Vec<String>>,
     /// Limits on the files teamsync reads. Root file only.
     pub limits: Option<Limits>,
+    /// The CODEOWNERS file `teamsync codeowners` writes: each team's owners approve
+    /// changes to their team's file, the fallback approves everything else. Root file only.
+    pub codeowners: Option<Codeowners>,
     /// The roster: every person, by a short handle used everywhere else: lower-case ASCII
     /// letters, digits, `.`, `_` and `-`, starting with a letter, digit or `_`, at most 64
     /// characters.
@@ -162,6 +165,24 @@ pub struct Limits {
     pub max_file_mib: Option<u32>,
 }
 
+/// The CODEOWNERS file teamsync writes from the configuration (`teamsync codeowners`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "CODEOWNERS")]
+pub struct Codeowners {
+    /// Who approves every change no team owner may approve (the root file, the roster,
+    /// a team with no owner), and who may always approve: at least one GitHub user
+    /// (`@name`) or team (`@org/team`).
+    #[schemars(example = ["@acme/access-admins"])]
+    pub fallback: Vec<String>,
+    /// Where the file lives, relative to the root file's folder; its name must be
+    /// `CODEOWNERS`. Default: `.github/CODEOWNERS` at the git repository's root (the
+    /// nearest folder above the root file that holds `.git`), or in the root file's
+    /// folder when there is no repository.
+    #[schemars(example = &"../.github/CODEOWNERS")]
+    pub path: Option<String>,
+}
+
 /// A person in the roster.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -170,6 +191,12 @@ pub struct Person {
     /// Email address; compared case-insensitively.
     #[schemars(example = "alice@acme.com")]
     pub email: String,
+    /// The person's GitHub username, without `@`: 1 to 39 ASCII letters, digits and single
+    /// hyphens, not starting or ending with a hyphen; compared case-insensitively, one
+    /// person each. A team owner with one approves changes to their team's file in the
+    /// CODEOWNERS `teamsync codeowners` writes.
+    #[schemars(example = &"alice-acme")]
+    pub github: Option<String>,
     /// Attributes that feed PixieBrix campaign member data.
     #[serde(default)]
     #[schemars(example = serde_json::json!({"Location": "New York, NY"}))]

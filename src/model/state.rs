@@ -122,6 +122,19 @@ impl Role {
         provider.spec().roles_for(kind)
     }
 
+    /// The highest role a member can hold on a resource kind, the one that manages its
+    /// members: a GitBook team's `owner`, the PixieBrix organization's `admin`. `None`
+    /// where teamsync manages no role (PixieBrix groups and campaigns, Contentful teams:
+    /// a Contentful team membership carries no role; an organization admin or owner
+    /// manages every team, and that role is not in the configuration).
+    pub fn top_for(provider: ProviderKind, kind: ResourceKind) -> Option<Role> {
+        match (provider, kind) {
+            (ProviderKind::Gitbook, ResourceKind::Team) => Some(Role::Owner),
+            (ProviderKind::Pixiebrix, ResourceKind::Organization) => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
     /// The role teamsync manages for a declared member, if any. GitBook team membership
     /// always has a role, so an unstated one means `member`; elsewhere an unstated role is
     /// left alone.

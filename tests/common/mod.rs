@@ -27,6 +27,8 @@ use serde_json::{Value, json};
 /// A throwaway config repository.
 pub struct Repo {
     pub dir: tempfile::TempDir,
+    /// The configuration's folder: `dir`, or a folder inside it.
+    root: std::path::PathBuf,
 }
 
 impl Repo {
@@ -37,20 +39,22 @@ impl Repo {
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
             std::fs::write(path, text).expect("write");
         }
-        Repo { dir }
+        let root = dir.path().to_path_buf();
+        Repo { dir, root }
     }
 
+    /// The configuration's folder.
     pub fn path(&self) -> &Path {
-        self.dir.path()
+        &self.root
     }
 
     pub fn write(&self, name: &str, text: &str) {
-        std::fs::write(self.dir.path().join(name), text).expect("write");
+        std::fs::write(self.path().join(name), text).expect("write");
     }
 
     /// Replaces the first `from` in the file `name` with `to`; `from` must be there.
     pub fn edit(&self, name: &str, from: &str, to: &str) {
-        let path = self.dir.path().join(name);
+        let path = self.path().join(name);
         let text = std::fs::read_to_string(&path).expect("read");
         assert!(text.contains(from), "{name} holds {from:?}");
         std::fs::write(path, text.replacen(from, to, 1)).expect("write");
@@ -65,7 +69,7 @@ impl Repo {
         let mut cmd = Command::cargo_bin("teamsync").expect("binary");
         cmd.args(args)
             .arg("--config")
-            .arg(self.dir.path())
+            .arg(self.path())
             .env_remove("GITHUB_ACTIONS")
             .env("NO_COLOR", "1");
         cmd
@@ -86,7 +90,7 @@ impl Repo {
 
     /// The working copy of the embedded sandbox state.
     pub fn working_state(&self, seed: &str) -> Value {
-        let text = std::fs::read_to_string(self.dir.path().join(".teamsync/sandbox").join(seed))
+        let text = std::fs::read_to_string(self.path().join(".teamsync/sandbox").join(seed))
             .expect("working copy");
         serde_json::from_str(&text).expect("state JSON")
     }
@@ -204,10 +208,15 @@ pub fn removed_emails(events: &[teamsync::sandbox::Event]) -> Vec<(String, Strin
 }
 
 /// A copy of `examples/acme` (without its `.teamsync/` working copies), so the checkout
-/// stays clean.
+/// stays clean. It sits where it sits in this repository, `examples/acme` under a folder
+/// holding `.git`, so its committed CODEOWNERS (whose paths are relative to the
+/// repository's root) is as current in the copy as in the checkout.
 pub fn copy_example() -> Repo {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme");
-    let repo = Repo::new(&[]);
+    let mut repo = Repo::new(&[]);
+    std::fs::create_dir_all(repo.dir.path().join(".git")).expect("mkdir .git");
+    repo.root = repo.dir.path().join("examples/acme");
+    std::fs::create_dir_all(repo.path()).expect("mkdir");
     copy_tree(&src, repo.path());
     repo
 }

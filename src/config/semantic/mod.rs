@@ -4,11 +4,12 @@
 //!
 //! The rules by subject, one file each: `providers` (the root file's providers and
 //! policy), `people` (the roster), `containers` (groups, campaigns, teams, the
-//! organization), `members` (who is in a container, with role, data and `until`). This
+//! organization), `members` (who is in a container, with role, data and `until`),
+//! `codeowners` (the root file's `codeowners:` section). This
 //! file holds the checker, the order it runs in, and the address and date rules they share.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::closest;
 use super::load::SourceFile;
@@ -22,6 +23,7 @@ use crate::model::{
     Policy, ProviderKind, ProviderSettings, ResourceKey, ResourceKind, Role, StrictEmailError,
 };
 
+mod codeowners;
 mod containers;
 mod members;
 mod people;
@@ -34,6 +36,14 @@ pub struct Checked {
     pub providers: BTreeMap<String, ProviderSettings>,
     pub policy: Policy,
     pub desired: DesiredState,
+    /// Handle → GitHub username, for the people who have one.
+    pub github: BTreeMap<String, String>,
+    /// The files that declare `people`.
+    pub people_files: Vec<PathBuf>,
+    /// The file that declares each resource of `desired`.
+    pub declared_in: BTreeMap<ResourceKey, PathBuf>,
+    /// The root file's `codeowners:` section, checked.
+    pub codeowners: Option<crate::config::codeowners::Settings>,
     /// Problems that do not stop a plan (a name trimmed of its surrounding spaces).
     pub warnings: Vec<Diagnostic>,
 }
@@ -46,6 +56,8 @@ struct Person {
     file: usize,
     until: Option<jiff::civil::Date>,
     offboarded: bool,
+    /// The person's GitHub username (`github:`), checked.
+    github: Option<String>,
 }
 
 struct Checker<'a> {
@@ -101,6 +113,7 @@ pub fn check(files: &[SourceFile], base_dir: &Path) -> Result<Checked, Vec<Diagn
     };
     c.root_only_keys();
     c.root();
+    let codeowners = c.codeowners();
     c.people();
     for file in files {
         c.containers(
@@ -129,11 +142,30 @@ pub fn check(files: &[SourceFile], base_dir: &Path) -> Result<Checked, Vec<Diagn
             .iter()
             .map(|(h, p)| (h.clone(), p.email.clone()))
             .collect();
+        let github = c
+            .people
+            .iter()
+            .filter_map(|(h, p)| Some((h.clone(), p.github.clone()?)))
+            .collect();
+        let people_files = files
+            .iter()
+            .filter(|f| f.typed.people.is_some())
+            .map(|f| f.path.clone())
+            .collect();
+        let declared_in = c
+            .declared_at
+            .iter()
+            .map(|(key, at)| (key.clone(), at.file.clone()))
+            .collect();
         Ok(Checked {
             people,
             providers: c.providers,
             policy: c.policy,
             desired: c.desired,
+            github,
+            people_files,
+            declared_in,
+            codeowners,
             warnings: c.warnings,
         })
     } else {
@@ -157,6 +189,7 @@ impl Checker<'_> {
                 ("policy", t.policy.is_some()),
                 ("include", t.include.is_some()),
                 ("limits", t.limits.is_some()),
+                ("codeowners", t.codeowners.is_some()),
             ];
             for (key, _) in present.into_iter().filter(|(_, p)| *p) {
                 let hint = if key == "include" {
