@@ -3,6 +3,7 @@
 //! exact text, and every problem in every file is reported at once. No network call.
 
 mod digest;
+mod lines;
 mod load;
 pub mod report;
 mod schema;
@@ -19,6 +20,7 @@ use crate::diag::Diagnostic;
 use crate::model::{DesiredState, Policy, ProviderSettings};
 use yaml::Spans;
 
+pub use lines::{MemberLine, MemberLines, member_lines};
 pub use load::{DEFAULT_MAX_FILE_BYTES, MAX_FILE_BYTES_CEILING};
 pub use schema::schema;
 
