@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use super::Loaded;
 use super::load::{self, SourceFile};
 use super::types::{Container, MemberEntry};
-use super::yaml::{Spans, escape_pointer};
+use super::yaml::escape_pointer;
 use crate::diag::Diagnostic;
 use crate::model::{Email, MemberKey, ProviderKind, ResourceKey, ResourceKind};
 
@@ -36,7 +36,7 @@ pub fn member_lines(loaded: &Loaded) -> Result<MemberLines, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut limit = load::DEFAULT_MAX_FILE_BYTES;
     for (i, path) in loaded.files.iter().enumerate() {
-        let read = load::read_file(path, i == 0, limit, Spans::Recorded);
+        let read = load::read_file_whole(path, i == 0, limit);
         errors.extend(read.errors);
         if let Some(file) = read.file {
             if i == 0 {
