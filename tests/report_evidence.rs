@@ -16,7 +16,9 @@ use serde_json::Value;
 const NOW: &str = "2026-12-01T12:00:00Z";
 const FIRST_AT: &str = "2026-01-05T10:00:00Z";
 const SECOND_AT: &str = "2026-02-10T09:30:00Z";
-const THIRD_AT: &str = "2026-03-01T08:00:00Z";
+/// Before the first: the third commit was made on a machine whose clock was behind (or
+/// rebased with its old date). It is still the newer change: history's order decides.
+const THIRD_AT: &str = "2025-12-20T08:00:00Z";
 const AUDITORS: &str = "docs.team[\"Auditors\"]";
 const AUTHOR: &str = "Ann Admin <ann@acme.com>";
 

@@ -330,19 +330,20 @@ fn blame_all(dir: &Path, shown: &[&str]) -> Result<HashMap<String, Option<Blame>
     Ok(out)
 }
 
-/// A membership's commit (its blame and the commit's index there), or why there is none.
-type Verdict<'a> = Result<(&'a Blame, usize), Granted>;
+/// The commits a membership's lines were last changed in (each once, as its blame and the
+/// commit's index there), or why there is none.
+type Verdict<'a> = Result<Vec<(&'a Blame, usize)>, Granted>;
 
 /// What the blames say about one membership's lines: not committed if any line is not
-/// in `HEAD`, unknown if any line has no commit blame can vouch for, else the newest
-/// commit (by committer time, then author time) among them, as (file, commit index).
+/// in `HEAD`, unknown if any line has no commit blame can vouch for, else the commits
+/// that last changed them (the grant is the newest: see `newest`).
 fn judge<'a>(
     spans: &[MemberLine],
     shown_of: &HashMap<&Path, &'a str>,
     blames: &'a HashMap<String, Option<Blame>>,
 ) -> Verdict<'a> {
     let mut unknown = spans.is_empty();
-    let mut best: Option<(&Blame, usize)> = None;
+    let mut found: Vec<(&Blame, usize)> = Vec::new();
     for span in spans {
         let Some(blame) = shown_of
             .get(span.file.as_path())
@@ -365,23 +366,52 @@ fn judge<'a>(
             if is_uncommitted(&blame.shas[i]) {
                 return Err(Granted::NotCommitted);
             }
-            let c = &blame.commits[i];
-            if c.boundary {
+            if blame.commits[i].boundary {
                 unknown = true;
                 continue;
             }
-            let newer = best.is_none_or(|(b, j)| {
-                let d = &b.commits[j];
-                (c.committer_time, c.author_time) > (d.committer_time, d.author_time)
-            });
-            if newer {
-                best = Some((blame, i));
+            if !found.iter().any(|(b, j)| b.shas[*j] == blame.shas[i]) {
+                found.push((blame, i));
             }
         }
     }
-    match best {
-        Some(found) if !unknown => Ok(found),
-        _ => Err(Granted::Unknown),
+    if unknown || found.is_empty() {
+        return Err(Granted::Unknown);
+    }
+    Ok(found)
+}
+
+/// The newest of several commits: the first in `rank` (`git rev-list --topo-order`, the
+/// history's own order, which no clock can disturb), then by committer and author time
+/// (for a commit `rank` lacks: one blame followed into another file, always older than
+/// the commit that moved the line).
+fn newest<'a>(
+    found: &[(&'a Blame, usize)],
+    rank: &HashMap<String, usize>,
+) -> Option<(&'a Blame, usize)> {
+    found.iter().copied().min_by_key(|(b, i)| {
+        let c = &b.commits[*i];
+        (
+            rank.get(&b.shas[*i]).copied().unwrap_or(usize::MAX),
+            std::cmp::Reverse((c.committer_time, c.author_time)),
+        )
+    })
+}
+
+/// Every commit of `HEAD` that touched one of `shown`, newest first (topological), with
+/// its place in that order; empty if git cannot say (then time decides).
+fn topo_rank(dir: &Path, shown: &[&str]) -> HashMap<String, usize> {
+    let mut args = vec!["rev-list", "--topo-order", "HEAD", "--"];
+    args.extend(shown);
+    match git(dir, &args, None) {
+        Run::Ok(out) => String::from_utf8_lossy(&out)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .enumerate()
+            .map(|(i, sha)| (sha.to_string(), i))
+            .collect(),
+        _ => HashMap::new(),
     }
 }
 
@@ -500,6 +530,25 @@ fn grants(dir: &Path, files: &[(String, PathBuf)], lines: &MemberLines) -> Resul
             judged.push((resource, member, judge(spans, &shown_of, &blames)));
         }
     }
+    // Only an entry whose lines come from several commits needs the history's order.
+    let rank = if judged
+        .iter()
+        .any(|(_, _, v)| v.as_ref().is_ok_and(|f| f.len() > 1))
+    {
+        topo_rank(dir, &needed)
+    } else {
+        HashMap::new()
+    };
+    let judged: Vec<(&ResourceKey, &MemberKey, Result<(&Blame, usize), Granted>)> = judged
+        .into_iter()
+        .map(|(r, m, v)| {
+            (
+                r,
+                m,
+                v.and_then(|f| newest(&f, &rank).ok_or(Granted::Unknown)),
+            )
+        })
+        .collect();
     let shas: BTreeSet<&str> = judged
         .iter()
         .filter_map(|(_, _, j)| j.as_ref().ok().map(|(b, i)| b.shas[*i].as_str()))
