@@ -2,8 +2,9 @@
 //! lines that declare each access, when, by whom, and who the commit message says
 //! approved it. It runs the `git` binary (no git library): one `git rev-parse` for the
 //! checkout and whether it is shallow, one `git status` for uncommitted files, one
-//! `git blame --porcelain` per configuration file and one `git log` for the messages of
-//! every commit that granted something. Spawning processes is the command layer's job, so
+//! `git blame --porcelain` per configuration file, one `git log` for the messages of
+//! every commit that granted something, and, only when an entry's lines come from several
+//! commits, one `git rev-list` for the order between them. Spawning processes is the command layer's job, so
 //! this lives here and hands `review` plain data (`review::Grants`).
 //!
 //! `git blame` annotates the file as it is on disk against `HEAD`, so its line numbers are
