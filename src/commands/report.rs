@@ -103,20 +103,20 @@ pub fn run(opts: ReportOptions) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let lines = match crate::config::member_lines(&loaded) {
-        Ok(l) => l,
-        Err(diags) => {
-            return report_errors(&[format!(
-                "the configuration changed while the report was made:\n{}",
-                crate::config::report::render(&diags).trim_end()
-            )]);
-        }
-    };
     let files = review::config_files(&loaded);
     let client_options = opts.network.client_options(opts.verbosity, false);
     // git and the providers are asked at the same time: neither waits for the other.
     let (live, history) = std::thread::scope(|scope| {
-        let history = scope.spawn(|| history::read(&loaded.base_dir, &files, &lines));
+        let history = scope.spawn(|| {
+            history::read(&loaded.base_dir, &files, || {
+                crate::config::member_lines(&loaded).map_err(|diags| {
+                    format!(
+                        "the configuration changed while the report was made:\n{}",
+                        crate::config::report::render(&diags).trim_end()
+                    )
+                })
+            })
+        });
         let live = rt.block_on(async {
             let conns = Connections::open(&loaded, client_options)
                 .await
@@ -133,6 +133,10 @@ pub fn run(opts: ReportOptions) -> ExitCode {
     let live = match live {
         Ok(l) => l,
         Err(code) => return code,
+    };
+    let history = match history {
+        Ok(h) => h,
+        Err(why) => return report_errors(&[why]),
     };
     let mut built = review::build(
         &loaded,

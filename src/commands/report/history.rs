@@ -114,8 +114,15 @@ const NOT_INSTALLED: &str = "git is not installed (no `git` on PATH)";
 
 /// Reads the history of the configuration in `dir`: `files` are every configuration file
 /// (as `review::config_files` gives them: shown relative to `dir`, and the path loaded),
-/// `lines` where each declared membership is written.
-pub fn read(dir: &Path, files: &[(String, PathBuf)], lines: &MemberLines) -> History {
+/// `lines` finds where each declared membership is written. It is called only when there
+/// is a whole history to blame (a folder outside git or a shallow CI checkout costs no
+/// second read of the files); its error (the files changed since they were loaded) is
+/// the report's.
+pub fn read(
+    dir: &Path,
+    files: &[(String, PathBuf)],
+    lines: impl FnOnce() -> Result<MemberLines, String>,
+) -> Result<History, String> {
     let (head, shallow) = match git(dir, &["rev-parse", "--is-shallow-repository", "HEAD"], None) {
         Run::Ok(out) => {
             let out = String::from_utf8_lossy(&out);
@@ -125,15 +132,20 @@ pub fn read(dir: &Path, files: &[(String, PathBuf)], lines: &MemberLines) -> His
             (it.next().map(str::to_string), shallow)
         }
         Run::Missing => {
-            return History::without(None, None, HistoryState::None, NOT_INSTALLED.into());
+            return Ok(History::without(
+                None,
+                None,
+                HistoryState::None,
+                NOT_INSTALLED.into(),
+            ));
         }
         Run::CannotStart(e) => {
-            return History::without(
+            return Ok(History::without(
                 None,
                 None,
                 HistoryState::None,
                 format!("cannot run git: {e}"),
-            );
+            ));
         }
         Run::Failed(why) => {
             let why = if why.contains("not a git repository") {
@@ -143,16 +155,16 @@ pub fn read(dir: &Path, files: &[(String, PathBuf)], lines: &MemberLines) -> His
             } else {
                 why
             };
-            return History::without(None, None, HistoryState::None, why);
+            return Ok(History::without(None, None, HistoryState::None, why));
         }
     };
     let Some(head) = head.filter(|h| !h.is_empty()) else {
-        return History::without(
+        return Ok(History::without(
             None,
             None,
             HistoryState::None,
             "HEAD does not resolve".into(),
-        );
+        ));
     };
     let shown: Vec<&str> = files.iter().map(|(s, _)| s.as_str()).collect();
     let mut status_args = vec!["status", "--porcelain", "--"];
@@ -165,7 +177,7 @@ pub fn read(dir: &Path, files: &[(String, PathBuf)], lines: &MemberLines) -> His
     match shallow.as_str() {
         "false" => {}
         "true" => {
-            return History::without(
+            return Ok(History::without(
                 head,
                 dirty,
                 HistoryState::Shallow,
@@ -173,19 +185,20 @@ pub fn read(dir: &Path, files: &[(String, PathBuf)], lines: &MemberLines) -> His
                  it, so no grant is reported; fetch the whole history (`git fetch --unshallow`, \
                  or `fetch-depth: 0` on actions/checkout)"
                     .into(),
-            );
+            ));
         }
         _ => {
-            return History::without(
+            return Ok(History::without(
                 head,
                 dirty,
                 HistoryState::None,
                 "this git cannot tell whether the clone is shallow (git 2.15 or later is needed)"
                     .into(),
-            );
+            ));
         }
     }
-    match grants(dir, files, lines) {
+    let lines = lines()?;
+    Ok(match grants(dir, files, &lines) {
         Ok(grants) => History {
             head,
             dirty,
@@ -194,7 +207,7 @@ pub fn read(dir: &Path, files: &[(String, PathBuf)], lines: &MemberLines) -> His
             grants,
         },
         Err(why) => History::without(head, dirty, HistoryState::None, why),
-    }
+    })
 }
 
 /// One commit as blame describes it.
@@ -334,6 +347,9 @@ fn blame_all(dir: &Path, shown: &[&str]) -> Result<HashMap<String, Option<Blame>
 /// The commits a membership's lines were last changed in (each once, as its blame and the
 /// commit's index there), or why there is none.
 type Verdict<'a> = Result<Vec<(&'a Blame, usize)>, Granted>;
+
+/// The one commit granting a membership (its blame and the commit's index there).
+type Picked<'a> = Result<(&'a Blame, usize), Granted>;
 
 /// What the blames say about one membership's lines: not committed if any line is not
 /// in `HEAD`, unknown if any line has no commit blame can vouch for, else the commits
@@ -540,7 +556,7 @@ fn grants(dir: &Path, files: &[(String, PathBuf)], lines: &MemberLines) -> Resul
     } else {
         HashMap::new()
     };
-    let judged: Vec<(&ResourceKey, &MemberKey, Result<(&Blame, usize), Granted>)> = judged
+    let judged: Vec<(&ResourceKey, &MemberKey, Picked)> = judged
         .into_iter()
         .map(|(r, m, v)| {
             (
