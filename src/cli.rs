@@ -223,6 +223,10 @@ pub enum Command {
         /// Let --out replace a file teamsync did not write (or a configuration file).
         #[arg(long)]
         force: bool,
+        /// Only this person's row: a handle, an email (any case) or `user_id:ID`. With
+        /// `--format csv` it answers "who gave them access to what, and when" on stdout.
+        #[arg(long, value_name = "HANDLE|EMAIL")]
+        person: Option<String>,
     },
     /// Render a plan saved with `plan --out`, reading no API.
     Show {
@@ -439,11 +443,13 @@ fn run() -> Result<ExitCode, Error> {
             format,
             out,
             force,
+            person,
         } => commands::report::run(commands::report::ReportOptions {
             config: config.config,
             format,
             out,
             force,
+            person,
             network: network.network(),
             verbosity,
         }),

@@ -438,6 +438,21 @@ fn the_monthly_report_reads_with_read_tokens_and_keeps_an_artifact() {
     );
     assert!(steps.contains("READ_TOKEN") && !steps.contains("WRITE_TOKEN"));
     assert!(steps.contains("actions/upload-artifact@v"));
+    // The grants come from git blame: a shallow checkout would give none.
+    let checkout = w["jobs"]["report"]["steps"]
+        .as_array()
+        .and_then(|s| {
+            s.iter().find(|s| {
+                s["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("actions/checkout@"))
+            })
+        })
+        .expect("a checkout step");
+    assert_eq!(
+        checkout["with"]["fetch-depth"], 0,
+        "the report needs the whole history: {checkout}"
+    );
     for line in text.lines().filter(|l| l.contains("uses:")) {
         assert!(
             line.contains("# version tag: SHA not verified here"),

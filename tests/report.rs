@@ -98,7 +98,32 @@ fn the_examples_json_report_is_versioned_and_stable() {
             assert_eq!(cell["until"], Value::Null, "reserved for issue 16");
         }
     }
-    insta::assert_snapshot!("example_report_json", text.replace(&digest, "[digest]"));
+    // No checkout, so no grants: each declared cell says why, and the header says it once.
+    assert_eq!(doc["config"]["history"], "none");
+    let why = doc["config"]["history_reason"].as_str().unwrap();
+    assert!(
+        [
+            "not a git repository",
+            "git is not installed (no `git` on PATH)"
+        ]
+        .contains(&why),
+        "{why}"
+    );
+    for p in people {
+        for cell in p["access"].as_array().unwrap() {
+            assert_eq!(cell["granted"], Value::Null);
+            let evidence = if cell["declared"] == true {
+                Value::from("no_history")
+            } else {
+                Value::Null
+            };
+            assert_eq!(cell["grant_evidence"], evidence, "{cell}");
+        }
+    }
+    insta::assert_snapshot!(
+        "example_report_json",
+        text.replace(&digest, "[digest]").replace(why, "[why]")
+    );
 }
 
 #[test]
@@ -371,8 +396,7 @@ fn ctx() -> review::ReadContext {
     review::ReadContext {
         read_at: NOW.into(),
         config_digest: "sha256:0".into(),
-        git_commit: None,
-        git_dirty: None,
+        ..review::ReadContext::default()
     }
 }
 

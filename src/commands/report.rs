@@ -1,7 +1,10 @@
 //! `teamsync report`: read the live state through the plan's read-only clients, put it
-//! beside the configuration, and write an access review (HTML, CSV or JSON).
+//! beside the configuration, and write an access review (HTML, CSV or JSON), with the
+//! commit that granted each declared access (`history`, which runs `git`).
 
-use std::path::{Path, PathBuf};
+mod history;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::engine::{self, Connections};
@@ -34,6 +37,8 @@ pub struct ReportOptions {
     pub out: Option<PathBuf>,
     /// `--force`: `--out` may replace a file teamsync did not write.
     pub force: bool,
+    /// `--person`: keep only the row of this handle or email (or `user_id:…` id).
+    pub person: Option<String>,
     pub network: super::Network,
     pub verbosity: super::Verbosity,
 }
@@ -46,30 +51,6 @@ fn read_at() -> Result<String, String> {
             .map_err(|e| format!("{NOW_ENV}={raw:?} is not an RFC 3339 time: {e}")),
         _ => Ok(humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()),
     }
-}
-
-/// `git rev-parse HEAD` in the config folder and whether any of the config `files`
-/// (relative to it) differ from that commit or are untracked; `None` when it is not a git
-/// checkout or git is missing.
-fn git_info(dir: &Path, files: &[String]) -> (Option<String>, Option<bool>) {
-    let run = |args: &[&str], paths: &[String]| {
-        std::process::Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .args(paths)
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    let Some(commit) = run(&["rev-parse", "HEAD"], &[]).filter(|c| !c.is_empty()) else {
-        return (None, None);
-    };
-    let dirty = run(&["status", "--porcelain", "--"], files).map(|s| !s.is_empty());
-    (Some(commit), dirty)
 }
 
 pub fn run(opts: ReportOptions) -> ExitCode {
@@ -104,6 +85,16 @@ pub fn run(opts: ReportOptions) -> ExitCode {
     {
         return report_errors(&[why]);
     }
+    // A name that is no handle cannot name a row: say so before reading any provider.
+    if let Some(who) = opts.person.as_deref().map(str::trim) {
+        let row_id = who.contains('@') || who.starts_with("user_id:");
+        if who.is_empty() || (!row_id && !loaded.people.contains_key(&who.to_ascii_lowercase())) {
+            return report_errors(&[format!(
+                "--person {who:?} is not a handle under `people` (an email or `user_id:ID` \
+                 names anyone else)"
+            )]);
+        }
+    }
     let digest = match review::config_digest(&loaded) {
         Ok(d) => d,
         Err(e) => return report_errors(&[format!("cannot read the configuration files: {e}")]),
@@ -112,34 +103,64 @@ pub fn run(opts: ReportOptions) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
+    let files = review::config_files(&loaded);
     let client_options = opts.network.client_options(opts.verbosity, false);
-    let live = rt.block_on(async {
-        let conns = Connections::open(&loaded, client_options)
-            .await
-            .map_err(|e| report_errors(&[e]))?;
-        engine::read_for_review(&loaded, &conns)
-            .await
-            .map_err(|e| report_errors(&e.lines()))
+    // git and the providers are asked at the same time: neither waits for the other.
+    let (live, history) = std::thread::scope(|scope| {
+        let history = scope.spawn(|| {
+            history::read(&loaded.base_dir, &files, || {
+                crate::config::member_lines(&loaded).map_err(|diags| {
+                    format!(
+                        "the configuration changed while the report was made:\n{}",
+                        crate::config::report::render(&diags).trim_end()
+                    )
+                })
+            })
+        });
+        let live = rt.block_on(async {
+            let conns = Connections::open(&loaded, client_options)
+                .await
+                .map_err(|e| report_errors(&[e]))?;
+            engine::read_for_review(&loaded, &conns)
+                .await
+                .map_err(|e| report_errors(&e.lines()))
+        });
+        let history = history
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (live, history)
     });
     let live = match live {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let files: Vec<String> = review::config_files(&loaded)
-        .into_iter()
-        .map(|(shown, _)| shown)
-        .collect();
-    let (git_commit, git_dirty) = git_info(&loaded.base_dir, &files);
-    let built = review::build(
+    let history = match history {
+        Ok(h) => h,
+        Err(why) => return report_errors(&[why]),
+    };
+    let mut built = review::build(
         &loaded,
         &live,
         ReadContext {
             read_at,
             config_digest: digest,
-            git_commit,
-            git_dirty,
+            git_commit: history.head,
+            git_dirty: history.dirty,
+            history: history.state,
+            history_reason: history.reason,
+            grants: history.grants,
         },
     );
+    if let Some(who) = &opts.person {
+        built = match review::only_person(built, who) {
+            Some(b) => b,
+            None => {
+                return report_errors(&[format!(
+                    "--person {who:?}: no such person in the configuration or live"
+                )]);
+            }
+        };
+    }
     let text = match format {
         Format::Html => review::html(&built),
         Format::Csv => review::csv(&built),
@@ -164,7 +185,10 @@ pub fn run(opts: ReportOptions) -> ExitCode {
                 );
             }
         }
-        None => print!("{text}"),
+        None => match super::write_stdout(&text) {
+            Ok(()) | Err(super::Failure::StdoutClosed) => {}
+            Err(e) => return report_errors(&[e]),
+        },
     }
     ExitCode::from(EXIT_OK)
 }

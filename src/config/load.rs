@@ -113,7 +113,18 @@ pub fn root_path(path: &Path) -> Result<PathBuf, Box<Diagnostic>> {
 /// breaks the schema is salvaged: the entries that still fit the types are kept (see
 /// `SourceFile::salvaged`).
 pub fn read_file(path: &Path, is_root: bool, max_bytes: u64, spans: Spans) -> Read {
-    match read_checked(path, is_root, max_bytes, spans) {
+    read_file_as(path, is_root, max_bytes, spans, false)
+}
+
+/// `read_file` with positions, keeping the parsed value beside the typed file (which
+/// `read_file` drops, holding only positions) so a node's extent can be measured
+/// (`Parsed::lines`): for `config::member_lines`, never for a load.
+pub fn read_file_whole(path: &Path, is_root: bool, max_bytes: u64) -> Read {
+    read_file_as(path, is_root, max_bytes, Spans::Recorded, true)
+}
+
+fn read_file_as(path: &Path, is_root: bool, max_bytes: u64, spans: Spans, keep: bool) -> Read {
+    match read_checked(path, is_root, max_bytes, spans, keep) {
         Ok(file) => Read {
             file: Some(file),
             errors: Vec::new(),
@@ -212,6 +223,7 @@ fn read_checked(
     is_root: bool,
     max_bytes: u64,
     spans: Spans,
+    keep_value: bool,
 ) -> Result<SourceFile, Rejected> {
     let meta = std::fs::metadata(path).map_err(|e| {
         (
@@ -321,7 +333,9 @@ fn read_checked(
         }
     };
     // Only positions are needed from here on; the typed file holds the content.
-    parsed.value = Value::Null;
+    if !keep_value {
+        parsed.value = Value::Null;
+    }
     Ok(SourceFile {
         path: path.to_path_buf(),
         parsed,

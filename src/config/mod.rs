@@ -4,6 +4,7 @@
 
 pub mod codeowners;
 mod digest;
+mod lines;
 mod load;
 pub mod report;
 mod schema;
@@ -20,6 +21,7 @@ use crate::diag::Diagnostic;
 use crate::model::{DesiredState, Policy, ProviderSettings};
 use yaml::Spans;
 
+pub use lines::{MemberLine, MemberLines, member_lines};
 pub use load::{DEFAULT_MAX_FILE_BYTES, MAX_FILE_BYTES_CEILING};
 pub use schema::schema;
 

@@ -104,6 +104,45 @@ impl Parsed {
             .or_else(|| self.nearest_node(&hashes))
     }
 
+    /// The first and last line (1-based) the node at `pointer` and everything under it
+    /// stand on, for the node itself (not an ancestor); `None` without positions. A
+    /// block mapping `- person: bob` / `role: owner` spans both lines; a flow one, its line.
+    pub fn lines(&self, pointer: &str) -> Option<(usize, usize)> {
+        let hash = *chain(pointer).last()?;
+        let first = self.positions.nodes.get(&hash)?.line as usize;
+        let mut last = first;
+        if let Some(node) = self.value.pointer(pointer) {
+            self.last_line(node, hash, &mut last);
+        }
+        Some((first, last))
+    }
+
+    fn last_line(&self, node: &serde_json::Value, hash: u64, last: &mut usize) {
+        let see = |p: Option<&Packed>, last: &mut usize| {
+            if let Some(p) = p {
+                *last = (*last).max(p.line as usize);
+            }
+        };
+        match node {
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let h = child(hash, &i.to_string());
+                    see(self.positions.nodes.get(&h), last);
+                    self.last_line(item, h, last);
+                }
+            }
+            serde_json::Value::Object(entries) => {
+                for (key, value) in entries {
+                    let h = child(hash, &escape_pointer(key));
+                    see(self.positions.keys.get(&h), last);
+                    see(self.positions.nodes.get(&h), last);
+                    self.last_line(value, h, last);
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn nearest_node(&self, chain: &[u64]) -> Option<Position> {
         chain
             .iter()
@@ -689,6 +728,18 @@ mod tests {
             let skipped = parse_with(bad, Spans::Skipped).unwrap_err();
             assert_eq!(recorded, skipped, "{bad}");
         }
+    }
+
+    #[test]
+    fn lines_span_a_node_and_everything_under_it() {
+        let text = "groups:\n  - name: G\n    members:\n      - al\n      - person: bo\n        role: owner\n        data: {a: 1,\n          b: 2}\n      - {person: cy}\n";
+        let p = parse(text).unwrap();
+        assert_eq!(p.lines("/groups/0/members/0"), Some((4, 4)));
+        assert_eq!(p.lines("/groups/0/members/1"), Some((5, 8)));
+        assert_eq!(p.lines("/groups/0/members/2"), Some((9, 9)));
+        assert_eq!(p.lines("/groups/0/members/3"), None);
+        let skipped = parse_with(text, Spans::Skipped).unwrap();
+        assert_eq!(skipped.lines("/groups/0/members/0"), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use super::{Cell, Mark, Person, Report};
 
-const HEADER: [&str; 19] = [
+const HEADER: [&str; 24] = [
     "person",
     "handle",
     "email",
@@ -26,6 +26,11 @@ const HEADER: [&str; 19] = [
     "until",
     "days_left",
     "marks",
+    "grant_evidence",
+    "granted_commit",
+    "granted_at",
+    "granted_by",
+    "approved_by",
 ];
 
 /// One field, escaped against formula injection and quoted per RFC 4180.
@@ -102,7 +107,7 @@ pub fn csv(report: &Report) -> String {
         let head = person_fields(p, &pm);
         if p.access.is_empty() {
             let mut fields: Vec<&str> = head.to_vec();
-            fields.extend(["", "", "", "", "", "", "", "", "", "", ""]);
+            fields.extend([""; HEADER.len() - 8]);
             record(&mut out, &fields);
             continue;
         }
@@ -114,6 +119,8 @@ pub fn csv(report: &Report) -> String {
             let (kind, organization) = org(&c.provider);
             let cm = marks(&cell.marks);
             let days = cell.days_left.map(|d| d.to_string()).unwrap_or_default();
+            let grant = cell.granted.as_deref();
+            let approved = grant.map(|g| g.approvers.join("; ")).unwrap_or_default();
             let mut fields: Vec<&str> = head.to_vec();
             fields.extend([
                 c.provider.as_str(),
@@ -127,6 +134,11 @@ pub fn csv(report: &Report) -> String {
                 cell.until.as_deref().unwrap_or(""),
                 days.as_str(),
                 cm.as_str(),
+                cell.grant_evidence.map_or("", |e| e.as_str()),
+                grant.map_or("", |g| g.commit.as_str()),
+                grant.map_or("", |g| g.date.as_str()),
+                grant.map_or("", |g| g.author.as_str()),
+                approved.as_str(),
             ]);
             record(&mut out, &fields);
         }

@@ -6,7 +6,31 @@
 
 use std::fmt::Write as _;
 
-use super::{Mark, Report};
+use super::{Cell, GrantEvidence, HistoryState, Mark, Report};
+
+/// One line on who granted a declared access, for a cell's tooltip and the printed
+/// sections; `None` where there is nothing to say (undeclared access, or no history,
+/// which the header explains).
+fn grant_text(cell: &Cell) -> Option<String> {
+    match (cell.grant_evidence?, cell.granted.as_deref()) {
+        (GrantEvidence::Commit, Some(g)) => {
+            let mut text = format!(
+                "granted in {} on {} by {}",
+                g.commit.get(..12).unwrap_or(&g.commit),
+                g.date,
+                g.author
+            );
+            if !g.approvers.is_empty() {
+                text.push_str("; approved by ");
+                text.push_str(&g.approvers.join(", "));
+            }
+            Some(text)
+        }
+        (GrantEvidence::NotCommitted, _) => Some("not committed".into()),
+        (GrantEvidence::Unknown, _) => Some("grant unknown".into()),
+        _ => None,
+    }
+}
 
 /// Appends `text` escaped for HTML text and attribute values.
 pub(crate) fn escape_into(out: &mut String, text: &str) {
@@ -74,7 +98,8 @@ fn mark_attrs(out: &mut String, marks: &[Mark]) {
 }
 
 /// The data the script renders from, compact: rows are
-/// `[id, email, name, row mark bits, known (1/0), [column, role index, mark bits, …]]`.
+/// `[id, email, name, row mark bits, known (1/0), [column, role index, mark bits, grant
+/// index (into `grants`, -1 for none), …]]`.
 fn data_json(report: &Report) -> String {
     let mut roles: Vec<String> = Vec::new();
     let mut role_index = |r: &str| -> usize {
@@ -86,15 +111,24 @@ fn data_json(report: &Report) -> String {
             }
         }
     };
+    let mut grants: Vec<String> = Vec::new();
+    let mut grant_at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let rows: Vec<serde_json::Value> = report
         .people
         .iter()
         .map(|p| {
-            let mut cells = Vec::with_capacity(p.access.len() * 3);
+            let mut cells = Vec::with_capacity(p.access.len() * 4);
             for c in &p.access {
                 cells.push(serde_json::Value::from(c.column));
                 cells.push(serde_json::Value::from(role_index(&c.role)));
                 cells.push(serde_json::Value::from(bits(&c.marks)));
+                let grant = grant_text(c).map(|text| {
+                    *grant_at.entry(text).or_insert_with_key(|text| {
+                        grants.push(text.clone());
+                        grants.len() - 1
+                    })
+                });
+                cells.push(grant.map_or(serde_json::Value::from(-1), serde_json::Value::from));
             }
             serde_json::json!([
                 p.id,
@@ -124,6 +158,7 @@ fn data_json(report: &Report) -> String {
         "v": 1,
         "marks": marks,
         "roles": roles,
+        "grants": grants,
         "cols": cols,
         "rows": rows,
     });
@@ -209,7 +244,7 @@ const SCRIPT: &str = r#"
   window.addEventListener('unhandledrejection', function (e) { fail(String(e.reason)); });
 
   var data = JSON.parse(document.getElementById('report-data').textContent);
-  var cols = data.cols, rows = data.rows, roles = data.roles, marks = data.marks;
+  var cols = data.cols, rows = data.rows, roles = data.roles, marks = data.marks, grants = data.grants;
   var driftBits = 0;
   marks.forEach(function (m, i) { if (m.drift) { driftBits |= (1 << i); } });
   var ESC = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -224,10 +259,11 @@ const SCRIPT: &str = r#"
     for (var i = 0; i < marks.length; i++) { if (b & (1 << i)) { out.push(marks[i].label); } }
     return out;
   }
-  // Per row: a lookup column -> [role index, mark bits], and the text the filter searches.
+  // Per row: a lookup column -> [role index, mark bits, grant index], and the text the
+  // filter searches.
   rows.forEach(function (r) {
     var cells = r[5], map = {};
-    for (var i = 0; i < cells.length; i += 3) { map[cells[i]] = [cells[i + 1], cells[i + 2]]; }
+    for (var i = 0; i < cells.length; i += 4) { map[cells[i]] = [cells[i + 1], cells[i + 2], cells[i + 3]]; }
     r.map = map;
     r.text = (r[0] + ' ' + r[1] + ' ' + r[2]).toLowerCase();
   });
@@ -326,8 +362,10 @@ const SCRIPT: &str = r#"
         var ids = markIds(cell[1]);
         var cls = (cell[1] & driftBits) ? 'drift' : '';
         ids.forEach(function (id) { cls += ' m-' + id; });
+        var tip = markLabels(cell[1]);
+        if (cell[2] >= 0) { tip.push(grants[cell[2]]); }
         h.push('<td class="' + cls + '" data-marks="' + ids.join(' ') + '" title="' +
-          esc(markLabels(cell[1]).join(', ')) + '">' + esc(roles[cell[0]]) + '</td>');
+          esc(tip.join(', ')) + '">' + esc(roles[cell[0]]) + '</td>');
       });
       h.push('</tr>');
     }
@@ -427,6 +465,28 @@ fn header(out: &mut String, report: &Report) {
         (None, _) => "not a git checkout".to_string(),
     };
     let _ = writeln!(out, "<dt>Git commit</dt><dd>{commit}</dd>");
+    let history = match c.history {
+        HistoryState::Full => {
+            "full: each declared access shows the commit that last changed its line".to_string()
+        }
+        state => format!(
+            "{}: no grants reported ({})",
+            state.as_str(),
+            esc(c.history_reason.as_deref().unwrap_or("no reason given"))
+        ),
+    };
+    let _ = writeln!(
+        out,
+        "<dt>History</dt><dd data-history=\"{}\">{history}</dd>",
+        c.history.as_str()
+    );
+    if let Some(who) = &report.person {
+        let _ = writeln!(
+            out,
+            "<dt>Person</dt><dd>only <code>{}</code> (--person)</dd>",
+            esc(who)
+        );
+    }
     let _ = writeln!(
         out,
         "<dt>Config files</dt><dd>{}</dd>",
@@ -570,7 +630,7 @@ fn print_sections(out: &mut String, report: &Report) {
             continue;
         }
         out.push_str(
-            "<table><tr><th>Provider</th><th>Container</th><th>Role</th><th>Marks</th></tr>",
+            "<table><tr><th>Provider</th><th>Container</th><th>Role</th><th>Marks</th><th>Granted</th></tr>",
         );
         for cell in &p.access {
             let Some(c) = report.containers.get(cell.column) else {
@@ -592,6 +652,16 @@ fn print_sections(out: &mut String, report: &Report) {
                     out.push_str(", ");
                 }
                 out.push_str(label(*m));
+            }
+            out.push_str("</td><td");
+            if let Some(g) = cell.granted.as_deref() {
+                out.push_str(" title=\"");
+                escape_into(out, &g.commit);
+                out.push('"');
+            }
+            out.push('>');
+            if let Some(text) = grant_text(cell) {
+                escape_into(out, &text);
             }
             out.push_str("</td></tr>");
         }

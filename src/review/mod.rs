@@ -40,6 +40,8 @@ pub struct Report {
     pub providers: Vec<ProviderInfo>,
     /// Every container, grouped by provider (the providers' order), then by kind and name.
     pub containers: Vec<Container>,
+    /// `--person`: the one person the report was narrowed to (as given); `null`: everyone.
+    pub person: Option<String>,
     /// One row per person or account: the roster first, then accounts the config does not
     /// know, each group by label.
     pub people: Vec<Person>,
@@ -57,6 +59,10 @@ pub struct ConfigInfo {
     pub git_commit: Option<String>,
     /// Whether a config file differs from `git_commit` or is untracked (only with it).
     pub git_dirty: Option<bool>,
+    /// Whether the grants of declared access could be read from git.
+    pub history: HistoryState,
+    /// Why `history` is not `full` (`null` when it is).
+    pub history_reason: Option<String>,
     /// `policy.allowed_email_domains`; empty means no restriction.
     pub allowed_email_domains: Vec<String>,
 }
@@ -211,7 +217,96 @@ pub struct Cell {
     pub days_left: Option<i64>,
     /// Sorted.
     pub marks: Vec<Mark>,
+    /// The commit that last changed the configuration lines declaring this access; `null`
+    /// unless `grant_evidence` is `commit`.
+    pub granted: Option<Arc<Grant>>,
+    /// What the history says about the grant; `null` for access the configuration does not
+    /// declare.
+    pub grant_evidence: Option<GrantEvidence>,
 }
+
+/// The commit that granted a declared access: the last one that changed a line declaring
+/// it (a role change re-grants; it is not the first commit that listed the member).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    /// The full commit id.
+    pub commit: String,
+    /// Author date, UTC RFC 3339.
+    pub date: String,
+    /// `Name <email>` of the author.
+    pub author: String,
+    /// `Name <email>` of the committer.
+    pub committer: String,
+    /// Committer date, UTC RFC 3339 (when the commit was made, e.g. merged by a rebase).
+    pub committed_at: String,
+    /// The `Reviewed-by:` and `Approved-by:` trailers of the commit message, in order.
+    pub approvers: Vec<String>,
+}
+
+/// What the git history says about one declared access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantEvidence {
+    /// `granted` holds the commit.
+    Commit,
+    /// A line declaring it is not in `HEAD`: an uncommitted edit or an untracked file.
+    NotCommitted,
+    /// The history is there but does not tell (a boundary commit, a line that is gone).
+    Unknown,
+    /// `config.history` is `shallow`: no commit is reported.
+    ShallowHistory,
+    /// `config.history` is `none`: not a git checkout, or no `git`.
+    NoHistory,
+}
+
+impl GrantEvidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantEvidence::Commit => "commit",
+            GrantEvidence::NotCommitted => "not_committed",
+            GrantEvidence::Unknown => "unknown",
+            GrantEvidence::ShallowHistory => "shallow_history",
+            GrantEvidence::NoHistory => "no_history",
+        }
+    }
+}
+
+/// How much of the configuration's git history the report could read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryState {
+    /// A whole history: every declared access has its grant (or is not committed).
+    Full,
+    /// A shallow clone: the oldest commit present would be blamed for every line older
+    /// than it, so no grant is reported.
+    Shallow,
+    /// No history: not a git checkout, no commit yet, or no `git` to ask.
+    #[default]
+    None,
+}
+
+impl HistoryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HistoryState::Full => "full",
+            HistoryState::Shallow => "shallow",
+            HistoryState::None => "none",
+        }
+    }
+}
+
+/// What the command found in the history for one declared membership.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Granted {
+    /// Shared: every member a commit added points at the same one.
+    Commit(Arc<Grant>),
+    NotCommitted,
+    Unknown,
+}
+
+/// Declared membership → what the history says, by container then member (the command
+/// fills it from `config::member_lines` and git).
+pub type Grants = BTreeMap<ResourceKey, BTreeMap<MemberKey, Granted>>;
 
 /// Counts for the header.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -241,6 +336,10 @@ pub struct ReadContext {
     pub config_digest: String,
     pub git_commit: Option<String>,
     pub git_dirty: Option<bool>,
+    pub history: HistoryState,
+    pub history_reason: Option<String>,
+    /// Only consulted when `history` is `Full`.
+    pub grants: Grants,
 }
 
 /// The configuration files relative to the root's folder, in byte order of that text.
@@ -275,6 +374,8 @@ struct CellDraft {
     /// The plan would change the live role ([`crate::model::role_drifts`]).
     role_differs: bool,
     pending: bool,
+    /// What the history says, for a declared member.
+    grant: Option<Granted>,
 }
 
 #[derive(Default)]
@@ -494,6 +595,13 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
                 let cell = rows.rows[i].cells.entry(col).or_default();
                 cell.declared = true;
                 cell.declared_role = Role::managed(pk, container.kind, want.role);
+                if cell.grant.is_none() {
+                    cell.grant = ctx
+                        .grants
+                        .get(&desired.key)
+                        .and_then(|m| m.get(key))
+                        .cloned();
+                }
                 let j = match key {
                     MemberKey::Email(e) => live_by_email.get(e.as_str()),
                     MemberKey::UserId(u) => live_by_user.get(&**u),
@@ -538,10 +646,6 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
     }
 
     let allowed = &loaded.policy.allowed_email_domains;
-    let mut summary = Summary {
-        containers: columns.len(),
-        ..Summary::default()
-    };
     // A container in `mode: observe` is owned elsewhere (SCIM, the UI): shown, never drift.
     let observed: Vec<bool> = columns
         .iter()
@@ -582,11 +686,21 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
                     {
                         marks.insert(Mark::Privileged);
                     }
-                    summary.access += 1;
-                    summary.drift += usize::from(marks.iter().any(|m| m.is_drift()));
-                    summary.pending_invitations += usize::from(c.pending);
-                    summary.privileged += usize::from(marks.contains(&Mark::Privileged));
                     row_marks.extend(marks.iter().copied());
+                    let (granted, grant_evidence) = match (c.declared, ctx.history) {
+                        (false, _) => (None, None),
+                        (true, HistoryState::None) => (None, Some(GrantEvidence::NoHistory)),
+                        (true, HistoryState::Shallow) => {
+                            (None, Some(GrantEvidence::ShallowHistory))
+                        }
+                        (true, HistoryState::Full) => match c.grant {
+                            Some(Granted::Commit(g)) => (Some(g), Some(GrantEvidence::Commit)),
+                            Some(Granted::NotCommitted) => {
+                                (None, Some(GrantEvidence::NotCommitted))
+                            }
+                            Some(Granted::Unknown) | None => (None, Some(GrantEvidence::Unknown)),
+                        },
+                    };
                     Cell {
                         container: columns[col].0.key.clone(),
                         column: col,
@@ -602,6 +716,8 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
                         until: None,
                         days_left: None,
                         marks: marks.into_iter().collect(),
+                        granted,
+                        grant_evidence,
                     }
                 })
                 .collect();
@@ -630,9 +746,6 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
             if outside {
                 row_marks.insert(Mark::OutsideAllowedDomains);
             }
-            summary.unknown_to_config += usize::from(!row.known);
-            summary.non_human += usize::from(row.account != AccountKind::Human);
-            summary.outside_allowed_domains += usize::from(outside);
             let id = row
                 .handle
                 .clone()
@@ -657,7 +770,7 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
             .cmp(&a.known_to_config)
             .then_with(|| a.id.cmp(&b.id))
     });
-    summary.people = people.len();
+    let summary = summarize(&people, columns.len());
 
     Report {
         report_format_version: REPORT_FORMAT_VERSION,
@@ -671,6 +784,8 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
             digest: ctx.config_digest,
             git_commit: ctx.git_commit,
             git_dirty: ctx.git_dirty,
+            history: ctx.history,
+            history_reason: ctx.history_reason,
             allowed_email_domains: allowed.iter().cloned().collect(),
         },
         providers: loaded
@@ -684,7 +799,54 @@ pub fn build(loaded: &Loaded, live: &LiveState, ctx: ReadContext) -> Report {
             })
             .collect(),
         containers: columns.into_iter().map(|(c, _, _)| c).collect(),
+        person: None,
         people,
         summary,
     }
+}
+
+/// The header's counts over `people` (rows) and `containers` (columns).
+fn summarize(people: &[Person], containers: usize) -> Summary {
+    let mut s = Summary {
+        people: people.len(),
+        containers,
+        ..Summary::default()
+    };
+    for p in people {
+        for c in &p.access {
+            s.access += 1;
+            s.drift += usize::from(c.marks.iter().any(|m| m.is_drift()));
+            s.pending_invitations += usize::from(c.pending_invitation);
+            s.privileged += usize::from(c.marks.contains(&Mark::Privileged));
+        }
+        s.unknown_to_config += usize::from(!p.known_to_config);
+        s.non_human += usize::from(p.account != AccountKind::Human);
+        s.outside_allowed_domains += usize::from(p.marks.contains(&Mark::OutsideAllowedDomains));
+    }
+    s
+}
+
+/// Whether row `p` is the person `who` names: their handle or email (ignoring case), or
+/// their row id (`user_id:…` for an account known only by its id).
+pub fn is_person(p: &Person, who: &str) -> bool {
+    let who = who.trim();
+    p.handle
+        .as_deref()
+        .is_some_and(|h| h.eq_ignore_ascii_case(who))
+        || p.id == who
+        || p.email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(who))
+}
+
+/// The report narrowed to the rows `who` names (`--person`), its summary counted over
+/// them; `None` when no row is that person.
+pub fn only_person(mut report: Report, who: &str) -> Option<Report> {
+    report.people.retain(|p| is_person(p, who));
+    if report.people.is_empty() {
+        return None;
+    }
+    report.summary = summarize(&report.people, report.containers.len());
+    report.person = Some(who.trim().to_string());
+    Some(report)
 }
