@@ -283,6 +283,7 @@ fn loaded(desired: DesiredState, people: BTreeMap<String, Email>) -> Loaded {
         desired,
         people,
         warnings: vec![],
+        declared: BTreeMap::new(),
     }
 }
 

@@ -112,8 +112,11 @@ pub fn root_path(path: &Path) -> Result<PathBuf, Box<Diagnostic>> {
 /// positions or not, `spans`), then checks it against the schema. A file that parses but
 /// breaks the schema is salvaged: the entries that still fit the types are kept (see
 /// `SourceFile::salvaged`).
-pub fn read_file(path: &Path, is_root: bool, max_bytes: u64, spans: Spans) -> Read {
-    match read_checked(path, is_root, max_bytes, spans) {
+///
+/// `texts` stands in for files: a path it holds is read from it instead of the disk (the
+/// edits `import --drift` checks before writing them).
+pub fn read_file(path: &Path, is_root: bool, max_bytes: u64, spans: Spans, texts: &Texts) -> Read {
+    match read_checked(path, is_root, max_bytes, spans, texts) {
         Ok(file) => Read {
             file: Some(file),
             errors: Vec::new(),
@@ -207,13 +210,17 @@ fn too_large(path: &Path, size: u64, max_bytes: u64, is_root: bool) -> Diagnosti
     }
 }
 
+/// Texts that stand in for files of these paths (as the loader names them) in one load.
+pub type Texts = std::collections::BTreeMap<PathBuf, String>;
+
 fn read_checked(
     path: &Path,
     is_root: bool,
     max_bytes: u64,
     spans: Spans,
+    texts: &Texts,
 ) -> Result<SourceFile, Rejected> {
-    let meta = std::fs::metadata(path).map_err(|e| {
+    let cannot_read = |e: std::io::Error| {
         (
             vec![
                 Diagnostic::error(format!("cannot read {}: {e}", path.display()))
@@ -221,19 +228,19 @@ fn read_checked(
             ],
             None,
         )
-    })?;
-    if meta.len() > max_bytes {
-        return Err((vec![too_large(path, meta.len(), max_bytes, is_root)], None));
+    };
+    let given = texts.get(path);
+    let size = match given {
+        Some(text) => text.len() as u64,
+        None => std::fs::metadata(path).map_err(cannot_read)?.len(),
+    };
+    if size > max_bytes {
+        return Err((vec![too_large(path, size, max_bytes, is_root)], None));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
-        (
-            vec![
-                Diagnostic::error(format!("cannot read {}: {e}", path.display()))
-                    .at(whole_file(path)),
-            ],
-            None,
-        )
-    })?;
+    let bytes = match given {
+        Some(text) => text.clone().into_bytes(),
+        None => std::fs::read(path).map_err(cannot_read)?,
+    };
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..valid];

@@ -96,7 +96,8 @@ impl Checker<'_> {
         )
     }
 
-    pub(super) fn declare(&mut self, resource: DesiredResource, at: Location) {
+    /// Declares a resource; `false` (and an error) when it is declared already.
+    pub(super) fn declare(&mut self, resource: DesiredResource, at: Location) -> bool {
         if let Some(first) = self.declared_at.get(&resource.key) {
             let first = first.clone();
             self.error(
@@ -107,13 +108,14 @@ impl Checker<'_> {
                         "a resource is keyed by (provider, kind, name): keep one declaration",
                     ),
             );
-            return;
+            return false;
         }
         self.container_rules(&resource, &at);
         self.declared_at.insert(resource.key.clone(), at);
         self.desired
             .resources
             .insert(resource.key.clone(), resource);
+        true
     }
 
     pub(super) fn containers(
@@ -160,10 +162,14 @@ impl Checker<'_> {
             }
             let key = ResourceKey::new(provider, kind, name);
             let members = self.members(file, &pointer, &item.members, provider_kind, kind);
-            self.declare(
+            let declared = super::Declared {
+                file: file.path.clone(),
+                pointer: pointer.clone(),
+            };
+            let fresh = self.declare(
                 DesiredResource {
                     description: item.description.clone(),
-                    key,
+                    key: key.clone(),
                     previously,
                     mode: item.mode,
                     members,
@@ -172,6 +178,9 @@ impl Checker<'_> {
                 },
                 file.at(&format!("{pointer}/name")),
             );
+            if fresh {
+                self.declared.insert(key, declared);
+            }
         }
     }
 
@@ -288,7 +297,7 @@ impl Checker<'_> {
             entry.handle = member.handle.or(entry.handle.take());
             entry.until = earliest(entry.until, member.until);
         }
-        self.declare(
+        let _ = self.declare(
             DesiredResource {
                 description: None,
                 key: ResourceKey::new(provider, ResourceKind::Organization, org_id),

@@ -36,6 +36,16 @@ pub struct Checked {
     pub desired: DesiredState,
     /// Problems that do not stop a plan (a name trimmed of its surrounding spaces).
     pub warnings: Vec<Diagnostic>,
+    /// Where each group, campaign and team is declared.
+    pub declared: BTreeMap<ResourceKey, Declared>,
+}
+
+/// Where a container is declared: the file, and the JSON pointer of its entry
+/// (`/teams/0`), for the edits of `import --drift`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Declared {
+    pub file: std::path::PathBuf,
+    pub pointer: String,
 }
 
 struct Person {
@@ -66,6 +76,7 @@ struct Checker<'a> {
     broken_providers: Vec<String>,
     desired: DesiredState,
     declared_at: BTreeMap<ResourceKey, Location>,
+    declared: BTreeMap<ResourceKey, Declared>,
     /// Each container by (provider, kind, name lower-cased): names that differ only in
     /// case are one name to a reader, and to some providers.
     folded: BTreeMap<(String, ResourceKind, String), (String, Location)>,
@@ -95,6 +106,7 @@ pub fn check(files: &[SourceFile], base_dir: &Path) -> Result<Checked, Vec<Diagn
             .collect(),
         desired: DesiredState::default(),
         declared_at: BTreeMap::new(),
+        declared: BTreeMap::new(),
         folded: BTreeMap::new(),
         warnings: Vec::new(),
         policy_broken: false,
@@ -135,6 +147,7 @@ pub fn check(files: &[SourceFile], base_dir: &Path) -> Result<Checked, Vec<Diagn
             policy: c.policy,
             desired: c.desired,
             warnings: c.warnings,
+            declared: c.declared,
         })
     } else {
         let mut all = c.errors;
