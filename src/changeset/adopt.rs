@@ -1,0 +1,272 @@
+//! Drift, read the other way round: the plan lists what apply would do to make live equal
+//! the configuration; adopting it means changing the configuration instead, so that the
+//! next plan is empty. Only `exact` groups, campaigns and teams are adopted: there every
+//! member change of the plan is drift (an add undoes an out-of-band removal, a removal an
+//! out-of-band add, a role change an out-of-band role). What is not drift, or not the
+//! configuration's to take from live, is left as it is, with why ([`LeftAlone`]).
+//! Pure: the plan, the desired and the live state in, no I/O.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{
+    Adoption, DesiredResource, DesiredState, Joiner, LeftAlone, LiveResource, LiveState,
+    MemberAction, MemberChange, MemberKey, MemberRef, Mode, ProviderSettings, ResourceAction,
+    ResourceKind, Risk, Role,
+};
+
+use super::{Plan, UnresolvedWhy};
+
+/// What adopting the live state of the plan's `exact` containers writes, and what it leaves.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Adopted {
+    /// One per `exact` container with drift to write, sorted by key.
+    pub adoptions: Vec<Adoption>,
+    /// Every difference left as it is, sorted.
+    pub left: Vec<LeftAlone>,
+}
+
+/// The adoptions a plan (made from `desired` and `live`) calls for.
+pub fn adoptions(
+    plan: &Plan,
+    desired: &DesiredState,
+    live: &LiveState,
+    providers: &BTreeMap<String, ProviderSettings>,
+) -> Adopted {
+    let mut out = Adopted::default();
+    let mut left = |key: &crate::model::ResourceKey, why: String| {
+        out.left.push(LeftAlone {
+            key: key.clone(),
+            why,
+        })
+    };
+    for change in &plan.changes {
+        let Some(want) = desired.resources.get(&change.key) else {
+            if change.action == ResourceAction::Delete {
+                left(
+                    &change.key,
+                    "declared nowhere and pruned: adopting it would mean declaring it; declare it by hand to keep it".into(),
+                );
+            }
+            continue;
+        };
+        if want.mode != Mode::Exact {
+            // Invitations and offboarding touch additive rosters; their lines come below.
+            continue;
+        }
+        if want.key.kind == ResourceKind::Organization {
+            left(
+                &change.key,
+                "an organization roster: leavers and roles there are the people list's to decide, not drift to adopt".into(),
+            );
+            continue;
+        }
+        match &change.action {
+            ResourceAction::Update => {}
+            ResourceAction::Create => {
+                left(
+                    &change.key,
+                    "not live: adopting would delete its declaration; remove it by hand, or let apply create it".into(),
+                );
+                continue;
+            }
+            ResourceAction::Rename { from } => {
+                left(
+                    &change.key,
+                    format!(
+                        "live under its earlier name `{from}`: apply the rename first, then adopt its members"
+                    ),
+                );
+                continue;
+            }
+            ResourceAction::Delete => continue,
+        }
+        let provider = providers.get(&want.key.provider).map(|p| p.kind);
+        let found = live.resources.get(&want.key);
+        let mut adoption = Adoption::new(want.key.clone());
+        for m in &change.members {
+            if let Some(why) = not_drift(m) {
+                left(&change.key, format!("{}: {why}", m.member));
+                continue;
+            }
+            match &m.action {
+                MemberAction::Add { .. } => match declared_key(want, &m.member) {
+                    Some(key) => adoption.drop.push(key),
+                    None => left(
+                        &change.key,
+                        format!("{}: not found in the configuration", m.member),
+                    ),
+                },
+                MemberAction::Remove => match joiner(found, &m.member, provider, want.key.kind) {
+                    Ok(j) => adoption.join.push(j),
+                    Err(why) => left(&change.key, format!("{}: {why}", m.member)),
+                },
+                MemberAction::SetRole {
+                    from: Some(from), ..
+                } => match declared_key(want, &m.member) {
+                    Some(key) => adoption.roles.push((key, *from)),
+                    None => left(
+                        &change.key,
+                        format!("{}: not found in the configuration", m.member),
+                    ),
+                },
+                MemberAction::SetRole { from: None, .. } => left(
+                    &change.key,
+                    format!(
+                        "{}: live role {} is unknown to teamsync, so the configuration cannot state it",
+                        m.member,
+                        m.member.unknown_role.as_deref().unwrap_or("(none)")
+                    ),
+                ),
+                MemberAction::SetData { .. } => left(
+                    &change.key,
+                    format!(
+                        "{}: campaign data differs; it comes from the person's `data` in people, change it there",
+                        m.member
+                    ),
+                ),
+                MemberAction::Invite { .. } | MemberAction::Revoke => {}
+            }
+        }
+        if !adoption.is_empty() {
+            out.adoptions.push(adoption);
+        }
+    }
+    for b in plan.blocked.iter().chain(&plan.waiting) {
+        if desired
+            .resources
+            .get(&b.resource)
+            .is_some_and(|d| d.mode == Mode::Exact && d.key.kind != ResourceKind::Organization)
+        {
+            left(&b.resource, format!("{}: {}", b.change.member, b.reason));
+        }
+    }
+    for u in &plan.unresolved {
+        if u.why == UnresolvedWhy::NoEmail
+            && desired
+                .resources
+                .get(&u.resource)
+                .is_some_and(|d| d.mode == Mode::Exact)
+        {
+            left(
+                &u.resource,
+                format!(
+                    "{}: live gives no email, so there is no person to add; if they belong, list them as `{{ user_id: {} }}`",
+                    u.member,
+                    u.member.user_id.as_deref().unwrap_or("?")
+                ),
+            );
+        }
+    }
+    for want in desired.resources.values() {
+        if want.mode == Mode::Exact {
+            continue;
+        }
+        let Some(have) = live.resources.get(&want.key) else {
+            continue;
+        };
+        let (unlisted, missing) = differences(want, have);
+        if unlisted + missing > 0 {
+            let mode = match want.mode {
+                Mode::Additive => "additive",
+                _ => "observe",
+            };
+            left(
+                &want.key,
+                format!(
+                    "mode: {mode}: {unlisted} live and not listed, {missing} listed and not live; import --drift adopts exact containers only"
+                ),
+            );
+        }
+    }
+    out.adoptions.sort_by(|a, b| a.key.cmp(&b.key));
+    out.left.sort();
+    out.left.dedup();
+    out
+}
+
+/// Why a member change of an `exact` container is not drift to adopt, if it is not.
+fn not_drift(m: &MemberChange) -> Option<&'static str> {
+    if m.risks.contains(&Risk::Expired) {
+        Some("its `until` has passed; the plan removes it (an expiry, not drift)")
+    } else if m.risks.contains(&Risk::Offboarded) {
+        Some("offboarded; the plan removes them everywhere")
+    } else {
+        None
+    }
+}
+
+/// The key the configuration lists a planned member under: its email, else its user id.
+fn declared_key(want: &DesiredResource, member: &MemberRef) -> Option<MemberKey> {
+    let by_email = member.email.clone().map(MemberKey::Email);
+    let by_id = member.user_id.clone().map(MemberKey::UserId);
+    [by_email, by_id]
+        .into_iter()
+        .flatten()
+        .find(|k| want.members.contains_key(k))
+}
+
+/// A live member the plan would remove, as the entry adopting them adds.
+fn joiner(
+    live: Option<&LiveResource>,
+    member: &MemberRef,
+    provider: Option<crate::model::ProviderKind>,
+    kind: ResourceKind,
+) -> Result<Joiner, &'static str> {
+    let email = member
+        .email
+        .as_ref()
+        .ok_or("live gives no email, so there is no person to add")?;
+    let have = live
+        .and_then(|l| l.members.iter().find(|m| m.email.as_ref() == Some(email)))
+        .ok_or("not in the live list read")?;
+    if have.pending {
+        return Err("a pending invitation, not a member yet");
+    }
+    if have.unknown_role.is_some() {
+        return Err("its live role is unknown to teamsync, so the configuration cannot state it");
+    }
+    // The role an entry must state: the live one, where roles are managed and the
+    // kind's default (GitBook's `member`) is not it already.
+    let role = have.role.filter(|r| {
+        provider.is_some_and(|p| Role::valid_for(p, kind).contains(r))
+            && Role::managed(provider, kind, None) != Some(*r)
+    });
+    Ok(Joiner {
+        email: email.clone(),
+        role,
+        data: if kind == ResourceKind::Campaign {
+            have.data.clone()
+        } else {
+            crate::model::Data::new()
+        },
+    })
+}
+
+/// How many live members a container does not list, and how many it lists that are not
+/// live, by email or user id.
+fn differences(want: &DesiredResource, have: &LiveResource) -> (usize, usize) {
+    let live: BTreeSet<MemberKey> = have.members.iter().filter_map(|m| m.key()).collect();
+    let by_id: BTreeSet<MemberKey> = have
+        .members
+        .iter()
+        .filter_map(|m| m.user_id.clone().map(MemberKey::UserId))
+        .collect();
+    let unlisted = have
+        .members
+        .iter()
+        .filter(|m| {
+            let email = m.email.clone().map(MemberKey::Email);
+            let id = m.user_id.clone().map(MemberKey::UserId);
+            ![email, id]
+                .into_iter()
+                .flatten()
+                .any(|k| want.members.contains_key(&k))
+        })
+        .count();
+    let missing = want
+        .members
+        .keys()
+        .filter(|k| !live.contains(k) && !by_id.contains(k))
+        .count();
+    (unlisted, missing)
+}
