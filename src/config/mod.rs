@@ -3,6 +3,7 @@
 //! exact text, and every problem in every file is reported at once. No network call.
 
 mod digest;
+pub mod edit;
 mod load;
 pub mod report;
 mod schema;
