@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
     Adoption, DesiredResource, DesiredState, Joiner, LeftAlone, LiveResource, LiveState,
-    MemberAction, MemberChange, MemberKey, MemberRef, Mode, ProviderSettings, ResourceAction,
-    ResourceKind, Risk, Role,
+    MemberAction, MemberChange, MemberKey, MemberRef, Mode, Policy, ProviderSettings,
+    ResourceAction, ResourceKind, Risk, Role,
 };
 
 use super::{Plan, UnresolvedWhy};
@@ -25,12 +25,14 @@ pub struct Adopted {
     pub left: Vec<LeftAlone>,
 }
 
-/// The adoptions a plan (made from `desired` and `live`) calls for.
+/// The adoptions a plan (made from `desired` and `live`) calls for. A live member whose
+/// address `policy` does not allow is not adopted: the configuration may not name them.
 pub fn adoptions(
     plan: &Plan,
     desired: &DesiredState,
     live: &LiveState,
     providers: &BTreeMap<String, ProviderSettings>,
+    policy: &Policy,
 ) -> Adopted {
     let mut out = Adopted::default();
     let mut left = |key: &crate::model::ResourceKey, why: String| {
@@ -97,6 +99,13 @@ pub fn adoptions(
                     ),
                 },
                 MemberAction::Remove => match joiner(found, &m.member, provider, want.key.kind) {
+                    Ok(j) if !policy.allows(&j.email) => left(
+                        &change.key,
+                        format!(
+                            "{}: outside policy.allowed_email_domains, so the configuration may not list them",
+                            m.member
+                        ),
+                    ),
                     Ok(j) => adoption.join.push(j),
                     Err(why) => left(&change.key, format!("{}: {why}", m.member)),
                 },
@@ -269,4 +278,147 @@ fn differences(want: &DesiredResource, have: &LiveResource) -> (usize, usize) {
         .filter(|k| !live.contains(k) && !by_id.contains(k))
         .count();
     (unlisted, missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::changeset::{DiffInput, diff};
+    use crate::model::{DesiredMember, Email, LiveMember, ProviderKind, ResourceKey, WhoAmI};
+
+    fn email(s: &str) -> Email {
+        Email::parse(s).unwrap()
+    }
+
+    fn listed(who: &[(&str, Option<Role>, Option<&str>)]) -> BTreeMap<MemberKey, DesiredMember> {
+        who.iter()
+            .map(|(e, role, until)| {
+                (
+                    MemberKey::Email(email(e)),
+                    DesiredMember {
+                        role: *role,
+                        until: until.map(|u| u.parse().unwrap()),
+                        ..DesiredMember::default()
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn live_team(key: &ResourceKey, who: &[(&str, Role)]) -> LiveResource {
+        LiveResource {
+            key: key.clone(),
+            id: key.name.clone(),
+            members: who
+                .iter()
+                .map(|(e, r)| LiveMember {
+                    email: Some(email(e)),
+                    user_id: Some(e.split('@').next().unwrap().into()),
+                    role: Some(*r),
+                    ..LiveMember::default()
+                })
+                .collect(),
+            pending_invites: Default::default(),
+            who_am_i: WhoAmI::NotAsked,
+            description: None,
+            uncounted: false,
+        }
+    }
+
+    #[test]
+    fn only_the_drift_of_exact_containers_is_adopted() {
+        let exact = ResourceKey::new("docs", ResourceKind::Team, "Writers");
+        let additive = ResourceKey::new("docs", ResourceKind::Team, "Readers");
+        let resource = |key: &ResourceKey, mode, members| DesiredResource {
+            key: key.clone(),
+            previously: vec![],
+            mode,
+            members,
+            organization: None,
+            description: None,
+            max_removals: None,
+        };
+        let mut desired = DesiredState::default();
+        desired.resources.insert(
+            exact.clone(),
+            resource(
+                &exact,
+                Mode::Exact,
+                listed(&[
+                    ("alice@acme.com", None, Some("2000-01-01")),
+                    ("bob@acme.com", None, None),
+                    ("carol@acme.com", Some(Role::Owner), None),
+                ]),
+            ),
+        );
+        desired.resources.insert(
+            additive.clone(),
+            resource(
+                &additive,
+                Mode::Additive,
+                listed(&[("bob@acme.com", None, None)]),
+            ),
+        );
+        let mut live = LiveState::default();
+        live.resources.insert(
+            exact.clone(),
+            live_team(
+                &exact,
+                &[
+                    ("alice@acme.com", Role::Member),
+                    ("carol@acme.com", Role::Member),
+                    ("erin@acme.com", Role::Owner),
+                    ("eve@elsewhere.com", Role::Member),
+                ],
+            ),
+        );
+        live.resources.insert(
+            additive.clone(),
+            live_team(&additive, &[("dan@acme.com", Role::Member)]),
+        );
+        let providers: BTreeMap<String, ProviderSettings> = [(
+            "docs".to_string(),
+            ProviderSettings::new("docs", ProviderKind::Gitbook, "acme"),
+        )]
+        .into_iter()
+        .collect();
+        let policy = Policy {
+            allowed_email_domains: ["acme.com".to_string()].into_iter().collect(),
+            ..Policy::default()
+        };
+        let plan = diff(DiffInput {
+            desired: &desired,
+            live: &live,
+            providers: &providers,
+            policy: &policy,
+            today: "2026-01-01".parse().unwrap(),
+        });
+        let adopted = adoptions(&plan, &desired, &live, &providers, &policy);
+        assert_eq!(
+            adopted.adoptions,
+            vec![Adoption {
+                key: exact.clone(),
+                drop: vec![MemberKey::Email(email("bob@acme.com"))],
+                roles: vec![(MemberKey::Email(email("carol@acme.com")), Role::Member)],
+                join: vec![Joiner {
+                    email: email("erin@acme.com"),
+                    role: Some(Role::Owner),
+                    data: Default::default(),
+                }],
+            }]
+        );
+        let left: Vec<String> = adopted
+            .left
+            .iter()
+            .map(|l| format!("{}: {}", l.key, l.why))
+            .collect();
+        assert_eq!(
+            left,
+            vec![
+                "docs.team[\"Readers\"]: mode: additive: 1 live and not listed, 1 listed and not live; import --drift adopts exact containers only",
+                "docs.team[\"Writers\"]: alice@acme.com: its `until` has passed; the plan removes it (an expiry, not drift)",
+                "docs.team[\"Writers\"]: eve@elsewhere.com: outside policy.allowed_email_domains, so the configuration may not list them",
+            ]
+        );
+    }
 }

@@ -873,6 +873,33 @@ mod tests {
     }
 
     #[test]
+    fn a_mapping_entry_goes_with_all_its_lines_and_nothing_else() {
+        let (key, items, _) = list(TEAM, "/teams/0");
+        let drops = BTreeSet::from([1, 2]);
+        let wanted = Wanted {
+            drops: &drops,
+            roles: &BTreeMap::new(),
+            joins: &[],
+        };
+        assert_eq!(
+            apply(TEAM, in_place(TEAM, key, &items, &wanted).unwrap()),
+            "teams:\n  - name: W   # the writers\n    members:\n      - alice  # lead\n      # bob joined in May\n\n      # end\n    mode: exact\n"
+        );
+    }
+
+    #[test]
+    fn a_container_without_members_gains_the_key() {
+        let text = "teams:\n  - name: X  # new\n    mode: exact\n# after\n";
+        let layout = yaml::layout(text).unwrap();
+        let container = layout.at("/teams/0").unwrap();
+        let splice = new_members_key(text, container, &["erin".to_string()]);
+        assert_eq!(
+            apply(text, vec![splice]),
+            "teams:\n  - name: X  # new\n    mode: exact\n    members:\n      - erin\n# after\n"
+        );
+    }
+
+    #[test]
     fn a_list_left_empty_is_written_as_an_empty_flow_list() {
         let text =
             "teams:\n  - name: X\n    members: # nobody soon\n      - alice\n    mode: exact\n";

@@ -39,7 +39,13 @@ pub fn run(opts: ImportOptions) -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let adopted = adoptions(&plan, &loaded.desired, &live, &loaded.providers);
+    let adopted = adoptions(
+        &plan,
+        &loaded.desired,
+        &live,
+        &loaded.providers,
+        &loaded.policy,
+    );
     let edits = match config::edit::adopt(&loaded, &adopted.adoptions) {
         Ok(e) => e,
         Err(e) => return report_errors(&[e]),
