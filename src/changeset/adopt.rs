@@ -282,8 +282,8 @@ fn differences(want: &DesiredResource, have: &LiveResource) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{DiffInput, diff};
     use super::*;
-    use crate::changeset::{DiffInput, diff};
     use crate::model::{DesiredMember, Email, LiveMember, ProviderKind, ResourceKey, WhoAmI};
 
     fn email(s: &str) -> Email {
