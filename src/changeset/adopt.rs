@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::model::{
     Adoption, DesiredResource, DesiredState, Joiner, LeftAlone, LiveResource, LiveState,
     MemberAction, MemberChange, MemberKey, MemberRef, Mode, Policy, ProviderSettings,
-    ResourceAction, ResourceKind, Risk, Role,
+    ResourceAction, ResourceKey, ResourceKind, Risk, Role,
 };
 
 use super::{Plan, UnresolvedWhy};
@@ -35,17 +35,47 @@ pub fn adoptions(
     policy: &Policy,
 ) -> Adopted {
     let mut out = Adopted::default();
-    let mut left = |key: &crate::model::ResourceKey, why: String| {
+    let mut left = |key: &ResourceKey, why: String| {
         out.left.push(LeftAlone {
             key: key.clone(),
             why,
         })
     };
+    // Each container's member changes: the plan's, and those its guards hold back. A
+    // removal or a role change held back (it would leave a team without an owner) is
+    // drift all the same, and adopting it is the only way to settle it; an add held back
+    // (not in the organization) or waiting for an invitation is not live's to undo.
+    let mut by_key: BTreeMap<&ResourceKey, (Option<&ResourceAction>, Vec<&MemberChange>)> =
+        BTreeMap::new();
     for change in &plan.changes {
-        let Some(want) = desired.resources.get(&change.key) else {
-            if change.action == ResourceAction::Delete {
+        let entry = by_key.entry(&change.key).or_default();
+        entry.0 = Some(&change.action);
+        entry.1.extend(&change.members);
+    }
+    let exact = |key: &ResourceKey| {
+        desired
+            .resources
+            .get(key)
+            .is_some_and(|d| d.mode == Mode::Exact && d.key.kind != ResourceKind::Organization)
+    };
+    for b in plan.blocked.iter().filter(|b| exact(&b.resource)) {
+        if matches!(
+            b.change.action,
+            MemberAction::Remove | MemberAction::SetRole { .. }
+        ) {
+            by_key.entry(&b.resource).or_default().1.push(&b.change);
+        } else {
+            left(&b.resource, format!("{}: {}", b.change.member, b.reason));
+        }
+    }
+    for w in plan.waiting.iter().filter(|w| exact(&w.resource)) {
+        left(&w.resource, format!("{}: {}", w.change.member, w.reason));
+    }
+    for (key, (action, members)) in by_key {
+        let Some(want) = desired.resources.get(key) else {
+            if action == Some(&ResourceAction::Delete) {
                 left(
-                    &change.key,
+                    key,
                     "declared nowhere and pruned: adopting it would mean declaring it; declare it by hand to keep it".into(),
                 );
             }
@@ -57,69 +87,63 @@ pub fn adoptions(
         }
         if want.key.kind == ResourceKind::Organization {
             left(
-                &change.key,
+                key,
                 "an organization roster: leavers and roles there are the people list's to decide, not drift to adopt".into(),
             );
             continue;
         }
-        match &change.action {
-            ResourceAction::Update => {}
-            ResourceAction::Create => {
+        match action {
+            None | Some(ResourceAction::Update) => {}
+            Some(ResourceAction::Create) => {
                 left(
-                    &change.key,
+                    key,
                     "not live: adopting would delete its declaration; remove it by hand, or let apply create it".into(),
                 );
                 continue;
             }
-            ResourceAction::Rename { from } => {
+            Some(ResourceAction::Rename { from }) => {
                 left(
-                    &change.key,
+                    key,
                     format!(
                         "live under its earlier name `{from}`: apply the rename first, then adopt its members"
                     ),
                 );
                 continue;
             }
-            ResourceAction::Delete => continue,
+            Some(ResourceAction::Delete) => continue,
         }
         let provider = providers.get(&want.key.provider).map(|p| p.kind);
         let found = live.resources.get(&want.key);
         let mut adoption = Adoption::new(want.key.clone());
-        for m in &change.members {
+        for m in members {
             if let Some(why) = not_drift(m) {
-                left(&change.key, format!("{}: {why}", m.member));
+                left(key, format!("{}: {why}", m.member));
                 continue;
             }
             match &m.action {
                 MemberAction::Add { .. } => match declared_key(want, &m.member) {
-                    Some(key) => adoption.drop.push(key),
-                    None => left(
-                        &change.key,
-                        format!("{}: not found in the configuration", m.member),
-                    ),
+                    Some(k) => adoption.drop.push(k),
+                    None => left(key, format!("{}: not found in the configuration", m.member)),
                 },
                 MemberAction::Remove => match joiner(found, &m.member, provider, want.key.kind) {
                     Ok(j) if !policy.allows(&j.email) => left(
-                        &change.key,
+                        key,
                         format!(
                             "{}: outside policy.allowed_email_domains, so the configuration may not list them",
                             m.member
                         ),
                     ),
                     Ok(j) => adoption.join.push(j),
-                    Err(why) => left(&change.key, format!("{}: {why}", m.member)),
+                    Err(why) => left(key, format!("{}: {why}", m.member)),
                 },
                 MemberAction::SetRole {
                     from: Some(from), ..
                 } => match declared_key(want, &m.member) {
-                    Some(key) => adoption.roles.push((key, *from)),
-                    None => left(
-                        &change.key,
-                        format!("{}: not found in the configuration", m.member),
-                    ),
+                    Some(k) => adoption.roles.push((k, *from)),
+                    None => left(key, format!("{}: not found in the configuration", m.member)),
                 },
                 MemberAction::SetRole { from: None, .. } => left(
-                    &change.key,
+                    key,
                     format!(
                         "{}: live role {} is unknown to teamsync, so the configuration cannot state it",
                         m.member,
@@ -127,7 +151,7 @@ pub fn adoptions(
                     ),
                 ),
                 MemberAction::SetData { .. } => left(
-                    &change.key,
+                    key,
                     format!(
                         "{}: campaign data differs; it comes from the person's `data` in people, change it there",
                         m.member
@@ -138,15 +162,6 @@ pub fn adoptions(
         }
         if !adoption.is_empty() {
             out.adoptions.push(adoption);
-        }
-    }
-    for b in plan.blocked.iter().chain(&plan.waiting) {
-        if desired
-            .resources
-            .get(&b.resource)
-            .is_some_and(|d| d.mode == Mode::Exact && d.key.kind != ResourceKind::Organization)
-        {
-            left(&b.resource, format!("{}: {}", b.change.member, b.reason));
         }
     }
     for u in &plan.unresolved {
@@ -376,6 +391,15 @@ mod tests {
             additive.clone(),
             live_team(&additive, &[("dan@acme.com", Role::Member)]),
         );
+        // A pending invitation that may already sit in a team (Contentful) is no member.
+        if let Some(team) = live.resources.get_mut(&exact) {
+            team.members.push(LiveMember {
+                email: Some(email("fay@acme.com")),
+                user_id: Some("fay".into()),
+                pending: true,
+                ..LiveMember::default()
+            });
+        }
         let providers: BTreeMap<String, ProviderSettings> = [(
             "docs".to_string(),
             ProviderSettings::new("docs", ProviderKind::Gitbook, "acme"),
@@ -418,7 +442,64 @@ mod tests {
                 "docs.team[\"Readers\"]: mode: additive: 1 live and not listed, 1 listed and not live; import --drift adopts exact containers only",
                 "docs.team[\"Writers\"]: alice@acme.com: its `until` has passed; the plan removes it (an expiry, not drift)",
                 "docs.team[\"Writers\"]: eve@elsewhere.com: outside policy.allowed_email_domains, so the configuration may not list them",
+                "docs.team[\"Writers\"]: fay@acme.com: a pending invitation, not a member yet",
             ]
+        );
+    }
+
+    #[test]
+    fn a_change_the_owner_guard_holds_back_is_drift_to_adopt() {
+        // Live, the team's one owner is someone the list lacks: the plan may not remove
+        // them (the team would have no owner), so only adopting settles it.
+        let key = ResourceKey::new("docs", ResourceKind::Team, "Writers");
+        let mut desired = DesiredState::default();
+        desired.resources.insert(
+            key.clone(),
+            DesiredResource {
+                key: key.clone(),
+                previously: vec![],
+                mode: Mode::Exact,
+                members: listed(&[("bob@acme.com", None, None)]),
+                organization: None,
+                description: None,
+                max_removals: None,
+            },
+        );
+        let mut live = LiveState::default();
+        live.resources.insert(
+            key.clone(),
+            live_team(
+                &key,
+                &[
+                    ("alice@acme.com", Role::Owner),
+                    ("bob@acme.com", Role::Member),
+                ],
+            ),
+        );
+        let providers: BTreeMap<String, ProviderSettings> = [(
+            "docs".to_string(),
+            ProviderSettings::new("docs", ProviderKind::Gitbook, "acme"),
+        )]
+        .into_iter()
+        .collect();
+        let policy = Policy::default();
+        let plan = diff(DiffInput {
+            desired: &desired,
+            live: &live,
+            providers: &providers,
+            policy: &policy,
+            today: "2026-01-01".parse().unwrap(),
+        });
+        assert_eq!(plan.blocked.len(), 1, "{:?}", plan.blocked);
+        let adopted = adoptions(&plan, &desired, &live, &providers, &policy);
+        assert_eq!(adopted.left, vec![]);
+        assert_eq!(
+            adopted.adoptions[0].join,
+            vec![Joiner {
+                email: email("alice@acme.com"),
+                role: Some(Role::Owner),
+                data: Default::default(),
+            }]
         );
     }
 }

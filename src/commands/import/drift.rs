@@ -54,7 +54,11 @@ pub fn run(opts: ImportOptions) -> ExitCode {
     if edits.files.is_empty() {
         if info {
             summary(&adopted, &edits);
-            eprintln!("No drift to adopt: the exact containers' members equal live.");
+            if adopted.left.is_empty() && edits.skipped.is_empty() {
+                eprintln!("No drift to adopt: the exact containers' members equal live.");
+            } else {
+                eprintln!("No drift to adopt; the differences above are left as they are.");
+            }
         }
         return ExitCode::from(EXIT_OK);
     }
@@ -156,28 +160,39 @@ fn check(
     });
     let adopted_keys: Vec<&ResourceKey> = adopted.adoptions.iter().map(|a| &a.key).collect();
     let skipped: Vec<&ResourceKey> = edits.skipped.iter().map(|s| &s.key).collect();
-    let left: Vec<String> = again
+    let adopted_here = |key: &ResourceKey| adopted_keys.contains(&key) && !skipped.contains(&key);
+    let drift = |m: &crate::model::MemberChange| {
+        !matches!(m.action, MemberAction::SetData { .. })
+            && !m
+                .risks
+                .iter()
+                .any(|r| matches!(r, Risk::Expired | Risk::Offboarded))
+    };
+    let planned = again
         .changes
         .iter()
-        .filter(|c| adopted_keys.contains(&&c.key) && !skipped.contains(&&c.key))
-        .flat_map(|c| {
-            c.members
-                .iter()
-                .filter(|m| {
-                    !matches!(m.action, MemberAction::SetData { .. })
-                        && !m
-                            .risks
-                            .iter()
-                            .any(|r| matches!(r, Risk::Expired | Risk::Offboarded))
-                })
-                .map(move |m| {
-                    format!(
-                        "{}: {} still planned for {}",
-                        c.key,
-                        action(&m.action),
-                        m.member
-                    )
-                })
+        .filter(|c| adopted_here(&c.key))
+        .flat_map(|c| c.members.iter().map(move |m| (&c.key, m)));
+    let held = again
+        .blocked
+        .iter()
+        .filter(|b| adopted_here(&b.resource))
+        .filter(|b| {
+            matches!(
+                b.change.action,
+                MemberAction::Remove | MemberAction::SetRole { .. }
+            )
+        })
+        .map(|b| (&b.resource, &b.change));
+    let left: Vec<String> = planned
+        .chain(held)
+        .filter(|(_, m)| drift(m))
+        .map(|(key, m)| {
+            format!(
+                "{key}: {} still planned for {}",
+                action(&m.action),
+                m.member
+            )
         })
         .collect();
     if left.is_empty() { Ok(()) } else { Err(left) }
