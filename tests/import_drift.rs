@@ -267,3 +267,29 @@ fn drift_conflicts_with_all_out_and_provider() {
     }
     assert_eq!(read(&repo, "teams/docs.yaml"), TEAMS);
 }
+
+#[test]
+fn a_list_shared_through_an_anchor_is_reported_not_edited() {
+    // Editing the anchor would change every list that uses it: left to the user.
+    let teams = "x-crew: &crew [alice, bob]\nteams:\n  - name: Writers\n    members: *crew\n";
+    let repo = Repo::new(&[
+        ("teamsync.yaml", ROOT),
+        ("people.yaml", PEOPLE),
+        ("teams/docs.yaml", teams),
+    ]);
+    repo.write_json("state.json", &state(&[("Writers", &[("alice", "member")])]));
+    let out = repo.run(&["import", "--drift", "--force"]).code(0);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "left alone: docs.team[\"Writers\"]: its members are not a list teamsync can edit"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("No drift to adopt; the differences above are left as they are"),
+        "{err}"
+    );
+    assert_eq!(read(&repo, "teams/docs.yaml"), teams);
+    assert_eq!(read(&repo, "people.yaml"), PEOPLE);
+}
