@@ -186,7 +186,7 @@ pub enum Command {
         #[arg(
             long,
             value_name = "NAME",
-            required_unless_present = "all",
+            required_unless_present_any = ["all", "drift"],
             conflicts_with = "all"
         )]
         provider: Option<String>,
@@ -194,10 +194,16 @@ pub enum Command {
         /// (teamsync.yaml, one people.yaml, a file per provider) that plans to no changes.
         #[arg(long)]
         all: bool,
+        /// Adopt drift instead of importing: where the members of an `exact` group,
+        /// campaign or team changed live, rewrite only those entries in the files that
+        /// declare them (comments and layout kept). Prints the diff and writes nothing
+        /// (exit 2 when there is drift to adopt, 0 when none) unless --force.
+        #[arg(long, conflicts_with_all = ["all", "out", "provider"])]
+        drift: bool,
         /// Folder for the files (default: the root file's folder).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Overwrite files that already exist.
+        /// Overwrite files that already exist; with --drift, write the adopted files.
         #[arg(long)]
         force: bool,
         /// Requests in flight at once.
@@ -422,6 +428,7 @@ fn run() -> Result<ExitCode, Error> {
             config,
             provider,
             all,
+            drift,
             out,
             force,
             parallelism,
@@ -430,6 +437,7 @@ fn run() -> Result<ExitCode, Error> {
             provider,
             all,
             out,
+            drift,
             force,
             network: commands::Network {
                 parallelism: usize::from(parallelism),

@@ -963,3 +963,63 @@ fn the_sticky_comment_is_found_by_its_config_marker_whoever_posted_it() {
     assert!(!inner.contains("--") && !inner.contains('>'), "{marker}");
     assert_eq!(body, format!("{marker}\nthe plan\n"));
 }
+
+#[test]
+fn the_daily_drift_adoption_reads_only_and_keeps_one_pull_request() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/github/drift.yml"
+    ))
+    .unwrap();
+    let w: Value = serde_saphyr::from_str(&text).expect("valid YAML");
+    let cron = w["on"]["schedule"][0]["cron"].as_str().unwrap();
+    let fields: Vec<&str> = cron.split_whitespace().collect();
+    assert_eq!(fields.len(), 5, "{cron}");
+    assert!(w["on"].get("workflow_dispatch").is_some());
+    assert_eq!(w["permissions"]["contents"], "read");
+    assert_eq!(w["env"]["TITLE"], "live changed: adopt or revert?");
+    let job = &w["jobs"]["adopt"];
+    assert_eq!(job["permissions"]["contents"], "write");
+    assert_eq!(job["permissions"]["pull-requests"], "write");
+    assert_eq!(job["permissions"].as_object().unwrap().len(), 2);
+    let steps = job["steps"].as_array().unwrap();
+    let runs: Vec<String> = steps
+        .iter()
+        .filter_map(|s| s["run"].as_str().map(str::to_string))
+        .collect();
+    // The one teamsync write is to the config files; providers are only read.
+    let adopt = runs
+        .iter()
+        .find(|r| r.contains("teamsync import"))
+        .expect("an import step");
+    assert!(
+        adopt.contains(r#"teamsync import --config "$CONFIG" --drift --force"#),
+        "{adopt}"
+    );
+    let applies = runs
+        .iter()
+        .flat_map(|r| r.lines())
+        .any(|l| l.trim_start().starts_with("teamsync apply"));
+    assert!(!applies, "{runs:?}");
+    assert!(!text.contains("WRITE_TOKEN"), "read tokens only");
+    // Open or update by branch, and the body says what merging and closing do.
+    let pr = runs
+        .iter()
+        .find(|r| r.contains("gh pr create"))
+        .expect("a pull-request step");
+    assert!(
+        pr.contains("gh pr edit") && pr.contains(r#"--head "$BRANCH""#),
+        "{pr}"
+    );
+    assert!(
+        pr.contains("**Merge** it to adopt") && pr.contains("**Close** it to revert"),
+        "{pr}"
+    );
+    assert!(
+        runs.iter().any(|r| r.contains("gh pr close")),
+        "an out-of-date pull request is closed"
+    );
+    for line in text.lines().filter(|l| l.contains("uses:")) {
+        assert!(line.contains("# version tag"), "{line}");
+    }
+}

@@ -280,9 +280,9 @@ fn loaded(desired: DesiredState, people: BTreeMap<String, Email>) -> Loaded {
         people,
         github: BTreeMap::new(),
         people_files: vec![],
-        declared_in: BTreeMap::new(),
         codeowners: None,
         warnings: vec![],
+        declared: BTreeMap::new(),
     }
 }
 

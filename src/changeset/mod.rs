@@ -2,6 +2,7 @@
 //! fingerprints of the live state a plan saw, so a saved plan can refuse to go stale.
 //! Pure: no I/O, no HTTP, no clock.
 
+pub mod adopt;
 mod diff;
 mod fingerprint;
 

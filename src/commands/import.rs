@@ -12,6 +12,8 @@ use crate::model::Endpoint;
 
 use super::{EXIT_OK, load_config_with, plural, report_errors, runtime};
 
+mod drift;
+
 /// Everything `import` needs from the command line.
 #[derive(Clone, Debug)]
 pub struct ImportOptions {
@@ -21,6 +23,9 @@ pub struct ImportOptions {
     /// Every configured provider, as a repository of its own (root file included).
     pub all: bool,
     pub out: Option<PathBuf>,
+    /// `--drift`: adopt the live change of `exact` containers into the files that
+    /// declare them (see `drift`); `force` then writes them.
+    pub drift: bool,
     pub force: bool,
     pub network: super::Network,
     pub verbosity: super::Verbosity,
@@ -302,6 +307,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 pub fn run(opts: ImportOptions) -> ExitCode {
+    if opts.drift {
+        return drift::run(opts);
+    }
     let loaded = match load_config_with(
         &opts.config,
         LoadOptions {

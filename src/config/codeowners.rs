@@ -65,7 +65,7 @@ pub fn render(loaded: &Loaded, settings: &Settings) -> Result<String, String> {
     }
     let github_of = github_by_member(loaded);
     for (key, resource) in &loaded.desired.resources {
-        let Some(file) = loaded.declared_in.get(key) else {
+        let Some(file) = loaded.declared.get(key).map(|d| &d.file) else {
             continue;
         };
         let entry = entries

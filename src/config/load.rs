@@ -112,19 +112,29 @@ pub fn root_path(path: &Path) -> Result<PathBuf, Box<Diagnostic>> {
 /// positions or not, `spans`), then checks it against the schema. A file that parses but
 /// breaks the schema is salvaged: the entries that still fit the types are kept (see
 /// `SourceFile::salvaged`).
-pub fn read_file(path: &Path, is_root: bool, max_bytes: u64, spans: Spans) -> Read {
-    read_file_as(path, is_root, max_bytes, spans, false)
+///
+/// `texts` stands in for files: a path it holds is read from it instead of the disk (the
+/// edits `import --drift` checks before writing them).
+pub fn read_file(path: &Path, is_root: bool, max_bytes: u64, spans: Spans, texts: &Texts) -> Read {
+    read_file_as(path, is_root, max_bytes, spans, texts, false)
 }
 
 /// `read_file` with positions, keeping the parsed value beside the typed file (which
 /// `read_file` drops, holding only positions) so a node's extent can be measured
 /// (`Parsed::lines`): for `config::member_lines`, never for a load.
 pub fn read_file_whole(path: &Path, is_root: bool, max_bytes: u64) -> Read {
-    read_file_as(path, is_root, max_bytes, Spans::Recorded, true)
+    read_file_as(path, is_root, max_bytes, Spans::Recorded, &Texts::new(), true)
 }
 
-fn read_file_as(path: &Path, is_root: bool, max_bytes: u64, spans: Spans, keep: bool) -> Read {
-    match read_checked(path, is_root, max_bytes, spans, keep) {
+fn read_file_as(
+    path: &Path,
+    is_root: bool,
+    max_bytes: u64,
+    spans: Spans,
+    texts: &Texts,
+    keep: bool,
+) -> Read {
+    match read_checked(path, is_root, max_bytes, spans, texts, keep) {
         Ok(file) => Read {
             file: Some(file),
             errors: Vec::new(),
@@ -218,14 +228,18 @@ fn too_large(path: &Path, size: u64, max_bytes: u64, is_root: bool) -> Diagnosti
     }
 }
 
+/// Texts that stand in for files of these paths (as the loader names them) in one load.
+pub type Texts = std::collections::BTreeMap<PathBuf, String>;
+
 fn read_checked(
     path: &Path,
     is_root: bool,
     max_bytes: u64,
     spans: Spans,
+    texts: &Texts,
     keep_value: bool,
 ) -> Result<SourceFile, Rejected> {
-    let meta = std::fs::metadata(path).map_err(|e| {
+    let cannot_read = |e: std::io::Error| {
         (
             vec![
                 Diagnostic::error(format!("cannot read {}: {e}", path.display()))
@@ -233,19 +247,19 @@ fn read_checked(
             ],
             None,
         )
-    })?;
-    if meta.len() > max_bytes {
-        return Err((vec![too_large(path, meta.len(), max_bytes, is_root)], None));
+    };
+    let given = texts.get(path);
+    let size = match given {
+        Some(text) => text.len() as u64,
+        None => std::fs::metadata(path).map_err(cannot_read)?.len(),
+    };
+    if size > max_bytes {
+        return Err((vec![too_large(path, size, max_bytes, is_root)], None));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
-        (
-            vec![
-                Diagnostic::error(format!("cannot read {}: {e}", path.display()))
-                    .at(whole_file(path)),
-            ],
-            None,
-        )
-    })?;
+    let bytes = match given {
+        Some(text) => text.clone().into_bytes(),
+        None => std::fs::read(path).map_err(cannot_read)?,
+    };
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..valid];

@@ -4,6 +4,7 @@
 
 pub mod codeowners;
 mod digest;
+pub mod edit;
 mod lines;
 mod load;
 pub mod report;
@@ -22,8 +23,10 @@ use crate::model::{DesiredState, Policy, ProviderSettings};
 use yaml::Spans;
 
 pub use lines::{MemberLine, MemberLines, member_lines};
+pub use load::Texts;
 pub use load::{DEFAULT_MAX_FILE_BYTES, MAX_FILE_BYTES_CEILING};
 pub use schema::schema;
+pub use semantic::Declared;
 
 /// The schema as `teamsync schema` prints it and `schemas/teamsync.schema.json` holds it.
 pub fn schema_text() -> String {
@@ -50,12 +53,12 @@ pub struct Loaded {
     pub github: BTreeMap<String, String>,
     /// The files that declare `people` (the roster), as in `files`.
     pub people_files: Vec<PathBuf>,
-    /// The file (as in `files`) that declares each resource of `desired`.
-    pub declared_in: BTreeMap<crate::model::ResourceKey, PathBuf>,
     /// The `codeowners:` section of the root file, if any.
     pub codeowners: Option<codeowners::Settings>,
     /// Problems that do not stop a plan.
     pub warnings: Vec<Diagnostic>,
+    /// Where each resource is declared (file and JSON pointer).
+    pub declared: BTreeMap<crate::model::ResourceKey, Declared>,
 }
 
 /// The candidate a reader most likely meant by `found`, for "did you mean" hints: within
@@ -71,7 +74,12 @@ pub(crate) fn closest(found: &str, candidates: &[String]) -> Option<String> {
 
 /// Reads and checks the included files on every core (a large roster is split across
 /// files, and parsing is most of loading), returning the results in the given order.
-fn read_all(paths: &[PathBuf], max_bytes: u64, spans: Spans) -> Vec<load::Read> {
+fn read_all(
+    paths: &[PathBuf],
+    max_bytes: u64,
+    spans: Spans,
+    texts: &load::Texts,
+) -> Vec<load::Read> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -79,7 +87,7 @@ fn read_all(paths: &[PathBuf], max_bytes: u64, spans: Spans) -> Vec<load::Read> 
     if workers <= 1 {
         return paths
             .iter()
-            .map(|p| load::read_file(p, false, max_bytes, spans))
+            .map(|p| load::read_file(p, false, max_bytes, spans, texts))
             .collect();
     }
     let next = AtomicUsize::new(0);
@@ -91,7 +99,7 @@ fn read_all(paths: &[PathBuf], max_bytes: u64, spans: Spans) -> Vec<load::Read> 
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = paths.get(i) else { break };
-                        mine.push((i, load::read_file(path, false, max_bytes, spans)));
+                        mine.push((i, load::read_file(path, false, max_bytes, spans, texts)));
                     }
                     mine
                 })
@@ -150,14 +158,29 @@ pub fn load(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
 /// with positions, and that second load is the one reported, so every diagnostic points
 /// at its text exactly as if positions had been recorded from the start.
 pub fn load_with(path: &Path, options: LoadOptions) -> Result<Loaded, Vec<Diagnostic>> {
-    match load_pass(path, options, Spans::Skipped) {
+    load_with_texts(path, options, &Texts::new())
+}
+
+/// `load_with`, reading each path `texts` holds (named as `Loaded::files` names it) from
+/// it instead of the disk: a check of edits before they are written.
+pub fn load_with_texts(
+    path: &Path,
+    options: LoadOptions,
+    texts: &Texts,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    match load_pass(path, options, Spans::Skipped, texts) {
         Ok(loaded) if loaded.warnings.is_empty() => Ok(loaded),
-        _ => load_pass(path, options, Spans::Recorded),
+        _ => load_pass(path, options, Spans::Recorded, texts),
     }
 }
 
 /// One whole load, recording positions or not.
-fn load_pass(path: &Path, options: LoadOptions, spans: Spans) -> Result<Loaded, Vec<Diagnostic>> {
+fn load_pass(
+    path: &Path,
+    options: LoadOptions,
+    spans: Spans,
+    texts: &Texts,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let root_path = load::root_path(path).map_err(|d| vec![*d])?;
     let base_dir = root_path
         .parent()
@@ -168,7 +191,7 @@ fn load_pass(path: &Path, options: LoadOptions, spans: Spans) -> Result<Loaded, 
     // errors is salvaged for context (its providers, people and includes) and left out of
     // the semantic checks, so its errors never hide another file's.
     // The root file is read before its `limits` are known: it is held to the default.
-    let root = load::read_file(&root_path, true, load::DEFAULT_MAX_FILE_BYTES, spans);
+    let root = load::read_file(&root_path, true, load::DEFAULT_MAX_FILE_BYTES, spans, texts);
     let mut errors = root.errors;
     let Some(root) = root.file else {
         return Err(errors);
@@ -178,7 +201,7 @@ fn load_pass(path: &Path, options: LoadOptions, spans: Spans) -> Result<Loaded, 
     errors.append(&mut include_errors);
     let limit = load::include_limit(&root);
     let mut files = vec![root];
-    for read in read_all(&includes, limit, spans) {
+    for read in read_all(&includes, limit, spans, texts) {
         let mut e = read.errors;
         errors.append(&mut e);
         files.extend(read.file);
@@ -219,9 +242,9 @@ fn load_pass(path: &Path, options: LoadOptions, spans: Spans) -> Result<Loaded, 
         people: checked.people,
         github: checked.github,
         people_files: checked.people_files,
-        declared_in: checked.declared_in,
         codeowners: checked.codeowners,
         warnings: Vec::new(),
+        declared: checked.declared,
     };
     let mut warnings = checked.warnings;
     if !options.skip_codeowners_freshness {

@@ -59,35 +59,43 @@ impl Handles {
         if let Some(h) = self.by_email.get(email) {
             return h.clone();
         }
-        let local = email.as_str().split('@').next().unwrap_or("person");
-        let base: String = local
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect::<String>()
-            .trim_matches('-')
-            .to_string();
-        let base = if base.is_empty() {
-            "person".to_string()
-        } else {
-            base
-        };
-        let mut candidate = base.clone();
-        let mut n = 2;
-        while self.taken.contains(&candidate) {
-            candidate = format!("{base}-{n}");
-            n += 1;
-        }
+        let candidate = new_handle(email, &self.taken);
         self.taken.insert(candidate.clone());
         self.by_email.insert(email.clone(), candidate.clone());
         self.new.insert(candidate.clone(), email.clone());
         candidate
     }
+}
+
+/// A handle for a person known only by `email`: its local part in the handle alphabet
+/// (anything else becomes `-`), `person` if nothing is left, with `-2`, `-3`, … until it
+/// is none of `taken`.
+pub fn new_handle(email: &Email, taken: &BTreeSet<String>) -> String {
+    let local = email.as_str().split('@').next().unwrap_or("person");
+    let base: String = local
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_string();
+    let base = if base.is_empty() {
+        "person".to_string()
+    } else {
+        base
+    };
+    let mut candidate = base.clone();
+    let mut n = 2;
+    while taken.contains(&candidate) {
+        candidate = format!("{base}-{n}");
+        n += 1;
+    }
+    candidate
 }
 
 fn member_entry(

@@ -562,6 +562,191 @@ fn open_flows(text: &str, stop: Position) -> Vec<(char, Position)> {
     open
 }
 
+/// Where a node stands in the text, for editing it in place: byte offsets (`start..end`
+/// is the node's own text, a flow collection's brackets included, a block one's children)
+/// and the 1-based line and 0-based column (in characters) of its start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// A node of a document as written: its span and shape, for editing it without
+/// re-emitting it ([`layout`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub span: Span,
+    pub shape: Shape,
+}
+
+/// What a node is, as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// A scalar; `plain` when written without quotes or a block indicator.
+    Scalar { value: String, plain: bool },
+    /// A sequence, `flow` when written `[…]`.
+    Seq { flow: bool, items: Vec<Layout> },
+    /// A mapping, `flow` when written `{…}`; each key with its span and its value.
+    Map {
+        flow: bool,
+        entries: Vec<(String, Span, Layout)>,
+    },
+    /// An alias (`*name`), a node with an anchor or a tag, or a key that is not a plain
+    /// string: text an edit cannot change without changing what it shares or means.
+    Opaque,
+}
+
+impl Layout {
+    /// The value under `key` of a mapping.
+    pub fn get(&self, key: &str) -> Option<&Layout> {
+        match &self.shape {
+            Shape::Map { entries, .. } => {
+                entries.iter().find(|(k, _, _)| k == key).map(|(_, _, v)| v)
+            }
+            _ => None,
+        }
+    }
+
+    /// The node at a JSON pointer of mapping keys and sequence indices (`/teams/0`).
+    pub fn at(&self, pointer: &str) -> Option<&Layout> {
+        let mut node = self;
+        for segment in pointer.split('/').skip(1) {
+            let segment = segment.replace("~1", "/").replace("~0", "~");
+            node = match &node.shape {
+                Shape::Map { .. } => node.get(&segment)?,
+                Shape::Seq { items, .. } => items.get(segment.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+}
+
+/// The layout of one document: every node's span and shape. The text must parse (it is a
+/// file the loader accepted); an error is returned as the parser gives it.
+pub fn layout(text: &str) -> Result<Layout, YamlError> {
+    use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
+    let failed = |message: String| YamlError {
+        message,
+        position: None,
+    };
+    let span_of = |s: &serde_saphyr::granit_parser::Span| -> Result<Span, YamlError> {
+        let range = s
+            .byte_range()
+            .ok_or_else(|| failed("the parser gave no byte offsets".into()))?;
+        Ok(Span {
+            start: range.start,
+            end: range.end,
+            line: s.start.line(),
+            column: s.start.col(),
+        })
+    };
+    // Open collections: the start span, the shape so far and, for a mapping, a key read
+    // and waiting for its value.
+    struct Open {
+        span: Span,
+        flow: bool,
+        opaque: bool,
+        seq: Option<Vec<Layout>>,
+        map: Vec<(String, Span, Layout)>,
+        key: Option<Option<(String, Span)>>,
+    }
+    let mut stack: Vec<Open> = Vec::new();
+    let mut root: Option<Layout> = None;
+    // Places a finished node in its parent (as an item, a key or a value), or as the root.
+    fn place(stack: &mut [Open], root: &mut Option<Layout>, node: Layout) {
+        let Some(top) = stack.last_mut() else {
+            *root = Some(node);
+            return;
+        };
+        if let Some(items) = &mut top.seq {
+            items.push(node);
+            return;
+        }
+        match top.key.take() {
+            None => {
+                top.key = Some(match node.shape {
+                    Shape::Scalar { value, .. } => Some((value, node.span)),
+                    _ => None,
+                });
+            }
+            Some(Some((key, at))) => top.map.push((key, at, node)),
+            Some(None) => top.opaque = true,
+        }
+    }
+    for item in Parser::new_from_str(text) {
+        let (event, raw) = item.map_err(|e| failed(e.to_string()))?;
+        match event {
+            Event::Scalar(value, style, anchor, tag) => {
+                let node = Layout {
+                    span: span_of(&raw)?,
+                    shape: if anchor != 0 || tag.is_some() {
+                        Shape::Opaque
+                    } else {
+                        Shape::Scalar {
+                            value: value.into_owned(),
+                            plain: style == ScalarStyle::Plain,
+                        }
+                    },
+                };
+                place(&mut stack, &mut root, node);
+            }
+            Event::Alias(_) => {
+                let node = Layout {
+                    span: span_of(&raw)?,
+                    shape: Shape::Opaque,
+                };
+                place(&mut stack, &mut root, node);
+            }
+            Event::SequenceStart(style, anchor, ref tag)
+            | Event::MappingStart(style, anchor, ref tag) => {
+                let is_seq = matches!(event, Event::SequenceStart(..));
+                stack.push(Open {
+                    span: span_of(&raw)?,
+                    flow: style == StructureStyle::Flow,
+                    opaque: anchor != 0 || tag.is_some(),
+                    seq: is_seq.then(Vec::new),
+                    map: Vec::new(),
+                    key: None,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(open) = stack.pop() else {
+                    return Err(failed("a collection ends that never started".into()));
+                };
+                let end = span_of(&raw)?;
+                let last_end = |nodes: &mut dyn Iterator<Item = Span>| nodes.last().map(|s| s.end);
+                let mut span = open.span;
+                span.end = if open.flow {
+                    end.end
+                } else {
+                    match &open.seq {
+                        Some(items) => last_end(&mut items.iter().map(|i| i.span)),
+                        None => last_end(&mut open.map.iter().map(|(_, _, v)| v.span)),
+                    }
+                    .unwrap_or(span.start)
+                };
+                let shape = match (open.opaque || open.key.is_some(), open.seq) {
+                    (true, _) => Shape::Opaque,
+                    (false, Some(items)) => Shape::Seq {
+                        flow: open.flow,
+                        items,
+                    },
+                    (false, None) => Shape::Map {
+                        flow: open.flow,
+                        entries: open.map,
+                    },
+                };
+                place(&mut stack, &mut root, Layout { span, shape });
+            }
+            _ => {}
+        }
+    }
+    root.ok_or_else(|| failed("the document is empty".into()))
+}
+
 fn walk(node: Spanned<Node>, pointer: u64, positions: &mut Positions) -> serde_json::Value {
     use serde_json::Value;
     if let Some(pos) = position(&node.referenced) {

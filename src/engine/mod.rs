@@ -73,6 +73,28 @@ pub async fn plan(
     targets: &[ResourceKey],
     day: jiff::civil::Date,
 ) -> Result<Plan, EngineError> {
+    plan_reading(loaded, conns, targets, day)
+        .await
+        .map(|(plan, _)| plan)
+}
+
+/// The plan of the whole configuration for `day`, with the live state it was made from:
+/// what `import --drift` adopts, and checks its edits against (a plan of the edited
+/// configuration against this same live state must have nothing left to adopt).
+pub async fn plan_and_live(
+    loaded: &Loaded,
+    conns: &Connections,
+    day: jiff::civil::Date,
+) -> Result<(Plan, LiveState), EngineError> {
+    plan_reading(loaded, conns, &[], day).await
+}
+
+async fn plan_reading(
+    loaded: &Loaded,
+    conns: &Connections,
+    targets: &[ResourceKey],
+    day: jiff::civil::Date,
+) -> Result<(Plan, LiveState), EngineError> {
     // The whole desired state is borrowed; only `--target`s copy the part they keep (a
     // copy of a million memberships was a fifth of a large plan's memory).
     let narrowed;
@@ -106,7 +128,7 @@ pub async fn plan(
         return Err(EngineError::Policy(plan.violations.clone()));
     }
     plan.binding = binding(loaded, targets, day)?;
-    Ok(plan)
+    Ok((plan, live))
 }
 
 /// What apply needs of the plan's own read to send a list back whole: each campaign the

@@ -2,6 +2,7 @@
 //! providers) and the plan. This module imports nothing else of ours and knows no URL or
 //! wire field of any API: it is the contract every other module speaks.
 
+mod adoption;
 mod change;
 mod email;
 mod key;
@@ -10,6 +11,7 @@ mod spec;
 mod state;
 mod transport;
 
+pub use adoption::{Adoption, Joiner, LeftAlone};
 pub use change::{FieldChange, MemberAction, MemberChange, ResourceAction, ResourceChange, Risk};
 pub use email::{
     DomainError, Email, EmailError, StrictEmailError, describe_char, is_hidden, looks_like_ascii,

@@ -128,11 +128,7 @@ impl Role {
     /// a Contentful team membership carries no role; an organization admin or owner
     /// manages every team, and that role is not in the configuration).
     pub fn top_for(provider: ProviderKind, kind: ResourceKind) -> Option<Role> {
-        match (provider, kind) {
-            (ProviderKind::Gitbook, ResourceKind::Team) => Some(Role::Owner),
-            (ProviderKind::Pixiebrix, ResourceKind::Organization) => Some(Role::Admin),
-            _ => None,
-        }
+        provider.spec().owner_role(kind)
     }
 
     /// The role teamsync manages for a declared member, if any. GitBook team membership

@@ -96,7 +96,13 @@ impl Checker<'_> {
         )
     }
 
-    pub(super) fn declare(&mut self, resource: DesiredResource, at: Location) {
+    /// Declares a resource; `false` (and an error) when it is declared already.
+    pub(super) fn declare(
+        &mut self,
+        resource: DesiredResource,
+        at: Location,
+        declared: Declared,
+    ) -> bool {
         if let Some(first) = self.declared_at.get(&resource.key) {
             let first = first.clone();
             self.error(
@@ -107,13 +113,15 @@ impl Checker<'_> {
                         "a resource is keyed by (provider, kind, name): keep one declaration",
                     ),
             );
-            return;
+            return false;
         }
         self.container_rules(&resource, &at);
         self.declared_at.insert(resource.key.clone(), at);
+        self.declared.insert(resource.key.clone(), declared);
         self.desired
             .resources
             .insert(resource.key.clone(), resource);
+        true
     }
 
     pub(super) fn containers(
@@ -158,10 +166,14 @@ impl Checker<'_> {
             }
             let key = ResourceKey::new(provider, kind, name);
             let members = self.members(file, &pointer, &item.members, provider_kind, kind);
-            self.declare(
+            let declared = super::Declared {
+                file: file.path.clone(),
+                pointer: pointer.clone(),
+            };
+            let _ = self.declare(
                 DesiredResource {
                     description: item.description.clone(),
-                    key,
+                    key: key.clone(),
                     previously,
                     mode: item.mode,
                     members,
@@ -169,6 +181,7 @@ impl Checker<'_> {
                     max_removals: item.max_removals,
                 },
                 file.at(&format!("{pointer}/name")),
+                declared,
             );
         }
     }
@@ -286,7 +299,7 @@ impl Checker<'_> {
             entry.handle = member.handle.or(entry.handle.take());
             entry.until = earliest(entry.until, member.until);
         }
-        self.declare(
+        let _ = self.declare(
             DesiredResource {
                 description: None,
                 key: ResourceKey::new(provider, ResourceKind::Organization, org_id),
@@ -300,6 +313,10 @@ impl Checker<'_> {
                 max_removals: org.max_removals,
             },
             at,
+            Declared {
+                file: file.path.clone(),
+                pointer: "/organization".to_string(),
+            },
         );
     }
 }

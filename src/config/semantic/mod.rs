@@ -40,12 +40,21 @@ pub struct Checked {
     pub github: BTreeMap<String, String>,
     /// The files that declare `people`.
     pub people_files: Vec<PathBuf>,
-    /// The file that declares each resource of `desired`.
-    pub declared_in: BTreeMap<ResourceKey, PathBuf>,
     /// The root file's `codeowners:` section, checked.
     pub codeowners: Option<crate::config::codeowners::Settings>,
     /// Problems that do not stop a plan (a name trimmed of its surrounding spaces).
     pub warnings: Vec<Diagnostic>,
+    /// Where each resource of `desired` is declared (an organization roster: where its
+    /// `organization:` section is, or the roster file that made it).
+    pub declared: BTreeMap<ResourceKey, Declared>,
+}
+
+/// Where a resource is declared: the file, and the JSON pointer of its entry
+/// (`/teams/0`), for the edits of `import --drift` and the lines of `teamsync codeowners`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Declared {
+    pub file: std::path::PathBuf,
+    pub pointer: String,
 }
 
 struct Person {
@@ -78,6 +87,7 @@ struct Checker<'a> {
     broken_providers: Vec<String>,
     desired: DesiredState,
     declared_at: BTreeMap<ResourceKey, Location>,
+    declared: BTreeMap<ResourceKey, Declared>,
     /// Each container by (provider, kind, name lower-cased): names that differ only in
     /// case are one name to a reader, and to some providers.
     folded: BTreeMap<(String, ResourceKind, String), (String, Location)>,
@@ -107,6 +117,7 @@ pub fn check(files: &[SourceFile], base_dir: &Path) -> Result<Checked, Vec<Diagn
             .collect(),
         desired: DesiredState::default(),
         declared_at: BTreeMap::new(),
+        declared: BTreeMap::new(),
         folded: BTreeMap::new(),
         warnings: Vec::new(),
         policy_broken: false,
@@ -152,11 +163,6 @@ pub fn check(files: &[SourceFile], base_dir: &Path) -> Result<Checked, Vec<Diagn
             .filter(|f| f.typed.people.is_some())
             .map(|f| f.path.clone())
             .collect();
-        let declared_in = c
-            .declared_at
-            .iter()
-            .map(|(key, at)| (key.clone(), at.file.clone()))
-            .collect();
         Ok(Checked {
             people,
             providers: c.providers,
@@ -164,9 +170,9 @@ pub fn check(files: &[SourceFile], base_dir: &Path) -> Result<Checked, Vec<Diagn
             desired: c.desired,
             github,
             people_files,
-            declared_in,
             codeowners,
             warnings: c.warnings,
+            declared: c.declared,
         })
     } else {
         let mut all = c.errors;
