@@ -21,6 +21,7 @@ fn main() -> ExitCode {
 /// The index of `mi_option_purge_delay` in `mi_option_e` of the mimalloc 2 that
 /// libmimalloc-sys 0.1.49 bundles (`include/mimalloc.h`). The version is pinned in
 /// Cargo.toml, and a test checks the index still holds that option's default.
+#[cfg(not(feature = "heap-profile"))]
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// teamsync allocates in bursts (a configuration, then pages of members) and then waits on
@@ -38,7 +39,7 @@ fn return_freed_memory_at_once() {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(feature = "heap-profile")))]
 mod tests {
     use super::*;
 

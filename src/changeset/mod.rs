@@ -85,7 +85,7 @@ pub struct Plan {
     /// its own writes, which an eventually consistent API may answer with the old list.
     /// Never saved: a saved plan is made again before it is applied, and that plan has it.
     #[serde(skip)]
-    pub read_basis: BTreeMap<ResourceKey, crate::model::LiveResource>,
+    pub read_basis: BTreeMap<ResourceKey, std::sync::Arc<crate::model::LiveResource>>,
 }
 
 /// A removal budget a plan exceeds.

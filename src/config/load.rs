@@ -123,7 +123,14 @@ pub fn read_file(path: &Path, is_root: bool, max_bytes: u64, spans: Spans, texts
 /// `read_file` drops, holding only positions) so a node's extent can be measured
 /// (`Parsed::lines`): for `config::member_lines`, never for a load.
 pub fn read_file_whole(path: &Path, is_root: bool, max_bytes: u64) -> Read {
-    read_file_as(path, is_root, max_bytes, Spans::Recorded, &Texts::new(), true)
+    read_file_as(
+        path,
+        is_root,
+        max_bytes,
+        Spans::Recorded,
+        &Texts::new(),
+        true,
+    )
 }
 
 fn read_file_as(

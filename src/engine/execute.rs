@@ -433,7 +433,9 @@ pub async fn execute(
     let day: Option<jiff::civil::Date> = plan.binding.planned_for.parse().ok();
     for current in 0..=4u8 {
         let mut tasks = tokio::task::JoinSet::new();
-        let mut running: BTreeMap<tokio::task::Id, ResourceChange> = BTreeMap::new();
+        // Each change is shared with its task, not copied: 1,700 copies of every member
+        // change were a fifth of a 20,000-person apply's heap.
+        let mut running: BTreeMap<tokio::task::Id, Arc<ResourceChange>> = BTreeMap::new();
         for change in units.iter().filter(|c| phase(c) == current) {
             let (guarded, outside) = guard_domains(change, policy);
             for m in outside {
@@ -448,7 +450,7 @@ pub async fn execute(
                 progress(&step);
                 report.steps.push(step);
             }
-            let (guarded, blocked) = guard_removals(&guarded, desired, day);
+            let (guarded, blocked) = guard_removals(guarded, desired, day);
             for m in blocked {
                 let step = Step {
                     key: change.key.clone(),
@@ -465,11 +467,10 @@ pub async fn execute(
             let writer = match writers.get(provider) {
                 Some(w) => Ok(w.clone()),
                 None => conns.writer(provider).map(|mut w| {
-                    let mine: Vec<ResourceChange> = plan
+                    let mine: Vec<&ResourceChange> = plan
                         .changes
                         .iter()
                         .filter(|c| &c.key.provider == provider)
-                        .cloned()
                         .collect();
                     w.prepare(&mine, &plan.read_basis);
                     let w = Arc::new(w);
@@ -487,6 +488,7 @@ pub async fn execute(
                     continue;
                 }
             };
+            let guarded = Arc::new(guarded);
             let mine = guarded.clone();
             let place = at_work
                 .entry(provider.clone())
@@ -550,18 +552,25 @@ fn guard_domains(change: &ResourceChange, policy: &Policy) -> (ResourceChange, V
 
 /// Splits off member removals the config declares: they are reported, never sent.
 fn guard_removals(
-    change: &ResourceChange,
+    mut change: ResourceChange,
     desired: &DesiredState,
     day: Option<jiff::civil::Date>,
 ) -> (ResourceChange, Vec<MemberChange>) {
-    let mut guarded = change.clone();
-    let (blocked, kept): (Vec<MemberChange>, Vec<MemberChange>) =
-        change.members.iter().cloned().partition(|m| {
+    let blocked_at: Vec<bool> = change
+        .members
+        .iter()
+        .map(|m| {
             matches!(m.action, MemberAction::Remove)
-                && (is_declared(desired, &change.key, m, day) || also_kept(change, m))
-        });
-    guarded.members = kept;
-    (guarded, blocked)
+                && (is_declared(desired, &change.key, m, day) || also_kept(&change, m))
+        })
+        .collect();
+    let mut at = blocked_at.into_iter();
+    let (blocked, kept): (Vec<MemberChange>, Vec<MemberChange>) =
+        std::mem::take(&mut change.members)
+            .into_iter()
+            .partition(|_| at.next().unwrap_or(false));
+    change.members = kept;
+    (change, blocked)
 }
 
 /// Whether another change of the same resource names this member with another intent

@@ -134,7 +134,10 @@ async fn plan_reading(
 /// What apply needs of the plan's own read to send a list back whole: each campaign the
 /// plan removes members from (PixieBrix removes campaign members only by a PUT of the
 /// members to keep), found by its live id so that a rename finds it under its old name.
-fn read_basis(plan: &Plan, live: &LiveState) -> BTreeMap<ResourceKey, LiveResource> {
+fn read_basis(
+    plan: &Plan,
+    live: &LiveState,
+) -> BTreeMap<ResourceKey, std::sync::Arc<LiveResource>> {
     plan.changes
         .iter()
         .filter(|c| c.key.kind == ResourceKind::Campaign)
@@ -146,7 +149,7 @@ fn read_basis(plan: &Plan, live: &LiveState) -> BTreeMap<ResourceKey, LiveResour
                 .find(|r| {
                     r.key.provider == c.key.provider && r.key.kind == c.key.kind && r.id == id
                 })
-                .map(|r| (c.key.clone(), r.clone()))
+                .map(|r| (c.key.clone(), std::sync::Arc::new(r.clone())))
         })
         .collect()
 }

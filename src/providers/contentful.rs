@@ -658,7 +658,7 @@ impl Contentful {
 
     /// Sees every change before the first is applied: how many distinct people the plan
     /// adds to teams decides between searching per email and listing every membership.
-    pub(super) fn prepare(&self, changes: &[ResourceChange]) {
+    pub(super) fn prepare(&self, changes: &[&ResourceChange]) {
         let emails: BTreeSet<&Email> = changes
             .iter()
             .flat_map(|c| &c.members)

@@ -267,7 +267,7 @@ impl AnyProvider {
     }
 
     /// Sees every change of this provider before any is applied (to plan lookups).
-    fn prepare(&self, changes: &[ResourceChange]) {
+    fn prepare(&self, changes: &[&ResourceChange]) {
         if let AnyProvider::Contentful(p) = self {
             p.prepare(changes);
         }
@@ -464,7 +464,7 @@ pub struct Writer {
     reader: Reader,
     client: http::WriteClient,
     /// The plan's own read of each container whose list may be sent back whole.
-    basis: std::collections::BTreeMap<crate::model::ResourceKey, LiveResource>,
+    basis: std::collections::BTreeMap<crate::model::ResourceKey, Arc<LiveResource>>,
 }
 
 impl Writer {
@@ -496,8 +496,8 @@ impl Writer {
     /// `read_basis`).
     pub fn prepare(
         &mut self,
-        changes: &[ResourceChange],
-        basis: &std::collections::BTreeMap<crate::model::ResourceKey, LiveResource>,
+        changes: &[&ResourceChange],
+        basis: &std::collections::BTreeMap<crate::model::ResourceKey, Arc<LiveResource>>,
     ) {
         self.reader.provider.prepare(changes);
         self.basis = changes
@@ -554,7 +554,7 @@ impl Writer {
         };
         // Members are only touched once their container exists under its new name.
         if let Some(id) = container {
-            let basis = self.basis.get(&change.key);
+            let basis = self.basis.get(&change.key).map(|b| &**b);
             report.members = provider.apply_members(client, &id, change, basis).await;
         }
         report
