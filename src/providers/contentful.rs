@@ -332,6 +332,8 @@ impl Contentful {
                     paging::MAX_PAGES
                 ))));
             }
+            paging::reserve(&mut items, total);
+            paging::reserve(&mut users, total);
             let mut tasks = tokio::task::JoinSet::new();
             for skip in (served..total).step_by(served) {
                 let url = self.page_url(path, query, skip)?;

@@ -14,6 +14,17 @@ use super::http::ReadClient;
 /// members, far beyond any organization; a list that goes on is broken, not big.
 pub(crate) const MAX_PAGES: usize = 100_000;
 
+/// The most items a list makes room for up front from the count its first page gives: a
+/// whole list is then one allocation instead of a vector doubling page after page (which
+/// left up to half of the largest lists' room unused at a read's peak), while a count a
+/// server lies about cannot make teamsync reserve more than this.
+const MAX_RESERVED: usize = 200_000;
+
+/// Room for the rest of a list of `total` items, of which `items` holds the first ones.
+pub(crate) fn reserve<T>(items: &mut Vec<T>, total: usize) {
+    items.reserve(total.min(MAX_RESERVED).saturating_sub(items.len()));
+}
+
 /// A list read as far as it goes.
 pub(crate) struct Listed<T> {
     pub items: Vec<T>,

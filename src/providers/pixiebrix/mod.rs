@@ -285,6 +285,7 @@ impl Pixiebrix {
                 }
             }
             rest.sort_by_key(|(n, _)| *n);
+            paging::reserve(&mut items, total);
             for (_, page) in rest {
                 items.extend(page);
             }
