@@ -80,41 +80,9 @@ fn read_all(
     spans: Spans,
     texts: &load::Texts,
 ) -> Vec<load::Read> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(paths.len());
-    if workers <= 1 {
-        return paths
-            .iter()
-            .map(|p| load::read_file(p, false, max_bytes, spans, texts))
-            .collect();
-    }
-    let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, load::Read)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(path) = paths.get(i) else { break };
-                        mine.push((i, load::read_file(path, false, max_bytes, spans, texts)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
+    crate::model::parallel::map_in_order(paths, usize::MAX, |p| {
+        load::read_file(p, false, max_bytes, spans, texts)
+    })
 }
 
 /// Diagnostics in reading order: by file, then line and column (stable otherwise), with

@@ -6,6 +6,7 @@ mod adoption;
 mod change;
 mod email;
 mod key;
+pub mod parallel;
 pub mod redact;
 mod spec;
 mod state;

@@ -310,36 +310,10 @@ fn blame(dir: &Path, shown: &str) -> Result<Option<Blame>, String> {
 
 /// Blames every file that declares a membership, a few at a time.
 fn blame_all(dir: &Path, shown: &[&str]) -> Result<HashMap<String, Option<Blame>>, String> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .clamp(1, 4)
-        .min(shown.len().max(1));
-    let next = AtomicUsize::new(0);
-    let results: Vec<(usize, Result<Option<Blame>, String>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(file) = shown.get(i) else { break };
-                        mine.push((i, blame(dir, file)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
+    let results = crate::model::parallel::map_in_order(shown, 4, |file| blame(dir, file));
     let mut out = HashMap::new();
-    let mut results = results;
-    results.sort_by_key(|(i, _)| *i);
-    for (i, r) in results {
-        out.insert(shown[i].to_string(), r?);
+    for (file, r) in shown.iter().zip(results) {
+        out.insert(file.to_string(), r?);
     }
     Ok(out)
 }
