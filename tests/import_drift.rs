@@ -55,6 +55,23 @@ fn drifted() -> Value {
     ])
 }
 
+/// The live state equal to the config, with `extra` members more in Writers.
+fn as_declared(extra: &[(&str, &str)]) -> Value {
+    let mut writers = vec![
+        ("alice", "member"),
+        ("bob", "member"),
+        ("carol", "owner"),
+        ("dan", "member"),
+    ];
+    writers.extend_from_slice(extra);
+    state(&[
+        ("Writers", &writers),
+        ("Reviewers", &[("alice", "member"), ("bob", "member")]),
+        ("Mirror", &[("alice", "member")]),
+        ("Flow", &[("alice", "member"), ("bob", "member")]),
+    ])
+}
+
 fn repo(live: &Value) -> Repo {
     let repo = Repo::new(&[
         ("teamsync.yaml", ROOT),
@@ -193,20 +210,7 @@ fn force_writes_only_the_changed_members_and_the_next_plan_has_none_for_them() {
 
 #[test]
 fn no_drift_exits_0_and_writes_nothing() {
-    let live = state(&[
-        (
-            "Writers",
-            &[
-                ("alice", "member"),
-                ("bob", "member"),
-                ("carol", "owner"),
-                ("dan", "member"),
-            ],
-        ),
-        ("Reviewers", &[("alice", "member"), ("bob", "member")]),
-        ("Mirror", &[("alice", "member")]),
-        ("Flow", &[("alice", "member"), ("bob", "member")]),
-    ]);
+    let live = as_declared(&[]);
     let repo = repo(&live);
     for args in [
         &["import", "--drift"][..],
@@ -226,21 +230,7 @@ fn no_drift_exits_0_and_writes_nothing() {
 
 #[test]
 fn only_a_member_known_by_user_id_is_reported_not_adopted() {
-    let live = state(&[
-        (
-            "Writers",
-            &[
-                ("alice", "member"),
-                ("bob", "member"),
-                ("carol", "owner"),
-                ("dan", "member"),
-                ("ghost", "member"),
-            ],
-        ),
-        ("Reviewers", &[("alice", "member"), ("bob", "member")]),
-        ("Mirror", &[("alice", "member")]),
-        ("Flow", &[("alice", "member"), ("bob", "member")]),
-    ]);
+    let live = as_declared(&[("ghost", "member")]);
     let repo = repo(&live);
     let out = repo.run(&["import", "--drift", "--force"]).code(0);
     let err = stderr(&out);
