@@ -355,7 +355,9 @@ fn the_csv_carries_the_grant_and_person_narrows_it_to_one_row() {
     let mut lines = text.split("\r\n").filter(|l| !l.is_empty());
     let header = lines.next().unwrap_or_default();
     assert!(
-        header.ends_with(",marks,grant_evidence,granted_commit,granted_at,granted_by,approved_by"),
+        header.ends_with(
+            ",marks,grant_evidence,granted_commit,granted_at,granted_by,committed_by,committed_at,approved_by"
+        ),
         "{header}"
     );
     let rows: Vec<&str> = lines.collect();
@@ -371,7 +373,7 @@ fn the_csv_carries_the_grant_and_person_narrows_it_to_one_row() {
         .unwrap_or_else(|| panic!("no Auditors row in {text}"));
     assert!(
         auditors.ends_with(&format!(
-            ",commit,{},{SECOND_AT},{AUTHOR},Erin <erin@acme.com>; Mallory <mallory@acme.com>",
+            ",commit,{},{SECOND_AT},{AUTHOR},{AUTHOR},{SECOND_AT},Erin <erin@acme.com>; Mallory <mallory@acme.com>",
             commits.second
         )),
         "{auditors}"

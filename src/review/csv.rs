@@ -6,7 +6,7 @@
 
 use super::{Cell, Mark, Person, Report};
 
-const HEADER: [&str; 24] = [
+const HEADER: [&str; 26] = [
     "person",
     "handle",
     "email",
@@ -30,6 +30,8 @@ const HEADER: [&str; 24] = [
     "granted_commit",
     "granted_at",
     "granted_by",
+    "committed_by",
+    "committed_at",
     "approved_by",
 ];
 
@@ -138,6 +140,8 @@ pub fn csv(report: &Report) -> String {
                 grant.map_or("", |g| g.commit.as_str()),
                 grant.map_or("", |g| g.date.as_str()),
                 grant.map_or("", |g| g.author.as_str()),
+                grant.map_or("", |g| g.committer.as_str()),
+                grant.map_or("", |g| g.committed_at.as_str()),
                 approved.as_str(),
             ]);
             record(&mut out, &fields);
