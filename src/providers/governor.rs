@@ -644,17 +644,31 @@ mod tests {
         assert_eq!(seconds_in_message("in a while"), None);
     }
 
+    fn contentful() -> std::sync::Arc<Governor> {
+        let settings = ProviderSettings::new("cms", ProviderKind::Contentful, "org");
+        std::sync::Arc::new(Governor::new(
+            &settings,
+            &ClientOptions::default(),
+            Output::default(),
+        ))
+    }
+
+    /// Answer headers announcing Contentful's per-second limit.
+    fn announcing(limit: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-contentful-ratelimit-second-limit",
+            reqwest::header::HeaderValue::from_static(limit),
+        );
+        headers
+    }
+
     /// Contentful starts at its documented 7/s, so requests that come together reserve
     /// slots 143 ms apart; once an answer announces a higher limit, the waiting ones go at
     /// the new pace instead of sleeping out the old reservations.
     #[tokio::test(flavor = "current_thread")]
     async fn an_announced_higher_limit_frees_slots_reserved_at_the_documented_pace() {
-        let settings = ProviderSettings::new("cms", ProviderKind::Contentful, "org");
-        let g = std::sync::Arc::new(Governor::new(
-            &settings,
-            &ClientOptions::default(),
-            Output::default(),
-        ));
+        let g = contentful();
         let started = Instant::now();
         let first = g.admit().await;
         let waiting: Vec<_> = (0..3)
@@ -668,12 +682,7 @@ mod tests {
             .collect();
         // Let the three reserve their slots (143, 286 and 429 ms out) before the answer.
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-contentful-ratelimit-second-limit",
-            reqwest::header::HeaderValue::from_static("1000"),
-        );
-        g.observe(first, 200, &headers);
+        g.observe(first, 200, &announcing("1000"));
         for w in waiting {
             let at = w.await.expect("admitted");
             assert!(at < Duration::from_millis(120), "admitted after {at:?}");
@@ -683,12 +692,7 @@ mod tests {
     /// A limit no higher than the documented one changes nothing: the reservations stand.
     #[tokio::test(flavor = "current_thread")]
     async fn the_documented_limit_announced_keeps_the_pace() {
-        let settings = ProviderSettings::new("cms", ProviderKind::Contentful, "org");
-        let g = std::sync::Arc::new(Governor::new(
-            &settings,
-            &ClientOptions::default(),
-            Output::default(),
-        ));
+        let g = contentful();
         let started = Instant::now();
         let first = g.admit().await;
         let second = {
@@ -699,12 +703,7 @@ mod tests {
             })
         };
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-contentful-ratelimit-second-limit",
-            reqwest::header::HeaderValue::from_static("7"),
-        );
-        g.observe(first, 200, &headers);
+        g.observe(first, 200, &announcing("7"));
         let at = second.await.expect("admitted");
         assert!(at >= Duration::from_millis(140), "admitted after {at:?}");
     }
