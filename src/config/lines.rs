@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 use super::Loaded;
 use super::load::{self, SourceFile};
-use super::types::{Container, MemberEntry};
+use super::types::MemberEntry;
 use super::yaml::escape_pointer;
 use crate::diag::Diagnostic;
-use crate::model::{Email, MemberKey, ProviderKind, ResourceKey, ResourceKind};
+use crate::model::{Email, MemberKey, ResourceKey, ResourceKind};
 
 /// Lines `first..=last` (1-based) of one file, as `Loaded::files` names it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -49,20 +49,42 @@ pub fn member_lines(loaded: &Loaded) -> Result<MemberLines, Vec<Diagnostic>> {
         return Err(errors);
     }
     let mut out = MemberLines::new();
-    for file in &files {
-        let mut lists = Lists {
-            loaded,
-            file,
-            out: &mut out,
+    // Each container's `members` list, where the semantic stage recorded its declaration.
+    for (key, at) in &loaded.declared {
+        let (Some(declared), Some(file)) = (
+            loaded.desired.resources.get(key),
+            files.iter().find(|f| f.path == at.file),
+        ) else {
+            continue;
         };
-        lists.containers(ResourceKind::Group, file.typed.groups.as_deref(), "groups");
-        lists.containers(
-            ResourceKind::Campaign,
-            file.typed.campaigns.as_deref(),
-            "campaigns",
-        );
-        lists.containers(ResourceKind::Team, file.typed.teams.as_deref(), "teams");
-        lists.organization();
+        let pointer = format!("{}/members", at.pointer);
+        let entries = file
+            .parsed
+            .value
+            .pointer(&pointer)
+            .and_then(|v| v.as_array())
+            .map_or(&[][..], |v| v.as_slice());
+        for (j, entry) in entries.iter().enumerate() {
+            let Some(member) = <MemberEntry as serde::Deserialize>::deserialize(entry)
+                .ok()
+                .and_then(|e| member_key(loaded, &e))
+                .filter(|m| declared.members.contains_key(m))
+            else {
+                continue;
+            };
+            let Some((first, last)) = file.parsed.lines(&format!("{pointer}/{j}")) else {
+                continue;
+            };
+            out.entry(key.clone())
+                .or_default()
+                .entry(member)
+                .or_default()
+                .push(MemberLine {
+                    file: file.path.clone(),
+                    first,
+                    last,
+                });
+        }
     }
     // The roster's own lines: a person under `people` is on every declared organization
     // roster (the semantic stage puts them there).
@@ -127,113 +149,22 @@ pub fn member_lines(loaded: &Loaded) -> Result<MemberLines, Vec<Diagnostic>> {
     Ok(out)
 }
 
-struct Lists<'a> {
-    loaded: &'a Loaded,
-    file: &'a SourceFile,
-    out: &'a mut MemberLines,
-}
-
-impl Lists<'_> {
-    /// The provider a container of `kind` belongs to, as the semantic stage decided it:
-    /// the one named, or the only configured provider that has this kind.
-    fn provider(&self, named: Option<&str>, kind: ResourceKind) -> Option<String> {
-        if let Some(name) = named {
-            return Some(name.to_string());
-        }
-        let mut candidates = self
-            .loaded
-            .providers
-            .iter()
-            .filter(|(_, p)| p.kind.supports(kind));
-        match (candidates.next(), candidates.next()) {
-            (Some((name, _)), None) => Some(name.clone()),
-            _ => None,
-        }
+/// Who an entry names, as the semantic stage keys it.
+fn member_key(loaded: &Loaded, entry: &MemberEntry) -> Option<MemberKey> {
+    let (handle, email, user_id) = match entry {
+        MemberEntry::Name(n) if n.contains('@') => (None, Some(n.as_str()), None),
+        MemberEntry::Name(n) => (Some(n.as_str()), None, None),
+        MemberEntry::Detail(d) => (
+            d.person.as_deref(),
+            d.email.as_deref(),
+            d.user_id.as_deref(),
+        ),
+    };
+    if let Some(h) = handle {
+        return loaded.people.get(h).cloned().map(MemberKey::Email);
     }
-
-    fn containers(&mut self, kind: ResourceKind, items: Option<&[Container]>, field: &str) {
-        for (i, item) in items.unwrap_or_default().iter().enumerate() {
-            let Some(provider) = self.provider(item.provider.as_deref(), kind) else {
-                continue;
-            };
-            let Ok(name) = super::text::check_free_name(&item.name) else {
-                continue;
-            };
-            let key = ResourceKey::new(provider, kind, name);
-            self.members(&key, &format!("/{field}/{i}"), &item.members);
-        }
+    if let Some(e) = email {
+        return Email::parse_strict(e).ok().map(MemberKey::Email);
     }
-
-    fn organization(&mut self) {
-        let Some(org) = &self.file.typed.organization else {
-            return;
-        };
-        let Some(provider) = self.provider(org.provider.as_deref(), ResourceKind::Organization)
-        else {
-            return;
-        };
-        let Some(settings) = self
-            .loaded
-            .providers
-            .get(&provider)
-            .filter(|p| p.kind == ProviderKind::Pixiebrix)
-        else {
-            return;
-        };
-        let key = ResourceKey::new(
-            provider.clone(),
-            ResourceKind::Organization,
-            settings.organization.clone(),
-        );
-        self.members(&key, "/organization", &org.members);
-    }
-
-    /// The entries of the `members` list under `parent` that the desired state holds.
-    fn members(&mut self, key: &ResourceKey, parent: &str, entries: &[MemberEntry]) {
-        let Some(declared) = self.loaded.desired.resources.get(key) else {
-            return;
-        };
-        for (j, entry) in entries.iter().enumerate() {
-            let Some(member) = self.member_key(entry) else {
-                continue;
-            };
-            if !declared.members.contains_key(&member) {
-                continue;
-            }
-            let Some((first, last)) = self.file.parsed.lines(&format!("{parent}/members/{j}"))
-            else {
-                continue;
-            };
-            self.out
-                .entry(key.clone())
-                .or_default()
-                .entry(member)
-                .or_default()
-                .push(MemberLine {
-                    file: self.file.path.clone(),
-                    first,
-                    last,
-                });
-        }
-    }
-
-    /// Who an entry names, as the semantic stage keys it.
-    fn member_key(&self, entry: &MemberEntry) -> Option<MemberKey> {
-        let (handle, email, user_id) = match entry {
-            MemberEntry::Name(n) if n.contains('@') => (None, Some(n.as_str()), None),
-            MemberEntry::Name(n) => (Some(n.as_str()), None, None),
-            MemberEntry::Detail(d) => (
-                d.person.as_deref(),
-                d.email.as_deref(),
-                d.user_id.as_deref(),
-            ),
-        };
-        if let Some(h) = handle {
-            return self.loaded.people.get(h).cloned().map(MemberKey::Email);
-        }
-        if let Some(e) = email {
-            return Email::parse_strict(e).ok().map(MemberKey::Email);
-        }
-        user_id.map(|u| MemberKey::UserId(u.into()))
-    }
+    user_id.map(|u| MemberKey::UserId(u.into()))
 }
