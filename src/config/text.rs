@@ -268,6 +268,15 @@ pub fn valid_token_env(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// A printable ASCII character in backquotes, any other by its name (`a line feed`).
+fn printable_or_described(c: char) -> String {
+    if c.is_ascii() && !c.is_ascii_control() {
+        format!("`{c}`")
+    } else {
+        describe_char(c)
+    }
+}
+
 /// The longest GitHub username (and organization name) GitHub allows.
 pub const GITHUB_NAME_MAX: usize = 39;
 
@@ -294,11 +303,7 @@ pub fn explain_github_name(noun: &str, name: &str) -> Option<(String, String)> {
         .enumerate()
         .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '-'))
     {
-        let what = if c.is_ascii() && !c.is_ascii_control() {
-            format!("`{c}`")
-        } else {
-            describe_char(c)
-        };
+        let what = printable_or_described(c);
         return Some((
             format!("{noun} `{s}` contains {what} at character {}", i + 1),
             format!("a {noun} holds {letters}"),
@@ -355,11 +360,7 @@ pub fn explain_team_slug(slug: &str) -> Option<(String, String)> {
         .enumerate()
         .find(|(i, c)| !(c.is_ascii_alphanumeric() || (*i > 0 && matches!(c, '-' | '_'))));
     if let Some((i, c)) = bad {
-        let what = if c.is_ascii() && !c.is_ascii_control() {
-            format!("`{c}`")
-        } else {
-            describe_char(c)
-        };
+        let what = printable_or_described(c);
         return Some((
             format!(
                 "team slug `{}` contains {what} at character {}",
