@@ -27,11 +27,14 @@ pub fn run(opts: ImportOptions) -> ExitCode {
         Err(code) => return code,
     };
     let options = opts.network.client_options(opts.verbosity, false);
+    // One day for the plan and for its check, so a run across midnight compares like
+    // with like.
+    let today = engine::today_date();
     let read = rt.block_on(async {
         let conns = Connections::open(&loaded, options)
             .await
             .map_err(|e| report_errors(&[e]))?;
-        engine::plan_and_live(&loaded, &conns, engine::today_date())
+        engine::plan_and_live(&loaded, &conns, today)
             .await
             .map_err(|e| report_errors(&e.lines()))
     });
@@ -62,7 +65,7 @@ pub fn run(opts: ImportOptions) -> ExitCode {
         }
         return ExitCode::from(EXIT_OK);
     }
-    if let Err(problems) = check(&opts.config, &edits, &adopted, &live) {
+    if let Err(problems) = check(&opts.config, &edits, &adopted, &live, today) {
         let mut lines = vec![
             "the adopted configuration would not be right, so nothing was written:".to_string(),
         ];
@@ -135,6 +138,7 @@ fn check(
     edits: &Edits,
     adopted: &Adopted,
     live: &crate::model::LiveState,
+    today: jiff::civil::Date,
 ) -> Result<(), Vec<String>> {
     let texts: Texts = edits
         .files
@@ -156,7 +160,7 @@ fn check(
         live,
         providers: &edited.providers,
         policy: &edited.policy,
-        today: engine::today_date(),
+        today,
     });
     let adopted_keys: Vec<&ResourceKey> = adopted.adoptions.iter().map(|a| &a.key).collect();
     let skipped: Vec<&ResourceKey> = edits.skipped.iter().map(|s| &s.key).collect();
