@@ -2017,7 +2017,10 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         api.count(status)
         if srv.log is not None:
-            line = "%.3f %s %s %s %d %d\n" % (time.time(), api.name, self.command, self.path, status, len(payload))
+            line = "%.3f %s %s %s %d %d" % (time.time(), api.name, self.command, self.path, status, len(payload))
+            if srv.log_headers:
+                line += " accept=%r content-type=%r" % (self.headers.get("Accept"), self.headers.get("Content-Type"))
+            line += "\n"
             with srv.log_lock:
                 srv.log.write(line)
 
@@ -2037,6 +2040,7 @@ def main():
     ap.add_argument("--latency-ms", type=float, default=20.0,
                     help="every answer is held until this long after its request arrived")
     ap.add_argument("--log", help="append one line per request: time api method path status bytes")
+    ap.add_argument("--log-headers", action="store_true", help="add Accept and Content-Type to each log line")
     ap.add_argument("--stats", help="write the request counts as JSON here on exit")
     ap.add_argument("--ready-file", help="write this file once all three servers listen")
     ap.add_argument("--pixiebrix-rpm", type=int, default=0, help="requests/minute per token; 0 = unlimited")
@@ -2072,6 +2076,7 @@ def main():
         s.latency = opts.latency_ms / 1000.0
         s.log = log
         s.log_lock = log_lock
+        s.log_headers = opts.log_headers
         servers.append(s)
         threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
     print("emulator: seeded in %.1f s; pixiebrix :%d, gitbook :%d/v1, contentful :%d; latency %g ms" %

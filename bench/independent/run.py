@@ -174,8 +174,10 @@ def run_step(name, argv, workdir, env):
         wall = time.monotonic() - t0
     with open(out_path, errors="replace") as f:
         stdout = f.read()
-    lines = [l.strip() for l in stdout.splitlines() if l.strip()]
-    summary = next((l for l in reversed(lines) if re.match(r"^(Plan:|No changes|Apply|Applied)", l)),
+    with open(err_path, errors="replace") as f:
+        stderr = f.read()
+    lines = [l.strip() for l in (stdout + "\n" + stderr).splitlines() if l.strip()]
+    summary = next((l for l in reversed(lines) if re.match(r"^(Plan:|No changes|Apply complete|Applied)", l)),
                    lines[-1] if lines else "")
     return {"step": name, "wall_s": wall, "peak_rss_mb": peak / 1024.0, "exit": p.returncode,
             "summary": summary, "stderr": err_path}
