@@ -277,7 +277,7 @@ def main():
                 st["step"], st["wall_s"], st["peak_rss_mb"], st["exit"],
                 "" if good else " (expected %d; stderr: %s)" % (st["expect"], st["stderr"]), st["summary"]))
         for line in emu_text.splitlines():
-            if line.startswith("emulator:") and "requests" in line:
+            if line.startswith("emulator:") and ("requests" in line or "CPU" in line):
                 print("  " + line)
         m = max(st["peak_rss_mb"] for st in steps)
         maxima.append(m)
