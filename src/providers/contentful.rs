@@ -4,7 +4,7 @@
 //! endpoint, so adds and removals are one request each under the shared concurrency bound.
 //! Team updates are version-locked with `X-Contentful-Version`.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -171,6 +171,50 @@ fn role_from(v: Option<&Value>) -> Result<Option<Role>, String> {
     }
 }
 
+/// A page as the read keeps it: the count it gave, and its ids and kept items.
+struct Kept<U> {
+    total: usize,
+    page: paging::Page<U>,
+}
+
+/// A page's items as they came.
+fn as_served<T>(page: Collection<T>) -> Vec<T> {
+    page.items
+}
+
+/// A page of organization or team memberships as members, each with the email of its user
+/// among the users the same page includes: Contentful includes with each answer the
+/// entities its items link to, so a page is made whole on its own, and its wire items and
+/// users are dropped as soon as it is read. A member whose user the page did not include
+/// keeps no email, and is looked up like one whose user had none.
+fn members(
+    seen: Arc<identity::Seen>,
+) -> impl Fn(Collection<Membership>) -> Vec<LiveMember> + Clone + Send + 'static {
+    move |page| {
+        let users = page.includes.unwrap_or_default().user;
+        let emails = emails_by_id(&users, &seen);
+        page.items
+            .into_iter()
+            .map(|m| live_member(m, &emails, &seen))
+            .collect()
+    }
+}
+
+/// A page of organization memberships as the email and membership id of each whose user
+/// the page includes with an email.
+fn by_email(
+    seen: Arc<identity::Seen>,
+) -> impl Fn(Collection<Membership>) -> Vec<(Email, String)> + Clone + Send + 'static {
+    move |page| {
+        let users = page.includes.unwrap_or_default().user;
+        let emails = emails_by_id(&users, &seen);
+        page.items
+            .into_iter()
+            .filter_map(|m| Some((emails.get(m.sys.user_id()?)?.clone(), m.sys.id?)))
+            .collect()
+    }
+}
+
 /// Users by id, with the email each parses to.
 fn emails_by_id<'a>(users: &'a [User], seen: &identity::Seen) -> HashMap<&'a str, Email> {
     users
@@ -228,19 +272,6 @@ impl Contentful {
         }
     }
 
-    /// Active organization memberships by email, from pages of the memberships list with
-    /// their users included.
-    fn by_email(&self, items: &[Membership], users: &[User]) -> Vec<(Email, String)> {
-        let emails = emails_by_id(users, &self.seen);
-        items
-            .iter()
-            .filter_map(|m| {
-                let email = emails.get(m.sys.user_id()?)?;
-                Some((email.clone(), m.sys.id.clone()?))
-            })
-            .collect()
-    }
-
     /// Before the first add: one page of the active memberships tells how many pages the
     /// whole list is. When the plan adds more distinct people than that, reading every page
     /// (concurrently) is fewer requests than one search per email, which matters under
@@ -248,78 +279,90 @@ impl Contentful {
     async fn prefetch(&self) {
         let path = format!("/organizations/{}/organization_memberships", self.org);
         let page = |skip: usize| {
-            let (this, path) = (self.sibling(), path.clone());
-            async move { this.page::<Membership>(&path, WITH_USERS, skip).await }
+            let (this, path, keep) = (self.sibling(), path.clone(), by_email(self.seen.clone()));
+            async move { this.page(&path, WITH_USERS, skip, keep).await }
         };
         // A failure here only means the emails are searched for one by one.
         let Ok(first) = page(0).await else { return };
-        let users = first.includes.unwrap_or_default().user;
-        self.remember(self.by_email(&first.items, &users));
-        if first.items.len() >= first.total {
-            let distinct: HashSet<&str> = first
-                .items
-                .iter()
-                .filter_map(|m| m.sys.id.as_deref())
-                .collect();
-            let complete = first.items.len() == first.total && distinct.len() == first.total;
+        let (total, served) = (first.total, first.page.ids.len());
+        // Complete only if every item came back exactly once, each with its id.
+        let mut named = first.page.ids.iter().all(Option::is_some);
+        let mut tally = paging::Tally::default();
+        tally.add(first.page.ids);
+        self.remember(first.page.items);
+        if served >= total {
+            let complete = named && tally.check_count(total).is_ok();
             self.known.complete.store(complete, Ordering::Relaxed);
             return;
         }
-        // Pages may be shorter than asked for: step by what the first page really held,
-        // and call the cache complete only if every item came back exactly once.
-        let served = first.items.len();
+        // Pages may be shorter than asked for: step by what the first page really held.
         if served == 0 {
             return;
         }
-        let pages = first.total.div_ceil(served);
+        let pages = total.div_ceil(served);
         if self.known.wanted.load(Ordering::Relaxed) <= pages {
             return;
         }
         let mut tasks = tokio::task::JoinSet::new();
-        for skip in (served..first.total).step_by(served) {
+        for skip in (served..total).step_by(served) {
             tasks.spawn(page(skip));
         }
-        let mut ids: Vec<Option<String>> = first.items.iter().map(|m| m.sys.id.clone()).collect();
         let mut complete = true;
         while let Some(joined) = tasks.join_next().await {
             match joined {
-                Ok(Ok(p)) if p.total == first.total => {
-                    ids.extend(p.items.iter().map(|m| m.sys.id.clone()));
-                    let users = p.includes.unwrap_or_default().user;
-                    self.remember(self.by_email(&p.items, &users));
+                Ok(Ok(p)) if p.total == total => {
+                    named &= p.page.ids.iter().all(Option::is_some);
+                    tally.add(p.page.ids);
+                    self.remember(p.page.items);
                 }
                 _ => complete = false,
             }
         }
-        let distinct: HashSet<&str> = ids.iter().filter_map(|id| id.as_deref()).collect();
-        complete &= ids.len() == first.total && distinct.len() == first.total;
+        complete &= named && tally.check_count(total).is_ok();
         self.known.complete.store(complete, Ordering::Relaxed);
     }
 
-    /// Every item of a collection, plus the `includes.User` entries seen on the way,
-    /// proven complete: the first page's `total` and length give the other pages' `skip`s,
+    /// Every item of a collection, each page turned by `keep` into what the read keeps as
+    /// soon as it arrives (its wire items and included users are dropped there), proven
+    /// complete: the first page's `total` and length give the other pages' `skip`s,
     /// which are fetched at once (bounded by `--parallelism` and the governor); a page
     /// shorter or longer than the first one leaves the rest to be read in order from where
     /// it ended. The whole must hold exactly `total` distinct items, and a `total` that
     /// moves between pages makes the list be read once more, then fail.
-    async fn list<T: DeserializeOwned + Identified + Send + 'static>(
+    async fn list<T, U, K>(
         &self,
         path: &str,
         query: &[(&str, &str)],
-    ) -> Result<(Vec<T>, Vec<User>), ProviderError> {
-        paging::read_whole(&self.client, path, || self.list_once(path, query)).await
+        keep: K,
+    ) -> Result<Vec<U>, ProviderError>
+    where
+        T: DeserializeOwned + Identified + Send + 'static,
+        U: Send + 'static,
+        K: Fn(Collection<T>) -> Vec<U> + Clone + Send + 'static,
+    {
+        paging::read_whole(&self.client, path, || {
+            self.list_once(path, query, keep.clone())
+        })
+        .await
     }
 
-    async fn list_once<T: DeserializeOwned + Identified + Send + 'static>(
+    async fn list_once<T, U, K>(
         &self,
         path: &str,
         query: &[(&str, &str)],
-    ) -> Result<Result<(Vec<T>, Vec<User>), Incomplete>, ProviderError> {
-        let first = self.page::<T>(path, query, 0).await?;
+        keep: K,
+    ) -> Result<Result<Vec<U>, Incomplete>, ProviderError>
+    where
+        T: DeserializeOwned + Identified + Send + 'static,
+        U: Send + 'static,
+        K: Fn(Collection<T>) -> Vec<U> + Clone + Send + 'static,
+    {
+        let first = self.page(path, query, 0, keep.clone()).await?;
         let total = first.total;
-        let served = first.items.len();
-        let mut items: Vec<T> = first.items;
-        let mut users = first.includes.unwrap_or_default().user;
+        let served = first.page.ids.len();
+        let mut tally = paging::Tally::default();
+        let mut items = first.page.items;
+        tally.add(first.page.ids);
         let moved = |t: usize| {
             Ok(Err(Incomplete::Moved(format!(
                 "total moved from {total} to {t} between pages"
@@ -333,12 +376,12 @@ impl Contentful {
                 ))));
             }
             paging::reserve(&mut items, total);
-            paging::reserve(&mut users, total);
+            tally.expect(total);
             let mut tasks = tokio::task::JoinSet::new();
             for skip in (served..total).step_by(served) {
                 let url = self.page_url(path, query, skip)?;
-                let (this, path) = (self.sibling(), path.to_string());
-                tasks.spawn(async move { (skip, this.fetch_page::<T>(&path, url).await) });
+                let (this, path, keep) = (self.sibling(), path.to_string(), keep.clone());
+                tasks.spawn(async move { (skip, this.fetch_page(&path, url, keep).await) });
             }
             let mut rest = Vec::with_capacity(tasks.len());
             while let Some(joined) = tasks.join_next().await {
@@ -351,12 +394,12 @@ impl Contentful {
                 if page.total != total {
                     return moved(page.total);
                 }
-                if skip != items.len() {
+                if skip != tally.served() {
                     break;
                 }
-                let got = page.items.len();
-                items.extend(page.items);
-                users.extend(page.includes.unwrap_or_default().user);
+                let got = page.page.ids.len();
+                tally.add(page.page.ids);
+                items.extend(page.page.items);
                 if got != served.min(total - skip) {
                     break;
                 }
@@ -364,7 +407,7 @@ impl Contentful {
         }
         // What the concurrent pages did not cover exactly, in order from where they ended.
         let mut pages = 1;
-        while served > 0 && items.len() < total {
+        while served > 0 && tally.served() < total {
             pages += 1;
             if pages > paging::MAX_PAGES {
                 return Ok(Err(Incomplete::Broken(format!(
@@ -372,28 +415,32 @@ impl Contentful {
                     paging::MAX_PAGES
                 ))));
             }
-            let page = self.page::<T>(path, query, items.len()).await?;
+            let page = self.page(path, query, tally.served(), keep.clone()).await?;
             if page.total != total {
                 return moved(page.total);
             }
-            let got = page.items.len();
-            items.extend(page.items);
-            users.extend(page.includes.unwrap_or_default().user);
+            let got = page.page.ids.len();
+            tally.add(page.page.ids);
+            items.extend(page.page.items);
             if got == 0 {
                 break;
             }
         }
-        Ok(paging::check_count(&items, total).map(|()| (items, users)))
+        Ok(tally.check_count(total).map(|()| items))
     }
 
     /// One page of a collection, from item `skip`.
-    async fn page<T: DeserializeOwned>(
+    async fn page<T, U>(
         &self,
         path: &str,
         query: &[(&str, &str)],
         skip: usize,
-    ) -> Result<Collection<T>, ProviderError> {
-        self.fetch_page(path, self.page_url(path, query, skip)?)
+        keep: impl Fn(Collection<T>) -> Vec<U>,
+    ) -> Result<Kept<U>, ProviderError>
+    where
+        T: DeserializeOwned + Identified,
+    {
+        self.fetch_page(path, self.page_url(path, query, skip)?, keep)
             .await
     }
 
@@ -416,18 +463,29 @@ impl Contentful {
         Ok(url)
     }
 
-    /// One page, parsed where it arrives (`path` names the list in errors).
-    async fn fetch_page<T: DeserializeOwned>(
+    /// One page, parsed and kept where it arrives (`path` names the list in errors).
+    async fn fetch_page<T, U>(
         &self,
         path: &str,
         url: url::Url,
-    ) -> Result<Collection<T>, ProviderError> {
+        keep: impl Fn(Collection<T>) -> Vec<U>,
+    ) -> Result<Kept<U>, ProviderError>
+    where
+        T: DeserializeOwned + Identified,
+    {
         let resp = self.client.get(url, MEDIA).await?;
-        resp.parse::<Collection<T>>().map_err(|e| {
+        let page = resp.parse::<Collection<T>>().map_err(|e| {
             self.client.protocol(
                 &format!("GET {path}"),
                 format!("not a Contentful collection: {e}"),
             )
+        })?;
+        Ok(Kept {
+            total: page.total,
+            page: paging::Page {
+                ids: page.items.iter().map(Identified::id).collect(),
+                items: keep(page),
+            },
         })
     }
 
@@ -443,8 +501,12 @@ impl Contentful {
     /// The teams `scope` wants, each with its members.
     async fn teams(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let mut out = Vec::new();
-        let (teams, _) = self
-            .list::<Team>(&format!("/organizations/{}/teams", self.org), &[])
+        let teams = self
+            .list(
+                &format!("/organizations/{}/teams", self.org),
+                &[],
+                as_served::<Team>,
+            )
             .await?;
         let mut tasks = tokio::task::JoinSet::new();
         for team in teams {
@@ -485,14 +547,11 @@ impl Contentful {
     /// join its teams, who is invited already, and whom an offboarding removes.
     async fn directory(&self) -> Result<LiveResource, ProviderError> {
         let path = format!("/organizations/{}/organization_memberships", self.org);
-        let (listed, me) =
-            tokio::join!(self.list::<Membership>(&path, WITH_USERS), self.who_am_i());
-        let (items, users) = listed?;
-        let emails = emails_by_id(&users, &self.seen);
-        let members = items
-            .into_iter()
-            .map(|m| live_member(m, &emails, &self.seen))
-            .collect();
+        let (members, me) = tokio::join!(
+            self.list(&path, WITH_USERS, members(self.seen.clone())),
+            self.who_am_i()
+        );
+        let members = members?;
         Ok(LiveResource::directory(
             &self.name,
             &self.org,
@@ -530,16 +589,22 @@ impl Contentful {
             }
         };
         let directory = || async {
-            let (users, _) = self
-                .list::<User>(&format!("/organizations/{}/users", self.org), &[])
+            let found = self
+                .list(
+                    &format!("/organizations/{}/users", self.org),
+                    &[],
+                    |page: Collection<User>| {
+                        page.items
+                            .into_iter()
+                            .filter_map(|u| {
+                                let email = Email::parse(u.email.as_deref()?).ok()?;
+                                Some((u.sys.id?, email))
+                            })
+                            .collect()
+                    },
+                )
                 .await?;
-            Ok(users
-                .into_iter()
-                .filter_map(|u| {
-                    let email = Email::parse(u.email.as_deref()?).ok()?;
-                    Some((u.sys.id?, email))
-                })
-                .collect())
+            Ok(found.into_iter().collect())
         };
         if let Ok(found) = identity::lookup(ids, one, directory).await {
             identity::fill(out, &found);
@@ -547,17 +612,12 @@ impl Contentful {
     }
 
     async fn team_members(&self, team: &str) -> Result<Vec<LiveMember>, ProviderError> {
-        let (items, users) = self
-            .list::<Membership>(
-                &format!("/organizations/{}/teams/{team}/team_memberships", self.org),
-                &[("include", "sys.user")],
-            )
-            .await?;
-        let emails = emails_by_id(&users, &self.seen);
-        Ok(items
-            .into_iter()
-            .map(|m| live_member(m, &emails, &self.seen))
-            .collect())
+        self.list(
+            &format!("/organizations/{}/teams/{team}/team_memberships", self.org),
+            &[("include", "sys.user")],
+            members(self.seen.clone()),
+        )
+        .await
     }
 
     /// The organization membership id of an email: search, then match the included user's
@@ -570,14 +630,13 @@ impl Contentful {
             return Ok(None);
         }
         let query = [&[("query", email.as_str())], WITH_USERS].concat();
-        let (items, users) = self
-            .list::<Membership>(
+        let found = self
+            .list(
                 &format!("/organizations/{}/organization_memberships", self.org),
                 &query,
+                by_email(self.seen.clone()),
             )
-            .await?;
-        let found = self
-            .by_email(&items, &users)
+            .await?
             .into_iter()
             .find(|(e, _)| e == email)
             .map(|(_, id)| id);
@@ -635,7 +694,7 @@ impl Contentful {
             name,
             |resp| resp.parse::<Entity>().ok().and_then(|e| e.sys.id),
             || async {
-                let (teams, _) = self.list::<Team>(&path, &[]).await?;
+                let teams = self.list(&path, &[], as_served::<Team>).await?;
                 Ok(teams
                     .into_iter()
                     .filter_map(|t| Some((t.name?, t.sys.id?)))

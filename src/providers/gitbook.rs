@@ -125,15 +125,28 @@ impl Gitbook {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<Vec<T>, ProviderError> {
-        paging::read_whole(&self.client, path, || self.list_once(path, query)).await
+        self.list_kept(path, query, |item: T| item).await
     }
 
-    async fn list_once<T: for<'de> Deserialize<'de> + Identified>(
+    /// [`Self::list`], each item turned by `keep` into what the read keeps as its page
+    /// arrives, so a page's wire items live only until their page is read.
+    async fn list_kept<T: for<'de> Deserialize<'de> + Identified, U>(
         &self,
         path: &str,
         query: &[(&str, &str)],
-    ) -> Result<Result<Vec<T>, Incomplete>, ProviderError> {
+        keep: impl Fn(T) -> U,
+    ) -> Result<Vec<U>, ProviderError> {
+        paging::read_whole(&self.client, path, || self.list_once(path, query, &keep)).await
+    }
+
+    async fn list_once<T: for<'de> Deserialize<'de> + Identified, U>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        keep: &impl Fn(T) -> U,
+    ) -> Result<Result<Vec<U>, Incomplete>, ProviderError> {
         let mut items = Vec::new();
+        let mut tally = paging::Tally::default();
         let mut page: Option<String> = None;
         let mut tokens: HashSet<String> = HashSet::new();
         let mut count: Option<Option<usize>> = None;
@@ -165,9 +178,9 @@ impl Gitbook {
                 }
                 Some(_) => {}
             }
-            items.extend(list.items);
+            items.extend(paging::kept(list.items, &mut tally, keep));
             if let Some(Some(c)) = count
-                && items.len() > c
+                && tally.served() > c
             {
                 return Ok(Err(Incomplete::Moved(format!(
                     "the list counts {c} items but more were served"
@@ -183,8 +196,8 @@ impl Gitbook {
                 Some(next) => page = Some(next.page),
                 None => {
                     return Ok(match count.flatten() {
-                        Some(c) => paging::check_count(&items, c).map(|()| items),
-                        None => paging::check_unique(&items).map(|()| items),
+                        Some(c) => tally.check_count(c).map(|()| items),
+                        None => tally.check_unique().map(|()| items),
                     });
                 }
             }
@@ -248,25 +261,22 @@ impl Gitbook {
     /// from the organization. GitBook lists no pending email invitations.
     async fn directory(&self) -> Result<LiveResource, ProviderError> {
         let path = format!("/orgs/{}/members", self.org);
-        let (members, me) = tokio::join!(self.list::<OrgMember>(&path, &[]), self.who_am_i());
-        let members = members?;
+        // GitBook knows an organization member by its user id.
+        let member = |m: OrgMember| {
+            let id = self.seen.text(&m.user.id);
+            LiveMember {
+                email: m.user.email.as_deref().and_then(|e| self.seen.email(e)),
+                name: self.seen.text_of(m.user.display_name.as_deref()),
+                membership_id: Some(id.clone()),
+                user_id: Some(id),
+                ..LiveMember::default()
+            }
+        };
+        let (members, me) = tokio::join!(self.list_kept(&path, &[], member), self.who_am_i());
         Ok(LiveResource::directory(
             &self.name,
             &self.org,
-            members
-                .into_iter()
-                .map(|m| {
-                    // GitBook knows an organization member by its user id.
-                    let id = self.seen.text(&m.user.id);
-                    LiveMember {
-                        email: m.user.email.as_deref().and_then(|e| self.seen.email(e)),
-                        name: self.seen.text_of(m.user.display_name.as_deref()),
-                        membership_id: Some(id.clone()),
-                        user_id: Some(id),
-                        ..LiveMember::default()
-                    }
-                })
-                .collect(),
+            paging::fitted(members?),
             me,
         ))
     }
@@ -328,31 +338,31 @@ impl Gitbook {
     }
 
     async fn team_members(&self, team: &str) -> Result<Vec<LiveMember>, ProviderError> {
-        let items: Vec<TeamMember> = self
-            .list(&format!("/orgs/{}/teams/{team}/members", self.org), &[])
-            .await?;
-        Ok(items
-            .into_iter()
-            .map(|m| {
-                let role = role_from(m.team.role.as_ref());
-                LiveMember {
-                    user_id: Some(self.seen.text(&m.organization.user.id)),
-                    email: m
-                        .organization
-                        .user
-                        .email
-                        .as_deref()
-                        .and_then(|e| self.seen.email(e)),
-                    name: self
-                        .seen
-                        .text_of(m.organization.user.display_name.as_deref()),
-                    unknown_role: role.as_ref().err().map(|r| self.seen.text(r)),
-                    role: role.ok().flatten(),
-                    membership_id: Some(self.seen.text(&m.organization.id)),
-                    ..LiveMember::default()
-                }
-            })
-            .collect())
+        let member = |m: TeamMember| {
+            let role = role_from(m.team.role.as_ref());
+            LiveMember {
+                user_id: Some(self.seen.text(&m.organization.user.id)),
+                email: m
+                    .organization
+                    .user
+                    .email
+                    .as_deref()
+                    .and_then(|e| self.seen.email(e)),
+                name: self
+                    .seen
+                    .text_of(m.organization.user.display_name.as_deref()),
+                unknown_role: role.as_ref().err().map(|r| self.seen.text(r)),
+                role: role.ok().flatten(),
+                membership_id: Some(self.seen.text(&m.organization.id)),
+                ..LiveMember::default()
+            }
+        };
+        self.list_kept(
+            &format!("/orgs/{}/teams/{team}/members", self.org),
+            &[],
+            member,
+        )
+        .await
     }
 
     /// The user id of an organization member, found by email (exact, case-insensitive).

@@ -46,34 +46,89 @@ pub(crate) trait Identified {
     fn id(&self) -> Option<String>;
 }
 
-/// The first id that appears twice, if any.
-pub(crate) fn duplicate<T: Identified>(items: &[T]) -> Option<String> {
-    let mut seen = HashSet::with_capacity(items.len());
-    items
-        .iter()
-        .filter_map(Identified::id)
-        .find(|id| !seen.insert(id.clone()))
+/// The ids of a list's items as its pages are taken in, so that the items themselves can
+/// be turned into what the read keeps page by page (and their wire form dropped) while
+/// the whole list is still proven to hold each item once.
+#[derive(Default)]
+pub(crate) struct Tally {
+    ids: HashSet<String>,
+    served: usize,
+    duplicate: Option<String>,
 }
 
-/// Checks a finished read against the count the API announced.
-pub(crate) fn check_count<T: Identified>(items: &[T], count: usize) -> Result<(), Incomplete> {
-    if items.len() != count {
-        return Err(Incomplete::Moved(format!(
-            "the list counts {count} items but {} were served",
-            items.len()
-        )));
+impl Tally {
+    /// Counts a page's items, by the ids [`Identified::id`] gave them.
+    pub fn add(&mut self, ids: impl IntoIterator<Item = Option<String>>) {
+        for id in ids {
+            self.served += 1;
+            let Some(id) = id else { continue };
+            if self.duplicate.is_none() && self.ids.contains(&id) {
+                self.duplicate = Some(id);
+            } else {
+                self.ids.insert(id);
+            }
+        }
     }
-    check_unique(items)
+
+    /// Items counted so far, duplicates and items without an id included.
+    pub fn served(&self) -> usize {
+        self.served
+    }
+
+    /// Makes room for a list the API counts at `total` (bounded like [`reserve`]).
+    pub fn expect(&mut self, total: usize) {
+        self.ids
+            .reserve(total.min(MAX_RESERVED).saturating_sub(self.ids.len()));
+    }
+
+    /// The finished list against the count the API announced.
+    pub fn check_count(self, count: usize) -> Result<(), Incomplete> {
+        if self.served != count {
+            return Err(Incomplete::Moved(format!(
+                "the list counts {count} items but {} were served",
+                self.served
+            )));
+        }
+        self.check_unique()
+    }
+
+    /// The finished list holds no item twice.
+    pub fn check_unique(self) -> Result<(), Incomplete> {
+        match self.duplicate {
+            Some(id) => Err(Incomplete::Broken(format!(
+                "item {id} appears twice (the list shifted while it was read, or the API pages \
+                 inconsistently)"
+            ))),
+            None => Ok(()),
+        }
+    }
 }
 
-pub(crate) fn check_unique<T: Identified>(items: &[T]) -> Result<(), Incomplete> {
-    match duplicate(items) {
-        Some(id) => Err(Incomplete::Broken(format!(
-            "item {id} appears twice (the list shifted while it was read, or the API pages \
-             inconsistently)"
-        ))),
-        None => Ok(()),
+/// A page as a read keeps it: the ids of the items it served, for the whole list's
+/// [`Tally`], and what the list's `keep` made of each.
+pub(crate) struct Page<U> {
+    pub ids: Vec<Option<String>>,
+    pub items: Vec<U>,
+}
+
+impl<U> Page<U> {
+    /// `items` kept, their wire form dropped.
+    pub fn of<T: Identified>(items: Vec<T>, keep: impl Fn(T) -> U) -> Page<U> {
+        Page {
+            ids: items.iter().map(Identified::id).collect(),
+            items: items.into_iter().map(keep).collect(),
+        }
     }
+}
+
+/// `items` counted in `tally` and kept, their wire form dropped.
+pub(crate) fn kept<T: Identified, U>(
+    items: Vec<T>,
+    tally: &mut Tally,
+    keep: impl Fn(T) -> U,
+) -> Vec<U> {
+    tally.add(items.iter().map(Identified::id));
+    items.into_iter().map(keep).collect()
 }
 
 /// The message for a list that stayed incomplete: said once, in the same words for every

@@ -9,28 +9,24 @@ impl Pixiebrix {
         &self,
         campaign: &str,
     ) -> Result<(Vec<LiveMember>, bool), ProviderError> {
-        let listed: Listed<CampaignMember> = self
-            .list(&format!(
-                "/api/organizations/{}/campaigns/{campaign}/members/",
-                self.org
-            ))
+        let seen = self.seen.clone();
+        let member = move |cm: CampaignMember| LiveMember {
+            user_id: seen.text_of(cm.account.as_ref().and_then(|u| u.id.as_deref())),
+            email: cm.email.as_deref().and_then(|e| seen.email(e)),
+            name: seen.text_of(cm.account.as_ref().and_then(|u| u.name.as_deref())),
+            data: cm.data,
+            ..LiveMember::default()
+        };
+        let listed = self
+            .list_kept(
+                &format!(
+                    "/api/organizations/{}/campaigns/{campaign}/members/",
+                    self.org
+                ),
+                member,
+            )
             .await?;
-        let counted = listed.counted;
-        let members = listed
-            .items
-            .into_iter()
-            .map(|cm| LiveMember {
-                user_id: self
-                    .seen
-                    .text_of(cm.account.as_ref().and_then(|u| u.id.as_deref())),
-                email: cm.email.as_deref().and_then(|e| self.seen.email(e)),
-                name: self
-                    .seen
-                    .text_of(cm.account.as_ref().and_then(|u| u.name.as_deref())),
-                data: cm.data,
-                ..LiveMember::default()
-            })
-            .collect();
+        let (members, counted) = (listed.items, listed.counted);
         Ok((members, counted))
     }
 

@@ -7,30 +7,25 @@ impl Pixiebrix {
         &self,
         group: &str,
     ) -> Result<Vec<LiveMember>, ProviderError> {
-        let items: Vec<GroupMembership> = self
-            .list(&format!("/api/groups/{group}/memberships/"))
+        let seen = self.seen.clone();
+        let member = move |gm: GroupMembership| {
+            let email = gm
+                .email
+                .as_deref()
+                .or_else(|| gm.user.as_ref().and_then(|u| u.email.as_deref()))
+                .and_then(|e| seen.email(e));
+            LiveMember {
+                user_id: seen.text_of(gm.user.as_ref().and_then(|u| u.id.as_deref())),
+                email,
+                name: seen.text_of(gm.user.as_ref().and_then(|u| u.name.as_deref())),
+                membership_id: Some(gm.id.into()),
+                ..LiveMember::default()
+            }
+        };
+        Ok(self
+            .list_kept(&format!("/api/groups/{group}/memberships/"), member)
             .await?
-            .items;
-        Ok(items
-            .into_iter()
-            .map(|gm| {
-                let email = gm
-                    .email
-                    .clone()
-                    .or_else(|| gm.user.as_ref().and_then(|u| u.email.clone()));
-                LiveMember {
-                    user_id: self
-                        .seen
-                        .text_of(gm.user.as_ref().and_then(|u| u.id.as_deref())),
-                    email: email.as_deref().and_then(|e| self.seen.email(e)),
-                    name: self
-                        .seen
-                        .text_of(gm.user.as_ref().and_then(|u| u.name.as_deref())),
-                    membership_id: Some(gm.id.into()),
-                    ..LiveMember::default()
-                }
-            })
-            .collect())
+            .items)
     }
 
     pub(super) async fn apply_group(

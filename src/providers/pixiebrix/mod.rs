@@ -228,7 +228,18 @@ impl Pixiebrix {
         &self,
         path: &str,
     ) -> Result<Listed<T>, ProviderError> {
-        paging::read_whole(&self.client, path, || self.list_once(path)).await
+        self.list_kept(path, |item: T| item).await
+    }
+
+    /// [`Self::list`], each item turned by `keep` into what the read keeps as its page
+    /// arrives, so a page's wire items live only until their page is read.
+    async fn list_kept<T, U, K>(&self, path: &str, keep: K) -> Result<Listed<U>, ProviderError>
+    where
+        T: for<'de> Deserialize<'de> + Identified + Send + 'static,
+        U: Send + 'static,
+        K: Fn(T) -> U + Clone + Send + 'static,
+    {
+        paging::read_whole(&self.client, path, || self.list_once(path, keep.clone())).await
     }
 
     fn page_url(&self, path: &str, n: usize) -> Result<url::Url, ProviderError> {
@@ -239,17 +250,25 @@ impl Pixiebrix {
         Ok(url)
     }
 
-    async fn list_once<T: for<'de> Deserialize<'de> + Identified + Send + 'static>(
+    async fn list_once<T, U, K>(
         &self,
         path: &str,
-    ) -> Result<Result<Listed<T>, Incomplete>, ProviderError> {
+        keep: K,
+    ) -> Result<Result<Listed<U>, Incomplete>, ProviderError>
+    where
+        T: for<'de> Deserialize<'de> + Identified + Send + 'static,
+        U: Send + 'static,
+        K: Fn(T) -> U + Clone + Send + 'static,
+    {
         let url = self.page_url(path, 1)?;
         let first = self.client.get(url.clone(), V2).await?;
-        let mut items: Vec<T> = self.page_items(&url, &first)?;
-        let per = items.len();
+        let first_items: Vec<T> = self.page_items(&url, &first)?;
         let Some(total) = total_count(&first) else {
-            return self.list_uncounted(path, items).await;
+            return self.list_uncounted(path, first_items, keep).await;
         };
+        let per = first_items.len();
+        let mut tally = paging::Tally::default();
+        let mut items = paging::kept(first_items, &mut tally, &keep);
         if per < total {
             if per == 0 {
                 return Ok(Err(Incomplete::Moved(format!(
@@ -264,33 +283,41 @@ impl Pixiebrix {
                 ))));
             }
             drop(first);
-            // Each page is checked and parsed by the task that received it, as soon as it
-            // arrives, so a page's body lives only until its items are read: at most the
-            // requests in flight (`--parallelism`) hold a body, however many pages wait.
+            // Each page is checked, parsed and kept by the task that received it, as soon
+            // as it arrives, so a page's body and wire items live only until its items are
+            // read: at most the requests in flight (`--parallelism`) hold a body, however
+            // many pages wait.
             let mut tasks = tokio::task::JoinSet::new();
             for n in 2..=pages {
                 let client = self.client.clone();
                 let url = self.page_url(path, n)?;
-                tasks.spawn(
-                    async move { (n, counted_page::<T>(&client, url, n, pages, total).await) },
-                );
+                let keep = keep.clone();
+                tasks.spawn(async move {
+                    let page = counted_page::<T>(&client, url, n, pages, total).await;
+                    (
+                        n,
+                        page.map(|p| p.map(|items| paging::Page::of(items, keep))),
+                    )
+                });
             }
-            let mut rest: Vec<(usize, Vec<T>)> = Vec::with_capacity(pages - 1);
+            let mut rest: Vec<(usize, paging::Page<U>)> = Vec::with_capacity(pages - 1);
             while let Some(joined) = tasks.join_next().await {
                 let (n, page) =
                     joined.map_err(|e| self.client.protocol(path, format!("task failed: {e}")))?;
                 match page? {
-                    Ok(items) => rest.push((n, items)),
+                    Ok(page) => rest.push((n, page)),
                     Err(why) => return Ok(Err(why)),
                 }
             }
             rest.sort_by_key(|(n, _)| *n);
             paging::reserve(&mut items, total);
+            tally.expect(total);
             for (_, page) in rest {
-                items.extend(page);
+                tally.add(page.ids);
+                items.extend(page.items);
             }
         }
-        Ok(paging::check_count(&items, total).map(|()| Listed {
+        Ok(tally.check_count(total).map(|()| Listed {
             items,
             counted: true,
         }))
@@ -298,13 +325,20 @@ impl Pixiebrix {
 
     /// A list whose answers carry no count: read page after page until one is short or
     /// empty, or the API says the page is past the end.
-    async fn list_uncounted<T: for<'de> Deserialize<'de> + Identified>(
+    async fn list_uncounted<T, U, K>(
         &self,
         path: &str,
-        mut items: Vec<T>,
-    ) -> Result<Result<Listed<T>, Incomplete>, ProviderError> {
-        let per = items.len();
-        let mut previous: Vec<Option<String>> = items.iter().map(Identified::id).collect();
+        first: Vec<T>,
+        keep: K,
+    ) -> Result<Result<Listed<U>, Incomplete>, ProviderError>
+    where
+        T: for<'de> Deserialize<'de> + Identified,
+        K: Fn(T) -> U,
+    {
+        let per = first.len();
+        let mut previous: Vec<Option<String>> = first.iter().map(Identified::id).collect();
+        let mut tally = paging::Tally::default();
+        let mut items = paging::kept(first, &mut tally, &keep);
         let mut last = per;
         let mut n = 1;
         while per > 0 && last == per {
@@ -332,10 +366,10 @@ impl Pixiebrix {
                 ))));
             }
             last = page.len();
+            items.extend(paging::kept(page, &mut tally, &keep));
             previous = ids;
-            items.extend(page);
         }
-        Ok(paging::check_unique(&items).map(|()| Listed {
+        Ok(tally.check_unique().map(|()| Listed {
             items,
             counted: false,
         }))

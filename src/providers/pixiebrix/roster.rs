@@ -103,30 +103,28 @@ impl Pixiebrix {
     pub(super) async fn read_organization(&self) -> Result<LiveResource, ProviderError> {
         let memberships_path = format!("/api/organizations/{}/memberships/", self.org);
         let invitations_path = format!("/api/organizations/{}/invitations/", self.org);
-        let (memberships, invitations, who_am_i) = tokio::join!(
-            self.list::<Membership>(&memberships_path),
+        let seen = self.seen.clone();
+        let member = move |m: Membership| {
+            let role = role_from(&m.role);
+            LiveMember {
+                user_id: seen.text_of(m.user.id.as_deref()),
+                email: m.user.email.as_deref().and_then(|e| seen.email(e)),
+                name: seen.text_of(m.user.name.as_deref()),
+                unknown_role: role.as_ref().err().map(|r| seen.text(r)),
+                role: role.ok(),
+                data: Data::new(),
+                account: m.user.kind(),
+                membership_id: Some(m.id.to_string().into()),
+                pending: false,
+                unknown_status: None,
+            }
+        };
+        let (members, invitations, who_am_i) = tokio::join!(
+            self.list_kept(&memberships_path, member),
             self.list::<Invitation>(&invitations_path),
             self.who_am_i(),
         );
-        let (memberships, invitations) = (memberships?.items, invitations?.items);
-        let members = memberships
-            .into_iter()
-            .map(|m| {
-                let role = role_from(&m.role);
-                LiveMember {
-                    user_id: self.seen.text_of(m.user.id.as_deref()),
-                    email: m.user.email.as_deref().and_then(|e| self.seen.email(e)),
-                    name: self.seen.text_of(m.user.name.as_deref()),
-                    unknown_role: role.as_ref().err().map(|r| self.seen.text(r)),
-                    role: role.ok(),
-                    data: Data::new(),
-                    account: m.user.kind(),
-                    membership_id: Some(m.id.to_string().into()),
-                    pending: false,
-                    unknown_status: None,
-                }
-            })
-            .collect();
+        let (members, invitations) = (members?.items, invitations?.items);
         Ok(LiveResource {
             description: None,
             key: self.key(ResourceKind::Organization, &self.org),
