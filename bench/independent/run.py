@@ -245,7 +245,12 @@ def one_round(args, workdir, round_no, s, bases):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bin", default="/tmp/teamsync-release")
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ap.add_argument(
+        "--bin",
+        default=os.path.join(repo, "target", "release", "teamsync"),
+        help="the teamsync binary (default: this checkout's `cargo build --release`)",
+    )
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--latency-ms", type=float, default=20.0)
     ap.add_argument("--parallelism", type=int, default=16)
