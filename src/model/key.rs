@@ -10,43 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use super::is_hidden;
 
-/// Which API a configured provider speaks.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderKind {
-    /// PixieBrix: organization roster, groups and campaigns.
-    Pixiebrix,
-    /// GitBook: organization teams with owner/member roles.
-    Gitbook,
-    /// Contentful: organization teams and team memberships.
-    Contentful,
-}
-
-impl ProviderKind {
-    pub const ALL: [ProviderKind; 3] = [Self::Pixiebrix, Self::Gitbook, Self::Contentful];
-
-    /// The resource kinds this provider can manage.
-    pub fn supported_kinds(self) -> &'static [ResourceKind] {
-        self.spec().kinds
-    }
-
-    pub fn supports(self, kind: ResourceKind) -> bool {
-        self.supported_kinds().contains(&kind)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        self.spec().id
-    }
-}
-
-impl fmt::Display for ProviderKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// What sort of membership container a resource is.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,

@@ -18,8 +18,8 @@ pub use email::{
     DomainError, Email, EmailError, StrictEmailError, describe_char, is_hidden, looks_like_ascii,
     normalise_domain,
 };
-pub use key::{ParseKeyError, ProviderKind, ResourceKey, ResourceKind, key_text};
-pub use spec::{ProviderSpec, SPECS};
+pub use key::{ParseKeyError, ResourceKey, ResourceKind, key_text};
+pub use spec::{ProviderKind, ProviderSpec, SPECS};
 pub use state::{
     AccountKind, DesiredMember, DesiredResource, DesiredState, Endpoint, InviteRole, LiveMember,
     LiveResource, LiveState, MemberKey, MemberRef, Mode, OrgOptions, Policy, ProviderSettings,

@@ -1,11 +1,53 @@
 //! What teamsync knows of each API, in one table: the facts every layer used to ask of a
 //! `ProviderKind` in a `match` of its own (the config's names and roles, the client's auth
 //! scheme, base URL and documented pace, the plan's owner rules, the vendor's name in
-//! messages). A fourth provider adds its variant to `ProviderKind` and its row here; the
-//! layers read the row (`docs/architecture.md`, "Adding a fourth provider").
+//! messages). A fourth provider adds its variant to `ProviderKind` and its row to `SPECS`,
+//! both here; the layers read the row (`docs/architecture.md`, "Adding a fourth provider").
 
-use super::key::{ProviderKind, ResourceKind};
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::key::ResourceKind;
 use super::state::{InviteRole, Role};
+
+/// Which API a configured provider speaks.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// PixieBrix: organization roster, groups and campaigns.
+    Pixiebrix,
+    /// GitBook: organization teams with owner/member roles.
+    Gitbook,
+    /// Contentful: organization teams and team memberships.
+    Contentful,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 3] = [Self::Pixiebrix, Self::Gitbook, Self::Contentful];
+
+    /// The resource kinds this provider can manage.
+    pub fn supported_kinds(self) -> &'static [ResourceKind] {
+        self.spec().kinds
+    }
+
+    pub fn supports(self, kind: ResourceKind) -> bool {
+        self.supported_kinds().contains(&kind)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.spec().id
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One API's facts.
 #[derive(Debug)]
