@@ -238,6 +238,8 @@ impl Api for Gitbook {
             )
     }
 
+    const BASE_PATH: &'static str = "/v1";
+
     fn owns_path(path: &str) -> bool {
         path == "/v1" || path.starts_with("/v1/")
     }

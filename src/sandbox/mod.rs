@@ -4,8 +4,9 @@
 //!
 //! Contract between the core (this file and its siblings) and the per-API modules:
 //! - each API module owns its slice of the state file (`World`) and its routes;
-//! - it implements [`Api`] so the core can answer with that API's own error, throttling
-//!   and rate-limit headers when it injects faults or enforces limits;
+//! - it implements [`Api`] and has its line in [`SERVED`], so the core finds it by a
+//!   request's path and can answer with that API's own error, throttling and rate-limit
+//!   headers when it injects faults or enforces limits;
 //! - all mutation goes through [`AppState::write`], which records an event and persists.
 
 pub mod cli;
@@ -348,6 +349,54 @@ pub trait Api {
         remaining: u32,
         reset: std::time::Duration,
     );
+    /// Where a client's base URL points for this API, below the sandbox's root (GitBook's
+    /// `/v1`; the others live at the root).
+    const BASE_PATH: &'static str = "";
+}
+
+/// Every API the sandbox serves, in the order a request's path is matched against them:
+/// the one list an emulated API is registered in, besides its field of [`World`].
+pub(crate) const SERVED: &[Served] = &[
+    Served::of::<pixiebrix::Pixiebrix>(),
+    Served::of::<gitbook::Gitbook>(),
+    Served::of::<contentful::Contentful>(),
+];
+
+/// An emulated API as the core dispatches to it: its [`Api`] as plain values, so the core
+/// finds the API of a request by looking through [`SERVED`] instead of naming each one.
+pub(crate) struct Served {
+    pub name: &'static str,
+    pub base_path: &'static str,
+    pub routes: fn() -> Router<AppState>,
+    pub owns_path: fn(&str) -> bool,
+    pub error_response: fn(StatusCode, &str) -> Response,
+    pub throttled: fn(std::time::Duration, u32) -> Response,
+    pub rate_limit_headers: fn(&mut HeaderMap, u32, u32, std::time::Duration),
+    pub member_lists: &'static [&'static str],
+    pub email_keyed: &'static [&'static str],
+    pub with_includes: &'static [&'static str],
+}
+
+impl Served {
+    const fn of<A: Api>() -> Served {
+        Served {
+            name: A::NAME,
+            base_path: A::BASE_PATH,
+            routes: A::routes,
+            owns_path: A::owns_path,
+            error_response: A::error_response,
+            throttled: A::throttled,
+            rate_limit_headers: A::rate_limit_headers,
+            member_lists: A::MEMBER_LISTS,
+            email_keyed: A::EMAIL_KEYED,
+            with_includes: A::WITH_INCLUDES,
+        }
+    }
+
+    /// The API a request path belongs to.
+    pub fn of_path(path: &str) -> Option<&'static Served> {
+        SERVED.iter().find(|api| (api.owns_path)(path))
+    }
 }
 
 /// Lookups derived from the world for reads: built on first use, dropped by every write,

@@ -276,7 +276,7 @@ pub struct Invitation {
 
 pub struct Pixiebrix;
 
-const NAME: &str = "pixiebrix";
+pub(crate) const NAME: &str = "pixiebrix";
 
 fn detail(status: StatusCode, msg: &str) -> Response {
     (status, axum::Json(json!({ "detail": msg }))).into_response()

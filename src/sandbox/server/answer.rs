@@ -74,7 +74,7 @@ pub(super) async fn knobbed(core: &Core, mut req: Request, next: Next, template:
         return next.run(req).await;
     };
     if req.method() == Method::GET
-        && matches!(api, Which::Pixiebrix)
+        && api.name == super::super::pixiebrix::NAME
         && core.knobs.variants.contains(&Variant::EndlessPaging)
         && let Some(uri) = super::super::variants::first_page_uri(req.uri())
     {
@@ -128,16 +128,15 @@ pub(super) async fn answered(
     let token = token_of(&req);
     let (limit, window_secs) = k
         .rate_limits
-        .get(api.name())
+        .get(api.name)
         .copied()
         .unwrap_or((k.rate_limit, k.rate_window_secs));
     let (remaining, reset, over) = {
         let mut windows = lock(&core.windows);
         let window = Duration::from_secs(window_secs.max(1));
-        let entry =
-            windows
-                .entry((api.name().to_string(), token))
-                .or_insert((Instant::now(), 0, 0));
+        let entry = windows
+            .entry((api.name.to_string(), token))
+            .or_insert((Instant::now(), 0, 0));
         let elapsed = entry.0.elapsed();
         if elapsed >= window {
             // Windows follow each other back to back from the first request.
@@ -153,7 +152,7 @@ pub(super) async fn answered(
         let reset = window.saturating_sub(entry.0.elapsed());
         let over = entry.1 > limit;
         lock(&core.arrivals).push(Arrival {
-            api: api.name(),
+            api: api.name,
             at_ms: u64::try_from(core.started.elapsed().as_millis()).unwrap_or(u64::MAX),
             window: entry.2,
             throttled: over,
@@ -162,7 +161,7 @@ pub(super) async fn answered(
     };
     if over {
         lock(&core.stats).throttled += 1;
-        return api.throttled(reset, limit);
+        return (api.throttled)(reset, limit);
     }
 
     let is_write = !is_get;
@@ -174,7 +173,7 @@ pub(super) async fn answered(
         Some(Fault::Status(s)) => {
             return api.error(s, s.canonical_reason().unwrap_or("Server error"));
         }
-        Some(Fault::Throttle) => return api.throttled(Duration::from_secs(1), limit),
+        Some(Fault::Throttle) => return (api.throttled)(Duration::from_secs(1), limit),
         Some(Fault::Reset) => {
             let stream = futures_stream(vec![
                 Ok(Bytes::from_static(b"{\"partial\":")),
@@ -198,8 +197,8 @@ pub(super) async fn answered(
     let late_key = core
         .late
         .as_ref()
-        .filter(|l| is_get && l.covers(api.name(), template))
-        .map(|_| format!("{} {}", api.name(), req.uri()));
+        .filter(|l| is_get && l.covers(api.name, template))
+        .map(|_| format!("{} {}", api.name, req.uri()));
     if let (Some(late), Some(key)) = (&core.late, &late_key)
         && let Some(mut resp) = late.late_answer(key)
     {
@@ -226,7 +225,7 @@ pub(super) async fn answered(
         resp = super::super::variants::rewrite(
             resp,
             super::super::variants::Context {
-                api: api.name(),
+                api: api.name,
                 query: &query,
                 variants,
                 gzip_ok,
@@ -239,11 +238,11 @@ pub(super) async fn answered(
     }
     if let Some(late) = &core.late {
         if is_write && resp.status().is_success() {
-            late.wrote(api.name());
+            late.wrote(api.name);
         } else if let Some(key) = late_key
             && resp.status().is_success()
         {
-            resp = late.keep(key, api.name(), template, resp).await;
+            resp = late.keep(key, api.name, template, resp).await;
         }
     }
     if matches!(fault, Some(Fault::Lost)) && resp.status().is_success() {

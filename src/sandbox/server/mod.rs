@@ -29,11 +29,8 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use tokio::sync::{Semaphore, oneshot};
 
-use super::contentful::Contentful;
-use super::gitbook::Gitbook;
 use super::knobs::{Knobs, Variant};
-use super::pixiebrix::Pixiebrix;
-use super::{Api, AppState, Event, World};
+use super::{AppState, Event, SERVED, Served, World};
 
 mod answer;
 
@@ -318,9 +315,10 @@ pub fn serve_blocking(
         let persist = persist.then(|| state.to_path_buf());
         let handle = Sandbox::start_on(addr, world, knobs, persist).await?;
         println!("sandbox listening on {}", handle.base_url());
-        println!("  pixiebrix:  {}", handle.base_url());
-        println!("  gitbook:    {}/v1", handle.base_url());
-        println!("  contentful: {}", handle.base_url());
+        for api in SERVED {
+            let name = format!("{}:", api.name);
+            println!("  {name:<11} {}{}", handle.base_url(), api.base_path);
+        }
         let _ = tokio::signal::ctrl_c().await;
         handle.shutdown().await;
         Ok(())
@@ -339,10 +337,9 @@ fn reset(core: &Core) {
 }
 
 fn router(core: Shared) -> Router {
-    let apis: Router<AppState> = Router::new()
-        .merge(Pixiebrix::routes())
-        .merge(Gitbook::routes())
-        .merge(Contentful::routes())
+    let apis: Router<AppState> = SERVED
+        .iter()
+        .fold(Router::new(), |apis, api| apis.merge((api.routes)()))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .route_layer(middleware::from_fn_with_state(core.clone(), apply_knobs));
@@ -358,14 +355,9 @@ fn router(core: Shared) -> Router {
 }
 
 fn api_error(path: &str, status: StatusCode, message: &str) -> Response {
-    if Pixiebrix::owns_path(path) {
-        Pixiebrix::error_response(status, message)
-    } else if Gitbook::owns_path(path) {
-        Gitbook::error_response(status, message)
-    } else if Contentful::owns_path(path) {
-        Contentful::error_response(status, message)
-    } else {
-        (status, message.to_string()).into_response()
+    match Served::of_path(path) {
+        Some(api) => (api.error_response)(status, message),
+        None => (status, message.to_string()).into_response(),
     }
 }
 
@@ -476,22 +468,11 @@ fn token_of(req: &Request) -> String {
         .unwrap_or_default()
 }
 
-enum Which {
-    Pixiebrix,
-    Gitbook,
-    Contentful,
-}
+/// The API a request went to.
+type Which = &'static Served;
 
 fn which(path: &str) -> Option<Which> {
-    if Pixiebrix::owns_path(path) {
-        Some(Which::Pixiebrix)
-    } else if Gitbook::owns_path(path) {
-        Some(Which::Gitbook)
-    } else if Contentful::owns_path(path) {
-        Some(Which::Contentful)
-    } else {
-        None
-    }
+    Served::of_path(path)
 }
 
 /// Kinds of route a variant treats specially.
@@ -502,52 +483,22 @@ enum Route {
     WithIncludes,
 }
 
-fn listed<A: Api>(template: &str, route: Route) -> bool {
-    let list = match route {
-        Route::MemberList => A::MEMBER_LISTS,
-        Route::EmailKeyed => A::EMAIL_KEYED,
-        Route::WithIncludes => A::WITH_INCLUDES,
-    };
-    list.contains(&template)
-}
-
-impl Which {
+impl Served {
     fn routes_of(&self, template: &str, route: Route) -> bool {
-        match self {
-            Which::Pixiebrix => listed::<Pixiebrix>(template, route),
-            Which::Gitbook => listed::<Gitbook>(template, route),
-            Which::Contentful => listed::<Contentful>(template, route),
-        }
+        let list = match route {
+            Route::MemberList => self.member_lists,
+            Route::EmailKeyed => self.email_keyed,
+            Route::WithIncludes => self.with_includes,
+        };
+        list.contains(&template)
     }
 
-    fn name(&self) -> &'static str {
-        match self {
-            Which::Pixiebrix => Pixiebrix::NAME,
-            Which::Gitbook => Gitbook::NAME,
-            Which::Contentful => Contentful::NAME,
-        }
-    }
     fn error(&self, status: StatusCode, message: &str) -> Response {
-        match self {
-            Which::Pixiebrix => Pixiebrix::error_response(status, message),
-            Which::Gitbook => Gitbook::error_response(status, message),
-            Which::Contentful => Contentful::error_response(status, message),
-        }
+        (self.error_response)(status, message)
     }
-    fn throttled(&self, retry: Duration, limit: u32) -> Response {
-        match self {
-            Which::Pixiebrix => Pixiebrix::throttled(retry, limit),
-            Which::Gitbook => Gitbook::throttled(retry, limit),
-            Which::Contentful => Contentful::throttled(retry, limit),
-        }
-    }
+
     fn headers(&self, resp: &mut Response, limit: u32, remaining: u32, reset: Duration) {
-        let h = resp.headers_mut();
-        match self {
-            Which::Pixiebrix => Pixiebrix::rate_limit_headers(h, limit, remaining, reset),
-            Which::Gitbook => Gitbook::rate_limit_headers(h, limit, remaining, reset),
-            Which::Contentful => Contentful::rate_limit_headers(h, limit, remaining, reset),
-        }
+        (self.rate_limit_headers)(resp.headers_mut(), limit, remaining, reset)
     }
 }
 
