@@ -77,7 +77,7 @@ pub fn run(opts: CodeownersOptions) -> ExitCode {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| std::fs::write(&out, &text));
+        .and_then(|()| crate::config::write::replace(&out, &text));
     if let Err(e) = written {
         return report_errors(&[format!(
             "cannot write {}: {e}; check that the folder is writable",

@@ -471,7 +471,7 @@ pub fn run(opts: ImportOptions) -> ExitCode {
     let written = config_write::files(&out, &files, opts.force);
     if let (Ok(_), Some((edited, added))) = (&written, &root_edit) {
         // Only the `include` list changes; every other byte of the root is kept.
-        if let Err(e) = std::fs::write(&loaded.root, edited) {
+        if let Err(e) = config_write::replace(&loaded.root, edited) {
             return report_errors(&[format!("cannot write {}: {e}", loaded.root.display())]);
         }
         placed_note.push(format!(

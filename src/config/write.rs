@@ -435,10 +435,39 @@ pub fn files(out: &Path, files: &Files, force: bool) -> Result<Vec<PathBuf>, Wri
                 source,
             })?;
         }
-        if let Err(source) = std::fs::write(&path, text) {
+        if let Err(source) = replace(&path, text) {
             return Err(WriteError::Write { path, source });
         }
         written.push(path);
     }
     Ok(written)
+}
+
+/// `path` written as `text` (created, or replaced whole) through a temporary file in the same folder (a rename within
+/// one file system is atomic), keeping the file's permissions.
+pub fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "config".into());
+    // A reader (or a crash) sees the old file or the new one, never half of either.
+    let temp: PathBuf = dir.join(format!(".{name}.teamsync-{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(text.as_bytes())?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            file.set_permissions(meta.permissions())?;
+        }
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
 }

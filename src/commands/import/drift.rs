@@ -4,7 +4,7 @@
 //! writes them. Either way the edits are checked first: the edited configuration loads,
 //! and a plan of it against the same live state has nothing left to adopt.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use crate::changeset::adopt::{Adopted, adoptions};
@@ -232,7 +232,7 @@ fn unified(loaded: &Loaded, file: &EditedFile) -> String {
 /// old file or the new one, never half of one. Stops at the first failure, naming it.
 fn write_all(files: &[EditedFile]) -> Result<(), String> {
     for f in files {
-        replace(&f.path, &f.after).map_err(|e| {
+        crate::config::write::replace(&f.path, &f.after).map_err(|e| {
             let restored = restore(files);
             format!(
                 "cannot write {}: {e}{}",
@@ -257,37 +257,9 @@ fn restore(files: &[EditedFile]) -> Vec<String> {
             if now.as_deref() == Some(f.before.as_str()) {
                 return None;
             }
-            replace(&f.path, &f.before)
+            crate::config::write::replace(&f.path, &f.before)
                 .err()
                 .map(|e| format!("{}: {e}", f.path.display()))
         })
         .collect()
-}
-
-/// `path` replaced by `text` through a temporary file in the same folder (a rename within
-/// one file system is atomic), keeping the file's permissions.
-fn replace(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "config".into());
-    let temp: PathBuf = dir.join(format!(".{name}.teamsync-{}.tmp", std::process::id()));
-    let written = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(text.as_bytes())?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            file.set_permissions(meta.permissions())?;
-        }
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    written
 }
