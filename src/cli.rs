@@ -197,8 +197,9 @@ pub enum Command {
         /// Adopt drift instead of importing: where the members of an `exact` group,
         /// campaign or team changed live, rewrite only those entries in the files that
         /// declare them (comments and layout kept). Prints the diff and writes nothing
-        /// (exit 2 when there is drift to adopt, 0 when none) unless --force.
-        #[arg(long, conflicts_with_all = ["all", "out", "provider"])]
+        /// (exit 2 when there is drift to adopt, 0 when none) unless --force. With
+        /// --provider NAME, only that provider is read and adopted.
+        #[arg(long, conflicts_with_all = ["all", "out"])]
         drift: bool,
         /// Folder for the files (default: the root file's folder).
         #[arg(long, value_name = "DIR")]

@@ -243,9 +243,9 @@ fn only_a_member_known_by_user_id_is_reported_not_adopted() {
 }
 
 #[test]
-fn drift_conflicts_with_all_out_and_provider() {
+fn drift_conflicts_with_all_and_out() {
     let repo = repo(&drifted());
-    for extra in [&["--all"][..], &["--out", "x"], &["--provider", "docs"]] {
+    for extra in [&["--all"][..], &["--out", "x"]] {
         let mut args = vec!["import", "--drift"];
         args.extend_from_slice(extra);
         let out = repo.run(&args).code(1);
@@ -282,4 +282,54 @@ fn a_list_shared_through_an_anchor_is_reported_not_edited() {
     );
     assert_eq!(read(&repo, "teams/docs.yaml"), teams);
     assert_eq!(read(&repo, "people.yaml"), PEOPLE);
+}
+
+/// `--provider NAME` reads only that provider (a second one, which cannot be reached and
+/// has no token, fails the run without it) and adopts only its containers; a name no
+/// provider has is refused before any request, naming the ones there are.
+#[test]
+fn provider_reads_and_adopts_only_that_provider() {
+    let repo = repo(&drifted());
+    let root = ROOT.replace(
+        "providers:\n",
+        "providers:\n  pb:\n    kind: pixiebrix\n    organization: 0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11\n    endpoint: http://127.0.0.1:9\n    token_env: TEAMSYNC_TEST_NO_SUCH_TOKEN\n",
+    );
+    std::fs::write(repo.path().join("teamsync.yaml"), &root).unwrap();
+    let pb = "groups:\n  - { provider: pb, name: Eng, members: [alice] }\n";
+    std::fs::write(repo.path().join("teams/pb.yaml"), pb).unwrap();
+    let out = repo
+        .command(&["import", "--drift"])
+        .env_remove("TEAMSYNC_TEST_NO_SUCH_TOKEN")
+        .assert()
+        .code(1);
+    // The whole configuration is valid: it is the unreachable provider that fails.
+    assert!(
+        stderr(&out).contains("TEAMSYNC_TEST_NO_SUCH_TOKEN"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = repo
+        .command(&["import", "--drift", "--provider", "docs"])
+        .env_remove("TEAMSYNC_TEST_NO_SUCH_TOKEN")
+        .assert()
+        .code(2);
+    let diff = stdout(&out);
+    assert!(diff.contains("+      - erin\n"), "{diff}");
+    assert!(
+        stderr(&out).contains("adopt: docs.team[\"Writers\"] in teams/docs.yaml"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(read(&repo, "teams/docs.yaml"), TEAMS);
+    assert_eq!(read(&repo, "teams/pb.yaml"), pb);
+
+    let out = repo
+        .run(&["import", "--drift", "--provider", "nope"])
+        .code(1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("no provider `nope`") && err.contains("configured: docs, pb"),
+        "{err}"
+    );
 }

@@ -306,6 +306,17 @@ fn same_file(a: &Path, b: &Path) -> bool {
     matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
 
+/// `--provider NAME` names no configured provider: which ones there are, and what else
+/// the command takes (`or`).
+fn unknown_provider(loaded: &crate::config::Loaded, name: &str, or: &str) -> ExitCode {
+    let names: Vec<&str> = loaded.providers.keys().map(String::as_str).collect();
+    report_errors(&[format!(
+        "no provider `{name}` in {}; configured: {}. Pass one of them to --provider{or}",
+        loaded.root.display(),
+        names.join(", ")
+    )])
+}
+
 pub fn run(opts: ImportOptions) -> ExitCode {
     if opts.drift {
         return drift::run(opts);
@@ -324,14 +335,7 @@ pub fn run(opts: ImportOptions) -> ExitCode {
         (_, true) => loaded.providers.values().cloned().collect(),
         (Some(name), false) => match loaded.providers.get(name) {
             Some(p) => vec![p.clone()],
-            None => {
-                let names: Vec<&str> = loaded.providers.keys().map(String::as_str).collect();
-                return report_errors(&[format!(
-                    "no provider `{name}` in {}; configured: {}. Pass one of them to --provider, or --all",
-                    loaded.root.display(),
-                    names.join(", ")
-                )]);
-            }
+            None => return unknown_provider(&loaded, name, ", or --all"),
         },
         (None, false) => {
             return report_errors(&["say what to import: --provider NAME, or --all"]);

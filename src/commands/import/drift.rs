@@ -22,6 +22,16 @@ pub fn run(opts: ImportOptions) -> ExitCode {
         Ok(l) => opts.network.endpoints(l),
         Err(code) => return code,
     };
+    // `--provider NAME`: only that provider is read (its token alone is needed), and only
+    // its containers are adopted.
+    let one = match &opts.provider {
+        Some(name) if !loaded.providers.contains_key(name) => {
+            return super::unknown_provider(&loaded, name, "");
+        }
+        Some(name) => Some(only(&loaded, name)),
+        None => None,
+    };
+    let scope = one.as_ref().unwrap_or(&loaded);
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -31,10 +41,10 @@ pub fn run(opts: ImportOptions) -> ExitCode {
     // with like.
     let today = engine::today_date();
     let read = rt.block_on(async {
-        let conns = Connections::open(&loaded, options)
+        let conns = Connections::open(scope, options)
             .await
             .map_err(|e| report_errors(&[e]))?;
-        engine::plan_and_live(&loaded, &conns, today)
+        engine::plan_and_live(scope, &conns, today)
             .await
             .map_err(|e| report_errors(&e.lines()))
     });
@@ -44,11 +54,12 @@ pub fn run(opts: ImportOptions) -> ExitCode {
     };
     let adopted = adoptions(
         &plan,
-        &loaded.desired,
+        &scope.desired,
         &live,
-        &loaded.providers,
-        &loaded.policy,
+        &scope.providers,
+        &scope.policy,
     );
+    drop(one);
     let edits = match config::edit::adopt(&loaded, &adopted.adoptions) {
         Ok(e) => e,
         Err(e) => return report_errors(&[e]),
@@ -113,6 +124,16 @@ pub fn run(opts: ImportOptions) -> ExitCode {
         );
     }
     ExitCode::from(EXIT_OK)
+}
+
+/// The configuration as far as provider `name` is concerned: its settings and its
+/// declared containers (the people, and who is offboarded, stay whole).
+fn only(loaded: &Loaded, name: &str) -> Loaded {
+    let mut one = loaded.clone();
+    one.providers.retain(|n, _| n == name);
+    one.desired.resources.retain(|key, _| key.provider == name);
+    one.desired.prune.retain(|(provider, _)| provider == name);
+    one
 }
 
 /// What was adopted, rewritten and left alone, on stderr.
