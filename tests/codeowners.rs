@@ -504,3 +504,24 @@ fn the_default_path_is_dot_github_at_the_repository_root_and_spaces_are_escaped(
         .assert()
         .code(0);
 }
+
+/// In CODEOWNERS the last matching line wins, so a line moved is a line wrong: the
+/// folder's catch-all moved below a team's line takes that team's approval away, and
+/// `--check` names the moved line, not only that the file differs.
+#[test]
+fn check_names_a_line_that_moved() {
+    let repo = copy_example();
+    let file = codeowners_file(&repo);
+    let current = read(&file);
+    let catch_all = "/examples/acme/ @acme/access-admins\n";
+    assert!(current.contains(catch_all), "{current}");
+    let moved = format!("{}{catch_all}", current.replacen(catch_all, "", 1));
+    std::fs::write(&file, &moved).expect("write");
+    let out = repo.run(&["codeowners", "--check"]).code(1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("- /examples/acme/ @acme/access-admins")
+            && err.contains("+ /examples/acme/ @acme/access-admins"),
+        "{err}"
+    );
+}

@@ -124,16 +124,19 @@ fn check_file(path: &Path, expected: &str, loaded: &Loaded, verbosity: Verbosity
             " --force (teamsync did not write the file there now)"
         }
     )]);
+    // In file order (in CODEOWNERS the last matching line wins, so a moved line matters):
+    // the lines the file has that it should not (-) and those it lacks (+).
     let on_disk = on_disk.replace("\r\n", "\n");
-    let lines = |text: &str| -> Vec<String> {
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| l.chars().take(300).collect())
-            .collect()
-    };
-    let (want, have) = (lines(expected), lines(&on_disk));
-    for (sign, from, against) in [("-", &have, &want), ("+", &want, &have)] {
-        let differing: Vec<&String> = from.iter().filter(|l| !against.contains(l)).collect();
+    let diff = similar::TextDiff::from_lines(on_disk.as_str(), expected);
+    for (sign, tag) in [
+        ("-", similar::ChangeTag::Delete),
+        ("+", similar::ChangeTag::Insert),
+    ] {
+        let differing: Vec<String> = diff
+            .iter_all_changes()
+            .filter(|c| c.tag() == tag && !c.value().trim().is_empty())
+            .map(|c| c.value().trim_end_matches('\n').chars().take(300).collect())
+            .collect();
         for line in differing.iter().take(SHOWN_DIFFERENCES) {
             eprintln!("  {sign} {}", escape(line));
         }
