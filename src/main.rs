@@ -14,35 +14,60 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    no_huge_pages();
     return_freed_memory_at_once();
     teamsync::cli::main()
 }
 
-/// The indexes of `mi_option_purge_delay` and `mi_option_arena_eager_commit` in
-/// `mi_option_e` of the mimalloc 2 that libmimalloc-sys 0.1.49 bundles
-/// (`include/mimalloc.h`). The version is pinned in Cargo.toml, and a test checks each index
-/// still holds that option's default.
+/// Transparent huge pages off for this process (Linux). mimalloc reserves its memory as
+/// one large arena and asks for huge pages on it, and one 2 MiB huge page is resident as
+/// soon as any of its 4 KiB is touched: at the peak of a 20,000-person apply, 28 MB of the
+/// RSS was huge pages over a heap that is mostly small objects (docs/performance.md). The
+/// flag covers both kernel modes, THP on request (`madvise`, which the `no_thp` feature of
+/// libmimalloc-sys also stops mimalloc from making) and THP everywhere (`always`).
+#[cfg(target_os = "linux")]
+fn no_huge_pages() {
+    // SAFETY: PR_SET_THP_DISABLE only sets a flag on this process's memory. Its result is
+    // not needed: a kernel without it leaves the pages as they were.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn no_huge_pages() {}
+
+/// The index of `mi_option_purge_delay` in `mi_option_e` of the mimalloc 2 that
+/// libmimalloc-sys 0.1.49 bundles (`include/mimalloc.h`). The version is pinned in
+/// Cargo.toml, and a test checks the index still holds that option's default.
 #[cfg(not(feature = "heap-profile"))]
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-#[cfg(not(feature = "heap-profile"))]
-const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 
 /// teamsync allocates in bursts (a configuration, then pages of members) and then waits on
 /// the network: what it frees is given back to the system at once (mimalloc's default
-/// waits 10 ms, by which time the next burst has taken more), and its arena's memory is
-/// committed as it is used rather than up front (mimalloc's default on Linux), which kept a
-/// 20,000-person apply's peak RSS about 4 MB higher (docs/performance.md).
+/// waits 10 ms, by which time the next burst has taken more).
 #[cfg(feature = "heap-profile")]
 fn return_freed_memory_at_once() {}
 
 #[cfg(not(feature = "heap-profile"))]
 fn return_freed_memory_at_once() {
-    // SAFETY: mi_option_set only stores an option's value; each index is an option of the
-    // pinned mimalloc, and 0 is a valid value of both (purge "immediately"; commit arenas
-    // "on demand").
+    // SAFETY: mi_option_set only stores an option's value; the index is an option of the
+    // pinned mimalloc, and 0 is a valid purge delay ("immediately").
     unsafe {
         libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
-        libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0);
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod huge_pages {
+    /// The flag is set once `main` has called it (the test process is this crate's binary
+    /// built as a test, so the call is made here).
+    #[test]
+    fn huge_pages_are_off_for_the_process() {
+        super::no_huge_pages();
+        // SAFETY: PR_GET_THP_DISABLE only reads the flag.
+        let disabled = unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) };
+        assert_eq!(disabled, 1);
     }
 }
 
@@ -58,13 +83,5 @@ mod tests {
         // SAFETY: mi_option_get only reads an option's value.
         let delay = unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) };
         assert_eq!(delay, 10);
-    }
-
-    /// Likewise for the arena's eager commit: 2 ("on systems that overcommit") until set.
-    #[test]
-    fn arena_eager_commit_index_holds_its_documented_default() {
-        // SAFETY: mi_option_get only reads an option's value.
-        let eager = unsafe { libmimalloc_sys::mi_option_get(ARENA_EAGER_COMMIT) };
-        assert_eq!(eager, 2);
     }
 }
