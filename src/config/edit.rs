@@ -351,22 +351,17 @@ struct Wanted<'a> {
 /// The member a list entry names: a handle (through the roster), an address, or a
 /// mapping's `person`, `email` or `user_id`.
 fn entry_key(item: &Layout, people: &BTreeMap<String, Email>) -> Option<MemberKey> {
-    let by = |field: &str, value: &str| -> Option<MemberKey> {
-        match field {
-            "person" => people.get(value).cloned().map(MemberKey::Email),
-            "email" => Email::parse_strict(value).ok().map(MemberKey::Email),
-            _ => Some(MemberKey::UserId(value.into())),
-        }
-    };
     match &item.shape {
-        Shape::Scalar { value, .. } if value.contains('@') => by("email", value),
-        Shape::Scalar { value, .. } => by("person", value),
-        Shape::Map { entries, .. } => entries.iter().find_map(|(k, _, v)| match &v.shape {
-            Shape::Scalar { value, .. } if matches!(k.as_str(), "person" | "email" | "user_id") => {
-                by(k, value)
-            }
-            _ => None,
-        }),
+        Shape::Scalar { value, .. } => super::types::name_key(people, value),
+        Shape::Map { entries, .. } => {
+            let field = |name: &str| {
+                entries.iter().find_map(|(k, _, v)| match &v.shape {
+                    Shape::Scalar { value, .. } if k == name => Some(value.as_str()),
+                    _ => None,
+                })
+            };
+            super::types::member_key(people, field("person"), field("email"), field("user_id"))
+        }
         _ => None,
     }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use super::Loaded;
 use super::load::{self, SourceFile};
-use super::types::MemberEntry;
+use super::types::{self, MemberEntry};
 use super::yaml::escape_pointer;
 use crate::diag::Diagnostic;
 use crate::model::{Email, MemberKey, ResourceKey, ResourceKind};
@@ -149,22 +149,15 @@ pub fn member_lines(loaded: &Loaded) -> Result<MemberLines, Vec<Diagnostic>> {
     Ok(out)
 }
 
-/// Who an entry names, as the semantic stage keys it.
+/// Who an entry names ([`types::member_key`]).
 fn member_key(loaded: &Loaded, entry: &MemberEntry) -> Option<MemberKey> {
-    let (handle, email, user_id) = match entry {
-        MemberEntry::Name(n) if n.contains('@') => (None, Some(n.as_str()), None),
-        MemberEntry::Name(n) => (Some(n.as_str()), None, None),
-        MemberEntry::Detail(d) => (
+    match entry {
+        MemberEntry::Name(n) => types::name_key(&loaded.people, n),
+        MemberEntry::Detail(d) => types::member_key(
+            &loaded.people,
             d.person.as_deref(),
             d.email.as_deref(),
             d.user_id.as_deref(),
         ),
-    };
-    if let Some(h) = handle {
-        return loaded.people.get(h).cloned().map(MemberKey::Email);
     }
-    if let Some(e) = email {
-        return Email::parse_strict(e).ok().map(MemberKey::Email);
-    }
-    user_id.map(|u| MemberKey::UserId(u.into()))
 }

@@ -9,7 +9,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use crate::model::{AccountKind, Mode, ProviderKind, ResourceKind, Role};
+use crate::model::{AccountKind, Email, MemberKey, Mode, ProviderKind, ResourceKind, Role};
 
 /// A teamsync configuration file. The root file (`teamsync.yaml`) holds `version`,
 /// `providers`, `policy`, `include`, `limits` and `codeowners`; any file may declare `people`, `groups`,
@@ -314,6 +314,34 @@ pub enum MemberEntry {
     /// Boxed: most members are a plain handle, and a large config holds a million of
     /// them, so an entry is the size of a `String` instead of that of every field below.
     Detail(Box<MemberDetail>),
+}
+
+/// Who a member entry names: the address of its `person` in the roster, its `email`, or
+/// its `user_id`. An entry sets one of them (the semantic stage refuses more); a bare name
+/// is an email when it contains `@`, else a person's handle. The one rule by which the
+/// report's lines and `import --drift`'s edits find an entry's member.
+pub(crate) fn member_key(
+    people: &BTreeMap<String, Email>,
+    person: Option<&str>,
+    email: Option<&str>,
+    user_id: Option<&str>,
+) -> Option<MemberKey> {
+    if let Some(handle) = person {
+        return people.get(handle).cloned().map(MemberKey::Email);
+    }
+    if let Some(email) = email {
+        return Email::parse_strict(email).ok().map(MemberKey::Email);
+    }
+    user_id.map(|u| MemberKey::UserId(u.into()))
+}
+
+/// [`member_key`] of a bare name (`alice`, `alice@acme.com`).
+pub(crate) fn name_key(people: &BTreeMap<String, Email>, name: &str) -> Option<MemberKey> {
+    if name.contains('@') {
+        member_key(people, None, Some(name), None)
+    } else {
+        member_key(people, Some(name), None, None)
+    }
 }
 
 impl<'de> Deserialize<'de> for MemberEntry {
