@@ -168,7 +168,14 @@ impl Gitbook {
                     .protocol(&format!("GET {path}"), format!("not a GitBook list: {e}"))
             })?;
             match count {
-                None => count = Some(list.count),
+                None => {
+                    // Room for the whole list at once, from the count of its first page.
+                    if let Some(c) = list.count {
+                        paging::reserve(&mut items, c);
+                        tally.expect(c);
+                    }
+                    count = Some(list.count);
+                }
                 Some(c) if c != list.count => {
                     return Ok(Err(Incomplete::Moved(format!(
                         "the list's count moved from {} to {} between pages",
