@@ -222,7 +222,6 @@ def lag_phase(args, workdir, s, chk, reapply):
         if not reapply:
             chk.add("L1 drift plan", p["exit"] == 2 and p["plan"] is not None,
                     "exit %d (expect 2); %s" % (p["exit"], p["summary"]))
-        t_apply = time.monotonic()
         a = w.step("apply", ["apply", p["plan_path"], "--allow-removals"] + settle_args(args))
         out = output(a)
         nyv = len(re.findall(r"not yet visible", out))
@@ -242,8 +241,9 @@ def lag_phase(args, workdir, s, chk, reapply):
         chk.add(pre + "L4 apply wrote each change once (no redo, no undo)", not ru,
                 "%d repeated or reversed writes%s" % (len(ru), "".join(
                     "\n         %s: %s then %s" % (k, fmt_effect(a_), fmt_effect(b_)) for k, a_, b_ in ru[:10])))
+        t_plan = time.time()
         q = w.plan_json("plan-while-lagging")
-        lagging = (time.monotonic() - t_apply) * 1000 < ms + a["wall_s"] * 1000
+        lagging = bool(eff) and (t_plan - max(e["t"] for e in eff)) * 1000 < ms
         if q["plan"] is not None:
             rem = plan_removals(q["plan"])
             bad_rem = [r for r in rem if r[2] == "*" or r[2] in decl.get((r[0], r[1]), set())]
@@ -256,8 +256,9 @@ def lag_phase(args, workdir, s, chk, reapply):
             undo = [o for o in ops if (o[0], o[1], {"add": "remove", "remove": "add"}.get(o[2]), o[3]) in done]
             chk.add(pre + "L6 what the plan right after proposes", None,
                     "exit %d, %s; %d member changes: %d redo a write apply made (the lagging reads do not "
-                    "show it yet), %d undo one; the lag %s still running when it read" % (
-                        q["exit"], q["summary"], len(ops), len(redo), len(undo), "was" if lagging else "may not be"))
+                    "show it yet), %d undo one; the lag %s running when it started (%s)" % (
+                        q["exit"], q["summary"], len(ops), len(redo), len(undo), "was still" if lagging else "was no longer",
+                        "%.1f s after apply's last write" % (t_plan - max(e["t"] for e in eff)) if eff else "no writes"))
         else:
             chk.add(pre + "L5 plan right after", False, "exit %d, no plan written (%s)" % (q["exit"], q["summary"]))
         if reapply and q["plan"] is not None and q["exit"] == 2:
