@@ -124,6 +124,36 @@ def gravatar(email, default="identicon"):
         hashlib.md5(email.strip().lower().encode()).hexdigest(), default)
 
 
+class Lag:
+    """--read-lag-ms: per list, reads answer the list as it was before its first unsettled write
+    until the window has passed since the list's last write (each write restarts the clock)."""
+
+    def __init__(self, ms):
+        self.window = max(0.0, ms) / 1000.0
+        self.pending = {}   # key -> [snapshot, monotonic time of the last write]
+        self.served = 0     # reads answered from a snapshot
+
+    def touch(self, key, snap):
+        if self.window <= 0:
+            return
+        now = time.monotonic()
+        e = self.pending.get(key)
+        if e is not None and now - e[1] < self.window:
+            e[1] = now
+        else:
+            self.pending[key] = [snap(), now]
+
+    def view(self, key):
+        e = self.pending.get(key)
+        if e is None:
+            return None
+        if time.monotonic() - e[1] < self.window:
+            self.served += 1
+            return e[0]
+        del self.pending[key]
+        return None
+
+
 # ---------------------------------------------------------------------------------------
 # base API: routing, auth, counting
 
@@ -139,6 +169,33 @@ class Api:
         self.routes = []  # (regex, {method: handler})
         self.counts = Counter()
         self.count_lock = threading.Lock()
+        self.lag = Lag(getattr(opts, "read_lag_ms", 0))
+        self.live = False       # set once seeding is over: seeding is not a write
+        self.effects = None     # (file, lock) for --effects
+        self.cur = None         # the request being handled (under self.lock)
+
+    def touch(self, key, snap):
+        """A list is about to change: start or restart its lag window."""
+        if self.live:
+            self.lag.touch(key, snap)
+
+    def view(self, key, current):
+        """What a read of this list answers: the pre-write snapshot while lagging, else current."""
+        v = self.lag.view(key)
+        return current if v is None else v
+
+    def effect(self, lst, op, member, **kw):
+        """--effects: one JSON line per change a write made (list, op, member)."""
+        if not self.live or self.effects is None:
+            return
+        r = self.cur
+        rec = {"t": round(time.time(), 3), "api": self.name,
+               "req": "%s %s" % (r.method, r.path) if r is not None else None,
+               "list": lst, "op": op, "member": member}
+        rec.update(kw)
+        f, lock = self.effects
+        with lock:
+            f.write(json.dumps(rec, sort_keys=True) + "\n")
 
     def route(self, pattern, **methods):
         self.routes.append((re.compile("^" + pattern + "$"), {m.upper(): h for m, h in methods.items()}))
@@ -166,7 +223,11 @@ class Api:
                 self.not_routed(req)
                 raise self.error(404)
             with self.lock:
-                out = h(req, **params)
+                self.cur = req
+                try:
+                    out = h(req, **params)
+                finally:
+                    self.cur = None
             if isinstance(out, Reply):
                 return out
             return Reply(200, out)
@@ -328,12 +389,17 @@ class PixieBrix(Api):
         uid = self.by_email.get(key)
         gm = {"id": self.ids.uuid4(), "email": email, "user": uid, "created_at": iso_s(created),
               "last_active_at": None}
+        self.touch(("group", gid), lambda: OrderedDict(g["members"]))
         g["members"][key] = gm
+        self.effect("group:" + g["name"], "add", key)
         self.user_groups.setdefault(key, OrderedDict())[gid] = True
         return gm, True
 
     def _remove_gm(self, gid, key):
         g = self.groups[gid]
+        if key in g["members"]:
+            self.touch(("group", gid), lambda: OrderedDict(g["members"]))
+            self.effect("group:" + g["name"], "remove", key)
         g["members"].pop(key, None)
         ug = self.user_groups.get(key)
         if ug:
@@ -345,11 +411,16 @@ class PixieBrix(Api):
                                "updated_at": iso_s(created), "members": OrderedDict()}
         return cid
 
+    def _cm_snap(self, c):
+        return lambda: OrderedDict((k, dict(v)) for k, v in c["members"].items())
+
     def _put_cm(self, cid, email, data, when):
         c = self.campaigns[cid]
         key = email.lower()
         cm = c["members"].get(key)
         if cm is None:
+            self.touch(("campaign", cid), self._cm_snap(c))
+            self.effect("campaign:" + c["name"], "add", key, data=data)
             n = len(c["members"])
             cm = {"id": self.ids.uuid4(), "email": email, "data": dict(data), "created_at": iso_s(when),
                   "updated_at": iso_s(when), "last_active_at": None,
@@ -362,12 +433,18 @@ class PixieBrix(Api):
             self.email_campaigns.setdefault(key, OrderedDict())[cid] = True
             return cm, True
         if cm["data"] != data:
+            self.touch(("campaign", cid), self._cm_snap(c))
+            self.effect("campaign:" + c["name"], "data", key, old=cm["data"], data=data)
             cm["data"] = dict(data)
             cm["updated_at"] = iso_s(when)
         return cm, False
 
     def _remove_cm(self, cid, key):
-        self.campaigns[cid]["members"].pop(key, None)
+        c = self.campaigns[cid]
+        if key in c["members"]:
+            self.touch(("campaign", cid), self._cm_snap(c))
+            self.effect("campaign:" + c["name"], "remove", key)
+        c["members"].pop(key, None)
         ec = self.email_campaigns.get(key)
         if ec:
             ec.pop(cid, None)
@@ -422,10 +499,18 @@ class PixieBrix(Api):
                 "assigned_deployments": [dict(d) for d in deps], "created_at": cm["created_at"],
                 "updated_at": cm["updated_at"], "last_active_at": cm["last_active_at"]}
 
+    def _roster_snap(self):
+        return OrderedDict((k, dict(v)) for k, v in self.memberships.items())
+
+    def _roster_touch(self, op, m, **kw):
+        self.touch(("roster",), self._roster_snap)
+        self.effect("roster", op, self.users[m["user"]]["email"].lower(), **kw)
+
     def ser_org(self):
         o = dict(self.org)
         o["members"] = [{"id": m["id"], "user": self.ser_user(m["user"]), "role": m["role"]}
-                        for m in self.memberships.values()] if self.opts.pixiebrix_org_members else []
+                        for m in self.view(("roster",), self.memberships).values()] \
+            if self.opts.pixiebrix_org_members else []
         return o
 
     def ser_invitation(self, inv):
@@ -613,7 +698,7 @@ class PixieBrix(Api):
     def list_memberships(self, req, org):
         self.version(req, PB_LIST_VERSIONS)
         self.check_org(org)
-        items = list(self.memberships.values())
+        items = list(self.view(("roster",), self.memberships).values())
         q = req.query
 
         def boolf(name, field):
@@ -664,6 +749,8 @@ class PixieBrix(Api):
         else:
             if body["role"] not in (1, 2, 3, 4, 5):
                 raise Reply(400, {"role": ["\"%s\" is not a valid choice." % body["role"]]})
+            if m["role"] != body["role"]:
+                self._roster_touch("role", m, old=m["role"], new=body["role"])
             m["role"] = body["role"]
         return self.ser_membership(m)
 
@@ -673,6 +760,7 @@ class PixieBrix(Api):
         key = self.users[m["user"]]["email"].lower()
         for gid in list(self.user_groups.get(key, ())):
             self._remove_gm(gid, key)
+        self._roster_touch("remove", m, role=m["role"])
         del self.memberships[m["id"]]
         del self.mem_by_user[m["user"]]
         return Reply(204)
@@ -748,7 +836,8 @@ class PixieBrix(Api):
     def list_gms(self, req, gid):
         v = self.version(req, PB_LIST_VERSIONS)
         g = self._group(gid)
-        return self.paginate(req, list(g["members"].values()), lambda gm: self.ser_gm(gm, v1=(v == "1.0")))
+        members = self.view(("group", gid), g["members"])
+        return self.paginate(req, list(members.values()), lambda gm: self.ser_gm(gm, v1=(v == "1.0")))
 
     def _resolve_gm_items(self, data):
         errors, emails = [], []
@@ -873,7 +962,7 @@ class PixieBrix(Api):
         self.version(req, PB_LIST_VERSIONS)
         self.check_org(org)
         c = self._campaign(cid)
-        return self.paginate(req, list(c["members"].values()), self.ser_cm)
+        return self.paginate(req, list(self.view(("campaign", cid), c["members"]).values()), self.ser_cm)
 
     def _resolve_cm_items(self, data):
         errors, out = [], []
@@ -932,7 +1021,7 @@ class PixieBrix(Api):
     def list_invitations(self, req, org):
         self.version(req, PB_LIST_VERSIONS)
         self.check_org(org)
-        return self.paginate(req, list(self.invitations.values()), self.ser_invitation)
+        return self.paginate(req, list(self.view(("invitations",), self.invitations).values()), self.ser_invitation)
 
     def create_invitation(self, req, org):
         self.version(req, PB_LIST_VERSIONS)
@@ -955,6 +1044,8 @@ class PixieBrix(Api):
         if role not in (1, 2, 3, 4, 5):
             raise Reply(400, {"role": ["\"%s\" is not a valid choice." % role]})
         iid = self.ids.uuid4()
+        self.touch(("invitations",), lambda: OrderedDict(self.invitations))
+        self.effect("invitations", "invite", e.lower(), role=role)
         self.invitations[iid] = {"id": iid, "email": e, "inviter": self.self_id, "role": role}
         return Reply(201, self.ser_invitation(self.invitations[iid]))
 
@@ -963,6 +1054,8 @@ class PixieBrix(Api):
         self.check_org(org)
         if iid not in self.invitations:
             raise self.error(404)
+        self.touch(("invitations",), lambda: OrderedDict(self.invitations))
+        self.effect("invitations", "uninvite", self.invitations[iid]["email"].lower())
         del self.invitations[iid]
         return Reply(204)
 
@@ -983,6 +1076,7 @@ class GitBook(Api):
         self.members = OrderedDict()  # uid -> member record
         self.teams = OrderedDict()    # tid -> team
         self.user_teams = {}    # uid -> OrderedDict tid->True
+        self.gone = {}          # uid -> member record of someone removed (a lagging read may still list them)
         minute = [0]
 
         def tick(step=5):
@@ -1024,6 +1118,7 @@ class GitBook(Api):
         self.users[uid] = {"id": uid, "displayName": name, "email": email,
                            "photoURL": gravatar(email) if i % 4 else None}
         self.by_email[email.lower()] = uid
+        self._roster_touch("add", uid, role=role)
         self.members[uid] = {"role": role, "disabled": False, "joinedAt": iso_ms(joined),
                              "lastSeenAt": iso_ms(joined + timedelta(days=3 + i % 90)) if i % 6 else None,
                              "sso": i % 10 != 3, "spaces": i % 7, "sites": i % 3}
@@ -1035,12 +1130,22 @@ class GitBook(Api):
                            "members": OrderedDict()}
         return tid
 
+    def _roster_touch(self, op, uid, **kw):
+        self.touch(("roster",), lambda: OrderedDict((k, dict(v)) for k, v in self.members.items()))
+        self.effect("roster", op, self.users[uid]["email"].lower(), **kw)
+
+    def _team_touch(self, t, op, uid, **kw):
+        self.touch(("team", t["id"]), lambda: OrderedDict((k, dict(v)) for k, v in t["members"].items()))
+        self.effect("team:" + t["title"], op, self.users[uid]["email"].lower(), **kw)
+
     def _team_add(self, tid, uid, role):
         t = self.teams[tid]
         if uid in t["members"]:
-            if role:
+            if role and t["members"][uid]["role"] != role:
+                self._team_touch(t, "role", uid, old=t["members"][uid]["role"], new=role)
                 t["members"][uid]["role"] = role
             return
+        self._team_touch(t, "add", uid, role=role or "member")
         t["members"][uid] = {"role": role or "member"}
         self.user_teams.setdefault(uid, OrderedDict())[tid] = True
 
@@ -1048,6 +1153,7 @@ class GitBook(Api):
         t = self.teams[tid]
         if uid not in t["members"]:
             return False
+        self._team_touch(t, "remove", uid, role=t["members"][uid]["role"])
         del t["members"][uid]
         self.user_teams.get(uid, {}).pop(tid, None)
         return True
@@ -1063,8 +1169,9 @@ class GitBook(Api):
         out["urls"] = {"location": "http://%s/v1/users/%s" % (req.host, uid)}
         return out
 
-    def ser_member(self, uid, req):
-        m = self.members[uid]
+    def ser_member(self, uid, req, m=None):
+        if m is None:
+            m = self.members.get(uid) or self.view(("roster",), self.members).get(uid) or self.gone[uid]
         out = {"object": "member", "id": uid, "role": m["role"], "user": self.ser_user(uid, req),
                "disabled": m["disabled"], "joinedAt": m["joinedAt"]}
         if m["lastSeenAt"]:
@@ -1077,8 +1184,8 @@ class GitBook(Api):
         return {"object": "team", "id": t["id"], "title": t["title"], "members": len(t["members"]),
                 "spaces": t["spaces"], "createdAt": t["createdAt"], "permissions": {"admin": True, "view": True}}
 
-    def ser_team_member(self, t, uid, req):
-        return {"organization": self.ser_member(uid, req), "team": {"role": t["members"][uid]["role"]},
+    def ser_team_member(self, members, uid, req):
+        return {"organization": self.ser_member(uid, req), "team": {"role": members[uid]["role"]},
                 "permissions": {"view": True}}
 
     # --- protocol
@@ -1182,28 +1289,29 @@ class GitBook(Api):
     def list_members(self, req, org):
         self.check_org(org)
         q = req.query
-        uids = list(self.members)
+        members = self.view(("roster",), self.members)
+        uids = list(members)
         role = q.get("role")
         if role:
             if role not in ("admin", "create", "edit", "review", "comment", "read", "guest"):
                 raise self.error(400, "Invalid query parameter \"role\"")
             want = None if role == "guest" else role
-            uids = [u for u in uids if self.members[u]["role"] == want]
+            uids = [u for u in uids if members[u]["role"] == want]
         if q.get("search"):
             s = q["search"].lower()
             uids = [u for u in uids if s in (self.users[u]["email"] or "").lower()
                     or s in self.users[u]["displayName"].lower()]
         sort = q.get("sort", "joinedAt")
         if sort == "joinedAt":
-            uids.sort(key=lambda u: self.members[u]["joinedAt"])
+            uids.sort(key=lambda u: members[u]["joinedAt"])
         elif sort == "lastSeenAt":
-            uids.sort(key=lambda u: self.members[u]["lastSeenAt"] or "")
+            uids.sort(key=lambda u: members[u]["lastSeenAt"] or "")
         elif sort == "name":
             uids.sort(key=lambda u: self.users[u]["displayName"].lower())
         else:
             raise self.error(400, "Invalid query parameter \"sort\"")
         uids = self._order(req, uids)
-        return self.paginate(req, uids, lambda u: self.ser_member(u, req))
+        return self.paginate(req, uids, lambda u: self.ser_member(u, req, members[u]))
 
     def _member(self, uid):
         if uid not in self.members:
@@ -1224,6 +1332,8 @@ class GitBook(Api):
         if "role" in body:
             if body["role"] not in ("admin", "create", "edit", "review", "comment", "read", None):
                 raise self.error(400, "Invalid role")
+            if m["role"] != body["role"]:
+                self._roster_touch("role", uid, old=m["role"], new=body["role"])
             m["role"] = body["role"]
         return self.ser_member(uid, req)
 
@@ -1233,7 +1343,8 @@ class GitBook(Api):
             return Reply(204)
         for tid in list(self.user_teams.get(uid, ())):
             self._team_remove(tid, uid)
-        del self.members[uid]
+        self._roster_touch("remove", uid, role=self.members[uid]["role"])
+        self.gone[uid] = self.members.pop(uid)
         return Reply(205)
 
     def list_member_teams(self, req, org, uid):
@@ -1316,7 +1427,8 @@ class GitBook(Api):
     def list_team_members(self, req, org, tid):
         self.check_org(org)
         t = self._team(tid)
-        return self.paginate(req, list(t["members"]), lambda u: self.ser_team_member(t, u, req))
+        members = self.view(("team", tid), t["members"])
+        return self.paginate(req, list(members), lambda u: self.ser_team_member(members, u, req))
 
     def bulk_team_members(self, req, org, tid):
         self.check_org(org)
@@ -1427,7 +1539,8 @@ class Contentful(Api):
             p = people[m["p"]]
             t = tick(2)
             uid = self._add_user(p["email"], p["first_name"], p["last_name"], t, i + 1)
-            self._add_om(uid, m.get("role", "member"), t + timedelta(minutes=1), self.self_uid, i + 1)
+            self._add_om(uid, m.get("role", "member"), t + timedelta(minutes=1), self.self_uid, i + 1,
+                         status=m.get("status", "active"))
         for team in cf.get("teams", []):
             tid = self._add_team(team["name"], team.get("description", ""), tick(7))
             for k, p in enumerate(team.get("members", [])):
@@ -1471,12 +1584,27 @@ class Contentful(Api):
     def _add_om(self, uid, role, created, by, i, status="active"):
         omid = self.ids.b62(22)
         last = created + timedelta(days=1 + i % 120) if i % 7 else None
+        self._roster_touch("add", uid, role=role, status=status)
         self.oms[omid] = {"id": omid, "role": role, "user": uid, "version": 0 if i % 3 else 1,
                           "createdAt": iso_ms(created), "createdBy": by or uid, "updatedAt": iso_ms(created),
                           "updatedBy": by or uid, "lastActiveAt": iso_ms(last), "status": status,
                           "ssoLast": iso_ms(last) if i % 2 else None}
         self.om_by_user[uid] = omid
         return omid
+
+    def _roster_touch(self, op, uid, **kw):
+        self.touch(("roster",), lambda: OrderedDict((k, dict(v)) for k, v in self.oms.items()))
+        self.effect("roster", op, self.users[uid]["email"].lower(), **kw)
+
+    def _team_touch(self, tid, op, omid, **kw):
+        t = self.teams[tid]
+        self.touch(("team", tid), lambda: [dict(self.tms[x]) for x in t["tms"]])
+        self.effect("team:" + t["name"], op, self.users[self.oms[omid]["user"]]["email"].lower(), **kw)
+
+    def _team_view(self, tid):
+        """The team's memberships as a read answers them (a snapshot while lagging)."""
+        v = self.view(("team", tid), None)
+        return v if v is not None else [self.tms[x] for x in self.teams[tid]["tms"]]
 
     def _add_team(self, name, description, created):
         tid = self.ids.b62(22)
@@ -1487,14 +1615,18 @@ class Contentful(Api):
 
     def _add_tm(self, tid, omid, created):
         tmid = self.ids.b62(22)
-        self.tms[tmid] = {"id": tmid, "team": tid, "om": omid, "version": 0, "createdAt": iso_ms(created),
+        self._team_touch(tid, "add", omid)
+        self.tms[tmid] = {"id": tmid, "team": tid, "om": omid, "user": self.oms[omid]["user"], "version": 0,
+                          "createdAt": iso_ms(created),
                           "createdBy": self.self_uid, "updatedAt": iso_ms(created), "updatedBy": self.self_uid}
         self.teams[tid]["tms"][tmid] = True
         self.om_tms.setdefault(omid, OrderedDict())[tmid] = True
         return tmid
 
     def _del_tm(self, tmid):
-        tm = self.tms.pop(tmid)
+        tm = self.tms[tmid]
+        self._team_touch(tm["team"], "remove", tm["om"])
+        self.tms.pop(tmid)
         self.teams[tm["team"]]["tms"].pop(tmid, None)
         self.om_tms.get(tm["om"], {}).pop(tmid, None)
 
@@ -1522,7 +1654,7 @@ class Contentful(Api):
                         "updatedBy": self.link("User", t["updatedBy"])}}
 
     def ser_tm(self, tm):
-        om = self.oms[tm["om"]]
+        om = {"user": tm["user"]}
         out = {"sys": {"type": "TeamMembership", "id": tm["id"], "version": tm["version"],
                        "organization": self.link("Organization", self.org_id),
                        "team": self.link("Team", tm["team"]),
@@ -1715,7 +1847,7 @@ class Contentful(Api):
         self.check_org(org)
         self.check_params(req, self.OM_FILTERS)
         inc = self.parse_include(req, ("sys.user", "sys.createdBy", "sys.updatedBy"))
-        items = list(self.oms.values())
+        items = list(self.view(("roster",), self.oms).values())
         U = self.users
         items = self.filter(req, items, {
             "role": lambda o: o["role"], "sys.status": lambda o: o["status"], "sys.user.sys.id": lambda o: o["user"],
@@ -1768,6 +1900,8 @@ class Contentful(Api):
         b = self.body(req, ("role",), ("role",))
         if b["role"] not in ("owner", "admin", "developer", "member"):
             raise self.error(422, details={"errors": [{"name": "in", "path": ["role"], "value": b["role"]}]})
+        if om["role"] != b["role"]:
+            self._roster_touch("role", om["user"], old=om["role"], new=b["role"])
         om["role"] = b["role"]
         om["version"] += 1
         om["updatedAt"] = iso_ms(Clock.now())
@@ -1781,6 +1915,7 @@ class Contentful(Api):
             raise self.error(403, "The last owner of an organization cannot be removed.")
         for tmid in list(self.om_tms.get(omid, ())):
             self._del_tm(tmid)
+        self._roster_touch("remove", om["user"], role=om["role"], status=om["status"])
         del self.oms[omid]
         self.om_by_user.pop(om["user"], None)
         return Reply(204)
@@ -1838,7 +1973,7 @@ class Contentful(Api):
             uids = []
             for tm in chunk:
                 if "sys.user" in inc:
-                    uids.append(self.oms[tm["om"]]["user"])
+                    uids.append(tm["user"])
                 if "sys.createdBy" in inc:
                     uids.append(tm["createdBy"])
                 if "sys.updatedBy" in inc:
@@ -1847,7 +1982,9 @@ class Contentful(Api):
                 out["User"] = self.users_for(uids)
             if "sys.organizationMembership" in inc:
                 seen = OrderedDict((tm["om"], True) for tm in chunk)
-                out["OrganizationMembership"] = [self.ser_om(self.oms[o]) for o in seen]
+                roster = self.view(("roster",), self.oms)
+                out["OrganizationMembership"] = [self.ser_om(roster.get(o) or self.oms[o]) for o in seen
+                                                 if o in roster or o in self.oms]
             if "sys.team" in inc:
                 seen = OrderedDict((tm["team"], True) for tm in chunk)
                 out["Team"] = [self.ser_team(self.teams[t]) for t in seen]
@@ -1861,7 +1998,7 @@ class Contentful(Api):
         t = self._team(tid)
         self.check_params(req, {})
         inc = self.parse_include(req, ("sys.createdBy", "sys.updatedBy", "sys.organizationMembership", "sys.user"))
-        items = self.order(req, [self.tms[x] for x in t["tms"]], self.TM_ORDER)
+        items = self.order(req, self._team_view(tid), self.TM_ORDER)
         return self.collection(req, items, self.ser_tm, self._tm_includes(inc))
 
     def list_org_tms(self, req, org):
@@ -1869,7 +2006,11 @@ class Contentful(Api):
         self.check_params(req, {"sys.organizationMembership.sys.id": ("eq", "in"), "sys.team.sys.id": ("eq", "in")})
         inc = self.parse_include(req, ("sys.team", "sys.user", "sys.organizationMembership",
                                        "sys.createdBy", "sys.updatedBy"))
-        items = self.filter(req, list(self.tms.values()), {
+        if any(k[0] == "team" for k in self.lag.pending):
+            items = [tm for tid in self.teams for tm in self._team_view(tid)]
+        else:
+            items = list(self.tms.values())
+        items = self.filter(req, items, {
             "sys.organizationMembership.sys.id": lambda tm: tm["om"], "sys.team.sys.id": lambda tm: tm["team"]})
         items = self.order(req, items, self.TM_ORDER)
         return self.collection(req, items, self.ser_tm, self._tm_includes(inc))
@@ -1967,6 +2108,37 @@ class Contentful(Api):
 # HTTP plumbing
 
 
+def seed_unknown_values(seed):
+    """--unknown-values: give members of declared containers values the notes never name.
+    Returns who got what (emails), so a harness can build its config around them."""
+    people = seed["people"]
+    out = {}
+    pb = seed.get("pixiebrix", {})
+    if pb.get("groups") and pb["groups"][0].get("members"):
+        p = pb["groups"][0]["members"][0]           # a roster role number past 1-5
+        for m in pb.get("members", []):
+            if m["p"] == p:
+                m["role"] = 9
+        out["pixiebrix_role_9"] = {"email": people[p]["email"], "group": pb["groups"][0]["name"]}
+    gb = seed.get("gitbook", {})
+    if gb.get("teams") and gb["teams"][0].get("members"):
+        m = gb["teams"][0]["members"][0]            # a team role past owner/member
+        m["role"] = "admin"
+        out["gitbook_team_admin"] = {"email": people[m["p"]]["email"], "team": gb["teams"][0]["title"]}
+    cf = seed.get("contentful", {})
+    if cf.get("teams") and len(cf["teams"][0].get("members", [])) >= 2:
+        t = cf["teams"][0]
+        ps, pr = t["members"][0], t["members"][1]   # sys.status past active/pending; a role past the four
+        for m in cf.get("members", []):
+            if m["p"] == ps:
+                m["status"] = "suspended"
+            if m["p"] == pr:
+                m["role"] = "billing"
+        out["contentful_suspended"] = {"email": people[ps]["email"], "team": t["name"]}
+        out["contentful_billing"] = {"email": people[pr]["email"], "team": t["name"]}
+    return out
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "emulator"
@@ -2020,6 +2192,8 @@ class Handler(BaseHTTPRequestHandler):
             line = "%.3f %s %s %s %d %d" % (time.time(), api.name, self.command, self.path, status, len(payload))
             if srv.log_headers:
                 line += " accept=%r content-type=%r" % (self.headers.get("Accept"), self.headers.get("Content-Type"))
+            if srv.log_bodies and body and self.command != "GET":
+                line += " body=%s" % body[:4000].decode("utf-8", "replace")
             line += "\n"
             with srv.log_lock:
                 srv.log.write(line)
@@ -2056,11 +2230,21 @@ def main():
                     help="team memberships carry top-level admin/organizationMembershipId (C3)")
     ap.add_argument("--gitbook-invites-forbidden", action="store_true",
                     help="POST /orgs/{org}/invites answers 403")
+    ap.add_argument("--read-lag-ms", type=float, default=0,
+                    help="after a write to a list, its reads answer the list as before the write until this "
+                         "long after the list's last write (0 = read-after-write)")
+    ap.add_argument("--unknown-values", action="store_true",
+                    help="seed a few members with roles and statuses the notes never name (README)")
+    ap.add_argument("--effects", help="append one JSON line per change a write made (list, op, member)")
+    ap.add_argument("--log-bodies", action="store_true", help="add the body of each write to its log line")
     opts = ap.parse_args()
 
     with open(opts.seed) as f:
         seed = json.load(f)
     people = seed["people"]
+    if opts.unknown_values:
+        picked = seed_unknown_values(seed)
+        print("emulator: unknown-values %s" % json.dumps(picked, sort_keys=True), flush=True)
     ids = Ids(seed.get("id_seed", 1))
     clock = Clock(seed.get("epoch", "2023-03-01T09:00:00Z"))
     t = time.monotonic()
@@ -2069,6 +2253,10 @@ def main():
     del seed, people
     log = open(opts.log, "a", buffering=1) if opts.log else None
     log_lock = threading.Lock()
+    effects = (open(opts.effects, "a", buffering=1), threading.Lock()) if opts.effects else None
+    for api in apis:
+        api.effects = effects
+        api.live = True
     servers = []
     for i, api in enumerate(apis):
         s = Server(("127.0.0.1", opts.port_base + i), Handler)
@@ -2077,10 +2265,12 @@ def main():
         s.log = log
         s.log_lock = log_lock
         s.log_headers = opts.log_headers
+        s.log_bodies = opts.log_bodies
         servers.append(s)
         threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-    print("emulator: seeded in %.1f s; pixiebrix :%d, gitbook :%d/v1, contentful :%d; latency %g ms" %
-          (time.monotonic() - t, opts.port_base, opts.port_base + 1, opts.port_base + 2, opts.latency_ms), flush=True)
+    print("emulator: seeded in %.1f s; pixiebrix :%d, gitbook :%d/v1, contentful :%d; latency %g ms%s" %
+          (time.monotonic() - t, opts.port_base, opts.port_base + 1, opts.port_base + 2, opts.latency_ms,
+           "; read lag %g ms" % opts.read_lag_ms if opts.read_lag_ms > 0 else ""), flush=True)
     if opts.ready_file:
         with open(opts.ready_file, "w") as f:
             f.write("ready\n")
@@ -2100,6 +2290,10 @@ def main():
     for api in apis:
         c = dict(sorted(api.counts.items()))
         stats[api.name] = {str(k): v for k, v in c.items()}
+        if opts.read_lag_ms > 0:
+            stats[api.name]["lagged_reads"] = api.lag.served
+            print("emulator: %-10s %6d list reads answered from before a write (read lag)" %
+                  (api.name, api.lag.served), flush=True)
         print("emulator: %-10s %6d requests  %s" % (api.name, sum(c.values()),
                                                    "  ".join("%d: %d" % kv for kv in c.items())), flush=True)
     if opts.stats:

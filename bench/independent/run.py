@@ -183,16 +183,16 @@ def run_step(name, argv, workdir, env):
             "summary": summary, "stderr": err_path}
 
 
-def start_emulator(workdir, seed_path, args, round_no):
+def start_emulator(workdir, seed_path, args, round_no, extra=()):
     ready = os.path.join(workdir, "emulator.ready")
     if os.path.exists(ready):
         os.remove(ready)
     cmd = [sys.executable, os.path.join(HERE, "emulator.py"), "--seed", seed_path,
            "--port-base", str(args.port_base), "--latency-ms", str(args.latency_ms),
-           "--log", os.path.join(workdir, "requests-%d.log" % round_no),
-           "--stats", os.path.join(workdir, "emulator-stats-%d.json" % round_no),
-           "--ready-file", ready] + args.emulator_arg
-    out = open(os.path.join(workdir, "emulator-%d.out" % round_no), "wb")
+           "--log", os.path.join(workdir, "requests-%s.log" % round_no),
+           "--stats", os.path.join(workdir, "emulator-stats-%s.json" % round_no),
+           "--ready-file", ready] + list(extra) + args.emulator_arg
+    out = open(os.path.join(workdir, "emulator-%s.out" % round_no), "wb")
     p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 600
     while not os.path.exists(ready):
@@ -259,7 +259,16 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     ap.add_argument("--emulator-arg", action="append", default=[],
                     help="pass a flag to emulator.py (repeatable), e.g. --emulator-arg=--contentful-rps=7")
+    ap.add_argument("--scenario", choices=("memory", "lag", "unknown"), default="memory",
+                    help="memory: the peak-RSS sequence (default); lag: --read-lag-ms checks; "
+                         "unknown: --unknown-values checks (README)")
+    ap.add_argument("--settle", default="1",
+                    help="lag scenario: apply --settle SECS, shorter than the lag so that exit 3 is exercised "
+                         "('default' passes none: teamsync's 30 s)")
     args = ap.parse_args()
+    if args.scenario != "memory":
+        import scenarios
+        sys.exit(scenarios.main(args))
 
     s = sizes_at(args.scale)
     workdir = tempfile.mkdtemp(prefix="teamsync-indep-")
