@@ -424,6 +424,15 @@ async fn unknown_roles_are_shown_verbatim_and_kept_unless_the_config_states_one(
         text.contains("p1@acme.com: role: admin (unknown to teamsync) is kept as it is"),
         "{text}"
     );
+    // A directory's member (Contentful's organization, whose roles teamsync does not
+    // manage) is shown too, not only listed in the JSON: every value that makes the plan
+    // "need attention" is in the text a reviewer reads.
+    assert!(
+        text.contains(
+            "role: billing_admin (unknown to teamsync) is kept as it is; teamsync does not manage roles here"
+        ),
+        "{text}"
+    );
     let (_, json, _) = run(&repo, &["plan", "--format", "json"]).await;
     let plan: Value = serde_json::from_str(&json).expect("plan JSON");
     // Each value is listed for a person to look at, naming the item.

@@ -218,7 +218,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
     expiring.dedup();
     blocked.sort_by(|a, b| (&a.resource, &a.change.member).cmp(&(&b.resource, &b.change.member)));
     waiting.sort_by(|a, b| (&a.resource, &a.change.member).cmp(&(&b.resource, &b.change.member)));
-    let attention = unknown_values(&input, &claimed, &directories, &mut notes);
+    let attention = unknown_values(&input, &claimed, &directories, &changes, &mut notes);
     notes.sort();
     notes.dedup();
     let summary = Summary::of(&changes);
@@ -429,12 +429,15 @@ fn resource_risks(members: &[MemberChange]) -> Vec<Risk> {
 }
 
 /// Every live value teamsync does not know, in the containers the plan matched and the
-/// directories it read, sorted. A status gets a note too (a role kept as it is has its
-/// note from the member's diff; a role replaced shows in its change).
+/// directories it read, sorted. Each is also shown in the plan: a status by a note; a role
+/// by the member's diff (a declared member whose role is kept), by the member's change
+/// (a role replaced, a removal), or else by a note here (an undeclared member an
+/// `additive` or `observe` container keeps, a directory's member).
 fn unknown_values(
     input: &DiffInput<'_>,
     claimed: &BTreeSet<&ResourceKey>,
     directories: &HashMap<&str, Directory<'_>>,
+    changes: &[ResourceChange],
     notes: &mut Vec<PlanNote>,
 ) -> Vec<super::Attention> {
     let read: BTreeSet<&ResourceKey> = claimed
@@ -454,6 +457,26 @@ fn unknown_values(
                     ),
                 });
             }
+            if let Some(r) = &m.unknown_role
+                && !role_shown(notes, changes, live, m, r)
+            {
+                let managed = input
+                    .providers
+                    .get(&live.key.provider)
+                    .is_some_and(|p| !p.kind.spec().roles_for(live.key.kind).is_empty());
+                notes.push(PlanNote {
+                    resource: live.key.clone(),
+                    message: if managed {
+                        format!(
+                            "{member}: role: {r} (unknown to teamsync) is kept as it is; teamsync changes it only where the configuration states `role:` for them"
+                        )
+                    } else {
+                        format!(
+                            "{member}: role: {r} (unknown to teamsync) is kept as it is; teamsync does not manage roles here and changes nothing because of it"
+                        )
+                    },
+                });
+            }
             out.extend(m.unknown_values().map(|value| super::Attention {
                 resource: live.key.clone(),
                 member: member.clone(),
@@ -463,6 +486,43 @@ fn unknown_values(
     }
     out.sort();
     out
+}
+
+/// Whether the plan already shows live member `m`'s unknown role `r`: in a note the
+/// member's diff made, or beside the member in a change of `live`.
+fn role_shown(
+    notes: &[PlanNote],
+    changes: &[ResourceChange],
+    live: &LiveResource,
+    m: &LiveMember,
+    r: &str,
+) -> bool {
+    let same = |email: Option<&Email>, user_id: Option<&std::sync::Arc<str>>| {
+        (email.is_some() && email == m.email.as_ref())
+            || (user_id.is_some() && user_id == m.user_id.as_ref())
+    };
+    let in_change = changes
+        .iter()
+        .filter(|c| {
+            c.key == live.key
+                || (c.key.provider == live.key.provider
+                    && c.key.kind == live.key.kind
+                    && c.live_id.as_deref() == Some(live.id.as_str()))
+        })
+        .flat_map(|c| &c.members)
+        .any(|mc| same(mc.member.email.as_ref(), mc.member.user_id.as_ref()));
+    let role = format!(": role: {r} (unknown to teamsync)");
+    let named = |message: &str| {
+        let who = message.split(": role: ").next().unwrap_or("");
+        m.email.as_ref().is_some_and(|e| who == e.as_str())
+            || m.user_id
+                .as_ref()
+                .is_some_and(|u| who == format!("user_id:{u}"))
+    };
+    in_change
+        || notes
+            .iter()
+            .any(|n| n.message.contains(&role) && named(&n.message))
 }
 
 /// The change of a live resource (found by key, or by its live id: a rename's change is
