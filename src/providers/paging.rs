@@ -127,8 +127,9 @@ pub(crate) fn kept<T: Identified, U>(
     tally: &mut Tally,
     keep: impl Fn(T) -> U,
 ) -> Vec<U> {
-    tally.add(items.iter().map(Identified::id));
-    items.into_iter().map(keep).collect()
+    let page = Page::of(items, keep);
+    tally.add(page.ids);
+    page.items
 }
 
 /// The message for a list that stayed incomplete: said once, in the same words for every
