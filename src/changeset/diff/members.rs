@@ -62,10 +62,7 @@ pub(super) fn diff_members(
         if let (Some(r), None) = (unknown, want.role) {
             notes.push(PlanNote {
                 resource: desired.key.clone(),
-                message: format!(
-                    "{key}: role: {} (unknown to teamsync) is kept as it is; teamsync changes it only where the configuration states `role:` for them",
-                    r
-                ),
+                message: super::kept_role(key, r, true),
             });
         }
         match found {

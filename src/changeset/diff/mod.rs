@@ -466,15 +466,7 @@ fn unknown_values(
                     .is_some_and(|p| !p.kind.spec().roles_for(live.key.kind).is_empty());
                 notes.push(PlanNote {
                     resource: live.key.clone(),
-                    message: if managed {
-                        format!(
-                            "{member}: role: {r} (unknown to teamsync) is kept as it is; teamsync changes it only where the configuration states `role:` for them"
-                        )
-                    } else {
-                        format!(
-                            "{member}: role: {r} (unknown to teamsync) is kept as it is; teamsync does not manage roles here and changes nothing because of it"
-                        )
-                    },
+                    message: kept_role(&member, r, managed),
                 });
             }
             out.extend(m.unknown_values().map(|value| super::Attention {
@@ -503,26 +495,42 @@ fn role_shown(
     };
     let in_change = changes
         .iter()
-        .filter(|c| {
-            c.key == live.key
-                || (c.key.provider == live.key.provider
-                    && c.key.kind == live.key.kind
-                    && c.live_id.as_deref() == Some(live.id.as_str()))
-        })
+        .filter(|c| is_change_of(c, live))
         .flat_map(|c| &c.members)
         .any(|mc| same(mc.member.email.as_ref(), mc.member.user_id.as_ref()));
-    let role = format!(": role: {r} (unknown to teamsync)");
-    let named = |message: &str| {
-        let who = message.split(": role: ").next().unwrap_or("");
-        m.email.as_ref().is_some_and(|e| who == e.as_str())
-            || m.user_id
-                .as_ref()
-                .is_some_and(|u| who == format!("user_id:{u}"))
+    // The note the member's diff writes names the member by its key: email, else user id.
+    let noted = |who: &dyn std::fmt::Display| {
+        let note = kept_role(who, r, true);
+        notes.iter().any(|n| n.message == note)
     };
     in_change
-        || notes
-            .iter()
-            .any(|n| n.message.contains(&role) && named(&n.message))
+        || m.email.as_ref().is_some_and(|e| noted(e))
+        || m.user_id
+            .as_ref()
+            .is_some_and(|u| noted(&MemberKey::UserId(u.clone())))
+}
+
+/// The note for a live role teamsync does not know, kept as it is: `managed`, where the
+/// configuration may state a role instead.
+fn kept_role(who: impl std::fmt::Display, r: &str, managed: bool) -> String {
+    if managed {
+        format!(
+            "{who}: role: {r} (unknown to teamsync) is kept as it is; teamsync changes it only where the configuration states `role:` for them"
+        )
+    } else {
+        format!(
+            "{who}: role: {r} (unknown to teamsync) is kept as it is; teamsync does not manage roles here and changes nothing because of it"
+        )
+    }
+}
+
+/// Whether `c` changes `live`: by key, or by its live id (a rename's change is keyed by the
+/// new name).
+fn is_change_of(c: &ResourceChange, live: &LiveResource) -> bool {
+    c.key == live.key
+        || (c.key.provider == live.key.provider
+            && c.key.kind == live.key.kind
+            && c.live_id.as_deref() == Some(live.id.as_str()))
 }
 
 /// The change of a live resource (found by key, or by its live id: a rename's change is
@@ -532,13 +540,7 @@ fn change_of_live<'c, 'a>(
     seen: &mut SeenLive<'a>,
     live: &'a LiveResource,
 ) -> &'c mut ResourceChange {
-    let same = |c: &ResourceChange| {
-        c.key == live.key
-            || (c.key.provider == live.key.provider
-                && c.key.kind == live.key.kind
-                && c.live_id.as_deref() == Some(live.id.as_str()))
-    };
-    let at = match changes.iter().position(same) {
+    let at = match changes.iter().position(|c| is_change_of(c, live)) {
         Some(i) => i,
         None => {
             seen.insert(live.key.clone(), Some(live));
