@@ -12,14 +12,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-
 use crate::config::Loaded;
-use crate::model::{
-    DesiredResource, Email, MemberKey, ProviderKind, ProviderSettings, ResourceKind, Role,
-};
-use crate::sandbox;
+use crate::model::{DesiredResource, Email, MemberKey, ProviderSettings, ResourceKind};
+use crate::sandbox::{self, seed};
 
 /// The marker a seed file starts with (the sandbox's `generated_by`).
 pub use crate::sandbox::GENERATED_BY;
@@ -33,32 +28,6 @@ pub struct Seeded {
 
 /// The local part of the token's own account in every seeded organization.
 const BOT: &str = "teamsync-sandbox";
-/// When everything in a seed was created: a fixed stamp, so a seed is reproducible.
-const STAMP: &str = "2026-01-01T00:00:00Z";
-
-/// A stable id for `what`: the same config seeds the same ids, run after run.
-fn digest(what: &str) -> String {
-    let hash = Sha256::digest(what.as_bytes());
-    hash.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A UUID-shaped id (PixieBrix's ids are UUIDs).
-fn uuid(what: &str) -> String {
-    let h = digest(what);
-    format!(
-        "{}-{}-5{}-8{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[13..16],
-        &h[17..20],
-        &h[20..32]
-    )
-}
-
-/// A short id of the APIs' alphabet, with a prefix that says what it is.
-fn short(prefix: &str, what: &str) -> String {
-    format!("{prefix}{}", &digest(what)[..20])
-}
 
 /// The name shown for an address: its handle in the roster, else the address's local part.
 fn display_name(email: &Email, handles: &BTreeMap<Email, String>) -> String {
@@ -70,20 +39,6 @@ fn display_name(email: &Email, handles: &BTreeMap<Email, String>) -> String {
             .unwrap_or_default()
             .to_string()
     })
-}
-
-/// The containers the configuration declares at one provider, by kind.
-fn declared<'a>(
-    loaded: &'a Loaded,
-    provider: &str,
-    kind: ResourceKind,
-) -> Vec<&'a DesiredResource> {
-    loaded
-        .desired
-        .resources
-        .values()
-        .filter(|r| r.key.provider == provider && r.key.kind == kind)
-        .collect()
 }
 
 /// Every address of one container, in order; a user-id member is noted as left out.
@@ -150,208 +105,105 @@ fn bot_email(loaded: &Loaded) -> String {
     format!("{BOT}@{domain}")
 }
 
-fn pixiebrix_role(role: Option<Role>) -> u8 {
-    match role {
-        Some(Role::Admin) => 2,
-        Some(Role::Developer) => 3,
-        Some(Role::Restricted) => 4,
-        Some(Role::Manager) => 5,
-        Some(Role::Member | Role::Owner) | None => 1,
-    }
-}
-
-fn pixiebrix(loaded: &Loaded, p: &ProviderSettings, ctx: &mut Context) -> Value {
-    let org_roles: BTreeMap<&Email, Option<Role>> =
-        declared(loaded, &p.name, ResourceKind::Organization)
-            .into_iter()
-            .flat_map(|r| emails_of(r, &mut ctx.left_out))
-            .map(|(e, m)| (e, m.role))
-            .collect();
-    let people = people_at(loaded, &p.name);
-    let user_id = |e: &str| uuid(&format!("pixiebrix user {e}"));
-    let mut users = vec![json!({
-        "id": user_id(&ctx.bot), "name": "teamsync (sandbox token)", "email": ctx.bot,
-        "service_account": true, "date_joined": STAMP,
-    })];
-    let mut memberships = vec![json!({"id": 1000, "user": user_id(&ctx.bot), "role": 2})];
-    for (i, e) in people.iter().enumerate() {
-        users.push(json!({
-            "id": user_id(e.as_str()), "name": display_name(e, &ctx.handles),
-            "email": e.as_str(), "date_joined": STAMP,
-        }));
-        memberships.push(json!({
-            "id": 1001 + i as u64,
-            "user": user_id(e.as_str()),
-            "role": pixiebrix_role(org_roles.get(e).copied().flatten()),
-        }));
-    }
-    let container = |r: &DesiredResource, ctx: &mut Context, with_data: bool| {
-        let members: Vec<Value> = emails_of(r, &mut ctx.left_out)
-            .into_iter()
-            .map(|(e, m)| {
-                let mut member = json!({
-                    "id": uuid(&format!("{} member {}", r.key, e.as_str())),
-                    "email": e.as_str(),
-                    "created_at": STAMP,
-                });
-                if with_data {
-                    member["data"] = serde_json::to_value(&m.data).unwrap_or(json!({}));
-                }
-                member
-            })
-            .collect();
-        json!({
-            "id": uuid(&r.key.to_string()), "name": r.key.name, "created_at": STAMP,
-            "members": members,
-        })
-    };
-    let groups: Vec<Value> = declared(loaded, &p.name, ResourceKind::Group)
-        .into_iter()
-        .map(|r| container(r, ctx, false))
+/// One provider's organization in the sandbox's plain terms: everyone it holds with their
+/// organization role, and each container it declares with the members that have an
+/// address (a member by user id only is noted in `left_out`).
+fn organization(
+    loaded: &Loaded,
+    p: &ProviderSettings,
+    bot: &str,
+    handles: &BTreeMap<Email, String>,
+    left_out: &mut Vec<String>,
+) -> seed::Org {
+    let containers: Vec<&DesiredResource> = loaded
+        .desired
+        .resources
+        .values()
+        .filter(|r| r.key.provider == p.name)
         .collect();
-    let campaigns: Vec<Value> = declared(loaded, &p.name, ResourceKind::Campaign)
+    let org_roles: BTreeMap<&Email, &'static str> = containers
+        .iter()
+        .filter(|r| r.key.kind == ResourceKind::Organization)
+        .flat_map(|r| emails_of(r, left_out))
+        .filter_map(|(e, m)| Some((e, m.role?.as_str())))
+        .collect();
+    let people = people_at(loaded, &p.name)
         .into_iter()
-        .map(|r| {
-            let mut c = container(r, ctx, true);
-            c["updated_at"] = json!(STAMP);
-            c
+        .map(|e| seed::Person {
+            name: display_name(&e, handles),
+            role: org_roles.get(&e).map(|r| r.to_string()),
+            email: e.as_str().to_string(),
         })
         .collect();
-    ctx.me.insert(ProviderKind::Pixiebrix, user_id(&ctx.bot));
-    json!({
-        "id": p.organization, "name": p.organization,
-        "verified_domains": p.verified_domains.iter().collect::<Vec<_>>(),
-        "users": users, "memberships": memberships, "groups": groups, "campaigns": campaigns,
-    })
-}
-
-fn gitbook(loaded: &Loaded, p: &ProviderSettings, ctx: &mut Context) -> Value {
-    let people = people_at(loaded, &p.name);
-    let user_id = |e: &str| short("u_", &format!("gitbook user {e}"));
-    let mut members = vec![json!({
-        "id": user_id(&ctx.bot), "name": "teamsync (sandbox token)", "email": ctx.bot,
-        "role": "admin", "joined_at": STAMP,
-    })];
-    for e in &people {
-        members.push(json!({
-            "id": user_id(e.as_str()), "name": display_name(e, &ctx.handles),
-            "email": e.as_str(), "role": "edit", "joined_at": STAMP,
-        }));
-    }
-    let teams: Vec<Value> = declared(loaded, &p.name, ResourceKind::Team)
+    let containers = containers
         .into_iter()
-        .map(|r| {
-            let members: Vec<Value> = emails_of(r, &mut ctx.left_out)
+        .filter(|r| r.key.kind != ResourceKind::Organization)
+        .map(|r| seed::Container {
+            kind: r.key.kind.as_str().to_string(),
+            key: r.key.to_string(),
+            name: r.key.name.clone(),
+            description: r.description.clone(),
+            members: emails_of(r, left_out)
                 .into_iter()
-                .map(|(e, m)| {
-                    let role = if m.role == Some(Role::Owner) {
-                        "owner"
-                    } else {
-                        "member"
-                    };
-                    json!({"user": user_id(e.as_str()), "role": role})
+                .map(|(e, m)| seed::Member {
+                    email: e.as_str().to_string(),
+                    role: m.role.map(|r| r.as_str().to_string()),
+                    data: serde_json::to_value(&m.data).unwrap_or_default(),
                 })
-                .collect();
-            json!({
-                "id": short("t_", &r.key.to_string()), "title": r.key.name,
-                "created_at": STAMP, "members": members,
-            })
+                .collect(),
         })
         .collect();
-    ctx.me.insert(ProviderKind::Gitbook, user_id(&ctx.bot));
-    json!({"members": members, "teams": teams})
-}
-
-fn contentful(loaded: &Loaded, p: &ProviderSettings, ctx: &mut Context) -> Value {
-    let people = people_at(loaded, &p.name);
-    let user_id = |e: &str| short("U", &format!("contentful user {e}"));
-    let membership_id = |e: &str| short("OM", &format!("contentful membership {e}"));
-    let mut users = vec![json!({
-        "id": user_id(&ctx.bot), "email": ctx.bot, "first_name": "teamsync", "last_name": "(sandbox token)",
-    })];
-    let mut memberships = vec![json!({
-        "id": membership_id(&ctx.bot), "user": user_id(&ctx.bot), "role": "owner", "status": "active",
-    })];
-    for e in &people {
-        users.push(json!({
-            "id": user_id(e.as_str()), "email": e.as_str(),
-            "first_name": display_name(e, &ctx.handles), "last_name": "",
-        }));
-        memberships.push(json!({
-            "id": membership_id(e.as_str()), "user": user_id(e.as_str()),
-            "role": "member", "status": "active",
-        }));
+    seed::Org {
+        id: p.organization.clone(),
+        verified_domains: p.verified_domains.iter().cloned().collect(),
+        bot: bot.to_string(),
+        people,
+        containers,
     }
-    let teams: Vec<Value> = declared(loaded, &p.name, ResourceKind::Team)
-        .into_iter()
-        .map(|r| {
-            let members: Vec<Value> = emails_of(r, &mut ctx.left_out)
-                .into_iter()
-                .map(|(e, _)| {
-                    json!({
-                        "id": short("TM", &format!("{} member {}", r.key, e.as_str())),
-                        "membership": membership_id(e.as_str()),
-                    })
-                })
-                .collect();
-            json!({
-                "id": short("Team", &r.key.to_string()), "name": r.key.name,
-                "description": r.description.clone().unwrap_or_default(),
-                "version": 1, "members": members,
-            })
-        })
-        .collect();
-    ctx.me.insert(ProviderKind::Contentful, user_id(&ctx.bot));
-    json!({"users": users, "memberships": memberships, "teams": teams})
-}
-
-struct Context {
-    bot: String,
-    handles: BTreeMap<Email, String>,
-    me: BTreeMap<ProviderKind, String>,
-    left_out: Vec<String>,
 }
 
 /// The sandbox world of `loaded` (see the module's documentation). `Err` only when the
 /// world made does not load as a sandbox state, which would be a bug here.
 pub fn seed(loaded: &Loaded) -> Result<Seeded, String> {
-    let mut ctx = Context {
-        bot: bot_email(loaded),
-        handles: loaded
-            .people
-            .iter()
-            .map(|(h, e)| (e.clone(), h.clone()))
-            .collect(),
-        me: BTreeMap::new(),
-        left_out: Vec::new(),
+    let bot = bot_email(loaded);
+    let handles: BTreeMap<Email, String> = loaded
+        .people
+        .iter()
+        .map(|(h, e)| (e.clone(), h.clone()))
+        .collect();
+    let mut left_out = Vec::new();
+    let mut world = sandbox::World {
+        generated_by: Some(GENERATED_BY.to_string()),
+        ..sandbox::World::default()
     };
-    let mut pb_orgs = Vec::new();
-    let mut gb_orgs = serde_json::Map::new();
-    let mut cf_orgs = serde_json::Map::new();
     for p in loaded.providers.values() {
-        match p.kind {
-            ProviderKind::Pixiebrix => pb_orgs.push(pixiebrix(loaded, p, &mut ctx)),
-            ProviderKind::Gitbook => {
-                gb_orgs.insert(p.organization.clone(), gitbook(loaded, p, &mut ctx));
-            }
-            ProviderKind::Contentful => {
-                cf_orgs.insert(p.organization.clone(), contentful(loaded, p, &mut ctx));
-            }
-        }
+        let org = organization(loaded, p, &bot, &handles, &mut left_out);
+        world.seed(p.kind.as_str(), &org)?;
     }
-    let me = |kind| ctx.me.get(&kind).cloned();
-    let world = json!({
-        "generated_by": GENERATED_BY,
-        "pixiebrix": {"organizations": pb_orgs, "me": me(ProviderKind::Pixiebrix)},
-        "gitbook": {"organizations": gb_orgs, "me": me(ProviderKind::Gitbook)},
-        "contentful": {"organizations": cf_orgs, "me": me(ProviderKind::Contentful)},
-    });
-    let world: sandbox::World = serde_json::from_value(world)
-        .map_err(|e| format!("internal error: the seed made is not a sandbox state: {e}"))?;
-    ctx.left_out.sort();
-    ctx.left_out.dedup();
-    Ok(Seeded {
-        world,
-        left_out: ctx.left_out,
-    })
+    left_out.sort();
+    left_out.dedup();
+    Ok(Seeded { world, left_out })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::ProviderKind;
+    use crate::sandbox;
+
+    /// Every kind the config takes is an API the sandbox serves under the same name, so a
+    /// seed never misses a provider.
+    #[test]
+    fn every_provider_kind_is_served() {
+        for kind in ProviderKind::ALL {
+            let mut world = sandbox::World::default();
+            let org = sandbox::seed::Org {
+                id: "org".to_string(),
+                bot: "bot@example.com".to_string(),
+                ..Default::default()
+            };
+            assert_eq!(world.seed(kind.as_str(), &org), Ok(()), "{kind}");
+        }
+        let mut world = sandbox::World::default();
+        assert!(world.seed("fourth", &Default::default()).is_err());
+    }
 }

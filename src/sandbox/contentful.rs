@@ -41,6 +41,7 @@
 mod collections;
 mod invitations;
 mod memberships;
+mod seed;
 mod teams;
 
 use std::collections::{BTreeMap, HashMap};
@@ -117,6 +118,13 @@ impl Org {
         self.index()
             .memberships
             .find(&self.memberships, |m| &m.id, id)
+    }
+}
+
+impl AppState {
+    /// Mutates the Contentful world only: the other APIs' lookups stay built.
+    pub(crate) fn write_contentful<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        self.write_dropping(|w| w.contentful.invalidate(), |w| f(&mut w.contentful))
     }
 }
 
@@ -232,6 +240,13 @@ fn link(kind: &str, id: &str) -> Value {
 
 impl Api for Contentful {
     const NAME: &'static str = NAME;
+    type World = World;
+    fn invalidate(world: &mut World) {
+        world.invalidate();
+    }
+    fn seed(world: &mut World, org: &super::seed::Org) -> Result<(), String> {
+        seed::seed(world, org)
+    }
     const MEMBER_LISTS: &'static [&'static str] =
         &["/organizations/{org}/teams/{team}/team_memberships"];
     const EMAIL_KEYED: &'static [&'static str] = &[];

@@ -34,6 +34,7 @@
 
 mod invites;
 mod members;
+mod seed;
 mod teams;
 
 pub(crate) use invites::accept_invite;
@@ -143,6 +144,13 @@ impl Org {
     }
 }
 
+impl AppState {
+    /// Mutates the GitBook world only: the other APIs' lookups stay built.
+    pub(crate) fn write_gitbook<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        self.write_dropping(|w| w.gitbook.invalidate(), |w| f(&mut w.gitbook))
+    }
+}
+
 impl World {
     /// Drops every organization's lookups; the core calls this around every write.
     pub(crate) fn invalidate(&mut self) {
@@ -211,6 +219,13 @@ fn not_found(what: &str) -> Response {
 
 impl Api for Gitbook {
     const NAME: &'static str = NAME;
+    type World = World;
+    fn invalidate(world: &mut World) {
+        world.invalidate();
+    }
+    fn seed(world: &mut World, org: &super::seed::Org) -> Result<(), String> {
+        seed::seed(world, org)
+    }
     const MEMBER_LISTS: &'static [&'static str] = &["/v1/orgs/{org}/teams/{team}/members"];
     const EMAIL_KEYED: &'static [&'static str] = &[];
 

@@ -4,8 +4,8 @@
 //!
 //! Contract between the core (this file and its siblings) and the per-API modules:
 //! - each API module owns its slice of the state file (`World`) and its routes;
-//! - it implements [`Api`] and has its line in [`SERVED`], so the core finds it by a
-//!   request's path and can answer with that API's own error, throttling and rate-limit
+//! - it implements [`Api`] and has its line in `served!`, which makes its field of
+//!   [`World`] and its entry of [`SERVED`], so the core finds it by a request's path and can answer with that API's own error, throttling and rate-limit
 //!   headers when it injects faults or enforces limits;
 //! - all mutation goes through [`AppState::write`], which records an event and persists.
 
@@ -16,6 +16,7 @@ pub mod gitbook;
 mod knobs;
 pub mod lag;
 pub mod pixiebrix;
+pub mod seed;
 mod server;
 mod variants;
 
@@ -35,32 +36,6 @@ use serde::{Deserialize, Serialize};
 
 /// What a state file written by `teamsync sandbox seed` says it is.
 pub const GENERATED_BY: &str = "teamsync sandbox seed";
-
-/// The whole emulated world; this is also the state file's format (see `docs/sandbox.md`).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct World {
-    /// Set by `teamsync sandbox seed` ([`GENERATED_BY`]): marks a file teamsync wrote, so
-    /// it may be written again without `--force`, while a hand-written state never is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generated_by: Option<String>,
-    #[serde(default)]
-    pub pixiebrix: pixiebrix::World,
-    #[serde(default)]
-    pub gitbook: gitbook::World,
-    #[serde(default)]
-    pub contentful: contentful::World,
-}
-
-impl World {
-    /// Drops the per-API lookups built for reads, which must never outlive the state they
-    /// were built from.
-    fn invalidate(&mut self) {
-        self.pixiebrix.invalidate(pixiebrix::Changes::Anything);
-        self.gitbook.invalidate();
-        self.contentful.invalidate();
-    }
-}
 
 /// One change the sandbox made, in order: the introspection log tests assert on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,31 +208,6 @@ impl AppState {
         self.write_dropping(World::invalidate, f)
     }
 
-    /// Mutates the GitBook world only: the other APIs' lookups stay built.
-    pub(crate) fn write_gitbook<R>(&self, f: impl FnOnce(&mut gitbook::World) -> R) -> R {
-        self.write_dropping(|w| w.gitbook.invalidate(), |w| f(&mut w.gitbook))
-    }
-
-    /// Mutates the Contentful world only: the other APIs' lookups stay built.
-    pub(crate) fn write_contentful<R>(&self, f: impl FnOnce(&mut contentful::World) -> R) -> R {
-        self.write_dropping(|w| w.contentful.invalidate(), |w| f(&mut w.contentful))
-    }
-
-    /// Mutates the PixieBrix world only, and of it only what `changes` says: the lookups
-    /// built from the rest stay, so the answer (and the next read) need not scan or
-    /// rebuild them. A bulk add to a group is most of an apply's writes, and its answer
-    /// embeds each member's user and campaigns.
-    ///
-    /// `f` is given the whole world for the lookups its answer shares with reads (which
-    /// take the whole world), but must change only `w.pixiebrix`.
-    pub(crate) fn write_pixiebrix<R>(
-        &self,
-        changes: pixiebrix::Changes,
-        f: impl FnOnce(&mut World) -> R,
-    ) -> R {
-        self.write_dropping(|w| w.pixiebrix.invalidate(changes), f)
-    }
-
     /// Derived lookups must never outlive the state they were built from: `drop` clears
     /// those `f` may outdate, before and after it.
     fn write_dropping<R>(&self, drop: impl Fn(&mut World), f: impl FnOnce(&mut World) -> R) -> R {
@@ -325,8 +275,16 @@ pub(crate) type Answer = Result<Response, Response>;
 
 /// What the core needs from each emulated API.
 pub trait Api {
-    /// Short name used in stats and events: `pixiebrix`, `gitbook`, `contentful`.
+    /// Short name used in stats and events: `pixiebrix`, `gitbook`, `contentful`; also
+    /// its key in the state file and the config's `kind:` of the providers it serves.
     const NAME: &'static str;
+    /// Its slice of the state file, a field of [`World`].
+    type World: Clone + std::fmt::Debug + Default + Serialize + serde::de::DeserializeOwned;
+    /// Drops every lookup built from its slice (around every write to the whole world).
+    fn invalidate(world: &mut Self::World);
+    /// Adds one configured organization to its slice, in its own shapes
+    /// (`teamsync sandbox seed`).
+    fn seed(world: &mut Self::World, org: &seed::Org) -> Result<(), String>;
     /// The routes of this API, with their full paths (for example `/api/…`, `/v1/…`).
     fn routes() -> Router<AppState>;
     /// Whether a request path belongs to this API.
@@ -354,13 +312,58 @@ pub trait Api {
     const BASE_PATH: &'static str = "";
 }
 
-/// Every API the sandbox serves, in the order a request's path is matched against them:
-/// the one list an emulated API is registered in, besides its field of [`World`].
-pub(crate) const SERVED: &[Served] = &[
-    Served::of::<pixiebrix::Pixiebrix>(),
-    Served::of::<gitbook::Gitbook>(),
-    Served::of::<contentful::Contentful>(),
-];
+/// Registers the APIs the sandbox serves, one line each (`field: Type`, the field being its
+/// key in the state file and its [`Api::NAME`]), in the order a request's path is matched
+/// against them: it makes [`World`] (a field per API), the dispatch of its `invalidate` and
+/// `seed`, and [`SERVED`], the list the core finds a request's API in.
+macro_rules! served {
+    ($($field:ident: $api:ty),* $(,)?) => {
+        /// The whole emulated world; this is also the state file's format (see
+        /// `docs/sandbox.md`).
+        #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct World {
+            /// Set by `teamsync sandbox seed` ([`GENERATED_BY`]): marks a file teamsync
+            /// wrote, so it may be written again without `--force`, while a hand-written
+            /// state never is.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub generated_by: Option<String>,
+            $(
+                #[serde(default)]
+                pub $field: <$api as Api>::World,
+            )*
+        }
+
+        impl World {
+            /// Drops the per-API lookups built for reads, which must never outlive the
+            /// state they were built from.
+            fn invalidate(&mut self) {
+                $(<$api as Api>::invalidate(&mut self.$field);)*
+            }
+
+            /// Adds one configured organization to the API named `api` (`teamsync sandbox
+            /// seed`).
+            pub fn seed(&mut self, api: &str, org: &seed::Org) -> Result<(), String> {
+                $(
+                    if api == <$api as Api>::NAME {
+                        return <$api as Api>::seed(&mut self.$field, org);
+                    }
+                )*
+                Err(format!("internal error: the sandbox serves no API named `{api}`"))
+            }
+        }
+
+        /// Every API the sandbox serves, in the order a request's path is matched against
+        /// them.
+        pub(crate) const SERVED: &[Served] = &[$(Served::of::<$api>(),)*];
+    };
+}
+
+served! {
+    pixiebrix: pixiebrix::Pixiebrix,
+    gitbook: gitbook::Gitbook,
+    contentful: contentful::Contentful,
+}
 
 /// An emulated API as the core dispatches to it: its [`Api`] as plain values, so the core
 /// finds the API of a request by looking through [`SERVED`] instead of naming each one.

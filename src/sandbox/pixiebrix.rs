@@ -45,6 +45,7 @@ mod invitations;
 mod paging;
 mod render;
 mod roster;
+mod seed;
 
 use std::marker::PhantomData;
 
@@ -126,6 +127,23 @@ pub(crate) enum Changes {
     InGroups,
     /// What is inside existing campaigns (a name, the members), nothing else.
     InCampaigns,
+}
+
+impl AppState {
+    /// Mutates the PixieBrix world only, and of it only what `changes` says: the lookups
+    /// built from the rest stay, so the answer (and the next read) need not scan or
+    /// rebuild them. A bulk add to a group is most of an apply's writes, and its answer
+    /// embeds each member's user and campaigns.
+    ///
+    /// `f` is given the whole world for the lookups its answer shares with reads (which
+    /// take the whole world), but must change only `w.pixiebrix`.
+    pub(crate) fn write_pixiebrix<R>(
+        &self,
+        changes: Changes,
+        f: impl FnOnce(&mut super::World) -> R,
+    ) -> R {
+        self.write_dropping(|w| w.pixiebrix.invalidate(changes), f)
+    }
 }
 
 impl World {
@@ -292,6 +310,13 @@ fn bad(body: Value) -> Response {
 
 impl Api for Pixiebrix {
     const NAME: &'static str = NAME;
+    type World = World;
+    fn invalidate(world: &mut World) {
+        world.invalidate(Changes::Anything);
+    }
+    fn seed(world: &mut World, org: &super::seed::Org) -> Result<(), String> {
+        seed::seed(world, org)
+    }
     const MEMBER_LISTS: &'static [&'static str] = &[
         "/api/groups/{id}/memberships/",
         "/api/organizations/{org}/campaigns/{id}/members/",
