@@ -461,11 +461,14 @@ impl Gitbook {
     }
 
     /// The member changes of the organization (invitations, removals) or of one team.
+    /// `_basis`: what the plan read of the container, which this API does not need (every
+    /// member is added and removed on its own).
     pub(super) async fn apply_members(
         &self,
         w: &WriteClient,
         container: &str,
         change: &ResourceChange,
+        _basis: Option<&LiveResource>,
     ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
         if change.key.kind == ResourceKind::Organization {
             return self.update_organization(w, &change.members).await;

@@ -166,102 +166,98 @@ pub fn check_base_url(url: &Url) -> Result<(), ProviderError> {
     }
 }
 
-/// One provider client of the three, chosen by the config's `kind`. Each variant's module
-/// has the same inherent methods (`read`, `create`, `rename`, `delete`, `apply_members`);
-/// this enum only routes to them, so a provider is plain `async fn`s with no boxed
-/// futures. Reads get a read-only client at construction; the write methods are handed
-/// the write-capable client by the [`Writer`] that owns it.
-pub(crate) enum AnyProvider {
-    Pixiebrix(pixiebrix::Pixiebrix),
-    Gitbook(gitbook::Gitbook),
-    Contentful(contentful::Contentful),
+/// Registers the API clients, one line each (`Variant => client type`, the variant being
+/// the client's [`ProviderKind`]): it makes [`AnyProvider`], an enum with a variant per
+/// client, and its methods, each a `match` routing to the client's inherent method of the
+/// same name. Every client has the same inherent methods (`new`, `read`, `create`,
+/// `rename`, `delete`, `apply_members`), so a provider is plain `async fn`s with no boxed
+/// futures; a [`ProviderKind`] with no line here is a `match` the compiler refuses.
+macro_rules! clients {
+    ($($kind:ident => $client:ty),* $(,)?) => {
+        /// One provider client, chosen by the config's `kind`. Reads get a read-only client
+        /// at construction; the write methods are handed the write-capable client by the
+        /// [`Writer`] that owns it.
+        pub(crate) enum AnyProvider {
+            $($kind($client),)*
+        }
+
+        impl AnyProvider {
+            fn new(settings: &ProviderSettings, client: http::ReadClient) -> AnyProvider {
+                match settings.kind {
+                    $(ProviderKind::$kind => AnyProvider::$kind(<$client>::new(settings, client)),)*
+                }
+            }
+
+            fn kind(&self) -> ProviderKind {
+                match self {
+                    $(AnyProvider::$kind(_) => ProviderKind::$kind,)*
+                }
+            }
+
+            /// The live resources a scope touches, members included.
+            async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+                match self {
+                    $(AnyProvider::$kind(p) => p.read(scope).await,)*
+                }
+            }
+
+            /// Creates the container a change names; returns its id.
+            async fn create(
+                &self,
+                w: &http::WriteClient,
+                change: &ResourceChange,
+            ) -> Result<String, ProviderError> {
+                match self {
+                    $(AnyProvider::$kind(p) => p.create(w, change).await,)*
+                }
+            }
+
+            async fn rename(
+                &self,
+                w: &http::WriteClient,
+                change: &ResourceChange,
+            ) -> Result<(), ProviderError> {
+                match self {
+                    $(AnyProvider::$kind(p) => p.rename(w, change).await,)*
+                }
+            }
+
+            async fn delete(
+                &self,
+                w: &http::WriteClient,
+                change: &ResourceChange,
+            ) -> Result<(), ProviderError> {
+                match self {
+                    $(AnyProvider::$kind(p) => p.delete(w, change).await,)*
+                }
+            }
+
+            /// Applies the member changes of a container that exists, known by its id, in
+            /// as few requests as the API allows; one result per member change.
+            /// `basis`: what the plan read of this container, for an API that removes
+            /// members only by sending back the whole list (PixieBrix campaigns).
+            async fn apply_members(
+                &self,
+                w: &http::WriteClient,
+                container: &str,
+                change: &ResourceChange,
+                basis: Option<&LiveResource>,
+            ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
+                match self {
+                    $(AnyProvider::$kind(p) => p.apply_members(w, container, change, basis).await,)*
+                }
+            }
+        }
+    };
+}
+
+clients! {
+    Pixiebrix => pixiebrix::Pixiebrix,
+    Gitbook => gitbook::Gitbook,
+    Contentful => contentful::Contentful,
 }
 
 impl AnyProvider {
-    fn new(settings: &ProviderSettings, client: http::ReadClient) -> AnyProvider {
-        match settings.kind {
-            ProviderKind::Pixiebrix => {
-                AnyProvider::Pixiebrix(pixiebrix::Pixiebrix::new(settings, client))
-            }
-            ProviderKind::Gitbook => AnyProvider::Gitbook(gitbook::Gitbook::new(settings, client)),
-            ProviderKind::Contentful => {
-                AnyProvider::Contentful(contentful::Contentful::new(settings, client))
-            }
-        }
-    }
-
-    fn kind(&self) -> ProviderKind {
-        match self {
-            AnyProvider::Pixiebrix(_) => ProviderKind::Pixiebrix,
-            AnyProvider::Gitbook(_) => ProviderKind::Gitbook,
-            AnyProvider::Contentful(_) => ProviderKind::Contentful,
-        }
-    }
-
-    /// The live resources a scope touches, members included.
-    async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
-        match self {
-            AnyProvider::Pixiebrix(p) => p.read(scope).await,
-            AnyProvider::Gitbook(p) => p.read(scope).await,
-            AnyProvider::Contentful(p) => p.read(scope).await,
-        }
-    }
-
-    /// Creates the container a change names; returns its id.
-    async fn create(
-        &self,
-        w: &http::WriteClient,
-        change: &ResourceChange,
-    ) -> Result<String, ProviderError> {
-        match self {
-            AnyProvider::Pixiebrix(p) => p.create(w, change).await,
-            AnyProvider::Gitbook(p) => p.create(w, change).await,
-            AnyProvider::Contentful(p) => p.create(w, change).await,
-        }
-    }
-
-    async fn rename(
-        &self,
-        w: &http::WriteClient,
-        change: &ResourceChange,
-    ) -> Result<(), ProviderError> {
-        match self {
-            AnyProvider::Pixiebrix(p) => p.rename(w, change).await,
-            AnyProvider::Gitbook(p) => p.rename(w, change).await,
-            AnyProvider::Contentful(p) => p.rename(w, change).await,
-        }
-    }
-
-    async fn delete(
-        &self,
-        w: &http::WriteClient,
-        change: &ResourceChange,
-    ) -> Result<(), ProviderError> {
-        match self {
-            AnyProvider::Pixiebrix(p) => p.delete(w, change).await,
-            AnyProvider::Gitbook(p) => p.delete(w, change).await,
-            AnyProvider::Contentful(p) => p.delete(w, change).await,
-        }
-    }
-
-    /// Applies the member changes of a container that exists, known by its id, in as few
-    /// requests as the API allows; one result per member change.
-    /// `basis`: what the plan read of this container, for an API that removes members only
-    /// by sending back the whole list (PixieBrix campaigns).
-    async fn apply_members(
-        &self,
-        w: &http::WriteClient,
-        container: &str,
-        change: &ResourceChange,
-        basis: Option<&LiveResource>,
-    ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
-        match self {
-            AnyProvider::Pixiebrix(p) => p.apply_members(w, container, change, basis).await,
-            AnyProvider::Gitbook(p) => p.apply_members(w, container, change).await,
-            AnyProvider::Contentful(p) => p.apply_members(w, container, change).await,
-        }
-    }
-
     fn supports(&self) -> &'static [ResourceKind] {
         self.kind().supported_kinds()
     }

@@ -13,6 +13,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+mod lists;
+mod organization;
+
 use super::http::{ReadClient, Req, Retry, WriteClient};
 use super::identity;
 use super::paging::{self, Identified, Incomplete};
@@ -322,173 +325,6 @@ impl Contentful {
         self.known.complete.store(complete, Ordering::Relaxed);
     }
 
-    /// Every item of a collection, each page turned by `keep` into what the read keeps as
-    /// soon as it arrives (its wire items and included users are dropped there), proven
-    /// complete: the first page's `total` and length give the other pages' `skip`s,
-    /// which are fetched at once (bounded by `--parallelism` and the governor); a page
-    /// shorter or longer than the first one leaves the rest to be read in order from where
-    /// it ended. The whole must hold exactly `total` distinct items, and a `total` that
-    /// moves between pages makes the list be read once more, then fail.
-    async fn list<T, U, K>(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-        keep: K,
-    ) -> Result<Vec<U>, ProviderError>
-    where
-        T: DeserializeOwned + Identified + Send + 'static,
-        U: Send + 'static,
-        K: Fn(Collection<T>) -> Vec<U> + Clone + Send + 'static,
-    {
-        paging::read_whole(&self.client, path, || {
-            self.list_once(path, query, keep.clone())
-        })
-        .await
-    }
-
-    async fn list_once<T, U, K>(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-        keep: K,
-    ) -> Result<Result<Vec<U>, Incomplete>, ProviderError>
-    where
-        T: DeserializeOwned + Identified + Send + 'static,
-        U: Send + 'static,
-        K: Fn(Collection<T>) -> Vec<U> + Clone + Send + 'static,
-    {
-        let first = self.page(path, query, 0, keep.clone()).await?;
-        let total = first.total;
-        let served = first.page.ids.len();
-        let mut tally = paging::Tally::default();
-        let mut items = first.page.items;
-        tally.add(first.page.ids);
-        let moved = |t: usize| {
-            Ok(Err(Incomplete::Moved(format!(
-                "total moved from {total} to {t} between pages"
-            ))))
-        };
-        if served > 0 && served < total {
-            if total.div_ceil(served) > paging::MAX_PAGES {
-                return Ok(Err(Incomplete::Broken(format!(
-                    "total {total} at {served} per page is more than {} pages",
-                    paging::MAX_PAGES
-                ))));
-            }
-            paging::reserve(&mut items, total);
-            tally.expect(total);
-            let mut tasks = tokio::task::JoinSet::new();
-            for skip in (served..total).step_by(served) {
-                let url = self.page_url(path, query, skip)?;
-                let (this, path, keep) = (self.sibling(), path.to_string(), keep.clone());
-                tasks.spawn(async move { (skip, this.fetch_page(&path, url, keep).await) });
-            }
-            let mut rest = Vec::with_capacity(tasks.len());
-            while let Some(joined) = tasks.join_next().await {
-                let (skip, page) =
-                    joined.map_err(|e| self.client.protocol(path, format!("task failed: {e}")))?;
-                rest.push((skip, page?));
-            }
-            rest.sort_by_key(|(skip, _)| *skip);
-            for (skip, page) in rest {
-                if page.total != total {
-                    return moved(page.total);
-                }
-                if skip != tally.served() {
-                    break;
-                }
-                let got = page.page.ids.len();
-                tally.add(page.page.ids);
-                items.extend(page.page.items);
-                if got != served.min(total - skip) {
-                    break;
-                }
-            }
-        }
-        // What the concurrent pages did not cover exactly, in order from where they ended.
-        let mut pages = 1;
-        while served > 0 && tally.served() < total {
-            pages += 1;
-            if pages > paging::MAX_PAGES {
-                return Ok(Err(Incomplete::Broken(format!(
-                    "the list did not end within {} pages",
-                    paging::MAX_PAGES
-                ))));
-            }
-            let page = self.page(path, query, tally.served(), keep.clone()).await?;
-            if page.total != total {
-                return moved(page.total);
-            }
-            let got = page.page.ids.len();
-            tally.add(page.page.ids);
-            items.extend(page.page.items);
-            if got == 0 {
-                break;
-            }
-        }
-        Ok(tally.check_count(total).map(|()| items))
-    }
-
-    /// One page of a collection, from item `skip`.
-    async fn page<T, U>(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-        skip: usize,
-        keep: impl Fn(Collection<T>) -> Vec<U>,
-    ) -> Result<Kept<U>, ProviderError>
-    where
-        T: DeserializeOwned + Identified,
-    {
-        self.fetch_page(path, self.page_url(path, query, skip)?, keep)
-            .await
-    }
-
-    /// The URL of a collection's page from item `skip`, with the list's own query.
-    fn page_url(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-        skip: usize,
-    ) -> Result<url::Url, ProviderError> {
-        let mut url = self.client.url(path)?;
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("limit", &LIMIT.to_string())
-                .append_pair("skip", &skip.to_string());
-            for (k, v) in query {
-                q.append_pair(k, v);
-            }
-        }
-        Ok(url)
-    }
-
-    /// One page, parsed and kept where it arrives (`path` names the list in errors).
-    async fn fetch_page<T, U>(
-        &self,
-        path: &str,
-        url: url::Url,
-        keep: impl Fn(Collection<T>) -> Vec<U>,
-    ) -> Result<Kept<U>, ProviderError>
-    where
-        T: DeserializeOwned + Identified,
-    {
-        let resp = self.client.get(url, MEDIA).await?;
-        let page = resp.parse::<Collection<T>>().map_err(|e| {
-            self.client.protocol(
-                &format!("GET {path}"),
-                format!("not a Contentful collection: {e}"),
-            )
-        })?;
-        Ok(Kept {
-            total: page.total,
-            page: paging::Page {
-                ids: page.items.iter().map(Identified::id).collect(),
-                items: keep(page),
-            },
-        })
-    }
-
     pub(super) async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let (mut out, read_teams) =
             super::directory_beside_teams(scope, self.directory(), self.teams(scope)).await?;
@@ -705,11 +541,14 @@ impl Contentful {
     }
 
     /// The member changes of the organization (invitations, removals) or of one team.
+    /// `_basis`: what the plan read of the container, which this API does not need (every
+    /// member is added and removed on its own).
     pub(super) async fn apply_members(
         &self,
         w: &WriteClient,
         container: &str,
         change: &ResourceChange,
+        _basis: Option<&LiveResource>,
     ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
         if change.key.kind == ResourceKind::Organization {
             return self.update_organization(w, &change.members).await;
@@ -821,80 +660,6 @@ impl Contentful {
             other => Err(w.protocol(
                 "apply",
                 format!("{other:?} does not apply to a Contentful team"),
-            )),
-        }
-    }
-}
-
-impl Contentful {
-    /// Organization-level changes, one request each: invitations (each makes a pending
-    /// membership, remembered so the same run's team adds use it at once) and removals of
-    /// organization memberships (offboarding; a pending one withdraws its invitation).
-    async fn update_organization(
-        &self,
-        w: &WriteClient,
-        members: &[MemberChange],
-    ) -> Vec<(MemberChange, Result<(), ProviderError>)> {
-        super::each_member(members.iter().cloned(), |m| {
-            let (this, w, m) = (self.sibling(), w.clone(), m.clone());
-            async move { this.apply_organization_member(&w, &m).await }
-        })
-        .await
-    }
-
-    async fn apply_organization_member(
-        &self,
-        w: &WriteClient,
-        m: &MemberChange,
-    ) -> Result<(), ProviderError> {
-        match &m.action {
-            MemberAction::Invite { role } => {
-                let email = m
-                    .member
-                    .email
-                    .as_ref()
-                    .ok_or_else(|| w.protocol("invite", "an invitation needs an email"))?;
-                let req = Req::new(
-                    Method::POST,
-                    w.url_of(&["organizations", &self.org, "invitations"])?,
-                    MEDIA,
-                )
-                .content_type(MEDIA)
-                // The documented alpha feature that makes the pending membership.
-                .header(
-                    "x-contentful-enable-alpha-feature",
-                    "pending-org-membership".to_string(),
-                )
-                .json(json!({"email": email.as_str(), "role": role.as_str()}))
-                // A repeat finds the invitation made: "already invited" (422) is done.
-                .retry(Retry::Idempotent);
-                let resp = w.send(&req).await?;
-                match resp.status {
-                    200..=299 => {
-                        let made = resp
-                            .parse::<Entity>()
-                            .ok()
-                            .and_then(|e| e.sys.organization_membership.and_then(|l| l.sys.id));
-                        if let Some(id) = made {
-                            self.remember([(email.clone(), id)]);
-                        }
-                        Ok(())
-                    }
-                    422 if already(&resp) => Ok(()),
-                    _ => Err(w.error(&req, &resp)),
-                }
-            }
-            MemberAction::Remove => {
-                let id = m.member.membership_id.as_deref().ok_or_else(|| {
-                    w.protocol("remove", "the plan has no organization-membership id")
-                })?;
-                let url =
-                    w.url_of(&["organizations", &self.org, "organization_memberships", id])?;
-                w.delete_gone(Req::new(Method::DELETE, url, MEDIA)).await
-            }
-            other => Err(w.protocol(
-                "apply",
-                format!("{other:?} does not apply to a Contentful organization"),
             )),
         }
     }
