@@ -221,3 +221,85 @@ fn the_sandbox_server_and_its_variants_do_not_import_each_other() {
         }
     }
 }
+
+/// A provider is registered in one line per layer (`docs/architecture.md`, "Adding a fourth
+/// provider"): its variant and row in `model/spec.rs`, its line of `clients!` in
+/// `providers/mod.rs`, its line of `served!` in `sandbox/mod.rs`. Outside its own client
+/// and emulator, no code names it anywhere else, except an emulator's optional variants and
+/// control routes in the sandbox server. Contentful, which has no control route, is named
+/// in exactly the three registration lines.
+#[test]
+fn a_provider_is_registered_in_one_line_per_layer() {
+    let apis = [
+        ("pixiebrix", "Pixiebrix"),
+        ("gitbook", "Gitbook"),
+        ("contentful", "Contentful"),
+    ];
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for (api, variant) in apis {
+        let mut named = Vec::new();
+        for (path, text) in sources("") {
+            let rel = path
+                .strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let own = rel.starts_with(&format!("providers/{api}"))
+                || rel.starts_with(&format!("sandbox/{api}"));
+            // Unit tests name every kind; only the code before them registers.
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for (n, line) in code.lines().enumerate() {
+                let trimmed = line.trim_start();
+                if own || trimmed.starts_with("//") {
+                    continue;
+                }
+                if line.contains(&format!("ProviderKind::{variant}"))
+                    || line.contains(&format!("{api}::"))
+                {
+                    named.push(format!("{rel}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+        let registration: Vec<&String> = named
+            .iter()
+            .filter(|l| {
+                l.starts_with("model/spec.rs:")
+                    || l.starts_with("providers/mod.rs:")
+                    || l.starts_with("sandbox/mod.rs:")
+            })
+            .collect();
+        let places: std::collections::BTreeSet<&str> = registration
+            .iter()
+            .filter_map(|l| l.split(':').next())
+            .collect();
+        assert_eq!(
+            places.len(),
+            3,
+            "{api} is registered in {places:?}; expected model/spec.rs, providers/mod.rs and sandbox/mod.rs:\n{named:#?}"
+        );
+        for l in &named {
+            let registration_line = registration.contains(&l);
+            let optional = l.starts_with("sandbox/server/");
+            assert!(
+                registration_line || optional,
+                "{l}: {api} is named outside its own modules and its registration lines"
+            );
+        }
+        let clients = named
+            .iter()
+            .filter(|l| l.starts_with("providers/mod.rs:"))
+            .count();
+        let served = named
+            .iter()
+            .filter(|l| l.starts_with("sandbox/mod.rs:"))
+            .count();
+        assert_eq!(
+            (clients, served),
+            (1, 1),
+            "{api}: one line in each macro:\n{named:#?}"
+        );
+        if api == "contentful" {
+            assert_eq!(named.len(), 3, "{named:#?}");
+        }
+    }
+}
