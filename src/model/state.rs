@@ -494,6 +494,20 @@ pub struct LiveResource {
 }
 
 impl LiveResource {
+    /// A container as a read found it: its key, its id and its members (sorted), with no
+    /// description and a counted list.
+    pub fn container(key: ResourceKey, id: String, members: Vec<LiveMember>) -> Self {
+        LiveResource {
+            key,
+            id,
+            members,
+            pending_invites: BTreeSet::new(),
+            who_am_i: WhoAmI::default(),
+            description: None,
+            uncounted: false,
+        }
+    }
+
     /// A provider's organization directory (who may join its containers) and whose
     /// account the token is, as the plan reads them where no roster is managed.
     pub fn directory(

@@ -226,7 +226,6 @@ impl Gitbook {
 
     /// The teams `scope` wants, each with its members.
     async fn teams(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
-        let mut out = Vec::new();
         let teams: Vec<Team> = self.list(&format!("/orgs/{}/teams", self.org), &[]).await?;
         let mut tasks = tokio::task::JoinSet::new();
         for team in teams
@@ -241,27 +240,14 @@ impl Gitbook {
             };
             tasks.spawn(async move {
                 let members = this.team_members(&team.id).await?;
-                Ok::<_, ProviderError>(LiveResource {
-                    description: None,
-                    key: ResourceKey::new(
-                        this.name.clone(),
-                        ResourceKind::Team,
-                        team.title.clone(),
-                    ),
-                    id: team.id,
-                    members: paging::fitted(members),
-                    pending_invites: Default::default(),
-                    who_am_i: Default::default(),
-                    uncounted: false,
-                })
+                Ok::<_, ProviderError>(LiveResource::container(
+                    ResourceKey::new(this.name.clone(), ResourceKind::Team, team.title.clone()),
+                    team.id,
+                    paging::fitted(members),
+                ))
             });
         }
-        while let Some(joined) = tasks.join_next().await {
-            out.push(
-                joined.map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??,
-            );
-        }
-        Ok(out)
+        super::each_read(&self.client, tasks).await
     }
 
     /// The organization's members: who may join its teams, and whom an offboarding removes

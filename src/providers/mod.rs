@@ -270,6 +270,20 @@ impl AnyProvider {
     }
 }
 
+/// The answers of a read's spawned tasks (one container's members each), in the order
+/// they finish; the first that failed, or whose task died, ends the read, and the set's
+/// drop stops the rest.
+async fn each_read<T: 'static>(
+    client: &http::ReadClient,
+    mut tasks: tokio::task::JoinSet<Result<T, ProviderError>>,
+) -> Result<Vec<T>, ProviderError> {
+    let mut out = Vec::with_capacity(tasks.len());
+    while let Some(joined) = tasks.join_next().await {
+        out.push(joined.map_err(|e| client.protocol("read", format!("task failed: {e}")))??);
+    }
+    Ok(out)
+}
+
 /// Creates a container with `req` (a POST, or GitBook's PUT on the collection) and returns
 /// the id `created` reads from its answer. A create that got a 5xx or lost its answer may
 /// have taken effect, and repeating it could make a second container: the container is

@@ -185,22 +185,31 @@ fn as_served<T>(page: Collection<T>) -> Vec<T> {
     page.items
 }
 
-/// A page of organization or team memberships as members, each with the email of its user
-/// among the users the same page includes: Contentful includes with each answer the
-/// entities its items link to, so a page is made whole on its own, and its wire items and
-/// users are dropped as soon as it is read. A member whose user the page did not include
-/// keeps no email, and is looked up like one whose user had none.
-fn members(
+/// A page of memberships, each turned by `each` given the emails of the users the same
+/// page includes: Contentful includes with each answer the entities its items link to, so
+/// a page is made whole on its own, and its wire items and users are dropped as soon as it
+/// is read.
+fn each_membership<U: 'static>(
     seen: Arc<identity::Seen>,
-) -> impl Fn(Collection<Membership>) -> Vec<LiveMember> + Clone + Send + 'static {
+    each: fn(Membership, &HashMap<&str, Email>, &identity::Seen) -> Option<U>,
+) -> impl Fn(Collection<Membership>) -> Vec<U> + Clone + Send + 'static {
     move |page| {
         let users = page.includes.unwrap_or_default().user;
         let emails = emails_by_id(&users, &seen);
         page.items
             .into_iter()
-            .map(|m| live_member(m, &emails, &seen))
+            .filter_map(|m| each(m, &emails, &seen))
             .collect()
     }
+}
+
+/// A page of organization or team memberships as members, each with the email of its user
+/// among the users the page includes. A member whose user the page did not include keeps
+/// no email, and is looked up like one whose user had none.
+fn members(
+    seen: Arc<identity::Seen>,
+) -> impl Fn(Collection<Membership>) -> Vec<LiveMember> + Clone + Send + 'static {
+    each_membership(seen, |m, emails, seen| Some(live_member(m, emails, seen)))
 }
 
 /// A page of organization memberships as the email and membership id of each whose user
@@ -208,14 +217,9 @@ fn members(
 fn by_email(
     seen: Arc<identity::Seen>,
 ) -> impl Fn(Collection<Membership>) -> Vec<(Email, String)> + Clone + Send + 'static {
-    move |page| {
-        let users = page.includes.unwrap_or_default().user;
-        let emails = emails_by_id(&users, &seen);
-        page.items
-            .into_iter()
-            .filter_map(|m| Some((emails.get(m.sys.user_id()?)?.clone(), m.sys.id?)))
-            .collect()
-    }
+    each_membership(seen, |m, emails, _| {
+        Some((emails.get(m.sys.user_id()?)?.clone(), m.sys.id?))
+    })
 }
 
 /// Users by id, with the email each parses to.
@@ -336,7 +340,6 @@ impl Contentful {
 
     /// The teams `scope` wants, each with its members.
     async fn teams(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
-        let mut out = Vec::new();
         let teams = self
             .list(
                 &format!("/organizations/{}/teams", self.org),
@@ -360,23 +363,14 @@ impl Contentful {
             let this = self.sibling();
             tasks.spawn(async move {
                 let members = this.team_members(&id).await?;
+                let key = ResourceKey::new(this.name.clone(), ResourceKind::Team, name);
                 Ok::<_, ProviderError>(LiveResource {
                     description,
-                    key: ResourceKey::new(this.name.clone(), ResourceKind::Team, name),
-                    id,
-                    members: paging::fitted(members),
-                    pending_invites: Default::default(),
-                    who_am_i: Default::default(),
-                    uncounted: false,
+                    ..LiveResource::container(key, id, paging::fitted(members))
                 })
             });
         }
-        while let Some(joined) = tasks.join_next().await {
-            out.push(
-                joined.map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??,
-            );
-        }
-        Ok(out)
+        super::each_read(&self.client, tasks).await
     }
 
     /// The organization's memberships, pending ones (open invitations) included: who may

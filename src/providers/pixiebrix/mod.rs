@@ -336,9 +336,10 @@ impl Pixiebrix {
         K: Fn(T) -> U,
     {
         let per = first.len();
-        let mut previous: Vec<Option<String>> = first.iter().map(Identified::id).collect();
+        let first = paging::Page::of(first, &keep);
         let mut tally = paging::Tally::default();
-        let mut items = paging::kept(first, &mut tally, &keep);
+        tally.add(first.ids.iter().cloned());
+        let (mut items, mut previous) = (first.items, first.ids);
         let mut last = per;
         let mut n = 1;
         while per > 0 && last == per {
@@ -357,17 +358,17 @@ impl Pixiebrix {
             if !(200..300).contains(&resp.status) {
                 return Err(self.client.error_of(&url, V2, &resp));
             }
-            let page: Vec<T> = self.page_items(&url, &resp)?;
-            let ids: Vec<Option<String>> = page.iter().map(Identified::id).collect();
-            if !page.is_empty() && ids == previous {
+            let page = paging::Page::of(self.page_items::<T>(&url, &resp)?, &keep);
+            if !page.ids.is_empty() && page.ids == previous {
                 return Ok(Err(Incomplete::Broken(format!(
                     "page {n} repeats page {}: the list does not end",
                     n - 1
                 ))));
             }
-            last = page.len();
-            items.extend(paging::kept(page, &mut tally, &keep));
-            previous = ids;
+            last = page.ids.len();
+            tally.add(page.ids.iter().cloned());
+            items.extend(page.items);
+            previous = page.ids;
         }
         Ok(tally.check_unique().map(|()| Listed {
             items,
@@ -412,9 +413,8 @@ impl Pixiebrix {
         scope: &ReadScope,
         kind: ResourceKind,
     ) -> Result<Vec<LiveResource>, ProviderError> {
-        let mut out = Vec::new();
         if !scope.touches(kind) {
-            return Ok(out);
+            return Ok(Vec::new());
         }
         let containers: Vec<Named> = self.list(&self.collection(kind)).await?.items;
         let wanted: Vec<Named> = containers
@@ -435,22 +435,16 @@ impl Pixiebrix {
                     _ => this.campaign_members(&c.id).await,
                 };
                 members.map(|(members, counted)| LiveResource {
-                    description: None,
-                    key: this.key(kind, &c.name),
-                    id: c.id.clone(),
-                    members: paging::fitted(members),
-                    pending_invites: BTreeSet::new(),
-                    who_am_i: Default::default(),
                     uncounted: !counted,
+                    ..LiveResource::container(
+                        this.key(kind, &c.name),
+                        c.id.clone(),
+                        paging::fitted(members),
+                    )
                 })
             });
         }
-        while let Some(joined) = tasks.join_next().await {
-            let resource =
-                joined.map_err(|e| self.client.protocol("read", format!("task failed: {e}")))??;
-            out.push(resource);
-        }
-        Ok(out)
+        super::each_read(&self.client, tasks).await
     }
 
     fn collection(&self, kind: ResourceKind) -> String {
