@@ -271,6 +271,16 @@ pub enum Command {
             value_name = "KIND"
         )]
         providers: Vec<commands::init::Starter>,
+        /// The GitHub workflows to write (repeatable, or comma-separated); default plan,
+        /// expiry and report. `drift` opens pull requests, which the repository must allow
+        /// Actions to do (Settings, Actions, General).
+        #[arg(
+            long = "workflow",
+            value_enum,
+            value_delimiter = ',',
+            value_name = "WORKFLOW"
+        )]
+        workflows: Vec<commands::init::Workflow>,
         /// The company's email domain, for the roster and allowed_email_domains.
         #[arg(long, default_value = "example.com", value_name = "DOMAIN")]
         domain: String,
@@ -473,6 +483,7 @@ fn run() -> Result<ExitCode, Error> {
             root,
             dir,
             mut providers,
+            mut workflows,
             domain,
             force,
         } => {
@@ -485,10 +496,16 @@ fn run() -> Result<ExitCode, Error> {
             }
             providers.sort();
             providers.dedup();
+            if workflows.is_empty() {
+                workflows = commands::init::Workflow::DEFAULT.to_vec();
+            }
+            workflows.sort();
+            workflows.dedup();
             commands::init::run(commands::init::InitOptions {
                 root,
                 dir,
                 providers,
+                workflows,
                 domain,
                 force,
                 verbosity,

@@ -100,7 +100,23 @@ fn the_workflows_name_the_config_folder() {
         .args(["init", "--dir", "access/config"])
         .assert()
         .code(0);
-    for name in ["teamsync.yml", "teamsync-expiry.yml"] {
+    teamsync(root.path())
+        .args([
+            "init",
+            "--dir",
+            "access/config",
+            "--workflow",
+            "drift",
+            "--force",
+        ])
+        .assert()
+        .code(0);
+    for name in [
+        "teamsync.yml",
+        "teamsync-expiry.yml",
+        "teamsync-report.yml",
+        "teamsync-drift.yml",
+    ] {
         let text =
             std::fs::read_to_string(root.path().join(".github/workflows").join(name)).unwrap();
         assert!(text.contains("CONFIG: access/config #"), "{name}:\n{text}");
@@ -174,4 +190,48 @@ fn one_provider_gives_one_provider_and_a_folder_outside_is_refused() {
         .code(1);
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("inside the repository"));
     assert!(!root.path().parent().unwrap().join("elsewhere").exists());
+}
+
+/// By default the starter holds every workflow that needs no repository setting beyond its
+/// secrets (plan and apply, expiry, the monthly access review); drift adoption, which opens
+/// pull requests, only when asked for, and `--workflow` writes exactly what it names.
+#[test]
+fn the_workflows_are_the_default_three_or_exactly_those_asked_for() {
+    let workflows = |root: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(root.join(".github/workflows"))
+            .expect("workflows folder")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let root = tempfile::tempdir().expect("tempdir");
+    teamsync(root.path()).arg("init").assert().code(0);
+    assert_eq!(
+        workflows(root.path()),
+        ["teamsync-expiry.yml", "teamsync-report.yml", "teamsync.yml"]
+    );
+    let report =
+        std::fs::read_to_string(root.path().join(".github/workflows/teamsync-report.yml")).unwrap();
+    assert!(
+        report.contains("teamsync report --config \"$CONFIG\""),
+        "{report}"
+    );
+
+    let root = tempfile::tempdir().expect("tempdir");
+    teamsync(root.path())
+        .args(["init", "--workflow", "plan,drift"])
+        .assert()
+        .code(0);
+    assert_eq!(
+        workflows(root.path()),
+        ["teamsync-drift.yml", "teamsync.yml"]
+    );
+    let out = teamsync(root.path())
+        .args(["init", "--workflow", "nightly", "--force"])
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("nightly") && err.contains("drift"), "{err}");
 }

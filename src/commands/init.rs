@@ -1,7 +1,10 @@
 //! `teamsync init`: a starter repository that validates, plans offline against a seeded
 //! sandbox, and runs in GitHub Actions: the root file, the roster, one team per file, the
 //! JSON Schema the files' modelines point at (relative, so they resolve in the user's
-//! repository, not in teamsync's), and the two workflows of `examples/github/`.
+//! repository, not in teamsync's), and the workflows of `examples/github/` it is asked for
+//! (plan and apply, expiry and the monthly access review unless `--workflow` says
+//! otherwise; drift adoption on request: it opens pull requests, which a repository has to
+//! allow Actions to do).
 //!
 //! Nothing is written unless nothing would be replaced: every target is checked first, and
 //! one existing file stops the command with its name (`--force` replaces them).
@@ -19,12 +22,56 @@ pub enum Starter {
     Contentful,
 }
 
+/// The GitHub workflows a starter can hold, each one of `examples/github/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Workflow {
+    /// Plan on a pull request (a sticky comment), apply on merge.
+    Plan,
+    /// Daily: remove expired access (and nothing else), open an issue for other drift.
+    Expiry,
+    /// Monthly: the access review as HTML and CSV, kept as an artifact. Read-only.
+    Report,
+    /// Daily: adopt or revert membership changed outside teamsync, through one pull
+    /// request (the repository must allow Actions to create pull requests).
+    Drift,
+}
+
+impl Workflow {
+    /// The workflows a starter holds when `--workflow` is not given: every one that needs
+    /// no repository setting beyond its secrets.
+    pub const DEFAULT: [Workflow; 3] = [Workflow::Plan, Workflow::Expiry, Workflow::Report];
+
+    /// Where it goes under the root, and its text.
+    fn file(self) -> (&'static str, &'static str) {
+        match self {
+            Workflow::Plan => (
+                ".github/workflows/teamsync.yml",
+                include_str!("../../examples/github/teamsync.yml"),
+            ),
+            Workflow::Expiry => (
+                ".github/workflows/teamsync-expiry.yml",
+                include_str!("../../examples/github/expiry.yml"),
+            ),
+            Workflow::Report => (
+                ".github/workflows/teamsync-report.yml",
+                include_str!("../../examples/github/report.yml"),
+            ),
+            Workflow::Drift => (
+                ".github/workflows/teamsync-drift.yml",
+                include_str!("../../examples/github/drift.yml"),
+            ),
+        }
+    }
+}
+
 pub struct InitOptions {
     /// The repository root: workflows go to `ROOT/.github/workflows/`.
     pub root: PathBuf,
     /// The config folder, relative to the root (the workflows' `CONFIG`).
     pub dir: String,
     pub providers: Vec<Starter>,
+    /// The workflows to write, each once.
+    pub workflows: Vec<Workflow>,
     /// The company's email domain: the roster's and `allowed_email_domains`.
     pub domain: String,
     pub force: bool,
@@ -32,8 +79,6 @@ pub struct InitOptions {
 }
 
 const SCHEMA_FILE: &str = "teamsync.schema.json";
-const PLAN_WORKFLOW: &str = include_str!("../../examples/github/teamsync.yml");
-const EXPIRY_WORKFLOW: &str = include_str!("../../examples/github/expiry.yml");
 
 fn modeline(depth: usize) -> String {
     format!(
@@ -126,14 +171,10 @@ pub fn files(o: &InitOptions) -> Vec<(PathBuf, String)> {
     for (name, text) in team_files(o) {
         out.push((dir.join(name), text));
     }
-    out.push((
-        PathBuf::from(".github/workflows/teamsync.yml"),
-        workflow(PLAN_WORKFLOW, &o.dir),
-    ));
-    out.push((
-        PathBuf::from(".github/workflows/teamsync-expiry.yml"),
-        workflow(EXPIRY_WORKFLOW, &o.dir),
-    ));
+    for w in &o.workflows {
+        let (path, text) = w.file();
+        out.push((PathBuf::from(path), workflow(text, &o.dir)));
+    }
     out
 }
 

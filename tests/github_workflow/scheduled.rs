@@ -18,8 +18,9 @@ fn the_monthly_report_reads_with_read_tokens_and_keeps_an_artifact() {
     assert_eq!(w["permissions"]["contents"], "read");
     let steps = serde_json::to_string(&w["jobs"]["report"]["steps"]).unwrap();
     assert!(
-        steps.contains("teamsync report --config . --format html --out report.html")
-            && steps.contains("--format csv --out report.csv"),
+        steps.contains(r#"teamsync report --config \"$CONFIG\" --format html --out report.html"#)
+            && steps
+                .contains(r#"teamsync report --config \"$CONFIG\" --format csv --out report.csv"#),
         "{steps}"
     );
     assert!(steps.contains("READ_TOKEN") && !steps.contains("WRITE_TOKEN"));
@@ -39,9 +40,34 @@ fn the_monthly_report_reads_with_read_tokens_and_keeps_an_artifact() {
         checkout["with"]["fetch-depth"], 0,
         "the report needs the whole history: {checkout}"
     );
+    // The config folder is named once, as in teamsync.yml (`teamsync init` rewrites it).
+    assert_eq!(w["env"]["CONFIG"], "teamsync");
+    assert!(
+        text.contains("CONFIG: teamsync #"),
+        "init finds the line it rewrites"
+    );
+    // Installed by the same verified action as the plan, not built from a placeholder.
+    let install = w["jobs"]["report"]["steps"]
+        .as_array()
+        .and_then(|s| {
+            s.iter().find(|s| {
+                s["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("teamsync/teamsync@v"))
+            })
+        })
+        .expect("the teamsync action installs it");
+    assert_eq!(install["with"]["config"], "${{ env.CONFIG }}");
+    assert_eq!(install["with"]["comment"], false);
+    assert!(!text.contains("cargo install"), "{text}");
     for line in text.lines().filter(|l| l.contains("uses:")) {
+        let ours = line.contains("uses: teamsync/teamsync@");
         assert!(
-            line.contains("# version tag: SHA not verified here"),
+            line.contains(if ours {
+                "# version tag, not an unverified SHA"
+            } else {
+                "# version tag: SHA not verified here"
+            }),
             "{line}"
         );
     }
