@@ -197,6 +197,20 @@ async fn converges(variants: &[Variant]) {
     );
     let after: Value = serde_json::from_str(&after).expect("plan JSON");
     assert!(member_changes(&after).is_empty(), "{variants:?}: {after:#}");
+    if attention {
+        // No changes left, but live is not what the configuration says it is: the views
+        // never say it matches, and say why the plan exits 3.
+        for format in ["text", "markdown"] {
+            let (_, view, _) = run(&repo, &["plan", "--format", format]).await;
+            assert!(
+                !view.contains("matches the configuration")
+                    && view.contains("the live state holds values teamsync does not know")
+                    && view.contains("Needs attention: ")
+                    && view.contains("exits 3"),
+                "{format}:\n{view}"
+            );
+        }
+    }
     assert_nothing_declared_removed(&handle, &[&out, &err, &err2]);
 }
 
@@ -415,6 +429,12 @@ async fn unknown_roles_are_shown_verbatim_and_kept_unless_the_config_states_one(
         text.contains("p0@acme.com: role: 9 (unknown to teamsync) is kept as it is"),
         "{text}"
     );
+    // Beside the changes, the plan says how many values need a person's look.
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Needs attention: "))
+        .unwrap_or_else(|| panic!("no attention line:\n{text}"));
+    assert!(line.starts_with("Needs attention: 4 live values"), "{line}");
     // Contentful's role and status grow too: the member's own items only.
     assert!(
         text.contains("status: suspended (unknown to teamsync); teamsync plans for them as for an active member"),

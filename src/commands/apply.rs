@@ -239,9 +239,7 @@ fn summarize(report: &Report) -> ExitCode {
         }
     }
     if !report.attention.is_empty() {
-        eprintln!(
-            "\nNeeds attention (values teamsync does not know, kept as they are; state the member's role in the configuration, or use a teamsync that knows them):"
-        );
+        eprintln!("\nNeeds attention ({}):", render::ATTENTION);
         for line in &report.attention {
             eprintln!("  {}", render::one_line(line));
         }

@@ -244,6 +244,24 @@ fn member_risk(change: &MemberChange) -> Option<Risk> {
     change.risks.iter().copied().max_by_key(|r| risk_weight(*r))
 }
 
+/// What every view says of live values teamsync does not know (`attention`): they are
+/// kept as they are, and what makes them known. Apply's report heads its list with it.
+pub const ATTENTION: &str = "values teamsync does not know, kept as they are; state the member's role in the configuration, or use a teamsync that knows them";
+
+/// The plan's line about live values teamsync does not know, if it read any: the notes
+/// name each, this line says how many and what `--detailed-exitcode` answers (3), so a
+/// plan with no changes never reads as if live matched the configuration.
+pub fn attention_line(plan: &crate::changeset::Plan) -> Option<String> {
+    let n = plan.attention.len();
+    (n > 0).then(|| {
+        format!(
+            "Needs attention: {} ({}); `plan --detailed-exitcode` exits 3.",
+            count_of(n, "live value", "live values"),
+            ATTENTION
+        )
+    })
+}
+
 /// One line per removal budget the plan exceeds, and one for the overrides it was made
 /// with: every view says both, so a reviewer sees what `--allow-removals` lets through.
 pub fn budget_lines(plan: &crate::changeset::Plan) -> Vec<String> {

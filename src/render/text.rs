@@ -213,8 +213,12 @@ fn marker(color: bool, change: &crate::model::MemberChange) -> String {
 /// The first line when there is nothing to do; `true` when there are changes to list.
 fn opening(out: &mut String, plan: &Plan) -> bool {
     let blocking = plan.blocking_unresolved().count();
-    if !plan.has_changes() && blocking == 0 {
+    if !plan.has_changes() && blocking == 0 && plan.attention.is_empty() {
         out.push_str("No changes. The live state matches the configuration.\n");
+    } else if !plan.has_changes() && blocking == 0 {
+        out.push_str(
+            "No changes, but the live state holds values teamsync does not know: see the notes below.\n",
+        );
     } else if !plan.has_changes() {
         out.push_str(
             "No changes can be planned, but the live state may differ from the configuration: see the unresolved members below.\n",
@@ -262,6 +266,9 @@ fn closing(out: &mut String, plan: &Plan, color: bool) {
         );
     }
     for line in super::budget_lines(plan) {
+        let _ = writeln!(out, "{}", paint(color, warn(), &line));
+    }
+    if let Some(line) = super::attention_line(plan) {
         let _ = writeln!(out, "{}", paint(color, warn(), &line));
     }
     if !plan.risks.is_empty() {

@@ -143,8 +143,11 @@ const DETAIL_TITLE: &str = "#### Changes by resource, most risky first\n\n";
 /// The title, the summary line and the plan's risks.
 fn head(plan: &Plan) -> String {
     let mut out = String::from("### teamsync plan\n\n");
-    if !plan.has_changes() && plan.blocking_unresolved().next().is_none() {
+    let blocking = plan.blocking_unresolved().next().is_some();
+    if !plan.has_changes() && !blocking && plan.attention.is_empty() {
         out.push_str("**No changes.** The live state matches the configuration.\n\n");
+    } else if !plan.has_changes() && !blocking {
+        out.push_str("**No changes**, but the live state holds values teamsync does not know: see the notes below.\n\n");
     } else if !plan.has_changes() {
         out.push_str("**No changes can be planned**, but the live state may differ from the configuration: see the unresolved members below.\n\n");
     } else {
@@ -157,6 +160,9 @@ fn head(plan: &Plan) -> String {
             "> [!WARNING]\n> Risky changes: {}. Who loses access and who gains owner/admin is listed below.\n",
             labels.join(", ")
         );
+    }
+    if let Some(line) = super::attention_line(plan) {
+        let _ = writeln!(out, "> [!IMPORTANT]\n> {}\n", inline(&line));
     }
     let budgets = super::budget_lines(plan);
     if !budgets.is_empty() {
