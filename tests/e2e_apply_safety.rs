@@ -153,3 +153,96 @@ fn quiet_apply_prints_only_the_result() {
         "{err}"
     );
 }
+
+/// A group that lists someone by an address the `exact` roster does not hold (not in
+/// `people`, not in `organization.members`) keeps them in the organization: leaving it
+/// would end the group access the configuration declares. The roster removal is blocked,
+/// naming the group, the group add is applied, and no request removes them; a person no
+/// container declares still leaves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exact_roster_never_removes_someone_a_group_declares() {
+    let mut org = pixiebrix_org(
+        ORG,
+        &[
+            ("p0@acme.com", 1, "human"),
+            ("p1@acme.com", 1, "human"),
+            ("p2@acme.com", 1, "human"),
+            ("svc@acme.com", 2, "service"),
+        ],
+    );
+    org["groups"] = json!([
+        {"id": uuid(900), "name": "G", "members": [{"id": uuid(901), "email": "p0@acme.com"}]}
+    ]);
+    let handle = sandbox()
+        .world(json!({"pixiebrix": {"organizations": [org]}}))
+        .start()
+        .await;
+    let repo = a_config()
+        .provider("pb", "pixiebrix", ORG)
+        .served_by(&handle)
+        .token_env("PB_T")
+        .person("p0", "p0@acme.com")
+        .organization("pb", Vec::<&str>::new())
+        .set("roster", "exact")
+        .set("keep", "[service_accounts]")
+        .group("pb", "G", ["p0", "p1@acme.com"])
+        .write();
+    let token = ("PB_T", "secret");
+    let (code, out, err) = run_async(
+        &repo,
+        token,
+        &["plan", "--format", "json", "--detailed-exitcode"],
+    )
+    .await;
+    assert_eq!(code, Some(2), "{err}");
+    let plan: serde_json::Value = serde_json::from_str(&out).expect("plan JSON");
+    let org_key = format!("pb.organization[{ORG}]");
+    assert_eq!(
+        member_changes(&plan),
+        [
+            (
+                "pb.group[G]".to_string(),
+                "p1@acme.com".to_string(),
+                "add".to_string()
+            ),
+            (org_key, "p2@acme.com".to_string(), "remove".to_string()),
+        ],
+        "{plan:#}"
+    );
+    let blocked = plan["blocked"].as_array().expect("blocked");
+    assert_eq!(blocked.len(), 1, "{plan:#}");
+    assert_eq!(blocked[0]["change"]["member"]["email"], "p1@acme.com");
+    let reason = blocked[0]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains(r#"pb.group["G"] declares them"#) && reason.contains("`people`"),
+        "{reason}"
+    );
+    let (_, text, _) = run_async(&repo, token, &["plan"]).await;
+    assert!(
+        text.contains(r#"blocked: pb.organization["#) && text.contains("p1@acme.com"),
+        "{text}"
+    );
+
+    let (code, out, err) = run_async(&repo, token, &["apply", "--auto-approve"]).await;
+    assert_eq!(code, Some(0), "{out}{err}");
+    let deleted: Vec<serde_json::Value> = handle
+        .events()
+        .into_iter()
+        .filter(|e| e.action == "membership.delete")
+        .map(|e| e.detail)
+        .collect();
+    // p2 is the only one who left: user ids follow the members' order (p2 is the third).
+    assert_eq!(deleted.len(), 1, "{deleted:?}");
+    assert_eq!(deleted[0]["user"], uuid(3), "{deleted:?}");
+    let (code, out, err) = run_async(
+        &repo,
+        token,
+        &["plan", "--format", "json", "--detailed-exitcode"],
+    )
+    .await;
+    let after: serde_json::Value = serde_json::from_str(&out).expect("plan JSON");
+    assert!(
+        member_changes(&after).is_empty(),
+        "{code:?} {err}\n{after:#}"
+    );
+}

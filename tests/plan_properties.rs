@@ -1,7 +1,7 @@
 //! Properties of the diff over random desired and live states, for every provider's kinds:
 //! applying a plan's changes to the live state yields a state that plans to nothing, a
-//! declared member is never removed, additive mode never removes, kept account kinds
-//! never leave. (End-to-end convergence through the sandbox is tested separately.)
+//! declared member is never removed (nor made to leave the organization of a container
+//! that declares them), additive mode never removes, kept account kinds never leave. (End-to-end convergence through the sandbox is tested separately.)
 
 use std::collections::BTreeSet;
 
@@ -308,6 +308,15 @@ proptest! {
                 let email = m.member.email.clone().unwrap();
                 prop_assert!(!want.members.contains_key(&MemberKey::Email(email.clone())), "declared {email} removed");
                 prop_assert_eq!(want.mode, Mode::Exact, "additive resource removes {}", email);
+                // Leaving the organization ends its containers: nobody one declares leaves.
+                if change.key.kind == ResourceKind::Organization {
+                    let declared_in = desired.resources.values().find(|r| {
+                        r.key.provider == change.key.provider
+                            && r.key.kind != ResourceKind::Organization
+                            && r.members.contains_key(&MemberKey::Email(email.clone()))
+                    });
+                    prop_assert!(declared_in.is_none(), "{} leaves the organization while {:?} declares them", email, declared_in.map(|r| &r.key));
+                }
                 if let Some(org) = &want.organization {
                     let have = live.resources.values().flat_map(|r| &r.members).find(|l| l.email.as_ref() == Some(&email)).unwrap();
                     prop_assert!(!org.keep.contains(&have.account), "kept account {} removed", email);

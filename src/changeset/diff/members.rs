@@ -179,6 +179,46 @@ pub(super) fn diff_members(
     out
 }
 
+/// Leaving an organization ends every group, campaign and team of it, so a roster removal
+/// never takes away access a container of the same provider declares: an `exact` roster
+/// (people plus `organization.members`) and a container that lists someone by an address
+/// the roster does not hold would otherwise plan that person out of the organization
+/// while the container keeps or adds them. Such a removal moves to `blocked`, naming the
+/// container and the fix. Expired entries declare nothing; offboarded people's entries
+/// are ignored before this, so leavers still leave.
+pub(super) fn keep_declared_access(
+    desired: &DesiredResource,
+    declared: Option<&BTreeMap<&MemberKey, &ResourceKey>>,
+    members: &mut Vec<MemberChange>,
+    blocked: &mut Vec<super::super::Blocked>,
+) {
+    let Some(declared) = declared.filter(|_| desired.key.kind == ResourceKind::Organization) else {
+        return;
+    };
+    let container = |m: &MemberChange| -> Option<&ResourceKey> {
+        let by_email = m.member.email.clone().map(MemberKey::Email);
+        let by_id = m.member.user_id.clone().map(MemberKey::UserId);
+        [by_email, by_id]
+            .into_iter()
+            .flatten()
+            .find_map(|k| declared.get(&k).copied())
+    };
+    let mut kept = Vec::with_capacity(members.len());
+    for m in members.drain(..) {
+        match container(&m).filter(|_| m.action.is_removal()) {
+            Some(key) => blocked.push(super::super::Blocked {
+                resource: desired.key.clone(),
+                reason: format!(
+                    "{key} declares them, and leaving the organization would end that access; add them to `people` (or `organization.members`) to keep them, or take them out of {key} to let them go"
+                ),
+                change: m,
+            }),
+            None => kept.push(m),
+        }
+    }
+    *members = kept;
+}
+
 /// teamsync never locks the admins out: it does not remove the organization membership of
 /// the account its token belongs to, nor lower that account's role (and removes nobody
 /// from the organization when it could not ask who that is); and it does not take a GitBook

@@ -63,6 +63,25 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
     let mut expiring: Vec<super::Expiring> = Vec::new();
     // provider → people a container needs who must be invited to its organization first.
     let mut to_invite: BTreeMap<String, BTreeMap<Email, Option<String>>> = BTreeMap::new();
+    // Provider → everyone its containers declare (entries not expired), with the first
+    // container that does: the roster never plans them out (`keep_declared_access`).
+    let mut in_containers: HashMap<&str, BTreeMap<&MemberKey, &ResourceKey>> = HashMap::new();
+    for r in input
+        .desired
+        .resources
+        .values()
+        .filter(|r| r.key.kind != ResourceKind::Organization)
+    {
+        for (key, member) in &r.members {
+            if member.until.is_none_or(|u| u >= input.today) {
+                in_containers
+                    .entry(r.key.provider.as_str())
+                    .or_default()
+                    .entry(key)
+                    .or_insert(&r.key);
+            }
+        }
+    }
     // Each provider's directory, indexed once: every add asks it who may join.
     let directories: HashMap<&str, Directory<'_>> = input
         .providers
@@ -121,6 +140,12 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
                 &mut to_invite,
             );
         }
+        keep_declared_access(
+            desired,
+            in_containers.get(desired.key.provider.as_str()),
+            &mut members,
+            &mut blocked,
+        );
         guard_access(
             desired,
             live,
