@@ -89,3 +89,89 @@ fn apply_converges_with_roles_in_place() {
         "renamed in place"
     );
 }
+
+/// The notes infer that `memberships` in GitBook's bulk team update sets the roles it
+/// names and leaves the others. If it were the team's whole role map instead
+/// (`gitbook_memberships=replace`), making p2 an owner would demote the owners it does not
+/// name: apply's read-back sees that members it never touched changed, says who, and does
+/// not report the run complete (exit 3). Under the notes' answer the same apply is
+/// complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_that_changes_members_it_did_not_name_is_reported_not_complete() {
+    let member = |i: usize| json!({"id": format!("u{i}"), "name": format!("P{i}"), "email": format!("p{i}@acme.com"), "role": "edit"});
+    let world = json!({"gitbook": {"me": "u9", "organizations": {"acme": {
+        "members": [member(0), member(1), member(2), member(9)],
+        "teams": [{"id": "t1", "title": "T", "members": [
+            {"user": "u0", "role": "owner"}, {"user": "u1", "role": "owner"}, {"user": "u2", "role": "member"}
+        ]}]
+    }}}});
+    for replace in [false, true] {
+        let handle = sandbox()
+            .world(world.clone())
+            .knobs(|k| {
+                if replace {
+                    k.gitbook_memberships = teamsync::sandbox::GitbookMemberships::Replace;
+                }
+            })
+            .start()
+            .await;
+        let repo = a_config()
+            .provider("docs", "gitbook", "acme")
+            .served_by(&handle)
+            .token_env("GB_T")
+            .people([
+                ("p0", "p0@acme.com"),
+                ("p1", "p1@acme.com"),
+                ("p2", "p2@acme.com"),
+            ])
+            .team(
+                "docs",
+                "T",
+                [
+                    "{person: p0, role: owner}",
+                    "{person: p1, role: owner}",
+                    "{person: p2, role: owner}",
+                ],
+            )
+            .write();
+        let token = ("GB_T", "secret");
+        let (code, out, err) = run_async(
+            &repo,
+            token,
+            &["apply", "--auto-approve", "--format", "json"],
+        )
+        .await;
+        let result: serde_json::Value = serde_json::from_str(&out).expect("apply JSON");
+        if !replace {
+            assert_eq!(code, Some(0), "{out}{err}");
+            assert_eq!(result["collateral"], json!([]), "{result:#}");
+            continue;
+        }
+        assert_eq!(code, Some(3), "{out}{err}");
+        assert_eq!(result["status"], "needs_attention", "{result:#}");
+        assert_eq!(
+            result["collateral"],
+            json!([
+                "docs.team[\"T\"]: p0@acme.com, p1@acme.com with another role, although teamsync sent no change for them (the API did more than it was asked, or someone changed it meanwhile); the next plan shows what to restore"
+            ]),
+            "{result:#}"
+        );
+        assert!(err.contains("Changed beyond what was sent"), "{err}");
+        assert!(!err.contains("Apply complete"), "{err}");
+        // The step itself was done and verified; the damage is what the next plan restores.
+        let (_, plan, err) = run_async(&repo, token, &["plan", "--format", "json"]).await;
+        let plan: serde_json::Value = serde_json::from_str(&plan).expect("plan JSON");
+        let s = |who: &str| {
+            (
+                "docs.team[T]".to_string(),
+                who.to_string(),
+                "set_role".to_string(),
+            )
+        };
+        assert_eq!(
+            member_changes(&plan),
+            [s("p0@acme.com"), s("p1@acme.com")],
+            "{err}{plan:#}"
+        );
+    }
+}

@@ -90,6 +90,7 @@ fn sample_plan() -> Plan {
         waiting: vec![],
         expiring: vec![],
         read_basis: Default::default(),
+        untouched: Default::default(),
     }
 }
 

@@ -86,6 +86,11 @@ pub struct Plan {
     /// Never saved: a saved plan is made again before it is applied, and that plan has it.
     #[serde(skip)]
     pub read_basis: BTreeMap<ResourceKey, std::sync::Arc<crate::model::LiveResource>>,
+    /// For apply's read-back: per container it changes that exists, the standing of every
+    /// live member it leaves as it is (not those who leave the organization: that ends
+    /// their containers by design). Made only for a plan that is applied; never saved.
+    #[serde(skip)]
+    pub untouched: BTreeMap<ResourceKey, Vec<crate::model::Standing>>,
 }
 
 /// A removal budget a plan exceeds.

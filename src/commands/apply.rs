@@ -177,6 +177,7 @@ pub fn result_json(report: &Report) -> serde_json::Value {
         "blocked": report.blocked(),
         "held": report.held,
         "attention": report.attention,
+        "collateral": report.collateral,
         "steps": steps,
     })
 }
@@ -236,6 +237,14 @@ fn summarize(report: &Report) -> ExitCode {
         eprintln!("\nNot carried out (listed in the plan with what to do; not failures):");
         for line in &blocked {
             eprintln!("  {line}");
+        }
+    }
+    if !report.collateral.is_empty() {
+        eprintln!(
+            "\nChanged beyond what was sent (members teamsync did not touch, gone or re-roled after apply):"
+        );
+        for line in &report.collateral {
+            eprintln!("  {}", render::one_line(line));
         }
     }
     if !report.attention.is_empty() {
@@ -339,7 +348,7 @@ pub fn run(opts: ApplyOptions) -> ExitCode {
                 }
             }
             None => {
-                let mut plan = match engine::plan(&loaded, &conns, &[], today).await {
+                let mut plan = match engine::plan_to_apply(&loaded, &conns, &[], today).await {
                     Ok(p) => p,
                     Err(e) => return report_errors(&e.lines()),
                 };

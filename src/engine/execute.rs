@@ -132,6 +132,9 @@ pub struct Report {
     /// Live values teamsync does not know, kept as they are ([`Plan::attention`]), one
     /// line each: the run needs a person's look even when everything applied.
     pub attention: Vec<String>,
+    /// Members apply did not change that its read-back shows gone or re-roled, one line
+    /// per container: the run needs a person's look (`verify`).
+    pub collateral: Vec<String>,
 }
 
 impl Report {
@@ -159,6 +162,7 @@ impl Report {
             && self.skipped() == 0
             && self.not_yet_visible() == 0
             && self.attention.is_empty()
+            && self.collateral.is_empty()
     }
 
     /// Whether running apply again can help with everything that did not apply.
@@ -525,7 +529,7 @@ pub async fn execute(
     }
     report.held = held(plan);
     report.attention = plan.attention.iter().map(|a| a.message()).collect();
-    verify(plan, conns, &mut report).await;
+    verify(plan, conns, desired, &mut report).await;
     report.steps.sort_by(|a, b| {
         a.key.cmp(&b.key).then_with(|| {
             a.member

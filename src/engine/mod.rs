@@ -78,6 +78,19 @@ pub async fn plan(
         .map(|(plan, _)| plan)
 }
 
+/// [`plan`], for apply: the plan also keeps the standing of every member it leaves as it
+/// is ([`Plan::untouched`]), which apply's read-back checks.
+pub async fn plan_to_apply(
+    loaded: &Loaded,
+    conns: &Connections,
+    targets: &[ResourceKey],
+    day: jiff::civil::Date,
+) -> Result<Plan, EngineError> {
+    let (mut plan, live) = plan_reading(loaded, conns, targets, day).await?;
+    plan.untouched = untouched(&plan, &live);
+    Ok(plan)
+}
+
 /// The plan of the whole configuration for `day`, with the live state it was made from:
 /// what `import --drift` adopts, and checks its edits against (a plan of the edited
 /// configuration against this same live state must have nothing left to adopt).
@@ -154,6 +167,66 @@ fn read_basis(
         .collect()
 }
 
+/// Per container the plan changes that exists live (found by its id, so a rename finds
+/// it), the standing of each live member no change of it names. Someone who leaves the
+/// organization of that provider in this plan is left out: leaving ends their containers.
+fn untouched(plan: &Plan, live: &LiveState) -> BTreeMap<ResourceKey, Vec<crate::model::Standing>> {
+    use std::collections::HashSet;
+    /// The names a set of member changes uses: emails, user ids, membership ids.
+    #[derive(Default)]
+    struct Named<'a>(HashSet<&'a str>, HashSet<&'a str>, HashSet<&'a str>);
+    impl<'a> Named<'a> {
+        fn add(&mut self, r: &'a crate::model::MemberRef) {
+            r.email.as_ref().map(|e| self.0.insert(e.as_str()));
+            r.user_id.as_deref().map(|u| self.1.insert(u));
+            r.membership_id.as_deref().map(|m| self.2.insert(m));
+        }
+        fn names(&self, m: &crate::model::LiveMember) -> bool {
+            m.email
+                .as_ref()
+                .is_some_and(|e| self.0.contains(e.as_str()))
+                || m.user_id.as_deref().is_some_and(|u| self.1.contains(u))
+                || m.membership_id
+                    .as_deref()
+                    .is_some_and(|i| self.2.contains(i))
+        }
+    }
+    let mut leaving: BTreeMap<&str, Named<'_>> = BTreeMap::new();
+    for c in plan
+        .changes
+        .iter()
+        .filter(|c| c.key.kind == ResourceKind::Organization)
+    {
+        let named = leaving.entry(c.key.provider.as_str()).or_default();
+        for m in c.members.iter().filter(|m| m.action.is_removal()) {
+            named.add(&m.member);
+        }
+    }
+    plan.changes
+        .iter()
+        .filter(|c| c.action != crate::model::ResourceAction::Delete)
+        .filter_map(|c| {
+            let id = c.live_id.as_deref()?;
+            let found = live.resources.values().find(|r| {
+                r.key.provider == c.key.provider && r.key.kind == c.key.kind && r.id == id
+            })?;
+            let mut changed = Named::default();
+            for m in &c.members {
+                changed.add(&m.member);
+            }
+            let leaves = leaving.get(c.key.provider.as_str());
+            let standings = found
+                .members
+                .iter()
+                .filter(|m| m.email.is_some() || m.user_id.is_some())
+                .filter(|m| !changed.names(m) && !leaves.is_some_and(|l| l.names(m)))
+                .map(crate::model::LiveMember::standing)
+                .collect();
+            Some((c.key.clone(), standings))
+        })
+        .collect()
+}
+
 /// Refuses targets the configuration does not declare.
 pub fn check_targets(loaded: &Loaded, targets: &[ResourceKey]) -> Result<(), EngineError> {
     let unknown: Vec<ResourceKey> = targets
@@ -194,7 +267,7 @@ pub async fn replan(
     if !what.is_empty() {
         return Err(Refusal::Unbound { what }.into());
     }
-    let mut fresh = plan(loaded, conns, &targets, day).await?;
+    let mut fresh = plan_to_apply(loaded, conns, &targets, day).await?;
     // The budgets are checked again on what a plan made now removes, with the names the
     // reviewed plan was made with.
     fresh.allowed_removals = saved.allowed_removals.clone();

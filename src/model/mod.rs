@@ -23,7 +23,7 @@ pub use spec::{ProviderKind, ProviderSpec, SPECS};
 pub use state::{
     AccountKind, DesiredMember, DesiredResource, DesiredState, Endpoint, InviteRole, LiveMember,
     LiveResource, LiveState, MemberKey, MemberRef, Mode, OrgOptions, Policy, ProviderSettings,
-    RequestsPerSecond, Role, WhoAmI, role_drifts, role_to_set,
+    RequestsPerSecond, Role, Standing, WhoAmI, hash_of, role_drifts, role_to_set,
 };
 pub use transport::{InsecureUrl, check_transport, is_loopback};
 

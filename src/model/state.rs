@@ -461,6 +461,15 @@ impl LiveMember {
         role.into_iter().chain(status)
     }
 
+    /// Its [`Standing`]: who it is and the role it has, as hashes.
+    pub fn standing(&self) -> Standing {
+        Standing {
+            email: self.email.as_ref().map(|e| hash_of(e.as_str())),
+            user_id: self.user_id.as_deref().map(hash_of),
+            role: hash_of(&(self.role, self.unknown_role.as_deref())),
+        }
+    }
+
     /// The key the diff matches desired members by: email when known, else user id.
     pub fn key(&self) -> Option<MemberKey> {
         match (&self.email, &self.user_id) {
@@ -469,6 +478,24 @@ impl LiveMember {
             (None, None) => None,
         }
     }
+}
+
+/// What a member of a container looked like when it was read: its email, its user id and
+/// its role (with a value teamsync does not know), each as a hash. A plan keeps one for
+/// every member it leaves as it is, so apply's read-back can tell that the API changed no
+/// one it was not asked to (a removal that emptied other lists, a "replace" where an "add"
+/// was meant). Hashes, not copies: a large apply keeps one per untouched membership.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standing {
+    pub email: Option<u64>,
+    pub user_id: Option<u64>,
+    pub role: u64,
+}
+
+/// A hash that is the same for the same value within one run (all a [`Standing`] needs).
+pub fn hash_of<T: std::hash::Hash + ?Sized>(value: &T) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(value)
 }
 
 /// A resource as a provider reported it.

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{Faults, GitbookInvitees, GitbookInvites, Knobs, Variant, serve_blocking};
+use super::{
+    Faults, GitbookInvitees, GitbookInvites, GitbookMemberships, Knobs, Variant, serve_blocking,
+};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -55,6 +57,10 @@ pub struct ServeArgs {
     /// Whether a GitBook invitee stays pending until accepted or is a member at once.
     #[arg(long, value_enum, default_value_t = GitbookInvitees::Pending)]
     pub gitbook_invitees: GitbookInvitees,
+    /// What `memberships` in GitBook's bulk team update means: the roles it names
+    /// (`merge`, as the notes infer), or the team's whole role map (`replace`).
+    #[arg(long, value_enum, default_value_t = GitbookMemberships::Merge)]
+    pub gitbook_memberships: GitbookMemberships,
     /// Contentful invitation creates need `x-contentful-enable-alpha-feature:
     /// pending-org-membership` (else 400).
     #[arg(long)]
@@ -111,6 +117,7 @@ impl ServeArgs {
             variants: self.variants.iter().copied().collect(),
             gitbook_invites: self.gitbook_invites,
             gitbook_invitees: self.gitbook_invitees,
+            gitbook_memberships: self.gitbook_memberships,
             contentful_strict_alpha_header: self.contentful_strict_alpha_header,
             lag: self.lag.clone(),
             stale_cache: self.stale_cache.clone(),

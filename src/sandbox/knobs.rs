@@ -44,6 +44,9 @@ pub struct Knobs {
     /// What a GitBook invitation makes of the invitee: pending until accepted, or a member
     /// at once.
     pub gitbook_invitees: GitbookInvitees,
+    /// What GitBook's bulk team update makes of `memberships` (API_NOTES §2.7 infers it
+    /// sets the roles it names and leaves the others).
+    pub gitbook_memberships: GitbookMemberships,
     /// Contentful's invitation create answers 400 `BadRequest` unless the
     /// `x-contentful-enable-alpha-feature` header names `pending-org-membership`.
     pub contentful_strict_alpha_header: bool,
@@ -82,6 +85,21 @@ pub enum GitbookInvitees {
     Pending,
     /// A member at once, with a new user id (returned in `users`).
     Immediate,
+}
+
+/// The `gitbook_memberships` knob: what `memberships` in GitBook's bulk team update
+/// (`PUT …/teams/{team}/members`) means.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum GitbookMemberships {
+    /// As the notes infer: the roles it names are set, every other member keeps theirs.
+    #[default]
+    Merge,
+    /// The team's whole role map: a member it does not name goes back to `member` (an
+    /// owner it leaves out is demoted).
+    Replace,
 }
 
 /// An answer a real API may give that differs from what API_NOTES infers. The clients must
@@ -184,6 +202,7 @@ impl Default for Knobs {
             variants: BTreeSet::new(),
             gitbook_invites: GitbookInvites::default(),
             gitbook_invitees: GitbookInvitees::default(),
+            gitbook_memberships: GitbookMemberships::default(),
             contentful_strict_alpha_header: false,
             lag: Vec::new(),
             stale_cache: Vec::new(),

@@ -20,7 +20,7 @@ pub mod seed;
 mod server;
 mod variants;
 
-pub use knobs::{Faults, GitbookInvitees, GitbookInvites, Knobs, Variant};
+pub use knobs::{Faults, GitbookInvitees, GitbookInvites, GitbookMemberships, Knobs, Variant};
 pub use server::{
     Arrival, Sandbox, SandboxError, SandboxHandle, Stats, load_state, serve_blocking,
 };
@@ -67,6 +67,7 @@ struct Shared {
 pub(crate) struct Behaviour {
     pub gitbook_invites: GitbookInvites,
     pub gitbook_invitees: GitbookInvitees,
+    pub gitbook_memberships: GitbookMemberships,
     pub contentful_strict_alpha_header: bool,
 }
 

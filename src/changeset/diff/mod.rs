@@ -279,6 +279,7 @@ pub fn diff(input: DiffInput<'_>) -> Plan {
         allowed_removals: Vec::new(),
         // Filled in by the engine (`engine::plan`), from the same live state.
         read_basis: BTreeMap::new(),
+        untouched: BTreeMap::new(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! The read-back after apply: every "applied" step is checked against what the API shows,
 //! with backoff for an API that answers late, so nothing unverified is reported done.
 
+use std::collections::HashMap;
+
 use super::*;
 
 /// Reads back every resource apply touched and checks each "applied" step against it: an
@@ -11,7 +13,17 @@ use super::*;
 /// write that would undo or repeat it. A read-back that fails leaves nothing verified. A
 /// write whose answer was lost or was a server error may have landed: it is read back the
 /// same way and counts as done only if the read-back shows it.
-pub(super) async fn verify(plan: &Plan, conns: &Connections, report: &mut Report) {
+///
+/// The last read-back is also held against what the plan left as it was
+/// ([`Plan::untouched`]): a member teamsync did not ask to change who is gone, or whose
+/// role moved, is listed in [`Report::collateral`] (the API did more than it was sent, or
+/// someone changed it meanwhile), and the run needs attention.
+pub(super) async fn verify(
+    plan: &Plan,
+    conns: &Connections,
+    desired: &DesiredState,
+    report: &mut Report,
+) {
     let start = std::time::Instant::now();
     // The steps still to verify, and what the last read-back did not show of each. A write
     // whose answer was lost ("unsure") is read back for as long, since it may be late too;
@@ -30,6 +42,7 @@ pub(super) async fn verify(plan: &Plan, conns: &Connections, report: &mut Report
         }
     }
     let mut attempt = 0;
+    let mut last = None;
     while !pending.is_empty() || !unsure.is_empty() {
         let providers: BTreeSet<String> = pending
             .keys()
@@ -68,6 +81,7 @@ pub(super) async fn verify(plan: &Plan, conns: &Connections, report: &mut Report
                 }
             }
         }
+        last = Some(live);
         if pending.is_empty() && unsure.is_empty() {
             break;
         }
@@ -76,6 +90,9 @@ pub(super) async fn verify(plan: &Plan, conns: &Connections, report: &mut Report
             None => break,
         }
         attempt += 1;
+    }
+    if let Some(live) = &last {
+        report.collateral = collateral(plan, desired, live);
     }
     let waited = start.elapsed().as_secs_f64();
     for (i, why) in unsure {
@@ -107,6 +124,93 @@ pub(super) async fn verify(plan: &Plan, conns: &Connections, report: &mut Report
             )),
         };
     }
+}
+
+/// What the read-back shows changed of the members the plan left as they were: one line
+/// per container, naming the declared members gone or re-roled (the others counted).
+fn collateral(
+    plan: &Plan,
+    desired: &DesiredState,
+    live: &BTreeMap<String, Result<LiveState, LiveError>>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (key, before) in &plan.untouched {
+        let Some(Ok(state)) = live.get(&key.provider) else {
+            continue;
+        };
+        // A container the read-back does not find under its key (a rename that failed) is
+        // reported by its own step.
+        let Some(now) = state.resources.get(key) else {
+            continue;
+        };
+        let by_email: HashMap<u64, u64> = now
+            .members
+            .iter()
+            .filter_map(|m| Some((m.standing().email?, m.standing().role)))
+            .collect();
+        let by_user: HashMap<u64, u64> = now
+            .members
+            .iter()
+            .filter_map(|m| Some((m.standing().user_id?, m.standing().role)))
+            .collect();
+        let (mut gone, mut moved) = (BTreeSet::new(), BTreeSet::new());
+        for s in before {
+            let role = s
+                .email
+                .and_then(|e| by_email.get(&e))
+                .or_else(|| s.user_id.and_then(|u| by_user.get(&u)));
+            match role {
+                None => gone.insert(s.email.or(s.user_id)),
+                Some(r) if *r != s.role => moved.insert(s.email.or(s.user_id)),
+                Some(_) => false,
+            };
+        }
+        if gone.is_empty() && moved.is_empty() {
+            continue;
+        }
+        // Names for the members the configuration declares; the rest are counted.
+        let declared: HashMap<u64, String> = desired
+            .resources
+            .get(key)
+            .into_iter()
+            .flat_map(|r| r.members.keys())
+            .map(|k| match k {
+                MemberKey::Email(e) => (crate::model::hash_of(e.as_str()), e.to_string()),
+                MemberKey::UserId(u) => (crate::model::hash_of(&**u), format!("user {u}")),
+            })
+            .collect();
+        let describe = |set: &BTreeSet<Option<u64>>| -> String {
+            let mut names: Vec<&str> = set
+                .iter()
+                .filter_map(|h| declared.get(&(*h)?).map(String::as_str))
+                .collect();
+            names.sort_unstable();
+            let others = set.len() - names.len();
+            let mut text = names.join(", ");
+            if others > 0 {
+                if !text.is_empty() {
+                    text.push_str(" and ");
+                }
+                text.push_str(&format!(
+                    "{others} undeclared member{}",
+                    if others == 1 { "" } else { "s" }
+                ));
+            }
+            text
+        };
+        let mut what = Vec::new();
+        if !gone.is_empty() {
+            what.push(format!("{} no longer in it", describe(&gone)));
+        }
+        if !moved.is_empty() {
+            what.push(format!("{} with another role", describe(&moved)));
+        }
+        out.push(format!(
+            "{key}: {}, although teamsync sent no change for them (the API did more than it was asked, or someone changed it meanwhile); the next plan shows what to restore",
+            what.join("; ")
+        ));
+    }
+    out
 }
 
 /// What a read-back does not show of a step.

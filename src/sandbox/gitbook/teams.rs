@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::super::GitbookMemberships;
 use super::{
     Answer, InOrg, Team, TeamMember, body_json, error, member_json, member_role, not_a_member,
     resolve, team, team_json, team_mut, valid_title,
@@ -204,6 +205,7 @@ pub(super) async fn members_update(
             roles.push((user.clone(), valid_role(v)?));
         }
     }
+    let replace = org.st.behaviour().gitbook_memberships == GitbookMemberships::Replace;
     let events = org.write(|o| {
         // Resolve everything first: one unknown identifier rejects the whole request.
         let resolve_all = |list: &[String]| -> Result<Vec<String>, Response> {
@@ -254,6 +256,19 @@ pub(super) async fn members_update(
                     "team_member.role",
                     json!({"team": id, "user": user, "role": role}),
                 ));
+            }
+        }
+        // Under `gitbook_memberships=replace`, the map is the team's whole: everyone it does
+        // not name is a plain member afterwards.
+        if replace && body.get("memberships").is_some() {
+            for m in t.members.iter_mut() {
+                if !roles.iter().any(|(u, _)| u == &m.user) && m.role != member_role() {
+                    m.role = member_role();
+                    events.push((
+                        "team_member.role",
+                        json!({"team": id, "user": m.user, "role": m.role}),
+                    ));
+                }
             }
         }
         for user in &remove {

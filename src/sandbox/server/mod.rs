@@ -188,6 +188,7 @@ impl Sandbox {
         app.set_behaviour(super::Behaviour {
             gitbook_invites: knobs.gitbook_invites,
             gitbook_invitees: knobs.gitbook_invitees,
+            gitbook_memberships: knobs.gitbook_memberships,
             contentful_strict_alpha_header: knobs.contentful_strict_alpha_header,
         });
         let late = super::lag::Late::new(&knobs.lag, &knobs.stale_cache);
