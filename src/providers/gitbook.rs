@@ -414,10 +414,7 @@ impl Gitbook {
         w: &WriteClient,
         change: &ResourceChange,
     ) -> Result<(), ProviderError> {
-        let id = change
-            .live_id
-            .as_deref()
-            .ok_or_else(|| w.protocol("rename", "no live id"))?;
+        let id = w.live_id(change, "rename")?;
         let req = Req::new(
             Method::PATCH,
             w.url(&format!("/orgs/{}/teams/{id}", self.org))?,
@@ -432,10 +429,7 @@ impl Gitbook {
         w: &WriteClient,
         change: &ResourceChange,
     ) -> Result<(), ProviderError> {
-        let id = change
-            .live_id
-            .as_deref()
-            .ok_or_else(|| w.protocol("delete", "no live id"))?;
+        let id = w.live_id(change, "delete")?;
         // 205: deleted; 204: there was nothing to delete; 404: someone deleted it meanwhile
         // (in the UI, or an earlier run whose answer was lost). All are done.
         let req = Req::new(

@@ -755,6 +755,19 @@ impl ReadClient {
 pub(crate) struct WriteClient(Arc<Core>);
 
 impl WriteClient {
+    /// The live id of the container a change writes to (a rename, a delete); a change
+    /// without one is a plan that could not have come from a read.
+    pub fn live_id<'c>(
+        &self,
+        change: &'c crate::model::ResourceChange,
+        what: &str,
+    ) -> Result<&'c str, ProviderError> {
+        change
+            .live_id
+            .as_deref()
+            .ok_or_else(|| self.protocol(what, "no live id"))
+    }
+
     /// A DELETE: done when it answers 2xx, and also on 404, whose target is already gone
     /// (removed in the UI meanwhile, or by an earlier run whose answer was lost).
     pub async fn delete_gone(&self, req: Req) -> Result<(), ProviderError> {

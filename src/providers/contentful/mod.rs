@@ -570,10 +570,7 @@ impl Contentful {
         w: &WriteClient,
         change: &ResourceChange,
     ) -> Result<(), ProviderError> {
-        let id = change
-            .live_id
-            .as_deref()
-            .ok_or_else(|| w.protocol("rename", "no live id"))?;
+        let id = w.live_id(change, "rename")?;
         let path = format!("/organizations/{}/teams/{id}", self.org);
         let current = self.client.get(self.client.url(&path)?, MEDIA).await?;
         let current: Team = current
@@ -596,10 +593,7 @@ impl Contentful {
         w: &WriteClient,
         change: &ResourceChange,
     ) -> Result<(), ProviderError> {
-        let id = change
-            .live_id
-            .as_deref()
-            .ok_or_else(|| w.protocol("delete", "no live id"))?;
+        let id = w.live_id(change, "delete")?;
         let url = w.url(&format!("/organizations/{}/teams/{id}", self.org))?;
         w.delete_gone(Req::new(Method::DELETE, url, MEDIA)).await
     }

@@ -520,10 +520,7 @@ impl Pixiebrix {
         change: &ResourceChange,
         what: &str,
     ) -> Result<(String, &'static str), ProviderError> {
-        let id = change
-            .live_id
-            .as_deref()
-            .ok_or_else(|| w.protocol(what, "no live id"))?;
+        let id = w.live_id(change, what)?;
         Ok(match change.key.kind {
             ResourceKind::Group => (format!("/api/groups/{id}/"), V1),
             _ => (
