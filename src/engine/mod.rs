@@ -215,13 +215,15 @@ fn untouched(plan: &Plan, live: &LiveState) -> BTreeMap<ResourceKey, Vec<crate::
                 changed.add(&m.member);
             }
             let leaves = leaving.get(c.key.provider.as_str());
-            let standings = found
+            let mut standings: Vec<crate::model::Standing> = found
                 .members
                 .iter()
                 .filter(|m| m.email.is_some() || m.user_id.is_some())
                 .filter(|m| !changed.names(m) && !leaves.is_some_and(|l| l.names(m)))
                 .map(crate::model::LiveMember::standing)
                 .collect();
+            // Held through the whole apply: no room beyond the members themselves.
+            standings.shrink_to_fit();
             Some((c.key.clone(), standings))
         })
         .collect()

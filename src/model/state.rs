@@ -464,8 +464,8 @@ impl LiveMember {
     /// Its [`Standing`]: who it is and the role it has, as hashes.
     pub fn standing(&self) -> Standing {
         Standing {
-            email: self.email.as_ref().map(|e| hash_of(e.as_str())),
-            user_id: self.user_id.as_deref().map(hash_of),
+            email: self.email.as_ref().map_or(0, |e| hash_of(e.as_str())),
+            user_id: self.user_id.as_deref().map_or(0, hash_of),
             role: hash_of(&(self.role, self.unknown_role.as_deref())),
         }
     }
@@ -481,21 +481,37 @@ impl LiveMember {
 }
 
 /// What a member of a container looked like when it was read: its email, its user id and
-/// its role (with a value teamsync does not know), each as a hash. A plan keeps one for
-/// every member it leaves as it is, so apply's read-back can tell that the API changed no
-/// one it was not asked to (a removal that emptied other lists, a "replace" where an "add"
-/// was meant). Hashes, not copies: a large apply keeps one per untouched membership.
+/// its role (with a value teamsync does not know), each as a hash (0: none). A plan keeps
+/// one for every member it leaves as it is, so apply's read-back can tell that the API
+/// changed no one it was not asked to (a removal that emptied other lists, a "replace"
+/// where an "add" was meant). 24 bytes, not copies: a 20,000-person apply keeps one per
+/// untouched membership.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Standing {
-    pub email: Option<u64>,
-    pub user_id: Option<u64>,
+    email: u64,
+    user_id: u64,
     pub role: u64,
 }
 
-/// A hash that is the same for the same value within one run (all a [`Standing`] needs).
+impl Standing {
+    /// The hash of its email, if it had one.
+    pub fn email(&self) -> Option<u64> {
+        (self.email != 0).then_some(self.email)
+    }
+
+    /// The hash of its user id, if it had one.
+    pub fn user_id(&self) -> Option<u64> {
+        (self.user_id != 0).then_some(self.user_id)
+    }
+}
+
+/// A hash that is the same for the same value within one run (all a [`Standing`] needs),
+/// never 0 (which a [`Standing`] reads as "none").
 pub fn hash_of<T: std::hash::Hash + ?Sized>(value: &T) -> u64 {
     use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(value)
+    BuildHasherDefault::<DefaultHasher>::default()
+        .hash_one(value)
+        .max(1)
 }
 
 /// A resource as a provider reported it.

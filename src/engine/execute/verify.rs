@@ -143,25 +143,28 @@ fn collateral(
         let Some(now) = state.resources.get(key) else {
             continue;
         };
-        let by_email: HashMap<u64, u64> = now
+        let standings: Vec<crate::model::Standing> = now
             .members
             .iter()
-            .filter_map(|m| Some((m.standing().email?, m.standing().role)))
+            .map(crate::model::LiveMember::standing)
             .collect();
-        let by_user: HashMap<u64, u64> = now
-            .members
+        let by_email: HashMap<u64, u64> = standings
             .iter()
-            .filter_map(|m| Some((m.standing().user_id?, m.standing().role)))
+            .filter_map(|s| Some((s.email()?, s.role)))
+            .collect();
+        let by_user: HashMap<u64, u64> = standings
+            .iter()
+            .filter_map(|s| Some((s.user_id()?, s.role)))
             .collect();
         let (mut gone, mut moved) = (BTreeSet::new(), BTreeSet::new());
         for s in before {
             let role = s
-                .email
+                .email()
                 .and_then(|e| by_email.get(&e))
-                .or_else(|| s.user_id.and_then(|u| by_user.get(&u)));
+                .or_else(|| s.user_id().and_then(|u| by_user.get(&u)));
             match role {
-                None => gone.insert(s.email.or(s.user_id)),
-                Some(r) if *r != s.role => moved.insert(s.email.or(s.user_id)),
+                None => gone.insert(s.email().or(s.user_id())),
+                Some(r) if *r != s.role => moved.insert(s.email().or(s.user_id())),
                 Some(_) => false,
             };
         }
