@@ -531,3 +531,64 @@ async fn offboarding_the_tokens_own_account_never_removes_it_from_an_organizatio
         "remove".into()
     )));
 }
+
+/// Where the token may not read its own account (every who-am-I route answers 403; the
+/// ADDENDUM infers a GitBook token without `user:read` does), teamsync cannot know which
+/// member it runs as, so it removes nobody from any organization: an offboarded person's
+/// organization removals are blocked with the reason, their container removals go ahead,
+/// and no organization membership is deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_that_cannot_read_itself_removes_nobody_from_an_organization() {
+    let handle = sandbox()
+        .world(world())
+        .knobs(|k| k.who_am_i_forbidden = true)
+        .start()
+        .await;
+    let people = roster("").replace(
+        "  p1: {email: p1@acme.com}\n",
+        "  p1: {email: p1@acme.com, offboarded: true}\n",
+    );
+    let repo = repo(&handle, &people, "p0, p1, p2", "");
+    let plan = plan_json(&repo, &[]).await;
+    let mut blocked = held(&plan, "blocked");
+    blocked.sort();
+    assert_eq!(
+        blocked,
+        [
+            ("cms.organization".to_string(), "p1@acme.com".to_string()),
+            ("docs.organization".into(), "p1@acme.com".into()),
+            ("pb.organization".into(), "p1@acme.com".into()),
+        ],
+        "{plan:#}"
+    );
+    for b in plan["blocked"].as_array().into_iter().flatten() {
+        assert!(
+            b["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("could not ask whose account its token is")),
+            "{b}"
+        );
+    }
+    let removed: Vec<String> = member_changes(&plan)
+        .into_iter()
+        .filter(|(_, _, a)| a == "remove")
+        .map(|(k, _, _)| k)
+        .collect();
+    assert!(
+        !removed.is_empty() && removed.iter().all(|k| !k.contains(".organization[")),
+        "{removed:?}"
+    );
+    let (code, out, err) = run(&repo, &["apply", "--auto-approve"]).await;
+    assert_eq!(code, Some(0), "{out}{err}");
+    let events = handle.events();
+    let org_removals: Vec<&str> = events
+        .iter()
+        .map(|e| e.action.as_str())
+        .filter(|a| ["membership.delete", "member.remove", "membership.remove"].contains(a))
+        .collect();
+    assert!(org_removals.is_empty(), "{org_removals:?}");
+    assert!(
+        events.iter().any(|e| e.action == "team_member.remove"),
+        "the container removals went ahead: {events:?}"
+    );
+}

@@ -61,6 +61,9 @@ pub struct ServeArgs {
     /// (`merge`, as the notes infer), or the team's whole role map (`replace`).
     #[arg(long, value_enum, default_value_t = GitbookMemberships::Merge)]
     pub gitbook_memberships: GitbookMemberships,
+    /// Every who-am-I route answers 403 (a token that may not read its own account).
+    #[arg(long)]
+    pub who_am_i_forbidden: bool,
     /// Contentful invitation creates need `x-contentful-enable-alpha-feature:
     /// pending-org-membership` (else 400).
     #[arg(long)]
@@ -118,6 +121,7 @@ impl ServeArgs {
             gitbook_invites: self.gitbook_invites,
             gitbook_invitees: self.gitbook_invitees,
             gitbook_memberships: self.gitbook_memberships,
+            who_am_i_forbidden: self.who_am_i_forbidden,
             contentful_strict_alpha_header: self.contentful_strict_alpha_header,
             lag: self.lag.clone(),
             stale_cache: self.stale_cache.clone(),

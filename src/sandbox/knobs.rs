@@ -47,6 +47,10 @@ pub struct Knobs {
     /// What GitBook's bulk team update makes of `memberships` (API_NOTES §2.7 infers it
     /// sets the roles it names and leaves the others).
     pub gitbook_memberships: GitbookMemberships,
+    /// Every who-am-I route (PixieBrix `GET /api/me/`, GitBook `GET /v1/user`, Contentful
+    /// `GET /users/me`) answers 403 in its API's error shape: a token that may not read
+    /// its own account (ADDENDUM §2.2 infers a GitBook token without `user:read` may).
+    pub who_am_i_forbidden: bool,
     /// Contentful's invitation create answers 400 `BadRequest` unless the
     /// `x-contentful-enable-alpha-feature` header names `pending-org-membership`.
     pub contentful_strict_alpha_header: bool,
@@ -203,6 +207,7 @@ impl Default for Knobs {
             gitbook_invites: GitbookInvites::default(),
             gitbook_invitees: GitbookInvitees::default(),
             gitbook_memberships: GitbookMemberships::default(),
+            who_am_i_forbidden: false,
             contentful_strict_alpha_header: false,
             lag: Vec::new(),
             stale_cache: Vec::new(),

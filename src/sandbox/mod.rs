@@ -68,6 +68,7 @@ pub(crate) struct Behaviour {
     pub gitbook_invites: GitbookInvites,
     pub gitbook_invitees: GitbookInvitees,
     pub gitbook_memberships: GitbookMemberships,
+    pub who_am_i_forbidden: bool,
     pub contentful_strict_alpha_header: bool,
 }
 

@@ -119,6 +119,12 @@ pub(super) fn caller(me: &Option<String>, o: &Org) -> Option<String> {
 
 /// `GET /users/me` (ADDENDUM §3.2): the token's own user.
 pub(super) async fn me(who: Caller) -> Answer {
+    if who.st.behaviour().who_am_i_forbidden {
+        return Err(<super::Contentful as super::super::Api>::error_response(
+            StatusCode::FORBIDDEN,
+            "the token may not read its own user",
+        ));
+    }
     who.st.read(|w| {
         let c = &w.contentful;
         let found = c.organizations.values().find_map(|o| {

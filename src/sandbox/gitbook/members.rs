@@ -40,6 +40,12 @@ pub(super) async fn list(org: InOrg, Query(q): Q) -> Answer {
 
 /// `GET /v1/user` (ADDENDUM §2.2): the token's own account.
 pub(super) async fn me(caller: Caller) -> Answer {
+    if caller.st.behaviour().who_am_i_forbidden {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "the token may not read its own user (user:read)",
+        ));
+    }
     caller.st.read(|w| {
         let g = &w.gitbook;
         let found = g.organizations.values().find_map(|o| match &g.me {

@@ -117,6 +117,12 @@ fn find_membership(w: &super::super::World, id: u64) -> Option<(usize, usize)> {
 /// `GET /api/me/` (version 1.1, ADDENDUM §1.2): the token's own account. `DELETE` on this
 /// path deletes the caller's account in the real API, so it is not routed here at all.
 pub(super) async fn me(c: Caller<V11>) -> Answer {
+    if c.st.behaviour().who_am_i_forbidden {
+        return Err(<super::Pixiebrix as super::super::Api>::error_response(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to perform this action.",
+        ));
+    }
     c.st.read(|w| {
         let p = &w.pixiebrix;
         let (o, u) = p

@@ -189,6 +189,7 @@ impl Sandbox {
             gitbook_invites: knobs.gitbook_invites,
             gitbook_invitees: knobs.gitbook_invitees,
             gitbook_memberships: knobs.gitbook_memberships,
+            who_am_i_forbidden: knobs.who_am_i_forbidden,
             contentful_strict_alpha_header: knobs.contentful_strict_alpha_header,
         });
         let late = super::lag::Late::new(&knobs.lag, &knobs.stale_cache);
