@@ -564,7 +564,7 @@ fn every_file_the_build_needs_is_copied() {
         "Cargo.toml",
         "Cargo.lock",
         "src/main.rs",
-        "benches/scale.rs",
+        "benches/scale/main.rs",
     ] {
         assert!(is_copied(need, &copied), "{need} is COPYed");
     }

@@ -5,7 +5,7 @@
                                      [--rounds N] [--keep] [--emulator-arg=--flag ...]
 
 Writes, in a temp dir, the emulator's seed and teamsync's config (the formulas of
-benches/scale.rs: sizes_at, email, members_of, drifted, roster, write_config), starts the
+benches/scale/world.rs: sizes_at, email, members_of, drifted, roster, write_config), starts the
 emulator, and runs: plan (no drift, expect 0), plan --out plan.json on the drift config
 (expect 2), apply plan.json --allow-removals (expect 0), plan (expect 0). Each child's peak
 RSS is VmHWM from /proc/PID/status, sampled every 2 ms.
@@ -35,7 +35,7 @@ LAST = ["Lovelace", "Hopper", "Turing", "Johnson", "Torvalds", "Hamilton", "Ritc
         "Goldwasser", "Matsumoto", "Borg", "Okafor", "Nakamura", "Fischer", "Silva", "Kowalski", "Haddad"]
 
 
-# ---- the scenario: same formulas as benches/scale.rs -------------------------------------
+# ---- the scenario: same formulas as benches/scale/world.rs -------------------------------------
 
 def rust_round(x):
     return math.floor(x + 0.5)  # f64::round: half away from zero (x >= 0 here)
