@@ -3,7 +3,7 @@
 //! nor what goes to stdout.
 
 mod common;
-use common::{copy_example, stderr, stdout};
+use common::{a_config, copy_example, stderr, stdout};
 
 const WARNING: &str =
     "teams/cms-editors.yaml:5:11: warning: name `␠Editors␠` has spaces around it; using `Editors`";
@@ -48,4 +48,27 @@ fn a_trimmed_name_warns_on_stderr_of_validate_plan_and_apply_and_changes_nothing
         .run(&["apply", "--auto-approve", "--color", "never"])
         .code(0);
     assert!(stderr(&applied).contains(WARNING), "{}", stderr(&applied));
+}
+
+/// A group listing an address the exact roster does not hold is warned about at the group,
+/// before any plan: the plan would block that person's roster removal.
+#[test]
+fn a_group_member_beyond_an_exact_roster_is_warned_about() {
+    let repo = a_config()
+        .provider("pb", "pixiebrix", "0f4c2a6e-2f7a-4d55-9a3c-6a1b8f0e2d11")
+        .endpoint("sandbox:state.json")
+        .person("ann", "ann@acme.com")
+        .organization("pb", Vec::<&str>::new())
+        .set("roster", "exact")
+        .group("pb", "G", ["ann", "zed@acme.com"])
+        .write();
+    repo.write_json("state.json", &serde_json::json!({}));
+    let out = repo.run(&["validate"]).code(0);
+    let err = stderr(&out);
+    assert!(
+        err.contains(r#"warning: pb.group["G"] lists zed@acme.com, whom the exact roster of `pb` does not hold"#)
+            && err.contains("add them to `people`")
+            && !err.contains("ann@acme.com"),
+        "{err}"
+    );
 }

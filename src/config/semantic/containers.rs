@@ -186,6 +186,53 @@ impl Checker<'_> {
         }
     }
 
+    /// A warning at each group, campaign or team that lists someone an `exact` roster of
+    /// the same provider does not hold (not in `people`, not in `organization.members`):
+    /// the roster would have them leave, which would end this access, so the plan blocks
+    /// that removal instead (`changeset::diff`); the warning says so before any plan.
+    pub(super) fn members_beyond_exact_rosters(&mut self) {
+        let rosters: Vec<&DesiredResource> = self
+            .desired
+            .resources
+            .values()
+            .filter(|r| {
+                r.key.kind == ResourceKind::Organization && r.mode == crate::model::Mode::Exact
+            })
+            .collect();
+        let mut warnings = Vec::new();
+        for roster in rosters {
+            for r in self.desired.resources.values().filter(|r| {
+                r.key.provider == roster.key.provider && r.key.kind != ResourceKind::Organization
+            }) {
+                let beyond: Vec<String> = r
+                    .members
+                    .iter()
+                    .filter(|(k, m)| {
+                        !roster.members.contains_key(*k) && m.until.is_none_or(|u| u >= self.today)
+                    })
+                    .map(|(k, _)| k.to_string())
+                    .collect();
+                let Some(at) = self.declared_at.get(&r.key).filter(|_| !beyond.is_empty()) else {
+                    continue;
+                };
+                let shown = if beyond.len() > 3 {
+                    format!("{} and {} more", beyond[..3].join(", "), beyond.len() - 3)
+                } else {
+                    beyond.join(", ")
+                };
+                warnings.push(
+                    Diagnostic::warning(format!(
+                        "{} lists {shown}, whom the exact roster of `{}` does not hold; teamsync keeps them in the organization (leaving it would end this access) and the plan lists that removal as blocked",
+                        r.key, r.key.provider
+                    ))
+                    .at(at.clone())
+                    .with_hint("add them to `people` (or to `organization.members`), or take them out of this list"),
+                );
+            }
+        }
+        self.warnings.extend(warnings);
+    }
+
     /// A group, campaign or team name checked (see `text::check_free_name`): trimmed with
     /// a warning, or refused.
     pub(super) fn container_name(&mut self, raw: &str, at: Location) -> Option<String> {

@@ -147,6 +147,7 @@ pub fn check(files: &[SourceFile], base_dir: &Path) -> Result<Checked, Vec<Diagn
         );
         c.organization(file);
     }
+    c.members_beyond_exact_rosters();
     if c.errors.is_empty() {
         let people = c
             .people
