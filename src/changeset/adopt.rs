@@ -221,12 +221,7 @@ fn not_drift(m: &MemberChange) -> Option<&'static str> {
 
 /// The key the configuration lists a planned member under: its email, else its user id.
 fn declared_key(want: &DesiredResource, member: &MemberRef) -> Option<MemberKey> {
-    let by_email = member.email.clone().map(MemberKey::Email);
-    let by_id = member.user_id.clone().map(MemberKey::UserId);
-    [by_email, by_id]
-        .into_iter()
-        .flatten()
-        .find(|k| want.members.contains_key(k))
+    member.keys().find(|k| want.members.contains_key(k))
 }
 
 /// A live member the plan would remove, as the entry adopting them adds.

@@ -338,19 +338,9 @@ fn is_declared(
     let Some(resource) = desired.resources.get(key) else {
         return false;
     };
-    let by_email = change
+    change
         .member
-        .email
-        .as_ref()
-        .map(|e| MemberKey::Email(e.clone()));
-    let by_id = change
-        .member
-        .user_id
-        .as_ref()
-        .map(|u| MemberKey::UserId(u.clone()));
-    [by_email, by_id]
-        .into_iter()
-        .flatten()
+        .keys()
         .filter_map(|k| resource.members.get(&k))
         .any(|m| match (m.until, day) {
             (Some(until), Some(day)) => until >= day,

@@ -613,6 +613,15 @@ pub struct MemberRef {
     pub unknown_status: Option<Arc<str>>,
 }
 
+impl MemberRef {
+    /// The keys a configuration may list this member under: its email, then its user id.
+    pub fn keys(&self) -> impl Iterator<Item = MemberKey> + '_ {
+        let by_email = self.email.clone().map(MemberKey::Email);
+        let by_id = self.user_id.clone().map(MemberKey::UserId);
+        by_email.into_iter().chain(by_id)
+    }
+}
+
 impl fmt::Display for MemberRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.email, &self.user_id) {

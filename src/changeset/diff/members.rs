@@ -196,12 +196,7 @@ pub(super) fn keep_declared_access(
         return;
     };
     let container = |m: &MemberChange| -> Option<&ResourceKey> {
-        let by_email = m.member.email.clone().map(MemberKey::Email);
-        let by_id = m.member.user_id.clone().map(MemberKey::UserId);
-        [by_email, by_id]
-            .into_iter()
-            .flatten()
-            .find_map(|k| declared.get(&k).copied())
+        m.member.keys().find_map(|k| declared.get(&k).copied())
     };
     let mut kept = Vec::with_capacity(members.len());
     for m in members.drain(..) {
