@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use crate::changeset::{Binding, BoundProvider, DiffInput, Plan, diff};
 use crate::config::Loaded;
 use crate::model::{
-    DesiredState, Endpoint, LiveResource, LiveState, ProviderSettings, ResourceKey, ResourceKind,
+    DesiredState, Endpoint, LiveResource, LiveState, ProviderSettings, ResourceChange, ResourceKey,
+    ResourceKind,
 };
 use crate::providers::{ReadScope, ScopeItem};
 
@@ -156,15 +157,21 @@ fn read_basis(
         .filter(|c| c.key.kind == ResourceKind::Campaign)
         .filter(|c| c.members.iter().any(|m| m.action.is_removal()))
         .filter_map(|c| {
-            let id = c.live_id.as_deref()?;
-            live.resources
-                .values()
-                .find(|r| {
-                    r.key.provider == c.key.provider && r.key.kind == c.key.kind && r.id == id
-                })
-                .map(|r| (c.key.clone(), std::sync::Arc::new(r.clone())))
+            Some((
+                c.key.clone(),
+                std::sync::Arc::new(live_of(c, live)?.clone()),
+            ))
         })
         .collect()
+}
+
+/// The live container a change writes to, found by its live id (so a rename's change,
+/// keyed by the new name, finds it under the old one); `None` for a create.
+fn live_of<'a>(c: &ResourceChange, live: &'a LiveState) -> Option<&'a LiveResource> {
+    let id = c.live_id.as_deref()?;
+    live.resources
+        .values()
+        .find(|r| r.key.provider == c.key.provider && r.key.kind == c.key.kind && r.id == id)
 }
 
 /// Per container the plan changes that exists live (found by its id, so a rename finds
@@ -206,10 +213,7 @@ fn untouched(plan: &Plan, live: &LiveState) -> BTreeMap<ResourceKey, Vec<crate::
         .iter()
         .filter(|c| c.action != crate::model::ResourceAction::Delete)
         .filter_map(|c| {
-            let id = c.live_id.as_deref()?;
-            let found = live.resources.values().find(|r| {
-                r.key.provider == c.key.provider && r.key.kind == c.key.kind && r.id == id
-            })?;
+            let found = live_of(c, live)?;
             let mut changed = Named::default();
             for m in &c.members {
                 changed.add(&m.member);
