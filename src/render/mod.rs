@@ -244,6 +244,29 @@ fn member_risk(change: &MemberChange) -> Option<Risk> {
     change.risks.iter().copied().max_by_key(|r| risk_weight(*r))
 }
 
+/// Which first line a plan with no changes opens with, the same in every view.
+pub(crate) enum Quiet {
+    /// The live state matches the configuration.
+    Matches,
+    /// Nothing to change, but live holds values teamsync does not know.
+    UnknownValues,
+    /// Nothing can be planned for unresolved members that would need a change.
+    Unresolved,
+}
+
+/// The opening of a plan with no changes; `None` when it has changes to list.
+pub(crate) fn quiet(plan: &crate::changeset::Plan) -> Option<Quiet> {
+    if plan.has_changes() {
+        None
+    } else if plan.blocking_unresolved().next().is_some() {
+        Some(Quiet::Unresolved)
+    } else if !plan.attention.is_empty() {
+        Some(Quiet::UnknownValues)
+    } else {
+        Some(Quiet::Matches)
+    }
+}
+
 /// What every view says of live values teamsync does not know (`attention`): they are
 /// kept as they are, and what makes them known. Apply's report heads its list with it.
 pub const ATTENTION: &str = "values teamsync does not know, kept as they are; state the member's role in the configuration, or use a teamsync that knows them";

@@ -212,19 +212,17 @@ fn marker(color: bool, change: &crate::model::MemberChange) -> String {
 
 /// The first line when there is nothing to do; `true` when there are changes to list.
 fn opening(out: &mut String, plan: &Plan) -> bool {
-    let blocking = plan.blocking_unresolved().count();
-    if !plan.has_changes() && blocking == 0 && plan.attention.is_empty() {
-        out.push_str("No changes. The live state matches the configuration.\n");
-    } else if !plan.has_changes() && blocking == 0 {
-        out.push_str(
-            "No changes, but the live state holds values teamsync does not know: see the notes below.\n",
-        );
-    } else if !plan.has_changes() {
-        out.push_str(
-            "No changes can be planned, but the live state may differ from the configuration: see the unresolved members below.\n",
-        );
-    }
-    plan.has_changes()
+    out.push_str(match super::quiet(plan) {
+        None => return true,
+        Some(super::Quiet::Matches) => "No changes. The live state matches the configuration.\n",
+        Some(super::Quiet::UnknownValues) => {
+            "No changes, but the live state holds values teamsync does not know: see the notes below.\n"
+        }
+        Some(super::Quiet::Unresolved) => {
+            "No changes can be planned, but the live state may differ from the configuration: see the unresolved members below.\n"
+        }
+    });
+    false
 }
 
 fn notes(out: &mut String, plan: &Plan) {

@@ -143,15 +143,15 @@ const DETAIL_TITLE: &str = "#### Changes by resource, most risky first\n\n";
 /// The title, the summary line and the plan's risks.
 fn head(plan: &Plan) -> String {
     let mut out = String::from("### teamsync plan\n\n");
-    let blocking = plan.blocking_unresolved().next().is_some();
-    if !plan.has_changes() && !blocking && plan.attention.is_empty() {
-        out.push_str("**No changes.** The live state matches the configuration.\n\n");
-    } else if !plan.has_changes() && !blocking {
-        out.push_str("**No changes**, but the live state holds values teamsync does not know: see the notes below.\n\n");
-    } else if !plan.has_changes() {
-        out.push_str("**No changes can be planned**, but the live state may differ from the configuration: see the unresolved members below.\n\n");
-    } else {
-        let _ = writeln!(out, "**{}**\n", plan.summary.line());
+    match super::quiet(plan) {
+        Some(super::Quiet::Matches) => {
+            out.push_str("**No changes.** The live state matches the configuration.\n\n")
+        }
+        Some(super::Quiet::UnknownValues) => out.push_str("**No changes**, but the live state holds values teamsync does not know: see the notes below.\n\n"),
+        Some(super::Quiet::Unresolved) => out.push_str("**No changes can be planned**, but the live state may differ from the configuration: see the unresolved members below.\n\n"),
+        None => {
+            let _ = writeln!(out, "**{}**\n", plan.summary.line());
+        }
     }
     if !plan.risks.is_empty() {
         let labels: Vec<&str> = plan.risks.iter().map(|r| risk_label(*r)).collect();
